@@ -1,0 +1,89 @@
+"""Safe file I/O: plain ``.npz`` arrays plus JSON metadata, atomic writes, never a pickle.
+
+Every neurorx file is one ``.npz`` archive holding numeric arrays and one string array ``__meta__`` with
+JSON. Reading uses ``numpy.load(..., allow_pickle=False)``, so a file can never execute code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["CorruptFileError", "atomic_write_bytes", "read_npz", "write_npz"]
+
+META_KEY = "__meta__"
+
+
+class CorruptFileError(ValueError):
+    """A neurorx file that cannot be read: truncated, corrupt, or not a neurorx file."""
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file + rename): never a half-written file.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is false: nothing already saved is replaced silently.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (or --force on the command line) to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_npz(path: str | Path, arrays: dict[str, np.ndarray], meta: dict, *, overwrite: bool = False) -> Path:
+    """Save ``arrays`` and JSON ``meta`` to one ``.npz`` file atomically."""
+    for key, arr in arrays.items():
+        if np.asarray(arr).dtype == object:
+            raise TypeError(f"array {key!r} has dtype object; only numeric/string arrays are stored")
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()}, **{META_KEY: np.array(json.dumps(meta))})
+    return atomic_write_bytes(path, buf.getvalue(), overwrite=overwrite)
+
+
+def read_npz(path: str | Path, kind: str = "neurorx file") -> tuple[dict[str, np.ndarray], dict]:
+    """Read a file written by :func:`write_npz`; returns ``(arrays, meta)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    CorruptFileError
+        If the file is truncated, corrupt, holds pickled objects, or lacks the metadata.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such {kind}: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as err:
+        raise CorruptFileError(
+            f"{path} is not a readable {kind} (truncated or corrupt: {err}). Re-create it (e.g. retrain or "
+            f"re-download); neurorx files are .npz archives of plain arrays with JSON metadata."
+        ) from None
+    if META_KEY not in arrays:
+        raise CorruptFileError(f"{path} has no neurorx metadata; it is not a {kind} written by neurorx")
+    try:
+        meta = json.loads(str(arrays.pop(META_KEY)))
+    except json.JSONDecodeError as err:
+        raise CorruptFileError(f"{path}: metadata is not valid JSON ({err}); the file is corrupt") from None
+    return arrays, meta

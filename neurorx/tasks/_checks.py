@@ -1,0 +1,103 @@
+"""Argument validation shared by the task modules (clear, uniform error messages)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from neurorx.registry import suggest
+
+__all__ = [
+    "as_array",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_seconds",
+    "is_torch",
+    "make_rng",
+]
+
+
+def is_torch(x) -> bool:
+    """True if ``x`` is a :class:`torch.Tensor` (without importing torch when it is not loaded)."""
+    return type(x).__module__.startswith("torch") and hasattr(x, "detach")
+
+
+def check_int(value, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as an ``int`` if it is an integer ``>= minimum``, else raise.
+
+    Booleans and floats (even integral ones such as ``3.0``) are refused, since they usually signal a mix-up.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_float(value, name: str, *, positive: bool = False, nonnegative: bool = False,
+                maximum: float | None = None) -> float:
+    """Return ``value`` as a finite ``float``, optionally checking its sign and an upper bound."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    if nonnegative and value < 0:
+        raise ValueError(f"{name} must be non-negative, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
+    return value
+
+
+def check_seconds(value, name: str) -> float:
+    """Return a positive time step in seconds.
+
+    A bare number is read as seconds (the reference code's convention, ``dt=0.02``); a Brian2 quantity
+    (e.g. ``20*ms``) is converted with :func:`neurorx.units.as_seconds`.
+    """
+    if type(value).__module__.startswith("brian2"):
+        from neurorx.units import as_seconds  # imported lazily: brian2 is slow to import
+
+        return as_seconds(value, name)
+    return check_float(value, f"{name} (in seconds)", positive=True)
+
+
+def check_choice(value, options, name: str) -> str:
+    """Return ``value`` if it is one of ``options``; otherwise raise with the choices and a suggestion."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"unknown {name} {value!r}; choose one of {sorted(options)}." + suggest(value, options))
+    return value
+
+
+def make_rng(seed, name: str = "seed") -> np.random.Generator:
+    """A numpy :class:`~numpy.random.Generator` from an int seed (or pass a Generator through).
+
+    ``None`` gives fresh OS entropy (not reproducible).
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"{name} must be a non-negative int, None or a numpy Generator, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def as_array(x, name: str, *, last_dim: int | None = None, min_ndim: int = 1) -> np.ndarray:
+    """``x`` as a finite float64 numpy array, optionally checking the size of its last axis."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}: {err}") from None
+    if arr.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {arr.shape}")
+    if last_dim is not None and arr.shape[-1] != last_dim:
+        raise ValueError(f"{name} must have shape (..., {last_dim}), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains non-finite values (nan or inf)")
+    return arr
