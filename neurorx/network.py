@@ -179,7 +179,7 @@ class RateNetwork:
 
     def torch_weights(self, dtype=torch.float64, device=None) -> dict[str, torch.Tensor]:
         """The weights as torch tensors."""
-        return {k: torch.as_tensor(np.asarray(v), dtype=dtype, device=device) for k, v in self.weights.items()}
+        return {k: torch.tensor(np.asarray(v), dtype=dtype, device=device) for k, v in self.weights.items()}
 
     # -- conversions --------------------------------------------------------------------------------
     def to_torch(self, dtype=torch.float32) -> RecurrentModel:
@@ -189,7 +189,7 @@ class RateNetwork:
                                self.activation, bias=bias)
         with torch.no_grad():
             for name, tensor in model.weights().items():
-                tensor.copy_(torch.as_tensor(np.asarray(self.weights[name])))
+                tensor.copy_(torch.tensor(np.asarray(self.weights[name])))
         return model.to(dtype)
 
     @classmethod
