@@ -46,6 +46,11 @@ class Activation:
 ACTIVATIONS: Registry[Activation] = Registry("activation")
 
 
+def _torch_softplus(u):
+    # torch.nn.functional.softplus switches to the identity above u=20; this exact form matches numpy/Brian2.
+    return torch.relu(u) + torch.log1p(torch.exp(-torch.abs(u)))
+
+
 def _np_sigmoid(u):
     return 0.5 * (1.0 + np.tanh(0.5 * u))
 
@@ -54,7 +59,7 @@ for _act in (
     Activation("relu", torch.relu, lambda u: np.maximum(u, 0.0), "clip({u}, 0, inf)"),
     Activation("tanh", torch.tanh, np.tanh, "tanh({u})"),
     Activation("sigmoid", torch.sigmoid, _np_sigmoid, "(0.5*(1 + tanh(0.5*{u})))"),
-    Activation("softplus", torch.nn.functional.softplus, lambda u: np.logaddexp(0.0, u),
+    Activation("softplus", _torch_softplus, lambda u: np.logaddexp(0.0, u),
                "(clip({u}, 0, inf) + log1p(exp(-abs({u}))))"),
     Activation("identity", lambda u: u, lambda u: u, "{u}"),
 ):

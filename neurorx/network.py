@@ -186,11 +186,11 @@ class RateNetwork:
         """A :class:`~neurorx.models.RecurrentModel` carrying these weights (e.g. to fine-tune)."""
         bias = bool(np.any(self.weights["bias"] != 0)) or bool(self.config.get("model", {}).get("bias", False))
         model = RecurrentModel(self.cell, self.n_in, self.n_rec, self.n_out, self.n_init, self.alpha,
-                               self.activation, bias=bias)
+                               self.activation, bias=bias).to(dtype)
         with torch.no_grad():
             for name, tensor in model.weights().items():
                 tensor.copy_(torch.tensor(np.asarray(self.weights[name])))
-        return model.to(dtype)
+        return model
 
     @classmethod
     def from_torch(cls, model: RecurrentModel, *, tau, dt, noise: Mapping[str, NoiseModel] | None = None,

@@ -1,0 +1,171 @@
+"""The result of a protocol run: :class:`Recording`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from neurorx.io import CorruptFileError, read_npz, write_npz
+
+__all__ = ["FORMAT", "Recording"]
+
+FORMAT = "neurorx.Recording/1"
+_ARRAYS = ("t", "phase", "phase_index", "decoded", "states", "inputs", "h", "y", "record_index")
+
+
+@dataclass(eq=False)
+class Recording:
+    """Time series of one protocol run on one backend.
+
+    Attributes
+    ----------
+    t : ndarray (T,)
+        Time in seconds at the end of each training step (the state after the step).
+    phase : ndarray (T,) of str
+        Phase label of each step (e.g. "active", "quiescent").
+    phase_index : ndarray (T,) of int
+        Index of the phase in the protocol (distinguishes two phases with the same label).
+    decoded : ndarray (B, T, d)
+        Decoded readout at every step (positions in metres, or angles in radians).
+    states : ndarray (B, T, d)
+        True task state (during zero-input phases the animal is still: the last true state is held).
+    inputs : ndarray (B, T, n_in)
+        Inputs given at each step.
+    h, y : ndarray (B, T_rec, N) and (B, T_rec, n_out), or None
+        Hidden states and raw outputs at the recorded steps ``record_index`` (when asked for).
+    record_index : ndarray (T_rec,) of int
+        Steps (indices into ``t``) at which ``h``/``y`` were recorded.
+    phases : list of dict
+        One entry per phase: label, kind, start/stop step, noise.
+    hooks : dict
+        Results of analysis hooks, ``name -> dict of arrays``.
+    meta : dict
+        Network summary, protocol, backend, dt, seed, trials, versions.
+    """
+
+    t: np.ndarray
+    phase: np.ndarray
+    phase_index: np.ndarray
+    decoded: np.ndarray
+    states: np.ndarray
+    inputs: np.ndarray
+    h: np.ndarray | None = None
+    y: np.ndarray | None = None
+    record_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    phases: list = field(default_factory=list)
+    hooks: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def trials(self) -> int:
+        """Number of trials B."""
+        return self.decoded.shape[0]
+
+    @property
+    def labels(self) -> list[str]:
+        """Distinct phase labels in order of first appearance."""
+        return list(dict.fromkeys(p["label"] for p in self.phases))
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{p['label']}[{p['stop'] - p['start']}]" for p in self.phases)
+        rec = [n for n in ("h", "y") if getattr(self, n) is not None]
+        return (f"Recording(backend={self.meta.get('backend')!r}, trials={self.trials}, steps={len(self.t)}, "
+                f"phases=[{parts}], recorded={rec or 'decoded only'})")
+
+    def select(self, phase: str | int | None = None) -> Recording:
+        """The part of the recording in one phase.
+
+        Parameters
+        ----------
+        phase : str or int
+            A phase label (all phases with that label, concatenated in time) or a phase's index.
+
+        Raises
+        ------
+        ValueError
+            If no step belongs to ``phase`` (naming the phases there are).
+        """
+        if phase is None:
+            return self
+        if isinstance(phase, int | np.integer):
+            mask = self.phase_index == int(phase)
+            keep = [p for i, p in enumerate(self.phases) if i == int(phase)]
+        else:
+            mask = self.phase == phase
+            keep = [p for p in self.phases if p["label"] == phase]
+        if not mask.any():
+            names = [f"{i}: {p['label']}" for i, p in enumerate(self.phases)]
+            raise ValueError(f"no steps in phase {phase!r}; this recording has phases {names}")
+        steps = np.nonzero(mask)[0]
+        rec_mask = np.isin(self.record_index, steps)
+        new_index = np.searchsorted(steps, self.record_index[rec_mask])
+        remap, offset = [], 0
+        for p in keep:
+            n = p["stop"] - p["start"]
+            remap.append({**p, "start": offset, "stop": offset + n})
+            offset += n
+        return Recording(
+            t=self.t[mask], phase=self.phase[mask], phase_index=self.phase_index[mask],
+            decoded=self.decoded[:, mask], states=self.states[:, mask], inputs=self.inputs[:, mask],
+            h=None if self.h is None else self.h[:, rec_mask], y=None if self.y is None else self.y[:, rec_mask],
+            record_index=new_index, phases=remap, hooks=self.hooks, meta=self.meta,
+        )
+
+    def require(self, name: str) -> np.ndarray:
+        """Return the recorded array ``name`` ("h" or "y"), or raise a clear error if it was not recorded."""
+        arr = getattr(self, name)
+        if arr is None:
+            raise ValueError(
+                f"this recording has no {name!r}: run the protocol with record=({name!r},) (and every=k to "
+                f"keep every k-th step) to record it"
+            )
+        if arr.shape[1] == 0:
+            raise ValueError(f"this recording holds no {name!r} samples in the selected phase")
+        return arr
+
+    # -- files ------------------------------------------------------------------------------------------
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save to ``.npz`` (plain arrays + JSON), atomically; refuses to overwrite by default."""
+        arrays = {k: getattr(self, k) for k in _ARRAYS if getattr(self, k) is not None}
+        arrays["phase"] = np.asarray(self.phase, dtype=str)
+        for name, res in self.hooks.items():
+            for key, val in res.items():
+                arrays[f"hooks/{name}/{key}"] = np.asarray(val)
+        meta = {"format": FORMAT, "phases": self.phases, "meta": self.meta}
+        return write_npz(path, arrays, meta, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recording:
+        """Load a recording saved by :meth:`save` (never unpickles)."""
+        arrays, meta = read_npz(path, "recording file")
+        if meta.get("format") != FORMAT:
+            raise CorruptFileError(f"{path} is not a neurorx recording (format {meta.get('format')!r})")
+        hooks: dict = {}
+        for key in [k for k in arrays if k.startswith("hooks/")]:
+            _, name, sub = key.split("/", 2)
+            hooks.setdefault(name, {})[sub] = arrays.pop(key)
+        try:
+            return cls(**{k: arrays.get(k) for k in _ARRAYS}, phases=meta["phases"], hooks=hooks,
+                       meta=meta["meta"])
+        except (KeyError, TypeError) as err:
+            raise CorruptFileError(f"{path}: invalid recording file ({err})") from None
+
+    def to_xarray(self):
+        """An ``xarray.Dataset`` with labelled dimensions (trial, time, dim, unit); needs xarray installed."""
+        try:
+            import xarray as xr
+        except ImportError:
+            raise ImportError("to_xarray needs xarray: pip install xarray (or neurorx[xarray])") from None
+        coords = {"time": self.t, "phase": ("time", self.phase), "trial": np.arange(self.trials)}
+        data = {"decoded": (("trial", "time", "dim"), self.decoded),
+                "states": (("trial", "time", "dim"), self.states),
+                "inputs": (("trial", "time", "input"), self.inputs)}
+        if self.h is not None or self.y is not None:
+            coords["time_rec"] = self.t[self.record_index]
+        if self.h is not None:
+            data["h"] = (("trial", "time_rec", "unit"), self.h)
+        if self.y is not None:
+            data["y"] = (("trial", "time_rec", "output"), self.y)
+        return xr.Dataset(data, coords=coords, attrs={"meta": str(self.meta)})

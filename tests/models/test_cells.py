@@ -1,0 +1,76 @@
+"""Cells: one definition of the dynamics, the Euler step and the weight-shape contract."""
+
+import numpy as np
+import pytest
+import torch
+
+from neurorx.activations import ACTIVATIONS, get_activation
+from neurorx.models import GRU, RateRNN, get_cell
+from neurorx.models.cells import check_weights
+from neurorx.noise import FrozenNoise
+
+
+def test_vanilla_step_is_the_reference_update():
+    torch.manual_seed(0)
+    cell, act = get_cell("vanilla"), get_activation("relu")
+    h, u, w = torch.randn(4, 6, dtype=torch.float64), torch.randn(4, 6, dtype=torch.float64), torch.randn(6, 6,
+                                                                                                          dtype=torch.float64)
+    a = 0.2
+    ref = (1 - a) * h + a * torch.relu(h @ w.T + u)  # paper.md §3
+    torch.testing.assert_close(cell.step(h, u, w, a, act), ref, rtol=1e-12, atol=1e-12)
+
+
+def test_gru_step_follows_paper_equations():
+    torch.manual_seed(1)
+    n = 5
+    cell, act = get_cell("gru"), get_activation("tanh")
+    h = torch.randn(3, n, dtype=torch.float64)
+    u = torch.randn(3, 3 * n, dtype=torch.float64)
+    w = torch.randn(3 * n, n, dtype=torch.float64)
+    z = torch.sigmoid(u[:, :n] + h @ w[:n].T)
+    g = torch.sigmoid(u[:, n : 2 * n] + h @ w[n : 2 * n].T)
+    cand = torch.tanh(u[:, 2 * n :] + (g * h) @ w[2 * n :].T)
+    ref = h + 0.5 * (1 - z) * (cand - h)
+    torch.testing.assert_close(cell.step(h, u, w, 0.5, act), ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS.names())
+def test_activation_views_agree(name):
+    act = get_activation(name)
+    u = np.linspace(-30, 30, 101)
+    np.testing.assert_allclose(act.torch(torch.tensor(u)).numpy(), act.numpy(u), rtol=1e-12, atol=1e-12)
+    assert "{u}" in act.brian2
+
+
+def test_unknown_activation_suggests():
+    with pytest.raises(ValueError, match="Did you mean 'relu'"):
+        get_activation("rellu")
+
+
+def test_models_run_with_frozen_noise_deterministically():
+    torch.manual_seed(0)
+    for model in (RateRNN(2, 8, 16, 16, 0.2).double(), GRU(2, 8, 16, 16, 0.2).double()):
+        x, c = torch.randn(3, 5, 2, dtype=torch.float64), torch.rand(3, 16, dtype=torch.float64)
+        noise = {"recurrent": FrozenNoise(np.random.default_rng(0).normal(size=(5, 3, 8)) * 0.01, dt=0.02)}
+        h1, y1 = model(x, c, noise, dt=0.02)
+        h2, y2 = model(x, c, noise, dt=0.02)
+        assert h1.shape == (3, 5, 8) and y1.shape == (3, 5, 16)
+        torch.testing.assert_close(h1, h2)
+        torch.testing.assert_close(y1, h1 @ model.w_out.weight.T)
+
+
+def test_model_rejects_unstable_alpha():
+    with pytest.raises(ValueError, match="alpha"):
+        RateRNN(2, 8, 16, 16, alpha=1.5)
+
+
+def test_check_weights_names_wrong_array():
+    cell = get_cell("vanilla")
+    good = {"encoder": np.zeros((4, 3)), "w_in": np.zeros((4, 2)), "w_rec": np.zeros((4, 4)), "w_out": np.zeros((5, 4))}
+    assert check_weights(cell, good) == (4, 2, 5, 3)
+    with pytest.raises(ValueError, match="w_in has shape"):
+        check_weights(cell, {**good, "w_in": np.zeros((5, 2))})
+    with pytest.raises(ValueError, match="missing"):
+        check_weights(cell, {"encoder": good["encoder"]})
+    with pytest.raises(ValueError, match=r"\(3\*N, N\)"):
+        check_weights(get_cell("gru"), good)

@@ -1,0 +1,111 @@
+"""RateNetwork: the immutable artefact, its exact file round trip, and its refusal of bad input."""
+
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from brian2 import ms
+from conftest import make_network
+
+import neurorx as nrx
+from neurorx.io import CorruptFileError
+
+
+def test_round_trip_is_exact_and_never_unpickles(tmp_path):
+    net = make_network(noise={"recurrent": nrx.ReferenceUniformNoise(0.01, 20 * ms)}, cell="gru")
+    path = net.save(tmp_path / "net.npz")
+    with np.load(path, allow_pickle=False) as data:  # plain arrays only
+        assert all(data[k].dtype != object for k in data.files)
+    back = nrx.load(path)
+    for key in net.weights:
+        assert np.array_equal(net.weights[key], back.weights[key])
+        assert net.weights[key].dtype == back.weights[key].dtype
+    assert back.noise == net.noise and back.tau == net.tau and back.dt == net.dt and back.cell == "gru"
+    assert np.array_equal(back.task.encode(np.zeros((1, 2))), net.task.encode(np.zeros((1, 2))))
+    assert back.provenance["torch"] == torch.__version__
+
+
+def test_weights_are_immutable():
+    net = make_network()
+    with pytest.raises(ValueError):
+        net.weights["w_rec"][0, 0] = 1.0
+    with pytest.raises(TypeError):
+        net.weights["w_rec"] = np.zeros((8, 8))
+
+
+def test_save_refuses_to_overwrite(tmp_path):
+    net = make_network()
+    path = net.save(tmp_path / "net.npz")
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        make_network(seed=1).save(path)
+    assert path.read_bytes() == before
+    make_network(seed=1).save(path, overwrite=True)
+    assert path.read_bytes() != before
+
+
+def test_truncated_and_foreign_files_give_clear_errors(tmp_path):
+    path = make_network().save(tmp_path / "net.npz")
+    data = path.read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match="truncated or corrupt"):
+        nrx.load(tmp_path / "trunc.npz")
+    np.savez(tmp_path / "plain.npz", a=np.zeros(3))
+    with pytest.raises(CorruptFileError, match="not a network file|no neurorx metadata"):
+        nrx.load(tmp_path / "plain.npz")
+    with pytest.raises(FileNotFoundError):
+        nrx.load(tmp_path / "missing.npz")
+
+
+def test_pickled_arrays_are_refused(tmp_path):
+    path = make_network().save(tmp_path / "net.npz")
+    with zipfile.ZipFile(path, "a") as zf:  # smuggle an object array into the archive
+        import io
+
+        buf = io.BytesIO()
+        np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+        zf.writestr("weights/evil.npy", buf.getvalue())
+    with pytest.raises(CorruptFileError):
+        nrx.load(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"tau": 10 * ms}, "larger than tau"),
+        ({"tau": -1 * ms}, "positive"),
+        ({"dt": 0 * ms}, "positive"),
+        ({"tau": 100}, "units"),
+        ({"activation": "relux"}, "unknown activation"),
+        ({"cell": "lstm"}, "unknown cell type"),
+    ],
+)
+def test_bad_parameters_are_refused(change, match):
+    rng = np.random.default_rng(0)
+    kwargs = dict(encoder=rng.normal(size=(4, 3)), w_in=rng.normal(size=(4, 2)), w_rec=rng.normal(size=(4, 4)),
+                  w_out=rng.normal(size=(3, 4)), tau=100 * ms, dt=20 * ms)
+    kwargs.update(change)
+    with pytest.raises((ValueError, TypeError), match=match):
+        nrx.RateNetwork.from_arrays(**kwargs)
+
+
+def test_from_arrays_detects_transposed_weights():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="w_out has shape"):
+        nrx.RateNetwork.from_arrays(encoder=rng.normal(size=(4, 3)), w_in=rng.normal(size=(4, 2)),
+                                    w_rec=rng.normal(size=(4, 4)), w_out=rng.normal(size=(4, 5)),
+                                    tau=100 * ms, dt=20 * ms)
+    with pytest.raises(ValueError, match="NaN"):
+        nrx.RateNetwork.from_arrays(encoder=np.full((4, 3), np.nan), w_in=rng.normal(size=(4, 2)),
+                                    w_rec=rng.normal(size=(4, 4)), w_out=rng.normal(size=(3, 4)),
+                                    tau=100 * ms, dt=20 * ms)
+
+
+def test_to_torch_carries_the_weights():
+    net = make_network(cell="gru")
+    model = net.to_torch(torch.float64)
+    for name, tensor in model.weights().items():
+        np.testing.assert_array_equal(tensor.detach().numpy(), net.weights[name])
+    assert model.alpha == pytest.approx(0.2)
+    assert net.alpha == pytest.approx(0.2)

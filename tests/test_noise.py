@@ -1,0 +1,141 @@
+"""Noise models: continuous-time definitions, per-step moments at several dt, scaling, registry."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from brian2 import ms, second
+
+from neurorx.noise import (
+    NOISE_MODELS,
+    FrozenNoise,
+    NoNoise,
+    OUNoise,
+    ReferenceUniformNoise,
+    WhiteNoise,
+    make_noise,
+    noise_from_dict,
+    sample_steps,
+)
+
+N = 200_000
+
+
+def draw(model, dt, n=N, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    inc, _ = sample_steps(model, 1, (n,), dt, gen)
+    return inc[0].numpy()
+
+
+@pytest.mark.parametrize("dt", [0.02, 0.005, 0.00125])
+def test_white_noise_step_has_std_sigma_sqrt_dt(dt):
+    model = WhiteNoise(sigma=0.0707)
+    x = draw(model, dt)
+    mean, var = model.step_moments(dt)
+    assert mean == 0 and var == pytest.approx(0.0707**2 * dt)
+    assert abs(x.mean()) < 5 * math.sqrt(var / N)
+    assert x.var() == pytest.approx(var, rel=5 * math.sqrt(2 / N))
+
+
+def test_white_noise_from_step_std_is_the_papers_sigma():
+    model = WhiteNoise.from_step_std(0.01, 20 * ms)
+    assert model.sigma == pytest.approx(0.01 / math.sqrt(0.02))  # 0.0707 s^-1/2 (paper.md §3)
+    assert WhiteNoise(0.0707 / second**0.5).sigma == pytest.approx(0.0707)
+
+
+def test_white_noise_refuses_wrong_units():
+    with pytest.raises(TypeError, match="second\\*\\*-0.5"):
+        WhiteNoise(sigma=3 * ms)
+    with pytest.raises(ValueError, match="non-negative"):
+        WhiteNoise(sigma=-1.0)
+
+
+def test_reference_uniform_at_training_step_is_scale_times_uniform():
+    model = ReferenceUniformNoise(scale=0.01, dt_train=20 * ms)
+    x = draw(model, 0.02)
+    assert x.min() >= 0 and x.max() < 0.01
+    assert x.mean() == pytest.approx(0.005, rel=0.01)
+    assert x.var() == pytest.approx(0.01**2 / 12, rel=0.02)
+
+
+@pytest.mark.parametrize("dt", [0.01, 0.005])
+def test_reference_uniform_continuous_analogue_at_finer_steps(dt):
+    model = ReferenceUniformNoise(scale=0.01, dt_train=0.02)
+    assert model.drift == pytest.approx(0.25)  # s/(2D), paper.md §9
+    assert model.diffusion == pytest.approx(0.01 / math.sqrt(12 * 0.02))
+    x = draw(model, dt)
+    assert x.mean() == pytest.approx(model.drift * dt, rel=0.01)
+    assert x.var() == pytest.approx(model.diffusion**2 * dt, rel=0.02)
+    # k steps of dt/k carry the same mean and variance as one training step
+    k = round(0.02 / dt)
+    assert k * model.step_moments(dt)[0] == pytest.approx(0.005)
+    assert k * model.step_moments(dt)[1] == pytest.approx(0.01**2 / 12)
+
+
+def test_scaled_multiplies_amplitude():
+    assert WhiteNoise(0.1).scaled(math.sqrt(2)).step_moments(0.02)[1] == pytest.approx(2 * 0.1**2 * 0.02)
+    r = ReferenceUniformNoise(0.01, 0.02).scaled(math.sqrt(2))
+    assert r.scale == pytest.approx(0.01 * math.sqrt(2))  # the mean grows too, as in the reference
+    assert NoNoise().scaled(3).is_zero
+
+
+@pytest.mark.parametrize("dt", [0.02, 0.005])
+def test_ou_stationary_variance_matches_euler_theory(dt):
+    model = OUNoise(sigma=0.5, tau_noise=0.05)
+    gen = torch.Generator().manual_seed(1)
+    inc, state = sample_steps(model, 400, (4000,), dt, gen)
+    eta = inc[100:].numpy() / dt  # eta at the start of each step
+    theory = model.stationary_variance(dt)
+    assert theory == pytest.approx(0.5**2 / (2 * 0.05) / (1 - dt / 0.05 / 2))
+    assert eta.var() == pytest.approx(theory, rel=0.03)
+    assert abs(eta.mean()) < 5 * math.sqrt(theory / eta.size * (2 * 0.05 / dt))
+
+
+def test_ou_refuses_unstable_step():
+    with pytest.raises(ValueError, match="unstable"):
+        OUNoise(0.1, tau_noise=0.005).sample((3,), 0.02, None)
+
+
+def test_frozen_noise_coarsening_sums_increments():
+    inc = np.random.default_rng(0).normal(size=(8, 2, 3))
+    model = FrozenNoise(inc, dt=0.005)
+    coarse = model.coarsened(0.01)
+    np.testing.assert_allclose(coarse, inc[0::2] + inc[1::2])
+    seq, state = sample_steps(model, 2, (2, 3), 0.01, None)
+    np.testing.assert_allclose(seq.numpy(), coarse[:2])
+    seq2, _ = sample_steps(model, 2, (2, 3), 0.01, None, state)
+    np.testing.assert_allclose(seq2.numpy(), coarse[2:])
+    assert model.scaled(2).increments[0, 0, 0] == pytest.approx(2 * inc[0, 0, 0])
+
+
+def test_frozen_noise_errors_name_the_fix():
+    model = FrozenNoise(np.zeros((4, 2, 3)), dt=0.01)
+    with pytest.raises(ValueError, match="whole multiple"):
+        model.coarsened(0.005)
+    with pytest.raises(ValueError, match="supply more increments"):
+        sample_steps(model, 5, (2, 3), 0.01, None)
+    with pytest.raises(ValueError, match="shape"):
+        sample_steps(model, 1, (3, 3), 0.01, None)
+    with pytest.raises(ValueError, match="steps, trials, units"):
+        FrozenNoise(np.zeros((4, 2)))
+
+
+def test_registry_round_trip_and_unknown_names():
+    for model in (NoNoise(), WhiteNoise(0.1, placement="input"), ReferenceUniformNoise(0.01, 0.02),
+                  OUNoise(0.2, 0.1)):
+        assert noise_from_dict(model.to_dict()) == model
+    assert set(NOISE_MODELS.names()) >= {"none", "white", "reference_uniform", "ou", "frozen"}
+    with pytest.raises(ValueError, match="Did you mean 'white'"):
+        make_noise("whte")
+    with pytest.raises(ValueError, match="placement"):
+        WhiteNoise(0.1, placement="dendrite")
+
+
+def test_every_model_states_its_brian2_terms():
+    for model in (NoNoise(), WhiteNoise(0.1), ReferenceUniformNoise(0.01, 0.02), OUNoise(0.2, 0.1),
+                  FrozenNoise(np.zeros((2, 1, 1)))):
+        terms = model.brian2_terms("n0_")
+        assert isinstance(terms.rhs, str) and terms.rhs
+        for name in terms.parameters:
+            assert name.startswith("n0_")
