@@ -356,6 +356,8 @@ class Protocol:
             "network_provenance": network.provenance,
             "protocol": [dict(p) for p in phase_info],
             "backend": backend,
+            "task": getattr(task, "name", type(task).__name__),
+            "circular": bool(getattr(task, "circular", False)),
             "backend_options": {k: v for k, v in backend_options.items() if isinstance(v, str | int | float)},
             "dt": network.dt,
             "dt_factor": dt_factor,

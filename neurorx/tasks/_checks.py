@@ -11,6 +11,7 @@ from neurorx.registry import suggest
 
 __all__ = [
     "as_array",
+    "as_tensors",
     "check_choice",
     "check_float",
     "check_int",
@@ -70,7 +71,9 @@ def check_seconds(value, name: str) -> float:
 def check_choice(value, options, name: str) -> str:
     """Return ``value`` if it is one of ``options``; otherwise raise with the choices and a suggestion."""
     if not isinstance(value, str) or value not in options:
-        raise ValueError(f"unknown {name} {value!r}; choose one of {sorted(options)}." + suggest(value, options))
+        raise ValueError(
+            f"unknown {name} {value!r}; choose one of {sorted(options)}." + suggest(value, options)
+        )
     return value
 
 
@@ -101,3 +104,15 @@ def as_array(x, name: str, *, last_dim: int | None = None, min_ndim: int = 1) ->
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains non-finite values (nan or inf)")
     return arr
+
+
+def as_tensors(a, b):
+    """Two array-likes as torch tensors on the device and dtype of whichever one already is a tensor."""
+    import torch
+
+    ref = a if is_torch(a) else b
+    dtype = ref.dtype if torch.is_floating_point(ref) else torch.get_default_dtype()
+    return (
+        torch.as_tensor(a, dtype=dtype, device=ref.device),
+        torch.as_tensor(b, dtype=dtype, device=ref.device),
+    )

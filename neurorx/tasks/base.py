@@ -60,7 +60,8 @@ class TaskBatch:
         }
         for field, shape in expected.items():
             if getattr(self, field).shape != shape:
-                raise ValueError(f"TaskBatch.{field} has shape {getattr(self, field).shape}, expected {shape}")
+                got = getattr(self, field).shape
+                raise ValueError(f"TaskBatch.{field} has shape {got}, expected {shape}")
 
     @property
     def batch_size(self) -> int:

@@ -79,8 +79,9 @@ def _numpy_input(x, size: int, name: str) -> np.ndarray:
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numpy array or torch tensor of numbers, got {type(x).__name__}: {err}") \
-            from None
+        raise TypeError(
+            f"{name} must be a numpy array or torch tensor of numbers, got {type(x).__name__}: {err}"
+        ) from None
     _check_last_dim(arr, size, name)
     return arr
 
@@ -194,7 +195,7 @@ class PlaceCells:
 
             _check_last_dim(positions, 2, "positions")
             x = _as_float_tensor(positions)
-            c = torch.as_tensor(self.centres, dtype=x.dtype, device=x.device)
+            c = torch.tensor(self.centres, dtype=x.dtype, device=x.device)
             sq = (x[..., None, 0] - c[:, 0]) ** 2 + (x[..., None, 1] - c[:, 1]) ** 2
             return self._fn(sq, self.sigma)
         x = _numpy_input(positions, 2, "positions")
@@ -207,7 +208,10 @@ class PlaceCells:
         return self._fn(sq, self.sigma)
 
     def decode(self, outputs, k: int = 3):
-        """Mean centre of the ``k`` most active cells: (..., n_cells) -> (..., 2), same type as the input."""
+        """Mean centre of the ``k`` most active cells: (..., n_cells) -> (..., 2), same type as the input.
+
+        Ties between equally active cells may be broken differently for numpy and torch input.
+        """
         k = check_int(k, "k")
         if is_torch(outputs):
             import torch
@@ -215,7 +219,7 @@ class PlaceCells:
             _check_last_dim(outputs, self.n_cells, "outputs")
             idx = top_k_indices(outputs.detach(), k)
             dtype = outputs.dtype if torch.is_floating_point(outputs) else torch.get_default_dtype()
-            c = torch.as_tensor(self.centres, dtype=dtype, device=outputs.device)
+            c = torch.tensor(self.centres, dtype=dtype, device=outputs.device)
             return c[idx].mean(dim=-2)
         out = _numpy_input(outputs, self.n_cells, "outputs")
         return self.centres[top_k_indices(out, k)].mean(axis=-2)
@@ -268,7 +272,7 @@ class HeadDirectionCells:
 
     @property
     def kappa(self) -> float:
-        """Concentration :math:`\\kappa = 1/\\sigma^2`."""
+        r"""Concentration :math:`\kappa = 1/\sigma^2`."""
         return 1.0 / self.sigma**2
 
     def encode(self, angles):
@@ -278,13 +282,16 @@ class HeadDirectionCells:
 
             _check_last_dim(angles, 1, "angles")
             x = _as_float_tensor(angles)
-            mu = torch.as_tensor(self.preferred, dtype=x.dtype, device=x.device)
+            mu = torch.tensor(self.preferred, dtype=x.dtype, device=x.device)
             return self._fn(torch.cos(x - mu), self.sigma)
         x = _numpy_input(angles, 1, "angles")
         return self._fn(np.cos(x - self.preferred), self.sigma)
 
     def decode(self, outputs, k: int = 3):
-        """Circular mean of the ``k`` most active preferred angles: (..., n_cells) -> (..., 1) in [-pi, pi]."""
+        """Circular mean of the top-``k`` preferred angles: (..., n_cells) -> (..., 1) in [-pi, pi].
+
+        Ties between equally active cells may be broken differently for numpy and torch input.
+        """
         k = check_int(k, "k")
         if is_torch(outputs):
             import torch
@@ -292,7 +299,7 @@ class HeadDirectionCells:
             _check_last_dim(outputs, self.n_cells, "outputs")
             idx = top_k_indices(outputs.detach(), k)
             dtype = outputs.dtype if torch.is_floating_point(outputs) else torch.get_default_dtype()
-            mu = torch.as_tensor(self.preferred, dtype=dtype, device=outputs.device)[idx]
+            mu = torch.tensor(self.preferred, dtype=dtype, device=outputs.device)[idx]
             return torch.atan2(torch.sin(mu).mean(dim=-1), torch.cos(mu).mean(dim=-1))[..., None]
         out = _numpy_input(outputs, self.n_cells, "outputs")
         idx = top_k_indices(out, k)
