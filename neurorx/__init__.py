@@ -4,17 +4,34 @@ Reproduces and extends Krishna, Bredenberg, Levenstein, Richards & Lajoie, *Suff
 offline reactivation in recurrent neural networks* (ICLR 2024).
 """
 
+from neurorx import tasks
 from neurorx._version import __version__
+from neurorx.compare import Comparison, compare
 from neurorx.network import RateNetwork, load
 from neurorx.noise import FrozenNoise, NoNoise, OUNoise, ReferenceUniformNoise, WhiteNoise
+from neurorx.protocols import Active, Hook, Inputs, Phase, Protocol, Quiescent
+from neurorx.recording import Recording
+from neurorx.tasks import HeadDirection, SpatialNavigation
 
 __all__ = [
+    "Active",
+    "Comparison",
     "FrozenNoise",
+    "HeadDirection",
+    "Hook",
+    "Inputs",
     "NoNoise",
     "OUNoise",
+    "Phase",
+    "Protocol",
+    "Quiescent",
     "RateNetwork",
+    "Recording",
     "ReferenceUniformNoise",
+    "SpatialNavigation",
     "WhiteNoise",
     "__version__",
+    "compare",
     "load",
+    "tasks",
 ]

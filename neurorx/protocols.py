@@ -316,7 +316,7 @@ class Protocol:
         y_rec = np.empty((trials, len(rec_index), network.n_out)) if "y" in record else None
         phase_info = []
         offsets = np.cumsum([0] + [s.steps for s in segments])
-        for i, (seg, ph) in enumerate(zip(segments, self.phases, strict=True)):
+        for i, ph in enumerate(self.phases):
             phase_info.append({**ph.describe(network), "start": int(offsets[i]), "stop": int(offsets[i + 1])})
         for hk in hooks:
             hk.start(network, trials, phase_info)

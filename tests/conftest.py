@@ -7,7 +7,7 @@ from brian2 import ms
 import neurorx as nrx
 
 
-def make_network(n_rec=8, n_in=2, n_cells=16, cell="vanilla", activation=None, noise=None, seed=0, task=None,
+def make_network(n_rec=8, n_in=None, n_cells=16, cell="vanilla", activation=None, noise=None, seed=0, task=None,
                  tau=100 * ms, dt=20 * ms, scale=0.5):
     """A small random network (torch [post, pre] layout) on a small spatial task."""
     from neurorx.models.cells import get_cell
@@ -16,6 +16,7 @@ def make_network(n_rec=8, n_in=2, n_cells=16, cell="vanilla", activation=None, n
     rng = np.random.default_rng(seed)
     g = len(get_cell(cell).gates)
     task = task if task is not None else SpatialNavigation(n_cells=n_cells, seed=seed)
+    n_in = task.n_in if n_in is None else n_in
     return nrx.RateNetwork.from_arrays(
         encoder=rng.normal(size=(n_rec, task.n_cells)) * scale,
         w_in=rng.normal(size=(g * n_rec, n_in)),

@@ -38,7 +38,7 @@ def test_save_refuses_to_overwrite(tmp_path):
     net = make_network()
     path = net.save(tmp_path / "net.npz")
     before = path.read_bytes()
-    with pytest.raises(FileExistsError, match="overwrite=True"):
+    with pytest.raises(FileExistsError, match=r"overwrite=True"):
         make_network(seed=1).save(path)
     assert path.read_bytes() == before
     make_network(seed=1).save(path, overwrite=True)
@@ -52,7 +52,7 @@ def test_truncated_and_foreign_files_give_clear_errors(tmp_path):
     with pytest.raises(CorruptFileError, match="truncated or corrupt"):
         nrx.load(tmp_path / "trunc.npz")
     np.savez(tmp_path / "plain.npz", a=np.zeros(3))
-    with pytest.raises(CorruptFileError, match="not a network file|no neurorx metadata"):
+    with pytest.raises(CorruptFileError, match=r"not a network file|no neurorx metadata"):
         nrx.load(tmp_path / "plain.npz")
     with pytest.raises(FileNotFoundError):
         nrx.load(tmp_path / "missing.npz")

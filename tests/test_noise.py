@@ -45,7 +45,7 @@ def test_white_noise_from_step_std_is_the_papers_sigma():
 
 
 def test_white_noise_refuses_wrong_units():
-    with pytest.raises(TypeError, match="second\\*\\*-0.5"):
+    with pytest.raises(TypeError, match=r"second\*\*-0\.5"):
         WhiteNoise(sigma=3 * ms)
     with pytest.raises(ValueError, match="non-negative"):
         WhiteNoise(sigma=-1.0)
@@ -84,7 +84,7 @@ def test_scaled_multiplies_amplitude():
 def test_ou_stationary_variance_matches_euler_theory(dt):
     model = OUNoise(sigma=0.5, tau_noise=0.05)
     gen = torch.Generator().manual_seed(1)
-    inc, state = sample_steps(model, 400, (4000,), dt, gen)
+    inc, _ = sample_steps(model, 400, (4000,), dt, gen)
     eta = inc[100:].numpy() / dt  # eta at the start of each step
     theory = model.stationary_variance(dt)
     assert theory == pytest.approx(0.5**2 / (2 * 0.05) / (1 - dt / 0.05 / 2))

@@ -53,7 +53,7 @@ def test_models_run_with_frozen_noise_deterministically():
         x, c = torch.randn(3, 5, 2, dtype=torch.float64), torch.rand(3, 16, dtype=torch.float64)
         noise = {"recurrent": FrozenNoise(np.random.default_rng(0).normal(size=(5, 3, 8)) * 0.01, dt=0.02)}
         h1, y1 = model(x, c, noise, dt=0.02)
-        h2, y2 = model(x, c, noise, dt=0.02)
+        h2, _ = model(x, c, noise, dt=0.02)
         assert h1.shape == (3, 5, 8) and y1.shape == (3, 5, 16)
         torch.testing.assert_close(h1, h2)
         torch.testing.assert_close(y1, h1 @ model.w_out.weight.T)

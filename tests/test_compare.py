@@ -1,0 +1,80 @@
+"""compare(): the same statistics side by side, divergences with intervals, clear errors."""
+
+import json
+
+import numpy as np
+import pytest
+from brian2 import ms
+from conftest import make_network
+
+import neurorx as nrx
+from neurorx.protocols import Active, Protocol, Quiescent
+
+
+@pytest.fixture(scope="module")
+def recs():
+    net = make_network(n_rec=10, noise={"recurrent": nrx.WhiteNoise.from_step_std(0.05, 20 * ms)})
+    proto = Protocol([Active(steps=20), Quiescent(steps=40)])
+    a = proto.run(net, trials=8, seed=0, record=("h",))
+    b = proto.run(net, trials=8, seed=1, record=("h",))
+    return net, a, b
+
+
+def test_statistics_are_side_by_side_per_phase(recs):
+    _, a, b = recs
+    cmp = nrx.compare(a, b, n_boot=20)
+    phases = {r.phase for r in cmp.rows}
+    assert phases == {"active", "quiescent"}
+    sd = cmp.value("quiescent", "stepwise distance", "a")
+    from neurorx.analysis import stepwise_distance
+
+    assert sd == pytest.approx(stepwise_distance(a.select("quiescent").decoded).mean())
+    assert "torch (a)" in str(cmp) and "energy distance" in str(cmp)
+
+
+def test_identical_recordings_have_zero_distance(recs):
+    _, a, _ = recs
+    cmp = nrx.compare(a, a, n_boot=20)
+    d = cmp.divergence("active", "energy distance (decoded)")
+    assert d.estimate == pytest.approx(0.0, abs=1e-6)
+    assert d.p_value > 0.5  # indistinguishable
+
+
+def test_shifted_distribution_is_detected(recs):
+    _, a, _ = recs
+    shifted = nrx.Recording(**{**a.__dict__, "decoded": a.decoded + 0.5})
+    cmp = nrx.compare(a, shifted, n_boot=20)
+    d = cmp.divergence("active", "energy distance (decoded)")
+    assert d.low > 0.1 and d.p_value < 0.1
+
+
+def test_reactivation_kl_within_each_recording(recs):
+    _, a, b = recs
+    cmp = nrx.compare(a, b, n_boot=10)
+    within = [d for d in cmp.divergences if d.statistic.startswith("KL(quiescent")]
+    assert len(within) == 2 and all(np.isfinite(d.estimate) for d in within)
+
+
+def test_json_round_trip(recs, tmp_path):
+    _, a, b = recs
+    cmp = nrx.compare(a, b, n_boot=10)
+    path = cmp.to_json(tmp_path / "cmp.json")
+    data = json.loads(path.read_text())
+    assert data["names"] == list(cmp.names) and len(data["rows"]) == len(cmp.rows)
+    with pytest.raises(FileExistsError):
+        cmp.to_json(path)
+
+
+def test_mismatched_recordings_are_refused(recs):
+    net, a, _ = recs
+    hd = nrx.HeadDirection(n_cells=16)
+    other = make_network(n_rec=10, task=hd)
+    c = Protocol([Active(steps=5)]).run(other, trials=2)
+    with pytest.raises(ValueError, match="different quantities"):
+        nrx.compare(a, c)
+    q_only = Protocol([Quiescent(steps=5, label="sleep")]).run(net, trials=2)
+    with pytest.raises(ValueError, match="share no phase"):
+        nrx.compare(a, q_only)
+    one_step = Protocol([Active(steps=1)]).run(net, trials=2)
+    with pytest.raises(ValueError, match="at least 2"):
+        nrx.compare(one_step, one_step)
