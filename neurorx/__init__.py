@@ -4,7 +4,7 @@ Reproduces and extends Krishna, Bredenberg, Levenstein, Richards & Lajoie, *Suff
 offline reactivation in recurrent neural networks* (ICLR 2024).
 """
 
-from neurorx import tasks
+from neurorx import analysis, io, tasks
 from neurorx._version import __version__
 from neurorx.compare import Comparison, compare
 from neurorx.network import RateNetwork, load
@@ -31,6 +31,7 @@ __all__ = [
     "SpatialNavigation",
     "WhiteNoise",
     "__version__",
+    "analysis",
     "compare",
     "load",
     "tasks",

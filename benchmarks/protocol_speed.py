@@ -1,0 +1,111 @@
+"""Speed and memory of a quiescent protocol on the torch backend and both Brian2 couplings, in one process.
+
+    python benchmarks/protocol_speed.py                 # N=512, B=200, 1000 steps (the issue's setting)
+    python benchmarks/protocol_speed.py --quick         # a small smoke run
+
+Prints seconds, ratios against the torch backend, and peak memory; then the memory of a B=500, N=512,
+2000-step protocol that records decoded outputs only (measured in a fresh subprocess, so earlier runs do
+not count). Times are medians over --repeat runs after one warm-up (which also compiles Brian2's code).
+"""
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+from brian2 import ms
+
+import neurorx as nrx
+
+
+def random_network(n, n_cells, seed=0):
+    rng = np.random.default_rng(seed)
+    task = nrx.SpatialNavigation(n_cells=n_cells, seed=seed)
+    return nrx.RateNetwork.from_arrays(
+        encoder=rng.normal(size=(n, n_cells)) / np.sqrt(n_cells), w_in=rng.normal(size=(n, 2)),
+        w_rec=rng.normal(size=(n, n)) * 0.9 / np.sqrt(n), w_out=rng.normal(size=(n_cells, n)) / np.sqrt(n),
+        tau=100 * ms, dt=20 * ms, noise={"recurrent": nrx.ReferenceUniformNoise(0.01, 20 * ms)}, task=task)
+
+
+def timed(fn, repeat):
+    fn()  # warm-up: Brian2 compiles here
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_child(n, trials, steps):
+    net = random_network(n, 512)
+    proto = nrx.Protocol([nrx.Quiescent(steps=steps)])
+    before = peak_rss_mb()
+    proto.run(net, backend="torch", trials=trials, seed=0)
+    print(json.dumps({"peak_rss_mb": peak_rss_mb(), "before_mb": before}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=512)
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--synapse-steps", type=int, default=None,
+                        help="steps for the (slow) synapses coupling; its time is scaled to --steps")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--memory-child", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return
+    if args.quick:
+        args.n, args.trials, args.steps, args.repeat = 64, 20, 100, 1
+    syn_steps = args.synapse_steps or max(1, args.steps // 10)
+    net = random_network(args.n, 512)
+    proto = nrx.Protocol([nrx.Quiescent(steps=args.steps)])
+    proto_syn = nrx.Protocol([nrx.Quiescent(steps=syn_steps)])
+    results = {}
+    runs = {
+        "torch": lambda: proto.run(net, backend="torch", trials=args.trials, seed=0),
+        "brian2 matmul": lambda: proto.run(net, backend="brian2", trials=args.trials, seed=0, coupling="matmul"),
+        "brian2 synapses": lambda: proto_syn.run(net, backend="brian2", trials=args.trials, seed=0,
+                                                 coupling="synapses"),
+    }
+    for name, fn in runs.items():
+        med, times = timed(fn, args.repeat)
+        if name == "brian2 synapses":
+            med *= args.steps / syn_steps
+        results[name] = {"seconds": med, "runs": times, "peak_rss_mb": peak_rss_mb()}
+        print(f"{name:>16}: {med:8.3f} s for {args.steps} steps (peak RSS so far {peak_rss_mb():.0f} MB)",
+              flush=True)
+    t_torch = results["torch"]["seconds"]
+    t_mm = results["brian2 matmul"]["seconds"]
+    t_syn = results["brian2 synapses"]["seconds"]
+    print(f"\nN={args.n}, B={args.trials}, {args.steps} quiescent steps")
+    print(f"brian2 matmul / torch      = {t_mm / t_torch:6.2f}x   (target <= 1.5)")
+    print(f"brian2 synapses / matmul   = {t_syn / t_mm:6.2f}x   (target >= 15; synapses timed over {syn_steps} "
+          f"steps and scaled)")
+    trials, steps = (50, 200) if args.quick else (500, 2000)
+    child = subprocess.run([sys.executable, __file__, "--memory-child", str(args.n), str(trials), str(steps)],
+                           capture_output=True, text=True, check=True)
+    mem = json.loads(child.stdout.strip().splitlines()[-1])
+    print(f"B={trials}, N={args.n}, {steps} steps, decoded only: peak RSS {mem['peak_rss_mb']:.0f} MB "
+          f"(process baseline {mem['before_mb']:.0f} MB; target < 1024 MB)")
+    results["memory"] = {"trials": trials, "steps": steps, **mem}
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"args": vars(args), "results": results}, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
