@@ -33,6 +33,7 @@ __all__ = [
     "__version__",
     "analysis",
     "compare",
+    "io",
     "load",
     "tasks",
 ]

@@ -41,7 +41,7 @@ def provenance(seed: int | None = None, **extra) -> dict:
         "scipy": scipy.__version__,
         "platform": platform.platform(),
         "git_commit": git_commit(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "seed": seed,
     }
     out.update(extra)

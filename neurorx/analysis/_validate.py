@@ -83,8 +83,7 @@ def as_trajectories(x, name: str, *, min_steps: int = 1) -> np.ndarray:
     if arr.ndim != 3:
         if arr.ndim == 2:
             hint = (
-                f"for a batch of 1-D signals (B, T) use {name}[..., None]; for one trajectory (T, d) "
-                f"use {name}[None]"
+                f"for a batch of 1-D signals (B, T) use {name}[..., None]; for one trajectory (T, d) use {name}[None]"
             )
         elif arr.ndim == 1:
             hint = f"for one 1-D trajectory (T,) use {name}[None, :, None]"
@@ -96,7 +95,7 @@ def as_trajectories(x, name: str, *, min_steps: int = 1) -> np.ndarray:
         )
     b, t, d = arr.shape
     if b == 0 or d == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one trajectory and dimension.")
+        raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one trajectory and one dimension.")
     if t < min_steps:
         raise ValueError(f"{name} has {t} time step(s) (shape {arr.shape}); at least {min_steps} are needed.")
     check_finite(arr, name)
@@ -118,9 +117,7 @@ def check_seed(seed, name: str = "seed"):
     if seed is None or isinstance(seed, np.random.Generator | np.random.RandomState):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(
-            f"{name} must be None, a non-negative int or a numpy Generator/RandomState; got {seed!r}."
-        )
+        raise TypeError(f"{name} must be None, a non-negative int or a numpy Generator/RandomState; got {seed!r}.")
     if seed < 0:
         raise ValueError(f"{name} must be non-negative; got {seed}.")
     return int(seed)

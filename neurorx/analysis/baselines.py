@@ -27,7 +27,7 @@ __all__ = ["random_weights", "uniform_box_samples"]
 
 
 def uniform_box_samples(n: int, box=(-1.1, 1.1), d: int = 2, seed=0) -> np.ndarray:
-    """Draw points uniformly from an axis-aligned box.
+    r"""Draw points uniformly from an axis-aligned box.
 
     Parameters
     ----------
@@ -48,7 +48,7 @@ def uniform_box_samples(n: int, box=(-1.1, 1.1), d: int = 2, seed=0) -> np.ndarr
 
     Notes
     -----
-    Each coordinate is independent, :math:`x_k \\sim \\mathcal{U}(\\mathrm{low}_k, \\mathrm{high}_k)`.
+    Each coordinate is independent, :math:`x_k \sim \mathcal{U}(\mathrm{low}_k, \mathrm{high}_k)`.
     With a common interval this is exactly the reference's
     ``scipy.stats.uniform(loc=low, scale=high - low).rvs((n, d))`` with ``random_state=seed``, so the
     Monte-Carlo points of :func:`~neurorx.analysis.kl_uniform_vs` are ``uniform_box_samples(n_mc, box, d,
@@ -68,7 +68,7 @@ def uniform_box_samples(n: int, box=(-1.1, 1.1), d: int = 2, seed=0) -> np.ndarr
 def random_weights(
     n_rec: int, n_in: int, n_out: int, n_init: int, seed=0, *, bias: bool = False
 ) -> dict[str, np.ndarray]:
-    """Draw untrained RNN weights like torch's default ``nn.Linear`` initialisation.
+    r"""Draw untrained RNN weights like torch's default ``nn.Linear`` initialisation.
 
     Parameters
     ----------
@@ -94,12 +94,12 @@ def random_weights(
     Notes
     -----
     ``nn.Linear(fan_in, fan_out)`` initialises its weight with Kaiming-uniform, ``a = sqrt(5)``:
-    gain :math:`g = \\sqrt{2 / (1 + a^2)} = \\sqrt{1/3}` and bound
-    :math:`g \\sqrt{3 / \\mathrm{fan\\_in}} = 1/\\sqrt{\\mathrm{fan\\_in}}`, and its bias with the same bound:
+    gain :math:`g = \sqrt{2 / (1 + a^2)} = \sqrt{1/3}` and bound
+    :math:`g \sqrt{3 / \mathrm{fan\_in}} = 1/\sqrt{\mathrm{fan\_in}}`, and its bias with the same bound:
 
-    .. math:: W_{ij} \\sim \\mathcal{U}\\left(-\\tfrac{1}{\\sqrt{\\mathrm{fan\\_in}}},
-              \\tfrac{1}{\\sqrt{\\mathrm{fan\\_in}}}\\right),
-              \\qquad \\operatorname{sd}(W_{ij}) = \\frac{1}{\\sqrt{3\\,\\mathrm{fan\\_in}}}.
+    .. math:: W_{ij} \sim \mathcal{U}\left(-\tfrac{1}{\sqrt{\mathrm{fan\_in}}},
+              \tfrac{1}{\sqrt{\mathrm{fan\_in}}}\right),
+              \qquad \operatorname{sd}(W_{ij}) = \frac{1}{\sqrt{3\,\mathrm{fan\_in}}}.
 
     ``fan_in`` is the number of columns (presynaptic units). The values follow the same distribution as
     torch's, not the same random numbers.
@@ -110,14 +110,20 @@ def random_weights(
     n_init = check_int(n_init, "n_init", minimum=1)
     seed = check_seed(seed)
     if isinstance(seed, np.random.RandomState):
-        raise TypeError("random_weights needs seed to be None, an int or a numpy Generator (not a RandomState).")
+        raise TypeError("random_weights: seed must be None, an int or a numpy Generator, not a RandomState.")
     rng = np.random.default_rng(seed)
 
     def linear(fan_in: int, fan_out: int) -> tuple[np.ndarray, np.ndarray]:
         bound = 1.0 / np.sqrt(fan_in)
         return rng.uniform(-bound, bound, size=(fan_out, fan_in)), rng.uniform(-bound, bound, size=fan_out)
 
-    shapes = {"encoder": (n_init, n_rec), "w_in": (n_in, n_rec), "w_rec": (n_rec, n_rec), "w_out": (n_rec, n_out)}
+    # key: (fan_in, fan_out), i.e. nn.Linear(fan_in, fan_out); the weight is (fan_out, fan_in) = [post, pre].
+    shapes = {
+        "encoder": (n_init, n_rec),
+        "w_in": (n_in, n_rec),
+        "w_rec": (n_rec, n_rec),
+        "w_out": (n_rec, n_out),
+    }
     weights: dict[str, np.ndarray] = {}
     for key, (fan_in, fan_out) in shapes.items():
         w, b = linear(fan_in, fan_out)

@@ -17,6 +17,7 @@ from ._validate import as_array, as_points, check_int
 __all__ = ["kde", "kde_grid"]
 
 _BW_NAMES = ("scott", "silverman")
+_BW_HELP = "bw_method must be 'scott', 'silverman', a positive number or a callable; got {!r}."
 
 
 def _check_bw_method(bw_method):
@@ -24,17 +25,17 @@ def _check_bw_method(bw_method):
         return bw_method
     if isinstance(bw_method, str):
         if bw_method not in _BW_NAMES:
-            raise ValueError(f"bw_method must be 'scott', 'silverman', a positive number or a callable; got {bw_method!r}.")
+            raise ValueError(_BW_HELP.format(bw_method))
         return bw_method
     if isinstance(bw_method, numbers.Real) and not isinstance(bw_method, bool):
         if not (np.isfinite(bw_method) and bw_method > 0):
-            raise ValueError(f"a numeric bw_method is the kernel scale factor and must be > 0; got {bw_method!r}.")
+            raise ValueError(f"a numeric bw_method is a scale factor and must be > 0; got {bw_method!r}.")
         return float(bw_method)
-    raise TypeError(f"bw_method must be 'scott', 'silverman', a positive number or a callable; got {bw_method!r}.")
+    raise TypeError(_BW_HELP.format(bw_method))
 
 
 def kde(points, bw_method="scott") -> gaussian_kde:
-    """Fit a Gaussian kernel density estimate to a cloud of points.
+    r"""Fit a Gaussian kernel density estimate to a cloud of points.
 
     Parameters
     ----------
@@ -62,11 +63,11 @@ def kde(points, bw_method="scott") -> gaussian_kde:
     -----
     The estimate is
 
-    .. math:: \\hat p(x) = \\frac{1}{n} \\sum_{i=1}^{n} \\mathcal{N}(x;\\, x_i,\\, h^2 \\hat\\Sigma),
+    .. math:: \hat p(x) = \frac{1}{n} \sum_{i=1}^{n} \mathcal{N}(x;\, x_i,\, h^2 \hat\Sigma),
 
-    with :math:`\\hat\\Sigma` the sample covariance of the points and Scott's factor
+    with :math:`\hat\Sigma` the sample covariance of the points and Scott's factor
     :math:`h = n^{-1/(d+4)}`. The expected KDE of a Gaussian cloud is therefore Gaussian with covariance
-    :math:`(1 + h^2)\\Sigma`, which biases divergences computed from KDEs (see
+    :math:`(1 + h^2)\Sigma`, which biases divergences computed from KDEs (see
     :func:`neurorx.analysis.kl_divergence`).
 
     Examples
@@ -83,8 +84,8 @@ def kde(points, bw_method="scott") -> gaussian_kde:
         hint = ""
         if n < d:
             hint = (
-                f" If you passed scipy's (d, n) layout, transpose it: this function takes one point per row, "
-                f"shape (n, d)."
+                " If you passed scipy's (d, n) layout, transpose it: this function takes one point per row, "
+                "shape (n, d)."
             )
         raise ValueError(
             f"a {d}-D kernel density estimate needs at least {d + 1} points (and many more for a useful "
@@ -96,9 +97,11 @@ def kde(points, bw_method="scott") -> gaussian_kde:
         raise ValueError(
             f"points has zero spread in dimension(s) {flat.tolist()} (every point has the same value there), "
             f"so the KDE covariance is singular. Drop the constant column(s), or, if the data are truly "
-            f"deterministic (e.g. a noiseless network at a fixed point), a density estimate is not meaningful."
+            f"deterministic (e.g. a noiseless network at a fixed point), a density is not meaningful."
         )
     try:
+        if np.linalg.matrix_rank(np.atleast_2d(np.cov(pts.T))) < d:
+            raise np.linalg.LinAlgError("rank-deficient covariance")
         return gaussian_kde(pts.T, bw_method=bw_method)
     except np.linalg.LinAlgError:
         raise ValueError(
@@ -109,7 +112,7 @@ def kde(points, bw_method="scott") -> gaussian_kde:
 
 
 def kde_grid(points, extent, n: int = 100, bw_method="scott"):
-    """Evaluate a KDE on a regular grid, for contour plots.
+    r"""Evaluate a KDE on a regular grid, for contour plots.
 
     Parameters
     ----------
@@ -133,8 +136,8 @@ def kde_grid(points, extent, n: int = 100, bw_method="scott"):
 
     Notes
     -----
-    ``Z[i, j]`` is :math:`\\hat p(x_j, y_i)`; on a fine enough grid
-    :math:`\\sum_{ij} Z_{ij}\\, \\Delta x\\, \\Delta y \\approx` the KDE mass inside the extent.
+    ``Z[i, j]`` is :math:`\hat p(x_j, y_i)`; on a fine enough grid
+    :math:`\sum_{ij} Z_{ij}\, \Delta x\, \Delta y \approx` the KDE mass inside the extent.
     """
     if isinstance(points, gaussian_kde):
         est = points
@@ -142,7 +145,7 @@ def kde_grid(points, extent, n: int = 100, bw_method="scott"):
         est = kde(points, bw_method=bw_method)
     d = est.d
     if d not in (1, 2):
-        raise ValueError(f"kde_grid evaluates 1-D or 2-D densities only; the points have d = {d}. Project first.")
+        raise ValueError(f"kde_grid handles 1-D or 2-D densities only; the points have d = {d}: project first.")
     n = check_int(n, "n", minimum=2)
     ext = as_array(extent, "extent").ravel()
     if not np.all(np.isfinite(ext)):
