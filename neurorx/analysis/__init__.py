@@ -1,0 +1,58 @@
+"""Reactivation statistics: pure functions on numpy arrays.
+
+One module per job:
+
+- :mod:`~neurorx.analysis.density` -- ``kde``, ``kde_grid`` (Gaussian KDEs of point clouds).
+- :mod:`~neurorx.analysis.divergence` -- ``kl_divergence`` (reference and corrected estimators),
+  ``uniform_box_logpdf``, ``kl_uniform_vs`` (uniform baseline, with the reference's log 2.2 quirk on
+  request), ``energy_distance``.
+- :mod:`~neurorx.analysis.bootstrap` -- ``bootstrap_interval`` (percentile intervals).
+- :mod:`~neurorx.analysis.variance` -- ``total_variance`` (Fig. 2f), ``stepwise_distance`` (Fig. C.4).
+- :mod:`~neurorx.analysis.pca` -- ``explained_variance`` (Fig. 1c), ``fit_pca``, ``project``.
+- :mod:`~neurorx.analysis.circular` -- head-direction statistics (Fig. 3, C.5).
+- :mod:`~neurorx.analysis.baselines` -- ``uniform_box_samples``, ``random_weights``.
+
+Arrays follow one convention: point clouds are ``(n, d)``, trajectories ``(B, T, d)`` (trials, time steps,
+dimensions), hidden states ``(..., N)``. Every function validates its input and says how to fix it.
+"""
+
+from .baselines import random_weights, uniform_box_samples
+from .bootstrap import BootstrapInterval, bootstrap_interval
+from .circular import (
+    angular_velocity,
+    circular_error,
+    circular_kl,
+    circular_mean,
+    mean_angular_velocity,
+    polar_histogram,
+    wrap_angle,
+)
+from .density import kde, kde_grid
+from .divergence import energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
+from .pca import explained_variance, fit_pca, project
+from .variance import stepwise_distance, total_variance
+
+__all__ = [
+    "BootstrapInterval",
+    "angular_velocity",
+    "bootstrap_interval",
+    "circular_error",
+    "circular_kl",
+    "circular_mean",
+    "energy_distance",
+    "explained_variance",
+    "fit_pca",
+    "kde",
+    "kde_grid",
+    "kl_divergence",
+    "kl_uniform_vs",
+    "mean_angular_velocity",
+    "polar_histogram",
+    "project",
+    "random_weights",
+    "stepwise_distance",
+    "total_variance",
+    "uniform_box_logpdf",
+    "uniform_box_samples",
+    "wrap_angle",
+]

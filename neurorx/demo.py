@@ -1,0 +1,339 @@
+"""The main job: the paper's active and quiescent protocols on the shipped networks, on both backends.
+
+:func:`run_demo` loads the shipped spatial networks U^σ (noisy, unbiased) and B^σ (noisy, biased) and builds
+the random-network baseline R^σ, runs ``Active(100) -> Quiescent(T_q)`` (zero input, √2 noise, starting from
+the same encoded positions as the active phase) on the torch and the Brian2 backends, and reports:
+
+- the KL matrix of Fig. 2e, KL(quiescent_X ‖ active_Y), with the uniform baseline 𝒰 (per backend);
+- total variance and stepwise distance of quiescent activity (Fig. 2f, C.4);
+- explained variance of hidden states (Fig. 1c);
+- the torch-vs-Brian2 comparison for U^σ (:func:`neurorx.compare`);
+- head direction (if shipped): quiescent mean angular velocity of the unbiased and the CCW-biased nets (C.5).
+
+It writes ``report.md`` with PNG figures, ``results.json``, the configuration and versions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from neurorx import analysis
+from neurorx.compare import compare
+from neurorx.io import atomic_write_bytes
+from neurorx.network import RateNetwork, load
+from neurorx.protocols import Active, Protocol, Quiescent
+from neurorx.provenance import provenance
+
+__all__ = ["DemoConfig", "random_network", "run_demo"]
+
+
+@dataclass
+class DemoConfig:
+    """Settings of the demo (defaults finish in about two minutes on 2 cores).
+
+    Attributes
+    ----------
+    models_dir : str
+        Folder holding ``spatial_navigation/noisy_unbiased.npz`` etc.
+    trials, active_steps, quiescent_steps : int
+        The paper uses 200 trials, 100 active steps and 1000 quiescent steps for Fig. 2e.
+    seed : int
+    backends : tuple of str
+    brian2_target : str
+        Brian2 code-generation target ("auto": cython if it compiles, else numpy).
+    max_kde_points : int
+        Points per cloud used to fit each KDE (a random subsample; the reference uses all B*T points).
+    n_mc : int
+        Monte-Carlo samples of the KL estimator (2500 in the reference).
+    """
+
+    models_dir: str = "models"
+    trials: int = 100
+    active_steps: int = 100
+    quiescent_steps: int = 1000
+    seed: int = 0
+    backends: tuple[str, ...] = ("torch", "brian2")
+    brian2_target: str = "auto"
+    max_kde_points: int = 20_000
+    n_mc: int = 2500
+    head_direction: bool = True
+    networks: dict = field(default_factory=lambda: {
+        "U^σ": "spatial_navigation/noisy_unbiased.npz",
+        "B^σ": "spatial_navigation/noisy_biased.npz",
+    })
+
+
+def random_network(like: RateNetwork, seed: int = 0) -> RateNetwork:
+    """The paper's R^σ baseline: an untrained network with ``like``'s shapes, task and noise.
+
+    Weights are drawn as torch's default initialisation, :math:`U(\\pm 1/\\sqrt{\\text{fan\\_in}})`.
+    """
+    w = analysis.random_weights(like.n_rec, like.n_in, like.n_out, like.n_init, seed=seed)
+    return RateNetwork.from_arrays(**w, tau=like.tau_quantity, dt=like.dt_quantity, cell=like.cell,
+                                   activation=like.activation, noise=dict(like.noise), task=like.task,
+                                   config={"baseline": "random", "seed": seed})
+
+
+def _points(dec: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    pts = dec.reshape(-1, dec.shape[-1])
+    return pts[rng.choice(len(pts), n, replace=False)] if len(pts) > n else pts
+
+
+def _say(msg: str, quiet: bool) -> None:
+    if not quiet:
+        print(msg, flush=True)
+
+
+def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool = False,
+             quiet: bool = False) -> dict:
+    """Run the demo and write its report into ``out``; returns the results dictionary.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out`` already holds a report and ``force`` is false.
+    FileNotFoundError
+        If a shipped network is missing (train it with ``neurorx train``).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    cfg = config or DemoConfig()
+    out = Path(out)
+    if (out / "report.md").exists() and not force:
+        raise FileExistsError(f"{out} already holds a demo report; pass --force to overwrite it")
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    models = Path(cfg.models_dir)
+    nets = {}
+    for label, rel in cfg.networks.items():
+        path = models / rel
+        if not path.exists():
+            raise FileNotFoundError(f"shipped network {path} not found; train it with `neurorx train "
+                                    f"{rel.removesuffix('.npz')} --out ...` or pass --models DIR")
+        nets[label] = load(path)
+    nets["R^σ"] = random_network(nets["U^σ"], seed=cfg.seed)
+    for label, net in nets.items():
+        _say(f"{label}: {net.summary()}", quiet)
+
+    protocol = Protocol([Active(steps=cfg.active_steps), Quiescent(steps=cfg.quiescent_steps, start="reset")])
+    recs: dict[str, dict[str, object]] = {b: {} for b in cfg.backends}
+    for backend in cfg.backends:
+        opts = {"target": cfg.brian2_target} if backend == "brian2" else {}
+        for label, net in nets.items():
+            t0 = time.perf_counter()
+            recs[backend][label] = protocol.run(net, backend=backend, trials=cfg.trials, seed=cfg.seed,
+                                                record=("h",), every=10, progress=not quiet, **opts)
+            _say(f"  ran {label} on {backend} in {time.perf_counter() - t0:.1f} s", quiet)
+
+    rng = np.random.default_rng(cfg.seed)
+    box = nets["U^σ"].task.box_width / 2 if hasattr(nets["U^σ"].task, "box_width") else 1.1
+    results: dict = {"config": asdict(cfg), "versions": provenance(cfg.seed), "backends": {}}
+    rows = ["U^σ", "B^σ"]
+    cols = ["U^σ", "B^σ", "𝒰", "R^σ"]
+    for backend in cfg.backends:
+        r = recs[backend]
+        act = {k: _points(r[k].select("active").decoded, cfg.max_kde_points, rng) for k in rows}
+        qui = {k: _points(r[k].select("quiescent").decoded, cfg.max_kde_points, rng) for k in nets}
+        qui["𝒰"] = analysis.uniform_box_samples(cfg.max_kde_points, box=(-box, box), seed=cfg.seed)
+        kl = np.array([[analysis.kl_divergence(qui[c], act[a], n_mc=cfg.n_mc, seed=cfg.seed) for c in cols]
+                       for a in rows])
+        stats = {}
+        for label in nets:
+            q = r[label].select("quiescent")
+            stats[label] = {
+                "quiescent_total_variance_m2": float(analysis.total_variance(q.decoded, burn_in=q.decoded.shape[1] // 2)),
+                "quiescent_stepwise_distance_m": float(analysis.stepwise_distance(q.decoded).mean()),
+                "active_stepwise_distance_m": float(analysis.stepwise_distance(r[label].select("active").decoded).mean()),
+                "active_decoding_error_cm": float(100 * np.mean(
+                    nets[label].task.error(r[label].select("active").decoded, r[label].select("active").states))),
+                "explained_variance_active": analysis.explained_variance(r[label].select("active").h, 10).tolist(),
+                "explained_variance_quiescent": analysis.explained_variance(q.h, 10).tolist(),
+            }
+        results["backends"][backend] = {"kl_rows_active": rows, "kl_cols_quiescent": cols, "kl": kl.tolist(),
+                                        "stats": stats}
+        _say(f"{backend}: KL(Q‖A_U^σ): U^σ {kl[0, 0]:.2f}, B^σ {kl[0, 1]:.2f}, 𝒰 {kl[0, 2]:.2f}, "
+             f"R^σ {kl[0, 3]:.2f} nats", quiet)
+    if len(cfg.backends) == 2:
+        cmp = compare(recs[cfg.backends[0]]["U^σ"], recs[cfg.backends[1]]["U^σ"], seed=cfg.seed)
+        results["comparison_U^σ"] = cmp.to_dict()
+        cmp.to_json(out / "comparison_U_sigma.json", overwrite=True)
+    else:
+        cmp = None
+    if cfg.head_direction:
+        results["head_direction"] = _head_direction(models, cfg, quiet)
+    results["seconds"] = time.perf_counter() - t_start
+    figures = _figures(out, nets, recs, results, cfg)
+    report = _report(results, figures, cmp, cfg)
+    atomic_write_bytes(out / "report.md", report.encode(), overwrite=True)
+    atomic_write_bytes(out / "results.json", json.dumps(results, indent=2, default=float).encode(), overwrite=True)
+    _say("\n" + _summary_table(results, cfg), quiet)
+    _say(f"\nreport: {out / 'report.md'} ({results['seconds']:.0f} s)", quiet)
+    return results
+
+
+def _head_direction(models: Path, cfg: DemoConfig, quiet: bool) -> dict:
+    out = {}
+    paths = {"unbiased": models / "head_direction/noisy_unbiased.npz",
+             "ccw_biased": models / "head_direction/noisy_biased.npz"}
+    if not all(p.exists() for p in paths.values()):
+        _say("head-direction networks not shipped; skipping the head-direction part", quiet)
+        return out
+    protocol = Protocol([Active(steps=cfg.active_steps), Quiescent(steps=cfg.quiescent_steps, start="reset")])
+    for name, path in paths.items():
+        net = load(path)
+        out[name] = {}
+        for backend in cfg.backends:
+            opts = {"target": cfg.brian2_target} if backend == "brian2" else {}
+            rec = protocol.run(net, backend=backend, trials=cfg.trials, seed=cfg.seed, **opts)
+            q, a = rec.select("quiescent").decoded[..., 0], rec.select("active").decoded[..., 0]
+            out[name][backend] = {
+                "quiescent_mean_angular_velocity": float(analysis.mean_angular_velocity(q)),
+                "active_mean_angular_velocity": float(analysis.mean_angular_velocity(a)),
+                "kl_quiescent_active": float(analysis.circular_kl(q, a)),
+                "active_error_deg": float(np.degrees(np.mean(net.task.error(rec.select("active").decoded,
+                                                                               rec.select("active").states)))),
+            }
+        _say(f"head direction {name}: quiescent mean angular velocity "
+             + ", ".join(f"{b} {v['quiescent_mean_angular_velocity']:.4f}" for b, v in out[name].items())
+             + " rad/step", quiet)
+    return out
+
+
+def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
+    import matplotlib.pyplot as plt
+
+    figs = {}
+    backends = list(recs)
+    fig, axes = plt.subplots(len(backends), 3, figsize=(12, 4 * len(backends)), squeeze=False)
+    for i, backend in enumerate(backends):
+        for j, label in enumerate(["U^σ", "B^σ", "R^σ"]):
+            ax = axes[i, j]
+            rec = recs[backend][label]
+            a, q = rec.select("active").decoded, rec.select("quiescent").decoded
+            ax.plot(q[:3, :, 0].T, q[:3, :, 1].T, color="tab:orange", lw=0.5, alpha=0.8)
+            ax.plot(a[:3, :, 0].T, a[:3, :, 1].T, color="tab:blue", lw=0.8)
+            ax.set(xlim=(-1.25, 1.25), ylim=(-1.25, 1.25), aspect="equal", title=f"{label} ({backend})",
+                   xlabel="x (m)", ylabel="y (m)")
+    fig.suptitle("Decoded trajectories: active (blue), quiescent (orange)")
+    fig.tight_layout()
+    figs["trajectories"] = "trajectories.png"
+    fig.savefig(out / figs["trajectories"], dpi=110)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, len(backends), figsize=(6 * len(backends), 3.6), squeeze=False)
+    for ax, backend in zip(axes[0], backends, strict=True):
+        res = results["backends"][backend]
+        kl = np.array(res["kl"])
+        im = ax.imshow(kl, cmap="viridis")
+        ax.set_xticks(range(kl.shape[1]), [f"Q {c}" for c in res["kl_cols_quiescent"]])
+        ax.set_yticks(range(kl.shape[0]), [f"A {r}" for r in res["kl_rows_active"]])
+        for (r, c), v in np.ndenumerate(kl):
+            ax.text(c, r, f"{v:.2f}", ha="center", va="center", color="w" if v < kl.max() * 0.6 else "k")
+        ax.set_title(f"KL(quiescent ‖ active), nats ({backend})")
+        fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    figs["kl_matrix"] = "kl_matrix.png"
+    fig.savefig(out / figs["kl_matrix"], dpi=110)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, len(backends), figsize=(5 * len(backends), 3.6), squeeze=False)
+    for ax, backend in zip(axes[0], backends, strict=True):
+        st = results["backends"][backend]["stats"]
+        for label, colour in (("U^σ", "tab:blue"), ("B^σ", "tab:green"), ("R^σ", "tab:gray")):
+            k = np.arange(1, 11)
+            ax.plot(k, st[label]["explained_variance_active"], "-o", color=colour, ms=3, label=f"{label} active")
+            ax.plot(k, st[label]["explained_variance_quiescent"], "--s", color=colour, ms=3,
+                    label=f"{label} quiescent")
+        ax.set(xlabel="principal components", ylabel="cumulative explained variance", ylim=(0, 1.02),
+               title=f"Hidden-state PCA ({backend})")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    figs["explained_variance"] = "explained_variance.png"
+    fig.savefig(out / figs["explained_variance"], dpi=110)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(len(backends), 2, figsize=(8, 4 * len(backends)), squeeze=False)
+    for i, backend in enumerate(backends):
+        rec = recs[backend]["U^σ"]
+        for j, phase in enumerate(("active", "quiescent")):
+            pts = rec.select(phase).decoded.reshape(-1, 2)
+            ax = axes[i, j]
+            ax.hist2d(pts[:, 0], pts[:, 1], bins=50, range=[[-1.25, 1.25]] * 2, density=True, cmap="magma")
+            ax.set(aspect="equal", title=f"U^σ {phase} ({backend})", xlabel="x (m)", ylabel="y (m)")
+    fig.tight_layout()
+    figs["occupancy"] = "occupancy.png"
+    fig.savefig(out / figs["occupancy"], dpi=110)
+    plt.close(fig)
+    return figs
+
+
+def _summary_table(results: dict, cfg: DemoConfig) -> str:
+    lines = ["| backend | KL(Q_U^σ‖A_U^σ) | KL(Q_B^σ‖A_U^σ) | KL(𝒰‖A_U^σ) | KL(Q_R^σ‖A_U^σ) | Fig. 2e ordering | "
+             "quiescent total variance U^σ (m²) | active decoding error U^σ (cm) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for backend, res in results["backends"].items():
+        kl = np.array(res["kl"])[0]
+        ok = kl[0] < kl[1] and kl[0] < kl[3]
+        st = res["stats"]["U^σ"]
+        lines.append(f"| {backend} | {kl[0]:.2f} | {kl[1]:.2f} | {kl[2]:.2f} | {kl[3]:.2f} | "
+                     f"{'holds' if ok else 'VIOLATED'} | {st['quiescent_total_variance_m2']:.4f} | "
+                     f"{st['active_decoding_error_cm']:.1f} |")
+    return "\n".join(lines)
+
+
+def _report(results: dict, figures: dict, cmp, cfg: DemoConfig) -> str:
+    parts = [
+        "# neurorx demo: offline reactivation on both backends",
+        "",
+        f"Protocol: `Active({cfg.active_steps})` then `Quiescent({cfg.quiescent_steps}, start='reset')` "
+        f"(zero input, noise ×√2), {cfg.trials} trials, seed {cfg.seed}. KL estimates use the corrected "
+        f"estimator on KDEs of up to {cfg.max_kde_points} decoded points, {cfg.n_mc} Monte-Carlo samples.",
+        "",
+        "## Fig. 2e: is quiescent activity closest to its own active distribution?",
+        "",
+        _summary_table(results, cfg),
+        "",
+        f"![KL matrix]({figures['kl_matrix']})",
+        "",
+        "## Decoded trajectories and occupancy",
+        "",
+        f"![trajectories]({figures['trajectories']})",
+        "",
+        f"![occupancy]({figures['occupancy']})",
+        "",
+        "## Hidden-state PCA (Fig. 1c)",
+        "",
+        f"![explained variance]({figures['explained_variance']})",
+        "",
+        "## Quiescent statistics",
+        "",
+        "| backend | network | total variance (m²) | stepwise distance quiescent (m) | stepwise distance active (m) |",
+        "|---|---|---|---|---|",
+    ]
+    for backend, res in results["backends"].items():
+        for label, st in res["stats"].items():
+            parts.append(f"| {backend} | {label} | {st['quiescent_total_variance_m2']:.4g} | "
+                         f"{st['quiescent_stepwise_distance_m']:.4g} | {st['active_stepwise_distance_m']:.4g} |")
+    if cmp is not None:
+        parts += ["", "## torch vs Brian2 (U^σ)", "", cmp.table()]
+    hd = results.get("head_direction") or {}
+    if hd:
+        parts += ["", "## Head direction (Fig. C.5)", "",
+                  "| network | backend | quiescent mean angular velocity (rad/step) | active (rad/step) | "
+                  "circular KL(Q‖A) | active error (deg) |", "|---|---|---|---|---|---|"]
+        for name, per in hd.items():
+            for backend, v in per.items():
+                parts.append(f"| {name} | {backend} | {v['quiescent_mean_angular_velocity']:.4f} | "
+                             f"{v['active_mean_angular_velocity']:.4f} | {v['kl_quiescent_active']:.3f} | "
+                             f"{v['active_error_deg']:.1f} |")
+    v = results["versions"]
+    parts += ["", "## Provenance", "",
+              f"neurorx {v['neurorx']} (commit {v['git_commit']}), torch {v['torch']}, brian2 {v['brian2']}, "
+              f"numpy {v['numpy']}, python {v['python']}; {results['seconds']:.0f} s.", ""]
+    return "\n".join(parts)

@@ -1,0 +1,87 @@
+"""Energy distance and percentile bootstrap intervals for two-sample statistics."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from neurorx.analysis import BootstrapInterval, bootstrap_interval, energy_distance
+
+
+def test_energy_distance_equals_scipy_in_one_dimension():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=300), rng.normal(0.4, 1.5, size=200)
+    assert energy_distance(a[:, None], b[:, None]) == pytest.approx(stats.energy_distance(a, b), rel=1e-10)
+
+
+def test_energy_distance_is_zero_for_identical_samples_and_small_for_one_distribution():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(800, 2))
+    assert energy_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    same = energy_distance(a, rng.normal(size=(800, 2)))
+    shifted = energy_distance(a, rng.normal(size=(800, 2)) + np.array([1.0, 0.0]))
+    assert same < 0.15  # D^2 = O(1/n): ~0.08 at n = 800
+    assert shifted > 0.5  # ~0.67 for a 1-SD shift
+    assert shifted > 4 * same
+
+
+def test_energy_distance_is_symmetric_and_translation_invariant():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(200, 3)), rng.normal(size=(150, 3)) * 2
+    assert energy_distance(a, b) == pytest.approx(energy_distance(b, a), rel=1e-12)
+    assert energy_distance(a + 5, b + 5) == pytest.approx(energy_distance(a, b), rel=1e-9)
+
+
+def test_energy_distance_subsamples_large_inputs_reproducibly():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(3000, 2)), rng.normal(size=(3000, 2)) + 0.5
+    sub = energy_distance(a, b, max_points=500, seed=4)
+    assert sub == energy_distance(a, b, max_points=500, seed=4)
+    assert sub == pytest.approx(energy_distance(a, b, max_points=None), abs=0.08)
+
+
+def test_bootstrap_interval_contains_the_true_mean_difference():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(0.5, 1.0, size=400), rng.normal(0.0, 1.0, size=300)
+    res = bootstrap_interval(lambda x, y: x.mean() - y.mean(), a, b, n_boot=400, seed=0)
+    assert isinstance(res, BootstrapInterval)
+    assert res.low < res.estimate < res.high
+    assert res.contains(0.5)
+    # Width ~ 2 * 1.96 * sqrt(1/400 + 1/300) = 0.30.
+    assert res.high - res.low == pytest.approx(0.30, rel=0.2)
+    assert res.stderr == pytest.approx(np.sqrt(1 / 400 + 1 / 300), rel=0.2)
+
+
+def test_bootstrap_interval_has_roughly_nominal_coverage():
+    hits = 0
+    for rep in range(60):
+        rng = np.random.default_rng(100 + rep)
+        a, b = rng.normal(1.0, 1.0, size=60), rng.normal(0.0, 2.0, size=80)
+        res = bootstrap_interval(lambda x, y: x.mean() - y.mean(), a, b, n_boot=200, seed=rep, ci=0.9)
+        hits += res.contains(1.0)
+    assert 0.75 <= hits / 60 <= 1.0  # nominal 0.9; binomial SD ~0.04
+
+
+def test_bootstrap_resamples_whole_trajectories_along_axis_0():
+    decoded = np.random.default_rng(6).normal(size=(30, 50, 2))
+    seen = []
+
+    def stat(x):
+        seen.append(x.shape)
+        return float(x.mean())
+
+    res = bootstrap_interval(stat, decoded, n_boot=5, seed=0)
+    assert seen == [(30, 50, 2)] * 6 and res.replicates.shape == (5,)
+
+
+def test_bootstrap_with_energy_distance():
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=(150, 2)), rng.normal(size=(150, 2)) + np.array([1.0, 0.0])
+    res = bootstrap_interval(energy_distance, a, b, n_boot=50, seed=1)
+    assert 0 < res.low < res.estimate < res.high
+
+
+def test_bootstrap_is_reproducible_with_a_seed():
+    a = np.arange(20.0)
+    r1 = bootstrap_interval(np.mean, a, n_boot=30, seed=3)
+    r2 = bootstrap_interval(np.mean, a, n_boot=30, seed=3)
+    np.testing.assert_array_equal(r1.replicates, r2.replicates)
