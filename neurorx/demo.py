@@ -145,14 +145,14 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
                        for a in rows])
         stats = {}
         for label in nets:
-            q = r[label].select("quiescent")
+            q, a = r[label].select("quiescent"), r[label].select("active")
             stats[label] = {
-                "quiescent_total_variance_m2": float(analysis.total_variance(q.decoded, burn_in=q.decoded.shape[1] // 2)),
+                "quiescent_total_variance_m2": float(analysis.total_variance(q.decoded,
+                                                                             burn_in=q.decoded.shape[1] // 2)),
                 "quiescent_stepwise_distance_m": float(analysis.stepwise_distance(q.decoded).mean()),
-                "active_stepwise_distance_m": float(analysis.stepwise_distance(r[label].select("active").decoded).mean()),
-                "active_decoding_error_cm": float(100 * np.mean(
-                    nets[label].task.error(r[label].select("active").decoded, r[label].select("active").states))),
-                "explained_variance_active": analysis.explained_variance(r[label].select("active").h, 10).tolist(),
+                "active_stepwise_distance_m": float(analysis.stepwise_distance(a.decoded).mean()),
+                "active_decoding_error_cm": float(100 * np.mean(nets[label].task.error(a.decoded, a.states))),
+                "explained_variance_active": analysis.explained_variance(a.h, 10).tolist(),
                 "explained_variance_quiescent": analysis.explained_variance(q.h, 10).tolist(),
             }
         results["backends"][backend] = {"kl_rows_active": rows, "kl_cols_quiescent": cols, "kl": kl.tolist(),
