@@ -145,7 +145,7 @@ class GRUCell(Cell):
         return (1.0 - z) * (cand - h)
 
     def brian2(self, act: Activation) -> Brian2Cell:
-        sig = "(0.5*(1 + tanh(0.5*({})))"
+        sig = "(0.5*(1 + tanh(0.5*({}))))"
         return Brian2Cell(
             drift=f"(1 - z)*({act.brian2_expr('I_hrec + I_hin')} - h)",
             subexpressions="\n".join(
