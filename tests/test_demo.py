@@ -1,0 +1,51 @@
+"""The demo (main job): runs end to end on a models folder, writes its report, refuses to overwrite."""
+
+import json
+
+import pytest
+from brian2 import ms
+from conftest import make_network
+
+import neurorx as nrx
+from neurorx.demo import DemoConfig, random_network, run_demo
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    noise = {"recurrent": nrx.ReferenceUniformNoise(0.01, 20 * ms)}
+    task = nrx.SpatialNavigation(n_cells=32, seed=0)
+    make_network(n_rec=16, task=task, noise=noise, seed=0).save(root / "spatial_navigation/noisy_unbiased.npz")
+    biased = nrx.SpatialNavigation(n_cells=32, seed=0, biased=True)
+    make_network(n_rec=16, task=biased, noise=noise, seed=1).save(root / "spatial_navigation/noisy_biased.npz")
+    return root
+
+
+def test_demo_writes_report_figures_and_results(models_dir, tmp_path):
+    cfg = DemoConfig(models_dir=str(models_dir), trials=6, active_steps=20, quiescent_steps=40, n_mc=200,
+                     max_kde_points=500, brian2_target="numpy")
+    results = run_demo(tmp_path / "demo", cfg, quiet=True)
+    out = tmp_path / "demo"
+    report = (out / "report.md").read_text()
+    assert "Fig. 2e" in report and "torch vs Brian2" in report
+    for png in ("trajectories.png", "kl_matrix.png", "explained_variance.png", "occupancy.png"):
+        assert (out / png).stat().st_size > 1000
+    data = json.loads((out / "results.json").read_text())
+    assert set(data["backends"]) == {"torch", "brian2"}
+    kl = data["backends"]["torch"]["kl"]
+    assert len(kl) == 2 and len(kl[0]) == 4
+    assert results["versions"]["torch"]
+    with pytest.raises(FileExistsError, match="--force"):
+        run_demo(out, cfg, quiet=True)
+
+
+def test_missing_network_says_how_to_train_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="neurorx train"):
+        run_demo(tmp_path / "out", DemoConfig(models_dir=str(tmp_path)), quiet=True)
+
+
+def test_random_baseline_has_the_shapes_task_and_noise():
+    net = make_network(n_rec=16, noise={"recurrent": nrx.WhiteNoise(0.1)})
+    rnd = random_network(net, seed=3)
+    assert rnd.n_rec == net.n_rec and rnd.n_out == net.n_out and rnd.noise == net.noise
+    assert rnd.task is not None and abs(rnd.weights["w_rec"]).max() <= 1 / 16**0.5
