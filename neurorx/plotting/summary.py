@@ -1,0 +1,318 @@
+"""Summary panels across networks: KL heatmap (Fig. 2e), total variance (Fig. 2f), stepwise distance (C.4)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from neurorx.analysis import kl_divergence, stepwise_distance, total_variance
+from neurorx.recording import Recording
+
+from ._core import finish_axes, is_circular, new_axes, panel, select
+from ._style import QUIESCENT_COLOR
+
+__all__ = [
+    "KL_COLS",
+    "KL_ROWS",
+    "kl_matrix",
+    "kl_matrix_from_recordings",
+    "kl_table",
+    "stepwise_distance_boxplot",
+    "variance_boxplot",
+]
+
+#: Row labels of the paper's Fig. 2e (active distributions): noisy/noiseless, unbiased/biased.
+KL_ROWS = ("$\\mathregular{U}^{\\sigma}$", "U", "$\\mathregular{B}^{\\sigma}$", "B")
+#: Column labels of Fig. 2e (quiescent distributions, plus the uniform and random-network baselines).
+KL_COLS = ("$\\mathregular{U}^{\\sigma}$", "U", "$\\mathcal{U}$", "$\\mathregular{B}^{\\sigma}$", "B",
+           "$\\mathregular{R}^{\\sigma}$")
+
+
+# -- KL heatmap ---------------------------------------------------------------------------------------------
+def _text_color(rgba) -> str:
+    r, g, b = rgba[:3]
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+
+
+@panel(compare=False)
+def kl_matrix(matrix, row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None, *,
+              fmt: str = "{:.2f}", annotate: bool = True, show_sd: bool = False, cmap="coolwarm",
+              vmin: float | None = None, vmax: float | None = None, colorbar: bool = True,
+              xlabel: str = "quiescent", ylabel: str = "active", ax=None, title: str | None = None):
+    """Heatmap of KL divergences in nats with annotated cells (Fig. 2e).
+
+    Parameters
+    ----------
+    matrix : array_like, shape (rows, cols) or (seeds, rows, cols)
+        ``matrix[i, j]`` = KL(quiescent ``j`` ‖ active ``i``) in nats. A 3-D array is averaged over the
+        first axis (the paper shows the mean over 5 networks). NaN cells are drawn blank, marked "–".
+    row_labels, col_labels : sequence of str, optional
+        Tick labels (default indices). :data:`KL_ROWS` and :data:`KL_COLS` are the paper's
+        (U^σ, U, B^σ, B) x (U^σ, U, 𝒰, B^σ, B, R^σ).
+    fmt : str, default "{:.2f}"
+        Format of the cell annotations (``fmt.format(value)``).
+    annotate : bool, default True
+        Write each cell's value (the paper prints none; the numbers are the point of a reproduction).
+    show_sd : bool, default False
+        With a 3-D matrix: add "± SD" (ddof 0) under each mean.
+    cmap : Colormap or str, default "coolwarm"
+        As the paper.
+    vmin, vmax : float, optional
+        Colour limits (default: the finite data range).
+    colorbar : bool, default True
+        Colour bar labelled "KL divergence (nats)".
+    xlabel, ylabel : str
+        Axis labels (columns on top, as the paper).
+    ax : Axes, optional
+        Axes to draw on.
+    title : str, optional
+        Panel title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The image is ``ax.images[0]``; annotations are ``ax.texts`` in row-major order.
+    """
+    arr = np.asarray(matrix, dtype=float)
+    sd = None
+    if arr.ndim == 3:
+        with warnings.catch_warnings():  # all-NaN cells stay NaN, silently
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sd = np.nanstd(arr, axis=0) if arr.shape[0] > 1 else None
+            arr = np.nanmean(arr, axis=0) if arr.shape[0] > 1 else arr[0]
+    if arr.ndim != 2 or 0 in arr.shape:
+        raise ValueError(f"matrix must have shape (rows, cols) or (seeds, rows, cols); got {np.shape(matrix)}")
+    rows, cols = arr.shape
+    row_labels = [str(i) for i in range(rows)] if row_labels is None else list(row_labels)
+    col_labels = [str(j) for j in range(cols)] if col_labels is None else list(col_labels)
+    if len(row_labels) != rows or len(col_labels) != cols:
+        raise ValueError(f"{len(row_labels)} row and {len(col_labels)} column labels for a {rows} x {cols} matrix")
+    finite = arr[np.isfinite(arr)]
+    lo = float(finite.min()) if finite.size else 0.0
+    hi = float(finite.max()) if finite.size else 1.0
+    vmin = lo if vmin is None else vmin
+    vmax = (hi if hi > vmin else vmin + 1.0) if vmax is None else vmax
+    ax = new_axes(ax, figsize=(0.6 * cols + 1.8, 0.5 * rows + 1.2))
+    im = ax.imshow(np.ma.masked_invalid(arr), cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
+                   aspect="equal")
+    cm, norm = im.cmap, im.norm
+    if annotate:
+        for i in range(rows):
+            for j in range(cols):
+                v = arr[i, j]
+                if not np.isfinite(v):
+                    ax.text(j, i, "–", ha="center", va="center", fontsize=7, color="0.3")
+                    continue
+                text = fmt.format(v)
+                if show_sd and sd is not None:
+                    text += "\n±" + fmt.format(sd[i, j])
+                ax.text(j, i, text, ha="center", va="center", fontsize=7, color=_text_color(cm(norm(v))))
+    ax.set_xticks(range(cols), col_labels)
+    ax.set_yticks(range(rows), row_labels)
+    ax.tick_params(axis="x", top=False, bottom=False, labeltop=True, labelbottom=False)
+    ax.tick_params(axis="y", left=False)
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if colorbar:
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.85)
+        cb.set_label("KL divergence (nats)")
+        cb.ax.tick_params(labelsize=8)
+    finish_axes(ax, title)
+    ax.tick_params(axis="both", which="major", labelsize=9)
+    return ax
+
+
+def _cloud(x, phase) -> np.ndarray:
+    if isinstance(x, Recording):
+        return select(x, phase).decoded.reshape(-1, x.decoded.shape[-1])
+    arr = np.asarray(x, dtype=float)
+    return arr.reshape(-1, arr.shape[-1]) if arr.ndim == 3 else arr
+
+
+def kl_table(active: Mapping, quiescent: Mapping, *, active_phase="active", quiescent_phase="quiescent",
+             method: str = "corrected", n_mc: int = 2500, seed=0, **kl_kwargs) -> np.ndarray:
+    """KL(quiescent ‖ active) between the decoded clouds of several runs, in nats (Fig. 2e's numbers).
+
+    Parameters
+    ----------
+    active : mapping of str -> Recording or array_like
+        Rows: runs whose ``active_phase`` defines the reference distributions (or point clouds ``(n, d)``
+        / trajectories ``(B, T, d)``).
+    quiescent : mapping of str -> Recording or array_like
+        Columns: runs whose ``quiescent_phase`` is compared, or baselines given as samples (e.g.
+        :func:`neurorx.analysis.uniform_box_samples`).
+    active_phase, quiescent_phase : str or int
+        Phases taken from the Recordings.
+    method : {"corrected", "reference"}, default "corrected"
+        Estimator of :func:`neurorx.analysis.kl_divergence`.
+    n_mc : int, default 2500
+        Monte Carlo samples, as the paper.
+    seed : int, default 0
+        Seed of the Monte Carlo samples (the same for every cell).
+    **kl_kwargs
+        Passed to :func:`neurorx.analysis.kl_divergence`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(active), len(quiescent))
+        ``out[i, j]`` = KL(Q_j ‖ A_i).
+    """
+    a_clouds = [_cloud(v, active_phase) for v in active.values()]
+    q_clouds = [_cloud(v, quiescent_phase) for v in quiescent.values()]
+    out = np.empty((len(a_clouds), len(q_clouds)))
+    for i, a in enumerate(a_clouds):
+        for j, q in enumerate(q_clouds):
+            out[i, j] = kl_divergence(q, a, method=method, n_mc=n_mc, seed=seed, **kl_kwargs)
+    return out
+
+
+def kl_matrix_from_recordings(active: Mapping, quiescent: Mapping | None = None, *, active_phase="active",
+                              quiescent_phase="quiescent", method: str = "corrected", n_mc: int = 2500, seed=0,
+                              ax=None, **kwargs):
+    """Compute :func:`kl_table` from Recordings and draw it with :func:`kl_matrix`.
+
+    Parameters
+    ----------
+    active : mapping of str -> Recording or array_like
+        Rows (active distributions); the keys are the row labels.
+    quiescent : mapping of str -> Recording or array_like, optional
+        Columns (quiescent distributions and baselines); default the same runs as ``active``.
+    active_phase, quiescent_phase : str or int
+        Phases taken from the Recordings.
+    method, n_mc, seed
+        See :func:`kl_table`.
+    ax : Axes, optional
+        Axes to draw on.
+    **kwargs
+        Passed to :func:`kl_matrix` (``fmt``, ``cmap``, ``title``...).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    quiescent = active if quiescent is None else quiescent
+    table = kl_table(active, quiescent, active_phase=active_phase, quiescent_phase=quiescent_phase,
+                     method=method, n_mc=n_mc, seed=seed)
+    return kl_matrix(table, list(active), list(quiescent), ax=ax, **kwargs)
+
+
+# -- box plots ----------------------------------------------------------------------------------------------
+def _boxplot(ax, groups: Mapping, color, ylabel: str, show_points: bool):
+    labels = [str(k) for k in groups]
+    data = [np.asarray(v, dtype=float).ravel() for v in groups.values()]
+    for lab, d in zip(labels, data, strict=True):
+        if d.size == 0:
+            raise ValueError(f"group {lab!r} has no values")
+    k = "black"
+    positions = np.arange(1, len(data) + 1)
+    ax.boxplot(data, positions=positions, patch_artist=True, widths=0.6,
+               boxprops={"facecolor": color, "edgecolor": k}, medianprops={"color": k},
+               whiskerprops={"color": k}, capprops={"color": k, "linewidth": 0},
+               flierprops={"marker": "o", "markersize": 2, "markeredgecolor": k, "markerfacecolor": "none"})
+    if show_points:
+        rng = np.random.default_rng(0)
+        for p, d in zip(positions, data, strict=True):
+            ax.scatter(p + rng.uniform(-0.12, 0.12, d.size), d, s=6, color="k", alpha=0.6, zorder=3,
+                       linewidths=0)
+    ax.set_xticks(positions, labels)
+    ax.tick_params(axis="x", bottom=False)
+    ax.set_ylabel(ylabel)
+
+
+def _group_values(value, stat, per_recording_mean: bool):
+    """Recording -> per-trajectory values; list of Recordings -> one mean (or all values) each; arrays as is."""
+    if isinstance(value, Recording):
+        return stat(value)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Recording) for v in value):
+        vals = [stat(v) for v in value]
+        return np.array([v.mean() for v in vals]) if per_recording_mean else np.concatenate(vals)
+    return value
+
+
+@panel(compare=False)
+def variance_boxplot(groups: Mapping, *, phase="quiescent", burn_in: int = 0, color=QUIESCENT_COLOR,
+                     ylabel: str = "total variance (m²)", show_points: bool = False, ax=None,
+                     title: str | None = None):
+    """Box plot of the total variance of decoded outputs per condition, one box per group (Fig. 2f).
+
+    Parameters
+    ----------
+    groups : mapping of str -> values or Recording(s)
+        Label -> values (e.g. one total variance per seed, from :func:`neurorx.analysis.total_variance`).
+        A list of Recordings gives one value per recording (mean over its trajectories, as the paper's box
+        over 5 networks); a single Recording gives its per-trajectory values.
+    phase : str or int, default "quiescent"
+        Phase analysed in Recordings.
+    burn_in : int, default 0
+        Steps dropped at the start of the phase (the paper drops 1000 of 2000).
+    color : color, default the quiescent red
+        Box colour.
+    ylabel : str
+        Axis label.
+    show_points : bool, default False
+        Overlay the individual values (jittered).
+    ax : Axes, optional
+        Axes to draw on.
+    title : str, optional
+        Panel title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    def stat(rec):
+        return total_variance(select(rec, phase).decoded, burn_in=burn_in, per_trajectory=True)
+
+    ax = new_axes(ax, figsize=(0.75 * len(groups) + 1.4, 2.6))
+    _boxplot(ax, {k: _group_values(v, stat, True) for k, v in groups.items()}, color, ylabel, show_points)
+    finish_axes(ax, title)
+    return ax
+
+
+@panel(compare=False)
+def stepwise_distance_boxplot(groups: Mapping, *, phase=None, color="0.6", ylabel: str | None = None,
+                              show_points: bool = False, ax=None, title: str | None = None):
+    """Box plot of the mean distance between consecutive decoded points, one box per group (Fig. C.4).
+
+    Parameters
+    ----------
+    groups : mapping of str -> values or Recording(s)
+        Label -> per-trajectory values (from :func:`neurorx.analysis.stepwise_distance`), e.g.
+        "NT active", "NT quiescent", "DT active", "DT quiescent", "DT noisy quiescent". A Recording or a list
+        of Recordings (seeds) contributes all its per-trajectory values (the paper pools 200 x 5).
+    phase : str or int, optional
+        Phase analysed in Recordings (default the whole recording; usually set per group by passing
+        ``rec.select("quiescent")``).
+    color : color, default grey
+        Box colour, as the paper.
+    ylabel : str, optional
+        Default "mean step distance (m)" (or "(rad)" when the recordings decode bearings).
+    show_points : bool, default False
+        Overlay the individual values (jittered).
+    ax : Axes, optional
+        Axes to draw on.
+    title : str, optional
+        Panel title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    circular = [False]
+
+    def stat(rec):
+        circular[0] = circular[0] or is_circular(rec)
+        return stepwise_distance(select(rec, phase).decoded, circular=is_circular(rec))
+
+    values = {k: _group_values(v, stat, False) for k, v in groups.items()}
+    if ylabel is None:
+        ylabel = f"mean step distance ({'rad' if circular[0] else 'm'})"
+    ax = new_axes(ax, figsize=(0.75 * len(groups) + 1.4, 2.6))
+    _boxplot(ax, values, color, ylabel, show_points)
+    finish_axes(ax, title)
+    return ax
