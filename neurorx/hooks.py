@@ -4,6 +4,8 @@ A long or large-batch run need not keep its hidden states: pass hooks to :meth:`
 and each sees every chunk ``(h, y, decoded)`` as the backend produces it. The same hook objects work on
 every backend; their results land in ``Recording.hooks[hook.name]`` as arrays keyed ``"<phase>/<stat>"``.
 
+Examples
+--------
 >>> hist = DecodedHistogram(extent=(-1.1, 1.1), bins=50)                     # doctest: +SKIP
 >>> cov = StateCovariance()                                                  # doctest: +SKIP
 >>> rec = protocol.run(net, trials=500, hooks=[hist, cov])                   # doctest: +SKIP
@@ -151,6 +153,8 @@ class PCAProjection(_PerPhase):
     every : int
         Keep every ``every``-th step.
 
+    Notes
+    -----
     Results per phase: ``projection`` of shape (B, T_kept, k) and ``steps`` (global step indices).
     """
 
@@ -192,6 +196,8 @@ class DecodedHistogram(_PerPhase):
     bins : int
         Bins per dimension.
 
+    Notes
+    -----
     Results per phase: ``counts`` (bins,)*d, ``edges`` (bins+1,) and ``density`` (normalised so that it
     integrates to 1 over the extent; samples outside are counted in ``outside``).
     """

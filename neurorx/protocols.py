@@ -375,6 +375,17 @@ class Protocol:
         )
 
 
+    def run_each(self, network, backends: Sequence[str] = ("torch", "brian2"), *,
+                 options: Mapping[str, dict] | None = None, **kwargs) -> dict[str, Recording]:
+        """Run on several backends with the same seed and settings: ``{backend: Recording}``.
+
+        ``options`` gives per-backend options, e.g. ``{"brian2": {"target": "cython"}}``; ``kwargs`` go to
+        every :meth:`run`.
+        """
+        options = options or {}
+        return {b: self.run(network, backend=b, **kwargs, **options.get(b, {})) for b in backends}
+
+
 class _NoBar:
     def update(self, n):
         pass

@@ -1,0 +1,59 @@
+"""Fig. 2: biased vs unbiased networks, the KL matrix KL(quiescent || active) and quiescent variance.
+
+Uses the shipped spatial networks U^σ, U, B^σ, B (those present), the random network R^σ and the uniform
+distribution 𝒰. Panels per backend: biased decoded trajectories and KDEs (a-d), the KL matrix (e), total
+variance box plots over trajectories (f; the paper's box is over 5 seeds, one seed is shipped here).
+
+    python protocols/fig2_biased_kl_variance.py --out runs/fig2
+"""
+
+from pathlib import Path
+
+import _common
+import matplotlib.pyplot as plt
+import numpy as np
+
+import neurorx as nrx
+import neurorx.plotting as nplt
+from neurorx.demo import random_network
+
+parser = _common.parser(__doc__, "runs/fig2")
+parser.add_argument("--quiescent", type=int, default=1000)
+parser.add_argument("--variance-steps", type=int, default=2000, help="quiescent steps for Fig. 2f (half burn-in)")
+args = parser.parse_args()
+out = _common.setup(args)
+
+names = {"U^σ": "noisy_unbiased", "U": "no-noise_unbiased", "B^σ": "noisy_biased", "B": "no-noise_biased"}
+nets = {k: _common.load(args, f"spatial_navigation/{v}.npz") for k, v in names.items()
+        if (Path(args.models) / f"spatial_navigation/{v}.npz").exists()}
+nets["R^σ"] = random_network(nets["U^σ"], seed=args.seed)
+protocol = nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent, start="reset")])
+runs = {k: _common.run(protocol, net, args) for k, net in nets.items()}
+uniform = nrx.analysis.uniform_box_samples(20_000, seed=args.seed)
+
+backends = args.backends
+fig, axes = plt.subplots(len(backends), 4, figsize=(22, 4.6 * len(backends)), squeeze=False)
+for row, backend in zip(axes, backends, strict=True):
+    rec_b = runs["B^σ"][backend]
+    nplt.decoded_trajectories(rec_b, phase="active", n=5, ax=row[0], title=f"B^σ active ({backend})")
+    nplt.kde_panel(rec_b, phase="quiescent", ax=row[1], title=f"B^σ quiescent KDE ({backend})")
+    active = {k: runs[k][backend] for k in nets if k != "R^σ"}
+    quiescent = {k: runs[k][backend] for k in nets if k != "R^σ"} | {"𝒰": uniform, "R^σ": runs["R^σ"][backend]}
+    table = nplt.kl_table(active, quiescent, seed=args.seed)
+    np.savetxt(out / f"kl_matrix_{backend}.csv", table, delimiter=",", header=",".join(quiescent), comments="")
+    nplt.kl_matrix(table, [f"A {k}" for k in active], [f"Q {k}" for k in quiescent], ax=row[2],
+                   title=f"KL(Q‖A) nats ({backend})")
+    print(f"{backend}: KL(Q‖A) rows {list(active)} cols {list(quiescent)}\n{np.round(table, 2)}")
+
+long = nrx.Protocol([nrx.Quiescent(steps=args.variance_steps)])
+for row, backend in zip(axes, backends, strict=True):
+    groups = {}
+    for k, net in nets.items():
+        if k == "R^σ":
+            continue
+        rec = long.run(net, backend=backend, trials=args.trials, seed=args.seed,
+                       **({"target": args.target} if backend == "brian2" else {}))
+        groups[k] = nrx.analysis.total_variance(rec.decoded, burn_in=args.variance_steps // 2, per_trajectory=True)
+    nplt.variance_boxplot(groups, ax=row[3], title=f"quiescent total variance ({backend})")
+fig.tight_layout()
+print("saved", nplt.save_figure(fig, out / "fig2_biased_kl_variance.png", overwrite=args.force, dpi=120))

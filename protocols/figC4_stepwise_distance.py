@@ -1,0 +1,46 @@
+"""Fig. C.4: quiescent trajectories of noise-trained (NT) nets are smooth; deterministic (DT) nets given noise are not.
+
+Stepwise distance of decoded quiescent outputs for NT networks (U^σ, B^σ), DT networks (U, B) run without
+noise, and DT networks run with noise of per-step variance 2e-4 ("noisy quiescent"), on each backend.
+
+    python protocols/figC4_stepwise_distance.py --out runs/figC4
+"""
+
+import math
+from pathlib import Path
+
+import _common
+import matplotlib.pyplot as plt
+
+import neurorx as nrx
+import neurorx.plotting as nplt
+
+parser = _common.parser(__doc__, "runs/figC4")
+parser.add_argument("--quiescent", type=int, default=100)
+args = parser.parse_args()
+out = _common.setup(args)
+
+pairs = {"unbiased": ("noisy_unbiased", "no-noise_unbiased"), "biased": ("noisy_biased", "no-noise_biased")}
+fig, axes = plt.subplots(len(args.backends), 2, figsize=(10, 4.2 * len(args.backends)), squeeze=False)
+for col, (kind, (nt, dt)) in enumerate(pairs.items()):
+    if not (Path(args.models) / f"spatial_navigation/{dt}.npz").exists():
+        print(f"{dt} not shipped; skipping the {kind} panel")
+        continue
+    nt_net = _common.load(args, f"spatial_navigation/{nt}.npz")
+    dt_net = _common.load(args, f"spatial_navigation/{dt}.npz")
+    noisy = nrx.ReferenceUniformNoise(math.sqrt(2e-4), dt_train=dt_net.dt)  # the reference's "absolute" noise
+    runs = {
+        "NT": _common.run(nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent)]), nt_net, args),
+        "DT": _common.run(nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent)]), dt_net, args),
+        "DT noisy": _common.run(nrx.Protocol([nrx.Active(steps=100),
+                                              nrx.Quiescent(steps=args.quiescent, noise=noisy, noise_scale=1)]),
+                                dt_net, args),
+    }
+    for row, backend in zip(axes, args.backends, strict=True):
+        groups = {k: r[backend] for k, r in runs.items()}
+        nplt.stepwise_distance_boxplot(groups, phase="quiescent", ax=row[col], title=f"{kind} ({backend})")
+        med = {k: float(nrx.analysis.stepwise_distance(r[backend].select("quiescent").decoded).mean())
+               for k, r in runs.items()}
+        print(f"{kind} {backend}: mean stepwise distance " + ", ".join(f"{k} {v:.4f}" for k, v in med.items()))
+fig.tight_layout()
+print("saved", nplt.save_figure(fig, out / "figC4_stepwise_distance.png", overwrite=args.force, dpi=120))
