@@ -1,0 +1,433 @@
+"""The brian2 backend against a plain torch float64 reference (design.md §5).
+
+The reference is written here with ``network.to_torch`` and ``Cell.step`` (not the torch backend), so these
+tests hold the Brian2 export to the one definition of the dynamics.
+"""
+
+import itertools
+import math
+import warnings
+
+import brian2
+import numpy as np
+import pytest
+import torch
+from brian2 import StateMonitor, ms, prefs
+
+from neurorx import FrozenNoise, NoNoise, OUNoise, RateNetwork, ReferenceUniformNoise, WhiteNoise
+from neurorx.backends import BACKENDS, Segment, SimulationError, get_backend
+from neurorx.backends import brian2_backend as bb
+from neurorx.noise import NOISE_MODELS
+
+TAU, DT = 100 * ms, 20 * ms
+A = 0.2  # dt / tau
+D = 0.02  # training step in seconds
+CELLS = [("vanilla", "relu"), ("vanilla", "tanh"), ("gru", "tanh"), ("gru", "relu")]
+
+
+def make_net(cell="vanilla", activation="relu", n=8, n_in=2, seed=0, rec_scale=1.0, w_rec=None, w_in=None,
+             bias=True) -> RateNetwork:
+    rng = np.random.default_rng(seed)
+    g = 3 if cell == "gru" else 1
+    return RateNetwork.from_arrays(
+        encoder=rng.normal(size=(n, 4)),
+        w_in=rng.normal(size=(g * n, n_in)) if w_in is None else w_in,
+        w_rec=rec_scale * rng.normal(size=(g * n, n)) / math.sqrt(n) if w_rec is None else w_rec,
+        w_out=rng.normal(size=(3, n)),
+        bias=0.1 * rng.normal(size=g * n) if bias else None,
+        tau=TAU, dt=DT, cell=cell, activation=activation,
+    )
+
+
+def torch_reference(net, segments, increments=None, h_start=None, substeps=1):
+    """States after every step of every segment, (B, T_total, N), with recurrent ``increments[s]`` (T, B, N).
+
+    ``substeps=k`` takes ``k`` Euler steps of ``dt/k`` per training step (inputs held; ``increments`` then
+    given per substep) and keeps the state at the end of each training step.
+    """
+    model = net.to_torch(torch.float64)
+    out = []
+    h = None if h_start is None else torch.as_tensor(h_start)
+    with torch.no_grad():
+        for s, seg in enumerate(segments):
+            if seg.h0 is not None:
+                h = torch.as_tensor(np.asarray(seg.h0, dtype=np.float64))
+            u = model.cell.input_projection(torch.as_tensor(seg.inputs), model.w_in.weight, model.bias)
+            inc = None if increments is None else increments[s]
+            for t in range(seg.steps * substeps):
+                step_inc = None if inc is None else torch.tensor(inc[t])
+                h = model.cell.step(h, u[:, t // substeps], model.w_rec.weight, model.alpha / substeps, model.act,
+                                    step_inc)
+                if (t + 1) % substeps == 0:
+                    out.append(h)
+    return torch.stack(out, dim=1).numpy()
+
+
+def run(net, segments, trials, **kw):
+    kw.setdefault("seed", 0)
+    kw.setdefault("target", "numpy")
+    chunks = list(get_backend("brian2").simulate(net, segments, trials=trials, **kw))
+    return np.concatenate([c.h for c in chunks], axis=1), chunks
+
+
+def inputs(trials, steps, n_in, seed=1, scale=1.0):
+    return scale * np.random.default_rng(seed).normal(size=(trials, steps, n_in))
+
+
+# -- 1. noise off: equal to torch -------------------------------------------------------------------------
+@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
+@pytest.mark.parametrize(("cell", "activation"), CELLS)
+def test_noise_off_equals_torch(cell, activation, coupling):
+    b, t = 3, 20
+    net = make_net(cell, activation)
+    h0 = net.encode_init(np.random.default_rng(2).normal(size=(b, 4)))
+    segs = [Segment("active", t, inputs(b, t, 2), {}, h0), Segment("quiet", 9, np.zeros((b, 9, 2)))]
+    h, chunks = run(net, segs, b, coupling=coupling, chunk_steps=7)
+    assert [(c.segment, c.start, c.h.shape) for c in chunks] == [
+        (0, 0, (b, 7, 8)), (0, 7, (b, 7, 8)), (0, 14, (b, 6, 8)), (1, 0, (b, 7, 8)), (1, 7, (b, 2, 8))]
+    np.testing.assert_allclose(h, torch_reference(net, segs), rtol=0, atol=1e-9)
+
+
+def test_noise_off_equals_torch_with_cython():
+    b, t = 3, 20
+    net = make_net("vanilla", "relu")
+    segs = [Segment("active", t, inputs(b, t, 2), {}, np.random.default_rng(3).normal(size=(b, 8)))]
+    h, _ = run(net, segs, b, target="cython")
+    np.testing.assert_allclose(h, torch_reference(net, segs), rtol=0, atol=1e-9)
+
+
+def test_cython_failure_falls_back_to_numpy_once(monkeypatch, tmp_path):
+    monkeypatch.setattr(bb, "_CYTHON_FAILED", [])
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    b, t = 2, 5
+    net = make_net(n=5)
+    segs = [Segment("active", t, inputs(b, t, 2), {}, np.ones((b, 5)))]
+    with pytest.warns(RuntimeWarning, match="numpy target"):
+        h, _ = run(net, segs, b, target="auto", cache_dir=blocker / "cache")
+    np.testing.assert_allclose(h, torch_reference(net, segs), rtol=0, atol=1e-9)
+    with warnings.catch_warnings(record=True) as caught:  # warned once: the second run is silent
+        warnings.simplefilter("always")
+        run(net, segs, b, target="auto", cache_dir=blocker / "cache")
+    assert not [w for w in caught if "numpy target" in str(w.message)]
+    with pytest.raises(SimulationError, match="cython"):
+        run(net, segs, b, target="cython", cache_dir=blocker / "cache")
+
+
+# -- 2. frozen noise: pathwise equal ----------------------------------------------------------------------
+@pytest.mark.parametrize(("cell", "coupling"), [("vanilla", "matmul"), ("vanilla", "synapses"),
+                                                ("gru", "matmul")])
+def test_frozen_noise_pathwise_equal(cell, coupling):
+    b, t, n = 3, 20, 8
+    net = make_net(cell, "tanh")
+    inc = 0.05 * np.random.default_rng(4).normal(size=(t, b, n))
+    segs = [Segment("active", t, inputs(b, t, 2), {"recurrent": FrozenNoise(inc, dt=DT)}, np.zeros((b, n)))]
+    h, _ = run(net, segs, b, coupling=coupling)
+    np.testing.assert_allclose(h, torch_reference(net, segs, [inc]), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("cell", ["vanilla", "gru"])
+def test_dt_factor_is_euler_at_the_finer_step(cell):
+    # dt_factor=k: k Euler steps of dt/k per training step, inputs held, the state reported every k-th.
+    b, t, n, k = 3, 8, 8, 3
+    net = make_net(cell, "tanh")
+    inc = 0.05 * np.random.default_rng(14).normal(size=(t * k, b, n))
+    segs = [Segment("a", t, inputs(b, t, 2), {"recurrent": FrozenNoise(inc, dt=D / k)}, np.ones((b, n)))]
+    h, chunks = run(net, segs, b, dt_factor=k, chunk_steps=5)
+    assert [c.h.shape[1] for c in chunks] == [5, 3]
+    np.testing.assert_allclose(h, torch_reference(net, segs, [inc], substeps=k), rtol=0, atol=1e-9)
+
+
+def test_frozen_input_noise_is_added_to_the_inputs():
+    b, t, n = 3, 12, 8
+    net = make_net("vanilla", "tanh")
+    x = inputs(b, t, 2)
+    inc = 0.3 * np.random.default_rng(5).normal(size=(t, b, 2))
+    segs = [Segment("active", t, x, {"input": FrozenNoise(inc, dt=DT, placement="input")}, np.zeros((b, n)))]
+    h, _ = run(net, segs, b)
+    ref = torch_reference(net, [Segment("active", t, x + inc.transpose(1, 0, 2), {}, np.zeros((b, n)))])
+    np.testing.assert_allclose(h, ref, rtol=0, atol=1e-9)
+
+
+# -- 3. random noise: stationary moments of a leaky linear unit ----------------------------------------
+def _leaky_stats(noise, dt_factor, trials=50, n=40, steps=400, burn=50, seed=0):
+    net = make_net("vanilla", "identity", n=n, n_in=1, w_rec=np.zeros((n, n)), w_in=np.zeros((n, 1)), bias=False)
+    segs = [Segment("q", steps, np.zeros((trials, steps, 1)), {"recurrent": noise}, np.zeros((trials, n)))]
+    h, _ = run(net, segs, trials, dt_factor=dt_factor, seed=seed, chunk_steps=steps)
+    x = h[:, burn:, :].transpose(0, 2, 1).reshape(trials * n, -1)   # one row per independent unit
+    mean_u, var_u = x.mean(axis=1), x.var(axis=1)
+    k = len(mean_u)
+    # Units are independent (w_rec = 0): the spread of the per-unit time averages gives honest standard
+    # errors whatever the autocorrelation in time.
+    return mean_u.mean(), mean_u.std() / math.sqrt(k), var_u.mean() + mean_u.var(), var_u.std() / math.sqrt(k)
+
+
+def _ar1_var(q, alpha):
+    """Stationary variance of x' = alpha*x + e with Var(e) = q."""
+    return q / (1.0 - alpha**2)
+
+
+@pytest.mark.parametrize("dt_factor", [1, 2])
+def test_white_noise_stationary_moments(dt_factor):
+    # Leaky unit dh = -h/tau dt + sigma dW, Euler at step delta: h' = (1-a)h + sigma*sqrt(delta)*xi with
+    # a = delta/tau, so Var = sigma^2 delta / (1 - (1-a)^2) (-> sigma^2 tau/2 as delta -> 0; at delta = D it
+    # is 1/(1 - a/2) times larger than the continuous value).
+    sigma = 0.5
+    delta = D / dt_factor
+    a = delta / 0.1
+    mean, se_mean, var, se_var = _leaky_stats(WhiteNoise(sigma), dt_factor)
+    expected = _ar1_var(sigma**2 * delta, 1 - a)
+    assert abs(mean) < 5 * se_mean
+    assert abs(var - expected) < 5 * se_var, (var, expected, se_var)
+    assert se_var / expected < 0.01  # the test resolves the (1 - a/2) discretisation factor (10 % at a=0.2)
+
+
+def test_reference_uniform_noise_stationary_moments():
+    # Drift mu = s/(2D) plus diffusion c = s/sqrt(12 D): mean mu*tau, Var = c^2 delta / (1 - (1-a)^2).
+    noise = ReferenceUniformNoise(scale=0.1, dt_train=D)
+    mean, se_mean, var, se_var = _leaky_stats(noise, 1)
+    assert abs(mean - noise.drift * 0.1) < 5 * se_mean
+    assert abs(var - _ar1_var(noise.diffusion**2 * D, 1 - A)) < 5 * se_var
+
+
+def test_ou_noise_stationary_moments():
+    # h' = alpha*h + delta*eta, eta' = beta*eta + (sigma/tau_n) sqrt(delta) xi with alpha = 1-a, beta = 1-b,
+    # b = delta/tau_n; Var(delta*eta) = delta^2 sigma^2/(2 tau_n)/(1-b/2) and
+    # Var(h) = Var(delta*eta) (1 + alpha*beta) / ((1 - alpha^2)(1 - alpha*beta)).
+    noise = OUNoise(sigma=0.5, tau_noise=0.04)
+    alpha, beta = 1 - A, 1 - D / 0.04
+    v_y = D**2 * noise.stationary_variance(D)
+    expected = v_y * (1 + alpha * beta) / ((1 - alpha**2) * (1 - alpha * beta))
+    mean, se_mean, var, se_var = _leaky_stats(noise, 1)
+    assert abs(mean) < 5 * se_mean
+    assert abs(var - expected) < 5 * se_var, (var, expected, se_var)
+
+
+# -- 4. dt convergence ------------------------------------------------------------------------------------
+def test_dt_convergence_is_first_order():
+    b, t, n, finest = 3, 20, 8, 64
+    net = make_net("vanilla", "tanh", rec_scale=1.5)
+    x = inputs(b, t, 2)
+    inc = 0.2 * math.sqrt(D / finest) * np.random.default_rng(6).normal(size=(t * finest, b, n))
+    noise = FrozenNoise(inc, dt=D / finest)
+    h0 = np.random.default_rng(7).normal(size=(b, n))
+
+    def solve(k):
+        return run(net, [Segment("a", t, x, {"recurrent": noise}, h0)], b, dt_factor=k, chunk_steps=t)[0]
+
+    ref = solve(finest)
+    errors = [np.sqrt(np.mean((solve(k) - ref) ** 2)) for k in (1, 2, 4, 8)]
+    ratios = [e1 / e2 for e1, e2 in itertools.pairwise(errors)]
+    assert all(1.6 < r < 2.5 for r in ratios), (errors, ratios)
+
+
+# -- 5. every noise model, every placement ----------------------------------------------------------------
+def _instances(placement, b, t, n, n_in, dt_factor):
+    shape = (b, n_in) if placement == "input" else (b, n)
+    steps = t if placement == "input" else t * dt_factor   # input noise is drawn once per training step
+    step = D if placement == "input" else D / dt_factor
+    inc = 0.1 * np.random.default_rng(8).normal(size=(steps, *shape))
+    return {
+        "none": NoNoise(placement=placement),
+        "white": WhiteNoise(0.5, placement=placement),
+        "reference_uniform": ReferenceUniformNoise(0.05, placement=placement),
+        "ou": OUNoise(0.5, 0.05, placement=placement),
+        "frozen": FrozenNoise(inc, dt=step, placement=placement),
+    }
+
+
+@pytest.mark.parametrize("placement", ["recurrent", "input", "output"])
+def test_every_noise_model_runs(placement):
+    b, t, n, k = 3, 6, 8, 2
+    net = make_net("vanilla", "tanh")
+    models = _instances(placement, b, t, n, 2, k)
+    assert set(models) == set(NOISE_MODELS.names()), "add the new noise model to this test"
+    x, h0 = inputs(b, t, 2), np.random.default_rng(9).normal(size=(b, n))
+    segs = [Segment(name, t, x, {placement: m}, h0) for name, m in models.items()]
+    h, chunks = run(net, segs, b, dt_factor=k)
+    quiet, _ = run(net, [Segment("off", t, x, {}, h0)], b, dt_factor=k)
+    assert [c.segment for c in chunks] == list(range(len(models)))
+    assert np.all(np.isfinite(h))
+    for s, (name, m) in enumerate(models.items()):
+        block = h[:, s * t : (s + 1) * t]
+        if placement == "output" or m.is_zero:
+            np.testing.assert_allclose(block, quiet, rtol=0, atol=1e-12, err_msg=name)
+        else:
+            assert np.abs(block - quiet).max() > 1e-3, name
+
+
+# -- 6. weight layout -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
+def test_weight_layout_first_step(coupling):
+    n, b = 4, 2
+    w = np.zeros((n, n))
+    w[0, 1] = 2.0   # unit 1 -> unit 0 (torch [post, pre])
+    w[2, 3] = -1.0  # unit 3 -> unit 2
+    net = make_net("vanilla", "identity", n=n, n_in=1, w_rec=w, w_in=np.zeros((n, 1)), bias=False)
+    h0 = np.array([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    segs = [Segment("step", 1, np.zeros((b, 1, 1)), {}, h0)]
+    h, _ = run(net, segs, b, coupling=coupling)
+    expected = (1 - A) * h0 + A * h0 @ w.T
+    np.testing.assert_allclose(h[:, 0], expected, rtol=0, atol=1e-12)
+    assert h[0, 0, 0] == pytest.approx(2 * A) and h[0, 0, 2] == 0.0   # not the transpose
+    assert h[1, 0, 2] == pytest.approx(-A) and h[1, 0, 3] == pytest.approx(1 - A)
+    np.testing.assert_allclose(h, torch_reference(net, segs), rtol=0, atol=1e-12)
+
+
+# -- phases -----------------------------------------------------------------------------------------------
+def test_phases_switch_noise_type_continue_and_reset():
+    b, t, n = 3, 10, 8
+    net = make_net("vanilla", "tanh")
+    x = inputs(b, t, 2)
+    h0 = np.random.default_rng(10).normal(size=(b, n))
+    inc = 0.05 * np.random.default_rng(11).normal(size=(t, b, n))
+    segs = [
+        Segment("white", t, x, {"recurrent": WhiteNoise(2.0)}, h0),
+        Segment("frozen", t, x, {"recurrent": FrozenNoise(inc, dt=DT)}),   # continues
+        Segment("ou", t, x, {"recurrent": OUNoise(2.0, 0.05)}),
+        Segment("none", t, x, {}),
+        Segment("reset", t, x, {}, h0),
+    ]
+    h, _ = run(net, segs, b, chunk_steps=4)
+    blocks = [h[:, s * t : (s + 1) * t] for s in range(len(segs))]
+    # white noise is off in phase 1: frozen pathwise from phase 0's end state
+    np.testing.assert_allclose(blocks[1], torch_reference(net, [segs[1]], [inc], blocks[0][:, -1]), atol=1e-9)
+    # OU state is zeroed once OU is inactive: deterministic from phase 2's end state
+    np.testing.assert_allclose(blocks[3], torch_reference(net, [segs[3]], None, blocks[2][:, -1]), atol=1e-9)
+    # a reset starts again from h0
+    np.testing.assert_allclose(blocks[4], torch_reference(net, [segs[4]]), atol=1e-9)
+    assert np.abs(blocks[2] - torch_reference(net, [segs[2]], None, blocks[1][:, -1])).max() > 1e-3
+
+
+def test_same_seed_same_result():
+    b, t = 3, 10
+    net = make_net("vanilla", "relu")
+    segs = [Segment("a", t, inputs(b, t, 2), {"recurrent": WhiteNoise(0.5)}, np.zeros((b, 8))),
+            Segment("b", t, np.zeros((b, t, 2)), {"recurrent": OUNoise(0.5, 0.05), "input": WhiteNoise(1.0)})]
+    h1, _ = run(net, segs, b, seed=3, chunk_steps=4)
+    h2, _ = run(net, segs, b, seed=3, chunk_steps=4)
+    h3, _ = run(net, segs, b, seed=4, chunk_steps=4)
+    np.testing.assert_array_equal(h1, h2)
+    assert np.abs(h1 - h3).max() > 1e-3
+    # successive chunks draw fresh noise (per-run seeds are derived, not repeated)
+    inc = np.diff(h1[:, :8], axis=1)
+    assert np.abs(inc[:, :3] - inc[:, 4:7]).max() > 1e-3
+
+
+def test_record_every_and_float32():
+    b, t = 2, 10
+    net = make_net()
+    segs = [Segment("a", t, inputs(b, t, 2), {}, np.ones((b, 8)))]
+    full, _ = run(net, segs, b)
+    sub, chunks = run(net, segs, b, record_every=2, chunk_steps=5, dtype="float32")
+    assert sub.dtype == np.float32 and [c.h.shape[1] for c in chunks] == [2, 3]
+    np.testing.assert_allclose(sub, full[:, 1::2], rtol=1e-6)
+
+
+# -- errors ----------------------------------------------------------------------------------------------
+def _error_cases():
+    b, t, n = 2, 4, 8
+    x, h0 = np.zeros((b, t, 2)), np.zeros((b, n))
+    ok = [Segment("a", t, x, {}, h0)]
+    return [
+        ({"segments": [Segment("a", t, np.zeros((b, t, 3)), {}, h0)]}, ValueError, r"inputs have shape"),
+        ({"segments": [Segment("a", t, np.zeros((b + 1, t, 2)), {}, h0)]}, ValueError, r"\(trials, steps, n_in\)"),
+        ({"segments": [Segment("a", t, x, {}, np.zeros((b, n + 1)))]}, ValueError, r"h0 has shape"),
+        ({"segments": [Segment("a", t, x, {})]}, ValueError, r"it is the first; give it an h0"),
+        ({"segments": ok, "dt_factor": 0}, ValueError, "dt_factor"),
+        ({"segments": ok, "dt_factor": 1.5}, ValueError, "dt_factor"),
+        ({"segments": ok, "dt_factor": True}, ValueError, "dt_factor"),
+        ({"segments": ok, "coupling": "dense"}, ValueError, r"unknown coupling 'dense'; choose one of"),
+        ({"segments": ok, "target": "cpp"}, ValueError, "choose one of"),
+        ({"segments": ok, "dtype": "int32"}, ValueError, "dtype"),
+        ({"segments": ok, "chunk_steps": 0}, ValueError, "chunk_steps"),
+        ({"segments": [Segment("a", t, x, {"recurrent": FrozenNoise(np.zeros((t, b, n + 1)))}, h0)]},
+         ValueError, r"segment 0 \('a'\), recurrent noise: .*trials"),
+        ({"segments": [Segment("a", t, x, {"recurrent": FrozenNoise(np.zeros((t - 1, b, n)), dt=DT)}, h0)]},
+         ValueError, "supply more increments"),
+        ({"segments": [Segment("a", t, x, {"recurrent": OUNoise(0.1, 0.005)}, h0)]}, ValueError, "unstable"),
+        ({"segments": [Segment("a", t, x, {"hidden": WhiteNoise(0.1)}, h0)]}, ValueError, "placement"),
+    ]
+
+
+@pytest.mark.parametrize(("kw", "exc", "match"), _error_cases())
+def test_bad_arguments_raise_clear_errors(kw, exc, match):
+    kw = dict(kw)
+    segments = kw.pop("segments")
+    with pytest.raises(exc, match=match):
+        run(make_net(), segments, 2, **kw)
+
+
+def test_divergence_raises_simulation_error_naming_the_phase():
+    n, b = 4, 2
+    net = make_net("vanilla", "identity", n=n, n_in=1, w_rec=50 * np.eye(n), bias=False)
+    segs = [Segment("calm", 3, np.zeros((b, 3, 1)), {}, np.ones((b, n))),
+            Segment("boom", 400, np.zeros((b, 400, 1)), {}, np.full((b, n), 1e200), t0=1.0)]
+    gen = get_backend("brian2").simulate(net, segs, trials=b, seed=0, target="numpy", chunk_steps=50)
+    assert next(gen).segment == 0
+    with pytest.raises(SimulationError, match=r"phase 'boom' at step \d+ of 400"):
+        list(gen)
+
+
+# -- Brian2 network for users; devices -------------------------------------------------------------------
+@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
+def test_build_network_is_a_plain_brian2_network(coupling):
+    b, t, n = 2, 6, 8
+    net = make_net("vanilla", "tanh")
+    x, h0 = inputs(b, t, 2), np.random.default_rng(12).normal(size=(b, n))
+    bnet = bb.build_network(net, b, inputs=x, h0=h0, coupling=coupling)
+    assert isinstance(bnet, brian2.Network)
+    neurons = bnet["neurons"]
+    assert neurons.N == b * n and list(neurons.trial[:]) == [0] * n + [1] * n
+    assert ("recurrent" if coupling == "synapses" else "recurrent_matmul") in [o.name for o in bnet.objects]
+    mon = StateMonitor(neurons, "h", record=True, when="end")
+    bnet.add(mon)
+    old = prefs.codegen.target
+    prefs.codegen.target = "numpy"
+    try:
+        bnet.run(t * DT, namespace={})
+    finally:
+        prefs.codegen.target = old
+    h = mon.h_.T.reshape(t, b, n).transpose(1, 0, 2)
+    np.testing.assert_allclose(h, torch_reference(net, [Segment("a", t, x, {}, h0)]), rtol=0, atol=1e-9)
+
+
+def test_registered_and_couplings_resolve():
+    assert BACKENDS.get("brian2") is get_backend("brian2")
+    assert bb.resolve_coupling("auto") == "matmul"
+    with pytest.raises(ValueError, match="choose one of"):
+        bb.build_network(make_net(), 2, coupling="sparse")
+
+
+@pytest.fixture
+def standalone(tmp_path):
+    brian2.set_device("cpp_standalone", directory=str(tmp_path / "standalone"), build_on_run=False)
+    try:
+        yield brian2.get_device()
+    finally:
+        brian2.device.reinit()
+        brian2.device.activate()
+        brian2.set_device("runtime")
+
+
+def test_standalone_refuses_matmul_and_simulate(standalone):
+    assert bb.resolve_coupling("auto") == "synapses"
+    with pytest.raises(ValueError, match="silently drops"):
+        bb.build_network(make_net(), 2, coupling="matmul")
+    segs = [Segment("a", 2, np.zeros((2, 2, 2)), {}, np.zeros((2, 8)))]
+    with pytest.raises(SimulationError, match="build_network"):
+        list(bb.simulate(make_net(), segs, trials=2, seed=0))
+
+
+def test_synapses_coupling_in_cpp_standalone(standalone):
+    # a few seconds: Brian2 compiles the whole standalone project
+    b, t, n = 2, 6, 8
+    net = make_net("vanilla", "tanh")
+    x, h0 = inputs(b, t, 2), np.random.default_rng(13).normal(size=(b, n))
+    bnet = bb.build_network(net, b, inputs=x, h0=h0)
+    mon = StateMonitor(bnet["neurons"], "h", record=True, when="end")
+    bnet.add(mon)
+    bnet.run(t * DT, namespace={})
+    standalone.build(run=True, compile=True)
+    h = np.asarray(mon.h_).T.reshape(t, b, n).transpose(1, 0, 2)
+    np.testing.assert_allclose(h, torch_reference(net, [Segment("a", t, x, {}, h0)]), rtol=0, atol=1e-9)
