@@ -417,7 +417,7 @@ class FrozenNoise(NoiseModel):
 
     def __post_init__(self):
         super().__post_init__()
-        inc = np.asarray(self.increments, dtype=np.float64)
+        inc = np.array(self.increments, dtype=np.float64, copy=True)
         if inc.ndim != 3:
             raise ValueError(f"FrozenNoise.increments must have shape (steps, trials, units); got {inc.shape}")
         if not np.all(np.isfinite(inc)):

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 from brian2 import ms
-from conftest import make_network
+from netfactory import make_network
 
 import neurorx as nrx
 from neurorx.protocols import Active, Protocol, Quiescent

@@ -4,7 +4,7 @@ import json
 
 import pytest
 from brian2 import ms
-from conftest import make_network
+from netfactory import make_network
 
 import neurorx as nrx
 from neurorx.demo import DemoConfig, random_network, run_demo

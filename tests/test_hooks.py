@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from brian2 import ms
-from conftest import make_network
+from netfactory import make_network
 from sklearn.decomposition import PCA
 
 import neurorx as nrx

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from brian2 import ms
-from conftest import make_network
+from netfactory import make_network
 
 import neurorx as nrx
 from neurorx.io import CorruptFileError

@@ -18,7 +18,7 @@ import numpy as np
 from neurorx.noise import NoiseModel
 from neurorx.registry import Registry
 
-__all__ = ["BACKENDS", "Backend", "Chunk", "Segment", "SimulationError", "check_finite"]
+__all__ = ["BACKENDS", "Backend", "Chunk", "Segment", "SimulationError", "check_dt_factor", "check_finite"]
 
 
 class SimulationError(RuntimeError):
@@ -87,3 +87,13 @@ def check_finite(h: np.ndarray, segment: Segment, step: int, dt: float) -> None:
             f"the simulation diverged (NaN/inf) in phase {segment.name!r} at step {step + first + 1} of "
             f"{segment.steps} (t = {t:.4g} s); lower the noise or the input scale, or check the weights"
         )
+
+
+def check_dt_factor(dt_factor) -> int:
+    """Validate ``dt_factor`` (an integer >= 1: the simulation step is ``dt/dt_factor``)."""
+    if isinstance(dt_factor, bool) or not isinstance(dt_factor, int | np.integer) or dt_factor < 1:
+        raise ValueError(
+            f"dt_factor must be an integer >= 1 (the step is the training step divided by it); got {dt_factor!r}."
+            " A coarser step than the training step is not supported."
+        )
+    return int(dt_factor)

@@ -13,23 +13,13 @@ import numpy as np
 import torch
 
 from neurorx.activations import get_activation
-from neurorx.backends.base import BACKENDS, Chunk, Segment, check_finite
+from neurorx.backends.base import BACKENDS, Chunk, Segment, check_dt_factor, check_finite
 from neurorx.models.cells import get_cell
 from neurorx.noise import NoNoise, sample_steps
 
-__all__ = ["TorchBackend", "check_dt_factor"]
+__all__ = ["TorchBackend"]
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
-
-
-def check_dt_factor(dt_factor) -> int:
-    """Validate ``dt_factor`` (an integer >= 1: the simulation step is ``dt/dt_factor``)."""
-    if isinstance(dt_factor, bool) or not isinstance(dt_factor, int | np.integer) or dt_factor < 1:
-        raise ValueError(
-            f"dt_factor must be an integer >= 1 (the step is the training step divided by it); got {dt_factor!r}."
-            " A coarser step than the training step is not supported."
-        )
-    return int(dt_factor)
 
 
 class TorchBackend:
