@@ -401,9 +401,12 @@ def test_registered_and_couplings_resolve():
 
 @pytest.fixture
 def standalone(tmp_path):
-    brian2.set_device("cpp_standalone", directory=str(tmp_path / "standalone"), build_on_run=False)
+    directory = str(tmp_path / "standalone")
+    brian2.set_device("cpp_standalone", directory=directory, build_on_run=False)
+    device = brian2.get_device()
+    device.test_directory = directory  # build() defaults to ./output otherwise
     try:
-        yield brian2.get_device()
+        yield device
     finally:
         brian2.device.reinit()
         brian2.device.activate()
@@ -428,6 +431,6 @@ def test_synapses_coupling_in_cpp_standalone(standalone):
     mon = StateMonitor(bnet["neurons"], "h", record=True, when="end")
     bnet.add(mon)
     bnet.run(t * DT, namespace={})
-    standalone.build(run=True, compile=True)
+    standalone.build(directory=standalone.test_directory, run=True, compile=True)
     h = np.asarray(mon.h_).T.reshape(t, b, n).transpose(1, 0, 2)
     np.testing.assert_allclose(h, torch_reference(net, [Segment("a", t, x, {}, h0)]), rtol=0, atol=1e-9)
