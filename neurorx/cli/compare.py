@@ -1,0 +1,34 @@
+"""``neurorx compare A.npz B.npz [--json OUT]``: reactivation statistics of two recordings side by side."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from neurorx.cli import command
+
+
+@command("compare", help="compare two recordings (e.g. torch vs brian2)", description=__doc__)
+def configure(parser: argparse.ArgumentParser):
+    """Declare the arguments of ``neurorx compare``."""
+    parser.add_argument("a", help="first recording .npz")
+    parser.add_argument("b", help="second recording .npz")
+    parser.add_argument("--json", default=None, help="also write the comparison as JSON")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--force", action="store_true")
+    return run
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the comparison table (and save it)."""
+    import neurorx as nrx
+
+    try:
+        cmp = nrx.compare(nrx.Recording.load(args.a), nrx.Recording.load(args.b), seed=args.seed)
+        if args.json:
+            cmp.to_json(args.json, overwrite=args.force)
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        print(f"neurorx compare: {err}", file=sys.stderr)
+        return 2
+    print(cmp)
+    return 0

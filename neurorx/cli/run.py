@@ -1,0 +1,71 @@
+"""``neurorx run NETWORK --phases active:100 quiescent:1000 --backend brian2 --out rec.npz``: run a protocol."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from neurorx.cli import command
+
+PHASES_HELP = ("phases as KIND:STEPS[:key=value,...], KIND one of active, quiescent; keys: start "
+               "(continue|reset), noise_scale, label. E.g. active:100 quiescent:1000:start=reset,noise_scale=1")
+
+
+def parse_phase(spec: str):
+    """Build a phase from ``KIND:STEPS[:key=value,...]``."""
+    from neurorx.protocols import Active, Quiescent
+
+    kinds = {"active": Active, "quiescent": Quiescent}
+    parts = spec.split(":")
+    if len(parts) < 2 or parts[0] not in kinds:
+        raise ValueError(f"bad phase {spec!r}: {PHASES_HELP}")
+    try:
+        steps = int(parts[1])
+    except ValueError:
+        raise ValueError(f"bad phase {spec!r}: STEPS must be an integer") from None
+    kwargs = {}
+    for item in (parts[2].split(",") if len(parts) > 2 and parts[2] else []):
+        key, _, value = item.partition("=")
+        if key not in ("start", "noise_scale", "label"):
+            raise ValueError(f"bad phase option {key!r} in {spec!r}; use start, noise_scale or label")
+        kwargs[key] = float(value) if key == "noise_scale" else value
+    return kinds[parts[0]](steps=steps, **kwargs)
+
+
+@command("run", help="run a protocol on a network and save the recording", description=__doc__)
+def configure(parser: argparse.ArgumentParser):
+    """Declare the arguments of ``neurorx run``."""
+    parser.add_argument("network", help="a network .npz file")
+    parser.add_argument("--phases", nargs="+", default=["active:100", "quiescent:1000"], help=PHASES_HELP)
+    parser.add_argument("--backend", default="torch", choices=["torch", "brian2"])
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dt-factor", type=int, default=1, help="simulate at dt = training step / k")
+    parser.add_argument("--record", nargs="*", default=[], choices=["h", "y"])
+    parser.add_argument("--every", type=int, default=1, help="record h/y every k steps")
+    parser.add_argument("--out", required=True, help="recording .npz to write")
+    parser.add_argument("--force", action="store_true")
+    return run
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the protocol and save the recording."""
+    from pathlib import Path
+
+    import neurorx as nrx
+
+    if Path(args.out).exists() and not args.force:
+        print(f"neurorx run: {args.out} exists; pass --force to overwrite", file=sys.stderr)
+        return 2
+    try:
+        protocol = nrx.Protocol([parse_phase(s) for s in args.phases])
+        net = nrx.load(args.network)
+        rec = protocol.run(net, backend=args.backend, trials=args.trials, seed=args.seed, dt_factor=args.dt_factor,
+                           record=tuple(args.record), every=args.every, progress=True)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"neurorx run: {err}", file=sys.stderr)
+        return 2
+    rec.save(args.out, overwrite=args.force)
+    print(rec)
+    print(f"saved {args.out}")
+    return 0
