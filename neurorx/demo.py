@@ -231,7 +231,7 @@ def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
         res = results["backends"][backend]
         kl = np.array(res["kl"])
         im = ax.imshow(kl, cmap="viridis")
-        ax.set_xticks(range(kl.shape[1]), [f"Q {c}" for c in res["kl_cols_quiescent"]])
+        ax.set_xticks(range(kl.shape[1]), [f"Q {c}".replace("𝒰", "Uniform") for c in res["kl_cols_quiescent"]])
         ax.set_yticks(range(kl.shape[0]), [f"A {r}" for r in res["kl_rows_active"]])
         for (r, c), v in np.ndenumerate(kl):
             ax.text(c, r, f"{v:.2f}", ha="center", va="center", color="w" if v < kl.max() * 0.6 else "k")

@@ -20,8 +20,11 @@ args = parser.parse_args()
 out = _common.setup(args)
 net = _common.load(args, args.network)
 
-ax = nplt.learning_curve(net)
-nplt.save_figure(ax, out / "fig1b_learning_curve.png", overwrite=args.force)
+if net.metrics:
+    ax = nplt.learning_curve(net)
+    nplt.save_figure(ax, out / "fig1b_learning_curve.png", overwrite=args.force)
+else:
+    print("the network carries no training metrics; skipping the learning curve")
 
 protocol = nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent, start="reset")])
 recs = _common.run(protocol, net, args, record=("h",), every=4)

@@ -1,7 +1,7 @@
 """Fig. 2: biased vs unbiased networks, the KL matrix KL(quiescent || active) and quiescent variance.
 
 Uses the shipped spatial networks U^σ, U, B^σ, B (those present), the random network R^σ and the uniform
-distribution 𝒰. Panels per backend: biased decoded trajectories and KDEs (a-d), the KL matrix (e), total
+distribution on the box. Panels per backend: biased decoded trajectories and KDEs (a-d), the KL matrix (e), total
 variance box plots over trajectories (f; the paper's box is over 5 seeds, one seed is shipped here).
 
     python protocols/fig2_biased_kl_variance.py --out runs/fig2
@@ -38,7 +38,7 @@ for row, backend in zip(axes, backends, strict=True):
     nplt.decoded_trajectories(rec_b, phase="active", n=5, ax=row[0], title=f"B^σ active ({backend})")
     nplt.kde_panel(rec_b, phase="quiescent", ax=row[1], title=f"B^σ quiescent KDE ({backend})")
     active = {k: runs[k][backend] for k in nets if k != "R^σ"}
-    quiescent = {k: runs[k][backend] for k in nets if k != "R^σ"} | {"𝒰": uniform, "R^σ": runs["R^σ"][backend]}
+    quiescent = {k: runs[k][backend] for k in nets if k != "R^σ"} | {"Uniform": uniform, "R^σ": runs["R^σ"][backend]}
     table = nplt.kl_table(active, quiescent, seed=args.seed)
     np.savetxt(out / f"kl_matrix_{backend}.csv", table, delimiter=",", header=",".join(quiescent), comments="")
     nplt.kl_matrix(table, [f"A {k}" for k in active], [f"Q {k}" for k in quiescent], ax=row[2],
