@@ -66,3 +66,13 @@ def test_decoded_histogram_counts_every_decoded_point(run):
 def test_hook_rejects_unknown_source():
     with pytest.raises(ValueError, match="one of"):
         RunningMoments(of="z")
+
+
+def test_same_hooks_on_brian2_equal_its_recording():
+    net = make_network(n_rec=12, noise={"recurrent": nrx.WhiteNoise.from_step_std(0.05, 20 * ms)})
+    rec = Protocol([Active(steps=12), Quiescent(steps=15)]).run(
+        net, backend="brian2", trials=4, seed=2, record=("h",), hooks=[RunningMoments(), StateCovariance()],
+        memory_budget=8 * 4 * 16 * 5, target="numpy")
+    h = rec.select("quiescent").h.reshape(-1, 12)
+    np.testing.assert_allclose(rec.hooks["moments"]["quiescent/mean"], h.mean(axis=0), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(rec.hooks["state_covariance"]["quiescent/cov"], np.cov(h.T), rtol=1e-8, atol=1e-12)

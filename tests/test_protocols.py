@@ -141,3 +141,19 @@ def test_nan_names_the_phase_and_time():
     net = make_network(scale=50.0, activation="identity")
     with pytest.raises(nrx.backends.SimulationError, match="phase 'quiescent' at step"):
         Protocol([Quiescent(steps=400)]).run(net, trials=2)
+
+
+def test_pca_on_a_recording_without_states_says_how_to_record(net):
+    import neurorx.plotting as nplt
+
+    rec = Protocol([Active(steps=5), Quiescent(steps=5)]).run(net, trials=2)
+    with pytest.raises(ValueError, match="record"):
+        nplt.explained_variance_ratios([rec])
+
+
+def test_to_xarray_labels_dimensions(net):
+    xr = pytest.importorskip("xarray")
+    rec = Protocol([Active(steps=5), Quiescent(steps=5)]).run(net, trials=2, record=("h",), every=2)
+    ds = rec.to_xarray()
+    assert isinstance(ds, xr.Dataset) and ds["decoded"].dims == ("trial", "time", "dim")
+    assert ds["h"].shape == (2, 5, net.n_rec)
