@@ -1,0 +1,335 @@
+r"""Fast training forward/backward: hoisted input projection and readout, fused vanilla recurrence.
+
+What is computed is exactly the model of :class:`neurorx.models.RecurrentModel` trained with the reference
+loss (the same random draws in the same order, the same Euler step :meth:`neurorx.models.cells.Cell.step`,
+the same MSE); only how it is computed changes:
+
+* the inputs of all ``T`` steps are projected with one matrix product,
+  :math:`U = X W_{in}^\top + b` (:meth:`Cell.input_projection`, :class:`InputProjection`);
+* the readout of all steps and the loss are one autograd function (:class:`ReadoutMSE`): one product
+  :math:`Y = H W_{out}^\top` forward, two products backward;
+* for the vanilla cell the time loop is one autograd function (:class:`VanillaRecurrence`) whose backward
+  pass is written by hand (BPTT): it keeps only the states and pre-activations and forms the recurrent
+  weight gradient with one product over all steps;
+* inside these two functions float32 products use oneDNN's AVX-512 kernels (:mod:`neurorx.training.linalg`).
+
+Tensors are time-major, ``(T, B, ...)``, so that each step reads and writes contiguous memory.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional
+
+from neurorx.models.cells import VanillaCell
+from neurorx.noise import NoiseModel, NoNoise, sample_steps
+from neurorx.training.linalg import linear, linear_add, matmul_tn
+
+__all__ = ["ACTIVATION_DERIVATIVES", "InputProjection", "ReadoutMSE", "VanillaRecurrence", "can_fuse",
+           "draw_increments", "forward_time_major", "recurrence_loop", "vanilla_recurrence"]
+
+
+def _relu_grad(z, r):
+    return (z > 0).to(z.dtype)
+
+
+def _tanh_grad(z, r):
+    return 1.0 - r * r
+
+
+def _sigmoid_grad(z, r):
+    return r * (1.0 - r)
+
+
+def _softplus_grad(z, r):
+    return torch.sigmoid(z)
+
+
+def _identity_grad(z, r):
+    return torch.ones_like(z)
+
+
+#: :math:`\phi'(z)` by activation name, from the pre-activation ``z`` and ``r = phi(z)`` (``None`` where not
+#: needed); the formulas torch's autograd uses for the same functions.
+ACTIVATION_DERIVATIVES = {
+    "relu": _relu_grad,
+    "tanh": _tanh_grad,
+    "sigmoid": _sigmoid_grad,
+    "softplus": _softplus_grad,
+    "identity": _identity_grad,
+}
+_NEEDS_OUTPUT = ("tanh", "sigmoid")
+
+
+class VanillaRecurrence(torch.autograd.Function):
+    r"""``T`` Euler steps of the vanilla cell with a hand-written backward pass (BPTT).
+
+    Forward: the formula of :meth:`VanillaCell.step` operation by operation,
+
+    .. math::
+        z_t = u_t + h_t W^\top, \qquad
+        h_{t+1} = h_t + a\,(\phi(z_t) - h_t) + \xi_t, \qquad t = 0..T-1,
+
+    (``torch.addmm``, ``phi(z) - h``, ``torch.addcmul``, ``+ increment``), so on the torch product path the
+    states are bitwise those of the :meth:`Cell.step` loop; with oneDNN float32 products only the rounding of
+    :math:`h_t W^\top` differs.
+
+    Notes
+    -----
+    Backward. With :math:`g_{t+1} = \partial L/\partial h_{t+1}` (the direct gradient from the readout plus
+    what flows back from later steps),
+
+    .. math::
+        \gamma_t = a\,\phi'(z_t) \odot g_{t+1}, \qquad
+        g_t = (1 - a)\,g_{t+1} + \gamma_t W \;(+\,\partial L/\partial h_t \text{ direct}),
+
+    and :math:`\partial L/\partial u_t = \gamma_t`, :math:`\partial L/\partial W = \sum_t \gamma_t^\top h_t`
+    (one product over all steps), :math:`\partial L/\partial h_0 = g_0`. Saved: the states
+    :math:`h_{0..T}` and pre-activations :math:`z_{0..T-1}` (two ``(T, B, N)`` arrays). The noise increments
+    :math:`\xi_t` do not depend on the parameters and get no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, h0, u, w_rec, increments, a: float, act_name: str, act_fn, onednn: bool):
+        t_steps, b, n = u.shape
+        hs = u.new_empty((t_steps + 1, b, n))
+        zs = torch.empty_like(u)
+        hs[0] = h0
+        a_t = torch.as_tensor(a, dtype=h0.dtype)
+        for t in range(t_steps):
+            h = hs[t]
+            z = linear_add(h, w_rec, u[t], onednn, out=zs[t])      # u + h W^T
+            drift = act_fn(z) - h                                  # phi(z) - h   (VanillaCell.drift)
+            h_new = torch.addcmul(h, drift, a_t, out=hs[t + 1])    # h + a*drift  (Cell.step)
+            if increments is not None:
+                h_new.add_(increments[t])                          # + increment  (Cell.step)
+        ctx.save_for_backward(hs, zs, w_rec)
+        ctx.a, ctx.act_name, ctx.act_fn, ctx.onednn = float(a), act_name, act_fn, onednn
+        return hs[1:]
+
+    @staticmethod
+    def backward(ctx, grad_hs):
+        hs, zs, w_rec = ctx.saved_tensors
+        a, onednn = ctx.a, ctx.onednn
+        t_steps, b, n = zs.shape
+        r = ctx.act_fn(zs) if ctx.act_name in _NEEDS_OUTPUT else None
+        gz = ACTIVATION_DERIVATIVES[ctx.act_name](zs, r)
+        gz.mul_(a)                                     # a phi'(z_t); becomes gamma_t in the loop
+        w_t = w_rec.T.contiguous()                     # linear(x, w_t) = x @ W
+        g = torch.zeros((b, n), dtype=zs.dtype, device=zs.device)
+        for t in range(t_steps - 1, -1, -1):
+            if grad_hs is not None:
+                g.add_(grad_hs[t])                     # g_{t+1}
+            gamma = gz[t].mul_(g)                      # a phi'(z_t) * g_{t+1}
+            g = linear_add(gamma, w_t, g.mul_(1.0 - a), onednn)   # (1-a) g_{t+1} + gamma W
+        flat_gz = gz.view(t_steps * b, n)
+        flat_h = hs[:-1].reshape(t_steps * b, n)
+        grad_w = matmul_tn(flat_gz, flat_h, onednn)    # sum_t gamma_t^T h_t
+        need_h0, need_u, need_w = ctx.needs_input_grad[:3]
+        return (g if need_h0 else None, gz if need_u else None, grad_w if need_w else None,
+                None, None, None, None, None)
+
+
+class ReadoutMSE(torch.autograd.Function):
+    r"""Readout of all steps and the reference loss in one function.
+
+    Forward: :math:`Y = H W_{out}^\top (+ \text{offset})` and the reference loss
+    :math:`L = \operatorname{mean}((Y - T)^2)` (``nn.MSELoss``: mean over batch x time x outputs), summed as
+    :math:`R \cdot R / (M n_{out})` with :math:`R = Y - T` (one pass). Returns ``(L, Y)``; ``Y`` carries no
+    gradient.
+
+    Notes
+    -----
+    Backward, with :math:`R = Y - T` and :math:`c = 2\,\bar L / (M\,n_{out})` (:math:`\bar L` the incoming
+    gradient, :math:`M` rows): :math:`\partial L/\partial H = c\,R\,W_{out}` and
+    :math:`\partial L/\partial W_{out} = c\,R^\top H` — the two products autograd would form, without the
+    intermediate :math:`\partial L/\partial Y` array.
+    """
+
+    @staticmethod
+    def forward(ctx, h, w_out, targets, offset, onednn: bool):
+        y = linear(h, w_out, onednn)
+        if offset is not None:
+            y = y + offset
+        r = y - targets
+        flat = r.view(-1)
+        loss = torch.dot(flat, flat) / flat.numel()        # mean((y - targets)^2)
+        ctx.save_for_backward(h, w_out, r)
+        ctx.onednn = onednn
+        ctx.mark_non_differentiable(y)
+        ctx.set_materialize_grads(False)
+        return loss, y
+
+    @staticmethod
+    def backward(ctx, grad_loss, grad_y):
+        h, w_out, r = ctx.saved_tensors
+        if grad_loss is None:
+            return None, None, None, None, None
+        c = 2.0 / r.numel() * grad_loss
+        need_h, need_w = ctx.needs_input_grad[:2]
+        grad_h = linear(r, w_out.T.contiguous(), ctx.onednn).mul_(c) if need_h else None
+        grad_w = matmul_tn(r, h, ctx.onednn).mul_(c) if need_w else None
+        return grad_h, grad_w, None, None, None
+
+
+class InputProjection(torch.autograd.Function):
+    r"""The input projection of all steps, :meth:`Cell.input_projection` (:math:`U = XW_{in}^\top + b`).
+
+    Notes
+    -----
+    Backward: :math:`\partial L/\partial W_{in} = (X^\top G)^\top`, :math:`\partial L/\partial b = \sum G`,
+    with :math:`G = \partial L/\partial U` over all rows. Forming :math:`X^\top G` (a ``n_in x N`` result)
+    rather than autograd's :math:`G^\top X` is several times faster when ``n_in`` is 1 or 2.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w_in, bias, cell):
+        ctx.save_for_backward(x, w_in)
+        ctx.has_bias = bias is not None
+        return cell.input_projection(x, w_in, bias)
+
+    @staticmethod
+    def backward(ctx, grad_u):
+        x, w_in = ctx.saved_tensors
+        g = grad_u.reshape(-1, grad_u.shape[-1])
+        x2 = x.reshape(-1, x.shape[-1])
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        grad_x = (g @ w_in).view(x.shape) if need_x else None
+        grad_w = torch.mm(x2.T, g).T.contiguous() if need_w else None
+        grad_b = g.sum(0) if need_b and ctx.has_bias else None
+        return grad_x, grad_w, grad_b, None
+
+
+def draw_increments(noise: dict[str, NoiseModel] | None, steps: int, batch: int, n_in: int, n_rec: int, n_out: int,
+                    dt: float, generator: torch.Generator | None, dtype=torch.float32) -> dict[str, torch.Tensor]:
+    """Noise increments of one batch, time-major, drawn in the order of :meth:`RecurrentModel.forward`.
+
+    Returns a dict placement -> tensor ``(steps, batch, size)`` (placements with zero noise are left out).
+    Drawing them ahead (e.g. in a background thread) gives the same numbers as drawing them in the forward
+    pass from the same generator.
+    """
+    noise = noise or {}
+    out = {}
+    for placement, size in (("input", n_in), ("recurrent", n_rec), ("output", n_out)):
+        model = noise.get(placement, NoNoise())
+        if not model.is_zero:
+            inc, _ = sample_steps(model, steps, (batch, size), dt, generator, None, dtype)
+            out[placement] = inc
+    return out
+
+
+def vanilla_recurrence(h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, increments: torch.Tensor | None,
+                       a: float, act, onednn: bool = True) -> torch.Tensor:
+    r"""Run the fused vanilla recurrence (see :class:`VanillaRecurrence`).
+
+    Parameters
+    ----------
+    h0 : tensor (B, N)
+    u : tensor (T, B, N)
+        Input projections, time-major.
+    w_rec : tensor (N, N)
+    increments : tensor (T, B, N) or None
+        Noise increments (no gradient flows into them).
+    a : float
+        :math:`dt/\tau`.
+    act : neurorx.activations.Activation
+        One of :data:`ACTIVATION_DERIVATIVES`.
+    onednn : bool
+        Use oneDNN float32 products where available.
+
+    Returns
+    -------
+    tensor (T, B, N)
+        :math:`h_1 \dots h_T`.
+    """
+    if act.name not in ACTIVATION_DERIVATIVES:
+        raise ValueError(f"no fused backward for activation {act.name!r}; use recurrence_loop")
+    if increments is not None:
+        increments = increments.detach()
+    return VanillaRecurrence.apply(h0, u.contiguous(), w_rec, increments, a, act.name, act.torch, onednn)
+
+
+def recurrence_loop(cell, act, h0, u, w_rec, a, increments) -> torch.Tensor:
+    """The plain autograd loop over :meth:`Cell.step`, time-major: ``u (T, B, G*N)`` -> ``(T, B, N)``."""
+    h = h0
+    states = []
+    for t in range(u.shape[0]):
+        h = cell.step(h, u[t], w_rec, a, act, None if increments is None else increments[t])
+        states.append(h)
+    return torch.stack(states)
+
+
+def can_fuse(model) -> bool:
+    """Whether ``model`` has a fused recurrence (vanilla cell with a known activation derivative)."""
+    return isinstance(model.cell, VanillaCell) and model.activation_name in ACTIVATION_DERIVATIVES
+
+
+def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,
+                       noise: dict[str, NoiseModel] | None = None, dt: float = 1.0,
+                       generator: torch.Generator | None = None, fused: bool = True,
+                       targets: torch.Tensor | None = None, onednn: bool = True,
+                       increments: dict[str, torch.Tensor] | None = None):
+    r"""Run ``model`` over time-major inputs: the computation of :meth:`RecurrentModel.forward` (+ the loss).
+
+    Parameters
+    ----------
+    model : neurorx.models.RecurrentModel
+    inputs : tensor (T, B, n_in)
+        Time-major inputs.
+    init_code : tensor (B, n_init)
+    noise : dict placement -> NoiseModel, optional
+        Increments are drawn from ``generator`` in the order of :meth:`RecurrentModel.forward` (input,
+        recurrent, output), so both give the same numbers for the same generator state.
+    dt : float
+        Step in seconds (for the noise increments).
+    generator : torch.Generator, optional
+    fused : bool
+        Use :class:`InputProjection`, :class:`VanillaRecurrence` (when :func:`can_fuse`) and
+        :class:`ReadoutMSE`; ``False`` runs plain autograd over :meth:`Cell.input_projection`,
+        :meth:`Cell.step`, ``F.linear`` and ``F.mse_loss``.
+    targets : tensor (T, B, n_out), optional
+        If given, also return the reference loss :math:`\operatorname{mean}((y - \text{targets})^2)`.
+    onednn : bool
+        Let the fused functions use oneDNN float32 products.
+    increments : dict placement -> tensor (T, B, size), optional
+        Pre-drawn noise (:func:`draw_increments`); then ``noise`` and ``generator`` are not used.
+
+    Returns
+    -------
+    h : tensor (T, B, N)
+        States :math:`h_1 \dots h_T`.
+    y : tensor (T, B, n_out)
+        Readouts :math:`y_t = W_{out} h_{t+1}` (+ output noise); without gradient when ``targets`` is given
+        and ``fused`` is true.
+    loss : tensor
+        Only when ``targets`` is given.
+    """
+    t_steps, b, n_in = inputs.shape
+    if increments is None:
+        increments = draw_increments(noise, t_steps, b, n_in, model.n_rec, model.w_out.weight.shape[0], dt, generator,
+                                     inputs.dtype)
+    x = inputs
+    if "input" in increments:
+        x = x + increments["input"]
+    if fused:
+        u = InputProjection.apply(x, model.w_in.weight, model.bias, model.cell)
+    else:
+        u = model.cell.input_projection(x, model.w_in.weight, model.bias)
+    h0 = model.encoder(init_code)
+    rec = increments.get("recurrent")
+    if fused and can_fuse(model):
+        h = vanilla_recurrence(h0, u, model.w_rec.weight, rec, model.alpha, model.act, onednn)
+    else:
+        h = recurrence_loop(model.cell, model.act, h0, u, model.w_rec.weight, model.alpha, rec)
+    offset = increments.get("output")
+    if targets is not None and fused:
+        n = h.shape[-1]
+        loss, y = ReadoutMSE.apply(h.reshape(t_steps * b, n), model.w_out.weight, targets.reshape(t_steps * b, -1),
+                                   None if offset is None else offset.reshape(t_steps * b, -1), onednn)
+        return h, y.view(t_steps, b, -1), loss
+    y = functional.linear(h, model.w_out.weight)
+    if offset is not None:
+        y = y + offset
+    if targets is not None:
+        return h, y, functional.mse_loss(y, targets)
+    return h, y

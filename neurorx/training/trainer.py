@@ -1,0 +1,491 @@
+r"""The trainer: Adam, full BPTT, the reference loss, seeded batches, checkpoints and exact resumption.
+
+Reference behaviour (``paper.md`` §2.3, §4): one fresh batch per "epoch", full backpropagation through the
+``steps`` time steps, Adam (lr 1e-3, no weight decay, no clipping, no schedule), and the loss
+
+.. math:: L = \frac{1}{B\,T\,n_{out}} \sum_{b,t,i} \big(y_{b,t,i} - f_i(s_{b,t})\big)^2
+
+(``nn.MSELoss`` with mean reduction) on the raw linear outputs :math:`y_t = W_{out}h_{t+1}` against the target
+cell codes. The training noise is drawn from the network's noise models at the training step ``dt`` (for the
+reference, :math:`0.01\,U[0,1)` per step and unit for spatial navigation). A fixed test batch, drawn once
+before training, is evaluated every ``eval_every`` batches (loss with the training noise on, as in the
+reference, and the top-k decoding error: metres for positions, radians for angles).
+
+Reproducibility: batch ``i`` (0-based) draws its trajectories from ``SeedSequence(seed, spawn_key=(0, i))``
+and its noise from a torch generator seeded by ``SeedSequence(seed, spawn_key=(1, i))``, so it depends only
+on ``(seed, i)`` and can be drawn ahead, in a background thread, while the previous batch trains. With the
+weights and Adam moments restored from a checkpoint, a resumed run therefore ends with exactly the weights
+of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from neurorx.io import CorruptFileError, atomic_write_bytes
+from neurorx.network import RateNetwork
+from neurorx.provenance import provenance
+from neurorx.training.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
+from neurorx.training.config import RESUME_FREE_KEYS, Config, ConfigError
+from neurorx.training.fused import can_fuse, draw_increments, forward_time_major
+from neurorx.training.linalg import onednn_available
+from neurorx.training.memory import reuse_freed_memory
+
+__all__ = [
+    "OUTPUT_FILES",
+    "Batch",
+    "Trainer",
+    "TrainingDiverged",
+    "batch_generator",
+    "batch_rng",
+    "make_batch",
+    "train",
+    "train_step",
+]
+
+#: Files a training run writes into its output folder.
+OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "checkpoint.npz", "network.npz", "learning_curve.png")
+
+_STREAM_DATA, _STREAM_NOISE, _STREAM_TEST_DATA, _STREAM_TEST_NOISE = 0, 1, 2, 3
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights became NaN/inf; ``batch`` is where, ``checkpoint`` the last good one."""
+
+    def __init__(self, message: str, batch: int, checkpoint: Path | None):
+        super().__init__(message)
+        self.batch = batch
+        self.checkpoint = checkpoint
+
+
+# ----------------------------------------------------------------------------------------------------------
+# batches and seeds
+
+
+def batch_rng(seed: int, index: int, stream: int = _STREAM_DATA) -> np.random.Generator:
+    """The numpy generator of batch ``index`` (stream 0: training data; 2: the test batch)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, index)))
+
+
+def batch_generator(seed: int, index: int, stream: int = _STREAM_NOISE) -> torch.Generator:
+    """The torch generator of batch ``index``'s noise (stream 1: training; 3: the test batch)."""
+    state = np.random.SeedSequence(seed, spawn_key=(stream, index)).generate_state(1, np.uint64)[0]
+    return torch.Generator().manual_seed(int(state))
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch as time-major tensors (``T, B, ...``) plus the true states (numpy, ``B, T, d``).
+
+    ``increments`` optionally holds the batch's noise, drawn ahead (:func:`draw_increments`).
+    """
+
+    inputs: torch.Tensor
+    init_code: torch.Tensor
+    targets: torch.Tensor
+    states: np.ndarray
+    increments: dict | None = None
+
+
+def make_batch(task, batch_size: int, steps: int, rng, dtype=torch.float32) -> Batch:
+    """Sample ``task`` and convert to time-major tensors of ``dtype``."""
+    b = task.sample(batch_size, steps, rng)
+    return Batch(
+        inputs=torch.from_numpy(b.inputs).to(dtype).transpose(0, 1).contiguous(),
+        init_code=torch.from_numpy(b.init_code).to(dtype),
+        targets=torch.from_numpy(b.targets).to(dtype).transpose(0, 1).contiguous(),
+        states=b.states,
+    )
+
+
+def train_step(model, optimizer, batch: Batch, noise, dt: float, generator, fused: bool = True,
+               onednn: bool = True):
+    """One optimisation step on ``batch``: forward, reference MSE loss, BPTT, Adam update.
+
+    The noise is ``batch.increments`` if drawn ahead, else drawn from ``generator``. A non-finite loss skips
+    the update (the caller stops training).
+
+    Returns
+    -------
+    loss : torch.Tensor
+        The (detached) loss before the update.
+    y : torch.Tensor (T, B, n_out)
+        The (detached) outputs.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    _, y, loss = forward_time_major(model, batch.inputs, batch.init_code, noise, dt, generator, fused=fused,
+                                    targets=batch.targets, onednn=onednn, increments=batch.increments)
+    if not torch.isfinite(loss):
+        return loss.detach(), y.detach()
+    loss.backward()
+    optimizer.step()
+    return loss.detach(), y.detach()
+
+
+def decoding_error(task, y: torch.Tensor, states: np.ndarray) -> float:
+    """Mean top-k decoding error of time-major outputs ``y (T, B, n)`` against ``states (B, T, d)``."""
+    decoded = task.decode(y.transpose(0, 1).to(torch.float64))
+    err = task.error(decoded, torch.from_numpy(states))
+    return float(err.mean())
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the trainer
+
+
+class Trainer:
+    """Train a network from a :class:`~neurorx.training.config.Config`.
+
+    Parameters
+    ----------
+    config : Config
+    out : path or None
+        Output folder for ``config.yaml``, ``metrics.jsonl``, ``checkpoint.npz``, ``network.npz`` and
+        ``learning_curve.png``; ``None`` trains in memory (no files, no checkpoints).
+    force : bool
+        Replace the outputs of an earlier run in ``out`` (otherwise that is an error).
+    resume : bool
+        Continue from ``out/checkpoint.npz``; the final weights equal those of an uninterrupted run.
+    quiet : bool
+        No progress bar and no log lines.
+    callback : callable, optional
+        ``callback(trainer, batch_done, record)`` after every batch (``record`` holds the loss, and the
+        evaluation metrics at evaluation points); for tests and custom logging.
+    log : callable
+        Where log lines go (default: ``print`` to stderr).
+
+    Notes
+    -----
+    Per batch :math:`i`: sample trajectories with :func:`batch_rng` ``(seed, i)``, draw the noise with
+    :func:`batch_generator` ``(seed, i)``, run the model (:func:`neurorx.training.fused.forward_time_major`),
+    take the MSE loss, backpropagate through all steps and apply one Adam step. A NaN/inf loss or weight
+    raises :class:`TrainingDiverged`, leaving the last good checkpoint in place.
+    """
+
+    def __init__(self, config: Config, out: str | Path | None = None, *, force: bool = False,
+                 resume: bool = False, quiet: bool = False, callback=None, log=None):
+        if not isinstance(config, Config):
+            raise TypeError(f"config must be a neurorx.training.Config (see load_card); got {type(config).__name__}")
+        config.validate()
+        if force and resume:
+            raise ValueError("force and resume exclude each other: force starts afresh, resume continues")
+        if resume and out is None:
+            raise ValueError("resume needs an output folder holding checkpoint.npz")
+        self.config = config
+        self.out = None if out is None else Path(out)
+        self.force, self.resume, self.quiet = force, resume, quiet
+        self.callback = callback
+        self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.task = config.build_task()
+        self.noise = config.build_noise()
+        self.dtype = getattr(torch, config.trainer.dtype)
+        self.model = config.build_model(self.task)
+        self.params = dict(self.model.weights())
+        self.optimizer = torch.optim.Adam(list(self.params.values()), lr=config.trainer.lr,
+                                          weight_decay=config.trainer.weight_decay)
+        self.fused = config.trainer.fused
+        self.onednn = config.trainer.onednn and self.dtype == torch.float32 and onednn_available()
+        self.chance_error = float(self.task.chance_error())
+        circular = bool(getattr(self.task, "circular", False))
+        self.error_unit, self.error_scale = ("deg", 180.0 / math.pi) if circular else ("cm", 100.0)
+        self.batch = 0
+        self.curve: dict[str, list] = {"batch": [], "train_loss": [], "test_loss": [], "test_error": [],
+                                       "train_error": []}
+        self.elapsed = 0.0
+        self._window: list[float] = []
+        self._bar = None
+
+    # -- files ----------------------------------------------------------------------------------------
+    def path(self, name: str) -> Path | None:
+        """Path of an output file (``None`` when training in memory)."""
+        return None if self.out is None else self.out / name
+
+    def log(self, msg: str) -> None:
+        """Write a log line (above the progress bar, if one is shown)."""
+        if self.quiet:
+            return
+        if self._bar is not None:
+            self._bar.write(msg, file=sys.stderr)
+        else:
+            self._log(msg)
+
+    def _prepare_out(self) -> None:
+        if self.out is None:
+            return
+        if self.out.exists() and not self.out.is_dir():
+            raise NotADirectoryError(f"output path {self.out} exists and is not a folder")
+        existing = [n for n in OUTPUT_FILES if (self.out / n).exists()]
+        if self.resume:
+            if not (self.out / "checkpoint.npz").exists():
+                raise FileNotFoundError(f"cannot resume: no checkpoint.npz in {self.out}; run without --resume "
+                                        f"to start training there")
+            return  # config.yaml is rewritten once the checkpoint has been checked (_restore)
+        if existing and not self.force:
+            raise FileExistsError(
+                f"{self.out} already holds training outputs ({', '.join(existing)}); pass force=True (--force) "
+                f"to overwrite them or resume=True (--resume) to continue from the checkpoint"
+            )
+        for n in existing:
+            (self.out / n).unlink()
+        self.out.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.out / "config.yaml", self.config.to_yaml().encode(), overwrite=True)
+
+    def _append_metrics(self, record: dict) -> None:
+        if self.out is not None:
+            with open(self.out / "metrics.jsonl", "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record) + "\n")
+
+    def _checkpoint(self) -> None:
+        if self.out is None:
+            return
+        save_checkpoint(self.out / "checkpoint.npz", self.params, self.optimizer, self.batch,
+                        {"config": self.config.to_dict(), "curve": self.curve, "elapsed_s": self.elapsed})
+
+    def _restore(self) -> None:
+        path = self.out / "checkpoint.npz"
+        arrays, meta = load_checkpoint(path)
+        saved = Config.from_dict(meta["config"])
+        diff = _diff_keys(saved.to_dict(), self.config.to_dict())
+        bad = [k for k in diff if k not in RESUME_FREE_KEYS]
+        if bad:
+            raise ConfigError(
+                f"cannot resume from {path}: the configuration differs in {', '.join(bad)} (only "
+                f"{', '.join(RESUME_FREE_KEYS)} may change when resuming); use --force to start afresh"
+            )
+        batch = restore_checkpoint(arrays, meta, self.params, self.optimizer)
+        if batch > self.config.trainer.n_epochs:
+            raise ConfigError(f"the checkpoint is at batch {batch}, beyond trainer.n_epochs = "
+                              f"{self.config.trainer.n_epochs}")
+        self.batch = batch
+        self.curve = {k: list(v) for k, v in meta["curve"].items()}
+        self.elapsed = float(meta.get("elapsed_s", 0.0))
+        # Drop metric lines written after the checkpoint: they will be recomputed identically.
+        mpath = self.out / "metrics.jsonl"
+        if mpath.exists():
+            kept = [line for line in mpath.read_text(encoding="utf-8").splitlines()
+                    if line.strip() and _line_batch(line) <= batch]
+            atomic_write_bytes(mpath, "".join(f"{line}\n" for line in kept).encode(), overwrite=True)
+        atomic_write_bytes(self.out / "config.yaml", self.config.to_yaml().encode(), overwrite=True)
+        self.log(f"resuming {path} at batch {batch}/{self.config.trainer.n_epochs}")
+
+    # -- evaluation -------------------------------------------------------------------------------------
+    def evaluate(self, test: Batch) -> tuple[float, float]:
+        """Loss (training noise on, fixed test noise) and mean decoding error on the test batch."""
+        with torch.no_grad():
+            _, y, loss = forward_time_major(self.model, test.inputs, test.init_code, self.noise, self.config.rnn.dt_s,
+                                            None, fused=self.fused, targets=test.targets, onednn=self.onednn,
+                                            increments=test.increments)
+            loss = float(loss)
+        return loss, decoding_error(self.task, y, test.states)
+
+    def _record_eval(self, test: Batch, train_batch: Batch | None, y_train) -> dict:
+        test_loss, test_error = self.evaluate(test)
+        train_error = None if train_batch is None else decoding_error(self.task, y_train, train_batch.states)
+        train_loss = float(np.mean(self._window)) if self._window else None
+        self._window = []
+        for k, v in (("batch", self.batch), ("train_loss", train_loss), ("test_loss", test_loss),
+                     ("test_error", test_error), ("train_error", train_error)):
+            self.curve[k].append(v)
+        rec = {"kind": "eval", "batch": self.batch, "train_loss": train_loss, "test_loss": test_loss,
+               "test_error": test_error, "train_error": train_error, "chance_error": self.chance_error,
+               "elapsed_s": round(self.elapsed, 3)}
+        self._append_metrics(rec)
+        return rec
+
+    def _batch(self, size: int, rng, generator) -> Batch:
+        """Sample trajectories with ``rng`` and draw their noise with ``generator`` (time-major tensors)."""
+        b = make_batch(self.task, size, self.config.trainer.steps, rng, self.dtype)
+        incs = draw_increments(self.noise, self.config.trainer.steps, size, self.task.n_in, self.model.n_rec,
+                               self.task.n_cells, self.config.rnn.dt_s, generator, self.dtype)
+        return replace(b, increments=incs)
+
+    # -- training -----------------------------------------------------------------------------------------
+    def run(self) -> RateNetwork:
+        """Train (or resume) to ``trainer.n_epochs`` batches; save and return the :class:`RateNetwork`."""
+        tc = self.config.trainer
+        prev_threads = torch.get_num_threads()
+        if tc.threads is not None:
+            torch.set_num_threads(tc.threads)
+        try:
+            self._prepare_out()
+            if self.resume:
+                self._restore()
+            with reuse_freed_memory():
+                return self._run()
+        finally:
+            torch.set_num_threads(prev_threads)
+
+    def _run(self) -> RateNetwork:
+        cfg, tc = self.config, self.config.trainer
+        dt = cfg.rnn.dt_s
+        test = self._batch(tc.test_batch, batch_rng(cfg.seed, 0, _STREAM_TEST_DATA),
+                           batch_generator(cfg.seed, 0, _STREAM_TEST_NOISE))
+        if self.batch == 0 and not self.curve["batch"]:
+            rec = self._record_eval(test, None, None)
+            self._checkpoint()
+            self.log(self._format_eval(rec))
+        pool = ThreadPoolExecutor(max_workers=1) if tc.prefetch else None
+
+        def fetch(i):
+            return self._batch(tc.batch_size, batch_rng(cfg.seed, i), batch_generator(cfg.seed, i))
+
+        pending = pool.submit(fetch, self.batch) if pool and self.batch < tc.n_epochs else None
+        bar = self._bar = _progress(tc.n_epochs, self.batch, self.quiet, cfg.label or cfg.task.name)
+        try:
+            while self.batch < tc.n_epochs:
+                i = self.batch
+                t0 = time.perf_counter()
+                batch = pending.result() if pending is not None else fetch(i)
+                pending = pool.submit(fetch, i + 1) if pool and i + 1 < tc.n_epochs else None
+                loss_t, y = train_step(self.model, self.optimizer, batch, self.noise, dt, None, self.fused,
+                                       self.onednn)
+                loss = float(loss_t)
+                bad = None if math.isfinite(loss) else f"the loss is {loss}"
+                if bad is None:
+                    bad = next((f"weight {n} contains NaN/inf" for n, p in self.params.items()
+                                if not bool(torch.isfinite(p).all())), None)
+                if bad is not None:
+                    self._diverged(i + 1, bad)
+                self.batch = i + 1
+                self.elapsed += time.perf_counter() - t0
+                self._window.append(loss)
+                rec: dict[str, Any] = {"kind": "train", "batch": self.batch, "loss": loss}
+                self._append_metrics(rec)
+                if self.batch % tc.eval_every == 0 or self.batch == tc.n_epochs:
+                    rec = self._record_eval(test, batch, y)
+                    self._checkpoint()
+                    self.log(self._format_eval(rec))
+                if bar is not None:
+                    bar.update(1)
+                    if self.batch % 10 == 0 or rec["kind"] == "eval":
+                        bar.set_postfix_str(self._postfix(loss))
+                if self.callback is not None:
+                    self.callback(self, self.batch, rec)
+        finally:
+            if bar is not None:
+                bar.close()
+                self._bar = None
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        return self._finish()
+
+    def _diverged(self, batch: int, why: str):
+        ckpt = self.path("checkpoint.npz")
+        last = self.curve["batch"][-1] if self.curve["batch"] else None
+        self._append_metrics({"kind": "diverged", "batch": batch, "reason": why})
+        where = (f"The last good checkpoint (batch {last}) is kept at {ckpt}." if ckpt is not None and ckpt.exists()
+                 else "No checkpoint was written.")
+        self._plot()
+        raise TrainingDiverged(
+            f"training diverged at batch {batch} of {self.config.trainer.n_epochs}: {why} "
+            f"(trainer.lr = {self.config.trainer.lr:g}). {where} Lower trainer.lr (or the noise) and train again "
+            f"with --force.", batch, ckpt if ckpt is not None and ckpt.exists() else None)
+
+    def _postfix(self, loss: float) -> str:
+        s = f"loss {loss:.3g}"
+        if self.curve["test_error"]:
+            s += f", test err {self.curve['test_error'][-1] * self.error_scale:.3g} {self.error_unit}"
+        return s
+
+    def _format_eval(self, rec: dict) -> str:
+        tl = "-" if rec["train_loss"] is None else f"{rec['train_loss']:.4g}"
+        per = self.elapsed / self.batch if self.batch else 0.0
+        return (f"batch {rec['batch']:>6}/{self.config.trainer.n_epochs}  train_loss {tl}  "
+                f"test_loss {rec['test_loss']:.4g}  test_error {rec['test_error'] * self.error_scale:.3g} "
+                f"{self.error_unit} (chance {self.chance_error * self.error_scale:.3g})  {per:.3f} s/batch")
+
+    def metrics(self) -> dict:
+        """Learning curve and final metrics (JSON-able)."""
+        c = self.curve
+        return {
+            "curve": {k: list(v) for k, v in c.items()},
+            "final": {
+                "batch": self.batch,
+                "test_loss": c["test_loss"][-1] if c["test_loss"] else None,
+                "test_error": c["test_error"][-1] if c["test_error"] else None,
+                "train_loss": c["train_loss"][-1] if c["train_loss"] else None,
+            },
+            "chance_error": self.chance_error,
+            "error_metric": ("mean absolute circular difference of the top-k decoded angle (rad)"
+                             if self.error_unit == "deg" else
+                             "mean Euclidean distance of the top-k decoded position (m)"),
+            "error_unit": self.error_unit,
+            "error_scale": self.error_scale,
+            "train_time_s": round(self.elapsed, 3),
+            "seconds_per_batch": round(self.elapsed / self.batch, 4) if self.batch else None,
+            "fused_recurrence": self.fused and can_fuse(self.model),
+            "onednn": self.onednn,
+        }
+
+    def _plot(self) -> None:
+        if self.out is None or not self.curve["batch"]:
+            return
+        from neurorx.training.plots import plot_learning_curve
+
+        plot_learning_curve(self.metrics(), self.out / "learning_curve.png",
+                            title=f"{self.config.label} {self.config.task.name}".strip())
+
+    def network(self) -> RateNetwork:
+        """The current model as a :class:`RateNetwork` (float32 weights) with config, metrics, provenance."""
+        weights = {k: v.detach().to(torch.float32).cpu() for k, v in self.params.items()}
+        model = self.config.build_model(self.task).to(torch.float32)
+        with torch.no_grad():
+            for k, p in model.weights().items():
+                p.copy_(weights[k])
+        prov = provenance(seed=self.config.seed, torch_threads=self.config.trainer.threads,
+                          fused_recurrence=self.fused and can_fuse(self.model), onednn=self.onednn,
+                          train_dtype=self.config.trainer.dtype)
+        return RateNetwork.from_torch(model, tau=self.config.rnn.tau_s, dt=self.config.rnn.dt_s, noise=self.noise,
+                                      task=self.task, config=self.config.to_dict(), metrics=self.metrics(),
+                                      provenance_info=prov)
+
+    def _finish(self) -> RateNetwork:
+        net = self.network()
+        if self.out is not None:
+            net.save(self.out / "network.npz", overwrite=True)
+            self._plot()
+            self.log(f"saved {self.out / 'network.npz'}")
+        return net
+
+
+def _progress(total: int, initial: int, quiet: bool, desc: str):
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, unit="batch", dynamic_ncols=True)
+
+
+def _line_batch(line: str) -> int:
+    try:
+        return int(json.loads(line).get("batch", 0))
+    except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
+        raise CorruptFileError(f"metrics.jsonl holds a line that is not a JSON record: {line[:80]!r}") from None
+
+
+def _diff_keys(a: dict, b: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for k in sorted(set(a) | set(b)):
+        name = f"{prefix}{k}"
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict) and not name.startswith("noise."):
+            keys += _diff_keys(va, vb, name + ".")
+        elif va != vb:
+            keys.append(name)
+    return keys
+
+
+def train(config: Config, out: str | Path | None = None, *, force: bool = False, resume: bool = False,
+          quiet: bool = False, callback=None) -> RateNetwork:
+    """Train a network from ``config`` (see :class:`Trainer`) and return it; outputs go to ``out``."""
+    return Trainer(config, out, force=force, resume=resume, quiet=quiet, callback=callback).run()

@@ -1,0 +1,20 @@
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one torch thread is faster and robust to a busy machine (restored afterwards)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def always_onednn(monkeypatch):
+    """Route even tiny float32 products through oneDNN (normally only large ones are)."""
+    from neurorx.training import linalg
+
+    monkeypatch.setattr(linalg, "ONEDNN_MIN_MACS", 0)
+    return linalg.onednn_available()

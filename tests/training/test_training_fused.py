@@ -1,0 +1,159 @@
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional
+
+from neurorx.models.rnn import RecurrentModel
+from neurorx.noise import FrozenNoise, ReferenceUniformNoise
+from neurorx.training.fused import (
+    ACTIVATION_DERIVATIVES,
+    ReadoutMSE,
+    forward_time_major,
+    recurrence_loop,
+    vanilla_recurrence,
+)
+from neurorx.training.linalg import linear, linear_add
+from neurorx.training.trainer import Batch, train_step
+
+B, T, N_IN, N, N_OUT = 5, 9, 2, 12, 10
+
+
+def _model(cell, act, dtype=torch.float64, bias=True, seed=0):
+    torch.manual_seed(seed)
+    m = RecurrentModel(cell, N_IN, N, N_OUT, N_OUT, 0.2, act, bias=bias).to(dtype)
+    if bias:
+        with torch.no_grad():
+            m.bias.normal_(0, 0.5)
+    return m
+
+
+def _data(dtype=torch.float64, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, N_IN, generator=g, dtype=dtype)
+    c = torch.randn(B, N_OUT, generator=g, dtype=dtype)
+    y = torch.randn(B, T, N_OUT, generator=g, dtype=dtype)
+    inc = np.random.default_rng(seed).normal(0, 0.05, (T, B, N)) + 0.01
+    return x, c, y, {"recurrent": FrozenNoise(inc, dt=0.02)}
+
+
+def _grads(loss, model):
+    return dict(zip([n for n, _ in model.named_parameters()],
+                    torch.autograd.grad(loss, list(model.parameters())), strict=True))
+
+
+@pytest.mark.parametrize("cell,act", [("vanilla", "relu"), ("vanilla", "tanh"), ("vanilla", "sigmoid"),
+                                      ("vanilla", "softplus"), ("vanilla", "identity"), ("gru", "tanh")])
+def test_fast_path_gradients_equal_straightforward_loop(cell, act):
+    """Fused recurrence (hand-written BPTT) + fused readout/loss == autograd through the Cell.step loop."""
+    model = _model(cell, act)
+    x, c, y, noise = _data()
+    _, y_ref = model(x, c, noise, 0.02)                      # RecurrentModel.forward: loop over Cell.step
+    loss_ref = functional.mse_loss(y_ref, y)
+    g_ref = _grads(loss_ref, model)
+    _, y_fast, loss = forward_time_major(model, x.transpose(0, 1).contiguous(), c, noise, 0.02, fused=True,
+                                         targets=y.transpose(0, 1).contiguous())
+    g_fast = _grads(loss, model)
+    torch.testing.assert_close(y_fast.transpose(0, 1), y_ref, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(loss, loss_ref, rtol=1e-12, atol=0)
+    for name in g_ref:
+        torch.testing.assert_close(g_fast[name], g_ref[name], rtol=1e-10, atol=1e-10 * float(g_ref[name].abs().max()))
+
+
+@pytest.mark.parametrize("onednn", [True, False])
+def test_fast_path_float32(onednn, always_onednn):
+    """In float32 (oneDNN or MKL products) the gradients agree with the plain loop to float32 rounding."""
+    model = _model("vanilla", "relu", torch.float32)
+    x, c, y, noise = _data(torch.float32)
+    g_ref = _grads(functional.mse_loss(model(x, c, noise, 0.02)[1], y), model)
+    *_, loss = forward_time_major(model, x.transpose(0, 1).contiguous(), c, noise, 0.02, targets=y.transpose(0, 1),
+                                  onednn=onednn)
+    g_fast = _grads(loss, model)
+    for name in g_ref:
+        torch.testing.assert_close(g_fast[name], g_ref[name], rtol=1e-4, atol=1e-5 * float(g_ref[name].abs().max()))
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+def test_fused_forward_is_the_cell_step_formula(act, always_onednn):
+    """Bitwise the states of the Cell.step loop on the same input projections (torch products), and equal to
+    float32 rounding with oneDNN products."""
+    for dtype in (torch.float32, torch.float64):
+        model = _model("vanilla", act, dtype)
+        x, c, _, noise = _data(dtype)
+        u = model.cell.input_projection(x.transpose(0, 1).contiguous(), model.w_in.weight, model.bias)
+        h0 = model.encoder(c)
+        inc = torch.tensor(np.array(noise["recurrent"].increments), dtype=dtype)
+        with torch.no_grad():
+            loop = recurrence_loop(model.cell, model.act, h0, u, model.w_rec.weight, model.alpha, inc)
+            fused = vanilla_recurrence(h0, u, model.w_rec.weight, inc, model.alpha, model.act, onednn=False)
+            assert torch.equal(fused, loop)
+            fast = vanilla_recurrence(h0, u, model.w_rec.weight, inc, model.alpha, model.act, onednn=True)
+            torch.testing.assert_close(fast, loop, rtol=1e-5, atol=1e-5)
+
+
+def test_readout_mse_gradcheck():
+    torch.manual_seed(4)
+    h = torch.randn(12, 5, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+    t = torch.randn(12, 7, dtype=torch.float64)
+    off = torch.randn(12, 7, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda a, b: ReadoutMSE.apply(a, b, t, off, True)[0], (h, w))
+
+
+@pytest.mark.parametrize("act", sorted(ACTIVATION_DERIVATIVES))
+def test_fused_backward_gradcheck(act):
+    torch.manual_seed(3)
+    h0 = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    u = torch.randn(6, 3, 4, dtype=torch.float64, requires_grad=True)
+    w = (0.5 * torch.randn(4, 4, dtype=torch.float64)).requires_grad_()
+    inc = 0.1 * torch.randn(6, 3, 4, dtype=torch.float64)
+    from neurorx.activations import get_activation
+
+    fn = get_activation(act)
+    assert torch.autograd.gradcheck(lambda a, b, c: vanilla_recurrence(a, b, c, inc, 0.3, fn), (h0, u, w))
+
+
+def test_onednn_products_agree_with_torch(always_onednn):
+    g = torch.Generator().manual_seed(0)
+    x, w, c = torch.randn(40, 30, generator=g), torch.randn(20, 30, generator=g), torch.randn(40, 20, generator=g)
+    torch.testing.assert_close(linear(x, w), x @ w.T, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(linear_add(x, w, c), torch.addmm(c, x, w.T), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(linear(x.T, x.T), x.T @ x, rtol=1e-5, atol=1e-4)
+    assert torch.equal(linear(x.double(), w.double()), x.double() @ w.double().T)   # float64: torch path
+
+
+def test_train_step_matches_straightforward_step():
+    """One Adam step of the trainer == one step of the reference-style loop with the same noise."""
+    x, c, y, _ = _data()
+    a, b = _model("vanilla", "relu", bias=False), _model("vanilla", "relu", bias=False)
+    noise = {"recurrent": ReferenceUniformNoise(0.05)}
+    opt_a, opt_b = torch.optim.Adam(a.parameters(), lr=1e-2), torch.optim.Adam(b.parameters(), lr=1e-2)
+    batch = Batch(x.transpose(0, 1).contiguous(), c, y.transpose(0, 1).contiguous(), np.zeros((B, T, 2)))
+    loss_a, _ = train_step(a, opt_a, batch, noise, 0.02, torch.Generator().manual_seed(7))
+    opt_b.zero_grad()
+    _, y_b = b(x, c, noise, 0.02, torch.Generator().manual_seed(7))
+    loss_b = functional.mse_loss(y_b, y)
+    loss_b.backward()
+    opt_b.step()
+    torch.testing.assert_close(loss_a, loss_b.detach(), rtol=1e-12, atol=0)
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(pa, pb, rtol=1e-9, atol=1e-12)
+
+
+def test_fused_flag_gives_the_same_states():
+    model = _model("vanilla", "relu")
+    x, c, _, noise = _data()
+    h1, _ = forward_time_major(model, x.transpose(0, 1).contiguous(), c, noise, 0.02, fused=False)
+    h2, _ = forward_time_major(model, x.transpose(0, 1).contiguous(), c, noise, 0.02, fused=True)
+    torch.testing.assert_close(h1, h2, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("act", sorted(ACTIVATION_DERIVATIVES))
+def test_activation_derivatives_match_autograd(act):
+    from neurorx.activations import get_activation
+
+    fn = get_activation(act).torch
+    z = torch.linspace(-30, 30, 2001, dtype=torch.float64).requires_grad_()
+    (auto,) = torch.autograd.grad(fn(z).sum(), z)
+    with torch.no_grad():
+        mine = ACTIVATION_DERIVATIVES[act](z.detach(), fn(z.detach()))
+    torch.testing.assert_close(mine, auto, rtol=1e-15, atol=1e-16)   # the same formulas, to the last ulp
