@@ -109,3 +109,14 @@ def test_to_torch_carries_the_weights():
         np.testing.assert_array_equal(tensor.detach().numpy(), net.weights[name])
     assert model.alpha == pytest.approx(0.2)
     assert net.alpha == pytest.approx(0.2)
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = make_network().save(tmp_path / "net.npz")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
