@@ -59,7 +59,7 @@ class DemoConfig:
     seed: int = 0
     backends: tuple[str, ...] = ("torch", "brian2")
     brian2_target: str = "auto"
-    max_kde_points: int = 20_000
+    max_kde_points: int = 10_000
     n_mc: int = 2500
     head_direction: bool = True
     networks: dict = field(default_factory=lambda: {
@@ -160,7 +160,8 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
         _say(f"{backend}: KL(Q‖A_U^σ): U^σ {kl[0, 0]:.2f}, B^σ {kl[0, 1]:.2f}, 𝒰 {kl[0, 2]:.2f}, "
              f"R^σ {kl[0, 3]:.2f} nats", quiet)
     if len(cfg.backends) == 2:
-        cmp = compare(recs[cfg.backends[0]]["U^σ"], recs[cfg.backends[1]]["U^σ"], seed=cfg.seed)
+        cmp = compare(recs[cfg.backends[0]]["U^σ"], recs[cfg.backends[1]]["U^σ"], seed=cfg.seed, n_boot=30,
+                      max_points=1000, n_mc=cfg.n_mc)
         results["comparison_U^σ"] = cmp.to_dict()
         cmp.to_json(out / "comparison_U_sigma.json", overwrite=True)
     else:
@@ -207,6 +208,7 @@ def _head_direction(models: Path, cfg: DemoConfig, quiet: bool) -> dict:
 
 def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
     import matplotlib.pyplot as plt
+    from matplotlib.colors import PowerNorm
 
     figs = {}
     backends = list(recs)
@@ -264,7 +266,8 @@ def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
         for j, phase in enumerate(("active", "quiescent")):
             pts = rec.select(phase).decoded.reshape(-1, 2)
             ax = axes[i, j]
-            ax.hist2d(pts[:, 0], pts[:, 1], bins=50, range=[[-1.25, 1.25]] * 2, density=True, cmap="magma")
+            ax.hist2d(pts[:, 0], pts[:, 1], bins=50, range=[[-1.25, 1.25]] * 2, density=True, cmap="magma",
+                      norm=PowerNorm(0.4))
             ax.set(aspect="equal", title=f"U^σ {phase} ({backend})", xlabel="x (m)", ylabel="y (m)")
     fig.tight_layout()
     figs["occupancy"] = "occupancy.png"
