@@ -34,9 +34,8 @@ import torch
 from brian2 import Hz, Network, NetworkOperation, NeuronGroup, Synapses, TimedArray, prefs, second
 from brian2.devices.device import RuntimeDevice, get_device
 
-from neurorx.backends.base import BACKENDS, Chunk, Segment, SimulationError, check_finite
+from neurorx.backends.base import BACKENDS, Chunk, Segment, SimulationError, check_dt_factor, check_finite
 from neurorx.backends.brian2_equations import INPUT_ARRAY, Current, NeuronModel, neuron_model, noise_prefix
-from neurorx.backends.base import check_dt_factor
 from neurorx.noise import PLACEMENTS, Brian2Terms, FrozenNoise, NoiseModel, NoNoise, sample_steps
 from neurorx.registry import Registry
 
