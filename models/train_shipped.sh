@@ -11,12 +11,12 @@ declare -A EPOCHS=(
   [spatial_navigation/noisy_biased]=2500
   [head_direction/noisy_unbiased]=3000
   [head_direction/noisy_biased]=3000
-  [spatial_navigation/no-noise_unbiased]=1000
-  [spatial_navigation/no-noise_biased]=1000
+  [spatial_navigation/no-noise_unbiased]=800
+  [spatial_navigation/no-noise_biased]=800
   [spatial_navigation/noisy_unbiased_white]=1000
   [spatial_navigation/noisy_biased_white]=1000
-  [spatial_navigation/noisy_unbiased_gru]=600
-  [spatial_navigation/noisy_biased_gru]=600
+  [spatial_navigation/noisy_unbiased_gru]=500
+  [spatial_navigation/noisy_biased_gru]=500
 )
 ORDER=(head_direction/noisy_unbiased head_direction/noisy_biased spatial_navigation/noisy_unbiased
        spatial_navigation/noisy_biased spatial_navigation/no-noise_unbiased spatial_navigation/no-noise_biased
