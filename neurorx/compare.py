@@ -131,18 +131,45 @@ def _points(dec: np.ndarray, max_points: int, rng: np.random.Generator) -> np.nd
 
 
 def _permutation_p(stat, a: np.ndarray, b: np.ndarray, observed: float, n_perm: int,
-                   rng: np.random.Generator) -> float:
-    """Permutation p-value of ``stat(a, b) >= observed`` under exchangeable trials (or points)."""
-    if a.shape[1:] == b.shape[1:]:
-        pooled, n_a = np.concatenate([a, b]), a.shape[0]
+                   rng: np.random.Generator, paired: bool) -> float:
+    """Permutation p-value of ``stat(a, b) >= observed``.
+
+    Paired trials (same inputs and start states, e.g. two backends run with one seed) are permuted by
+    swapping the two members of random pairs; independent trials by reassigning pooled trials (or points).
+    """
+    if paired:
+        draws = []
+        for _ in range(n_perm):
+            swap = rng.random(a.shape[0]) < 0.5
+            draws.append(stat(np.where(swap[:, None, None], b, a), np.where(swap[:, None, None], a, b)))
     else:
-        pooled = np.concatenate([a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])])[:, None, :]
-        n_a = a.shape[0] * a.shape[1]
-    hits = 0
-    for _ in range(n_perm):
-        idx = rng.permutation(len(pooled))
-        hits += stat(pooled[idx[:n_a]], pooled[idx[n_a:]]) >= observed - 1e-15
+        if a.shape[1:] == b.shape[1:]:
+            pooled, n_a = np.concatenate([a, b]), a.shape[0]
+        else:
+            pooled = np.concatenate([a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])])[:, None, :]
+            n_a = a.shape[0] * a.shape[1]
+        draws = []
+        for _ in range(n_perm):
+            idx = rng.permutation(len(pooled))
+            draws.append(stat(pooled[idx[:n_a]], pooled[idx[n_a:]]))
+    hits = sum(d >= observed - 1e-15 for d in draws)
     return (hits + 1) / (n_perm + 1)
+
+
+def _interval(stat, a: np.ndarray, b: np.ndarray, n_boot: int, seed: int, paired: bool) -> tuple[float, float, float]:
+    """Estimate and bias-shifted 95% bootstrap interval of a two-sample distance (trials resampled).
+
+    A resampled cloud holds duplicated trials, which inflates a distance; the percentile interval is therefore
+    shifted by the bootstrap estimate of that bias (mean of the replicates minus the estimate) and clipped at 0.
+    Paired trials are resampled jointly.
+    """
+    if paired:
+        bi = bootstrap_interval(lambda ab: stat(ab[:, 0], ab[:, 1]), np.stack([a, b], axis=1), n_boot=n_boot,
+                                seed=seed)
+    else:
+        bi = bootstrap_interval(stat, a, b, n_boot=n_boot, seed=seed)
+    bias = float(np.mean(bi.replicates)) - bi.estimate
+    return bi.estimate, max(0.0, bi.low - bias), max(0.0, bi.high - bias)
 
 
 def _decoded_divergence(p: np.ndarray, q: np.ndarray, circular: bool, seed: int, n_mc: int) -> float:
@@ -185,9 +212,11 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
     -----
     The energy distance :math:`D^2 = 2E\\|X-Y\\| - E\\|X-X'\\| - E\\|Y-Y'\\|` is zero iff the two decoded
     distributions are equal. Its bootstrap interval resamples whole trials (trajectories are
-    autocorrelated) and shows the estimate's spread; being a distance, it is biased upwards near zero, so
-    whether the two recordings differ at all is answered by the permutation p-value (trials of both
-    recordings pooled and reassigned at random). KL uses
+    autocorrelated); resampled duplicates inflate a distance, so the percentile interval is shifted by the
+    bootstrap bias estimate. Whether the two recordings differ at all is answered by the permutation p-value.
+    Recordings with identical inputs (one protocol run with one seed on two backends) have *paired* trials:
+    then pairs are resampled jointly and the permutation swaps the members of random pairs; otherwise trials
+    are pooled and reassigned at random. KL uses
     :func:`neurorx.analysis.kl_divergence` (``method="corrected"``) for positions and
     :func:`neurorx.analysis.circular_kl` for angles. Within each recording, ``KL(quiescent‖active)`` is the
     paper's Fig. 2e reactivation measure.
@@ -215,6 +244,10 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
     def dist(x, y):
         return energy_distance(_points(x, max_points, rng), _points(y, max_points, rng), max_points=None)
 
+    # same protocol, same seed: the trials share inputs and start states, so they come in pairs
+    paired = rec_a.inputs.shape == rec_b.inputs.shape and np.array_equal(rec_a.inputs, rec_b.inputs) \
+        and np.array_equal(rec_a.states, rec_b.states, equal_nan=True)
+    out.meta["paired_trials"] = bool(paired)
     for phase in phases:
         a, b = rec_a.select(phase), rec_b.select(phase)
         for rec, nm in ((a, names[0]), (b, names[1])):
@@ -224,10 +257,10 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
         for key, (va, unit) in sa.items():
             if key in sb:
                 out.rows.append(Row(phase, key, unit, va, sb[key][0]))
-        bi = bootstrap_interval(dist, a.decoded, b.decoded, n_boot=n_boot, seed=seed)
-        pval = _permutation_p(dist, a.decoded, b.decoded, bi.estimate, n_boot, rng)
-        out.divergences.append(Divergence(phase, "energy distance (decoded)", bi.estimate, bi.low, bi.high,
-                                          p_value=pval))
+        est, low, high = _interval(dist, a.decoded, b.decoded, n_boot, seed, paired)
+        pval = _permutation_p(dist, a.decoded, b.decoded, est, n_boot, rng, paired)
+        out.divergences.append(Divergence(phase, "energy distance (decoded)", est, low, high, p_value=pval,
+                                          between="a vs b (paired trials)" if paired else "a vs b"))
         kl = _decoded_divergence(a.decoded, b.decoded, circular, seed, n_mc)
         out.divergences.append(Divergence(phase, "KL(a‖b) decoded", float(kl)))
         if a.h is not None and b.h is not None and a.h.shape[1] and b.h.shape[1]:

@@ -78,3 +78,17 @@ def test_mismatched_recordings_are_refused(recs):
     one_step = Protocol([Active(steps=1)]).run(net, trials=2)
     with pytest.raises(ValueError, match="at least 2"):
         nrx.compare(one_step, one_step)
+
+
+def test_same_seed_runs_are_compared_as_paired_trials(recs):
+    net, a, b = recs
+    cmp_paired = nrx.compare(a, a, n_boot=10)
+    assert cmp_paired.meta["paired_trials"] and "paired" in cmp_paired.divergence("active",
+                                                                                  "energy distance (decoded)").between
+    assert not nrx.compare(a, b, n_boot=10).meta["paired_trials"]  # different seeds: independent trials
+
+
+def test_interval_brackets_the_estimate_for_two_seeds(recs):
+    _, a, b = recs
+    d = nrx.compare(a, b, n_boot=30).divergence("quiescent", "energy distance (decoded)")
+    assert d.low <= d.estimate <= d.high
