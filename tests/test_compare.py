@@ -81,7 +81,7 @@ def test_mismatched_recordings_are_refused(recs):
 
 
 def test_same_seed_runs_are_compared_as_paired_trials(recs):
-    net, a, b = recs
+    _, a, b = recs
     cmp_paired = nrx.compare(a, a, n_boot=10)
     assert cmp_paired.meta["paired_trials"] and "paired" in cmp_paired.divergence("active",
                                                                                   "energy distance (decoded)").between
