@@ -13,10 +13,10 @@ declare -A EPOCHS=(
   [head_direction/noisy_biased]=3000
   [spatial_navigation/no-noise_unbiased]=800
   [spatial_navigation/no-noise_biased]=800
-  [spatial_navigation/noisy_unbiased_white]=1000
-  [spatial_navigation/noisy_biased_white]=1000
-  [spatial_navigation/noisy_unbiased_gru]=500
-  [spatial_navigation/noisy_biased_gru]=500
+  [spatial_navigation/noisy_unbiased_white]=800
+  [spatial_navigation/noisy_biased_white]=800
+  [spatial_navigation/noisy_unbiased_gru]=300
+  [spatial_navigation/noisy_biased_gru]=300
 )
 ORDER=(head_direction/noisy_unbiased head_direction/noisy_biased spatial_navigation/noisy_unbiased
        spatial_navigation/noisy_biased spatial_navigation/no-noise_unbiased spatial_navigation/no-noise_biased
