@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -325,8 +326,21 @@ class Trainer:
         finally:
             torch.set_num_threads(prev_threads)
 
+    def _check_load(self) -> None:
+        """Log a hint when other processes keep the cores busy (torch's threads then wait on each other)."""
+        threads = self.config.trainer.threads or torch.get_num_threads()
+        busy = _busy_cores()
+        if busy is None or threads < 2:
+            return
+        cores = len(os.sched_getaffinity(0))
+        if busy > cores - threads + 0.5:
+            self.log(f"note: other processes keep {busy:.1f} of {cores} cores busy. With {threads} torch threads "
+                     f"each step waits for descheduled threads and training can be several times slower; run "
+                     f"one training at a time, or set trainer.threads=1 for concurrent jobs.")
+
     def _run(self) -> RateNetwork:
         cfg, tc = self.config, self.config.trainer
+        self._check_load()
         dt = cfg.rnn.dt_s
         test = self._batch(tc.test_batch, batch_rng(cfg.seed, 0, _STREAM_TEST_DATA),
                            batch_generator(cfg.seed, 0, _STREAM_TEST_NOISE))
@@ -456,6 +470,26 @@ class Trainer:
             self._plot()
             self.log(f"saved {self.out / 'network.npz'}")
         return net
+
+
+def _busy_cores(interval: float = 0.25) -> float | None:
+    """Cores kept busy by any process over ``interval`` seconds, from ``/proc/stat`` (``None`` if unknown)."""
+
+    def sample():
+        with open("/proc/stat", encoding="ascii") as fh:
+            values = [int(v) for v in fh.readline().split()[1:]]
+        return sum(values), values[3] + (values[4] if len(values) > 4 else 0)   # total, idle + iowait
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(interval)
+        total1, idle1 = sample()
+        cores = len(os.sched_getaffinity(0))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    if total1 <= total0:
+        return None
+    return cores * (1.0 - (idle1 - idle0) / (total1 - total0))
 
 
 def _progress(total: int, initial: int, quiet: bool, desc: str):
