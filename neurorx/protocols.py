@@ -268,7 +268,7 @@ class Protocol:
 
     def run(self, network, backend: str = "torch", trials: int = 200, seed: int = 0, *, record: Sequence[str] = (),
             every: int = 1, hooks: Sequence[Hook] = (), task=None, dt_factor: int = 1, progress: bool = False,
-            memory_budget: float = 128e6, **backend_options) -> Recording:
+            memory_budget: float = 32e6, **backend_options) -> Recording:
         """Run the protocol and return a :class:`~neurorx.recording.Recording`.
 
         Parameters
