@@ -184,7 +184,8 @@ class RateNetwork:
     # -- conversions --------------------------------------------------------------------------------
     def to_torch(self, dtype=torch.float32) -> RecurrentModel:
         """A :class:`~neurorx.models.RecurrentModel` carrying these weights (e.g. to fine-tune)."""
-        bias = bool(np.any(self.weights["bias"] != 0)) or bool(self.config.get("model", {}).get("bias", False))
+        rnn_config = self.config.get("rnn", {}) if isinstance(self.config.get("rnn"), dict) else {}
+        bias = bool(np.any(self.weights["bias"] != 0)) or bool(rnn_config.get("bias", False))
         model = RecurrentModel(self.cell, self.n_in, self.n_rec, self.n_out, self.n_init, self.alpha,
                                self.activation, bias=bias).to(dtype)
         with torch.no_grad():

@@ -54,6 +54,8 @@ def _as_table(metrics) -> dict:
                     if not isinstance(v, Mapping | str) and np.ndim(v) == 1}
         if isinstance(metrics.get("test"), Mapping | list | tuple):
             return _as_table(metrics["test"])
+        if isinstance(metrics.get("curve"), Mapping):  # neurorx's trainer: RateNetwork.metrics["curve"]
+            return _as_table(metrics["curve"])
         # reference test_metrics.json: {"100": {"loss": ..., "pos_mse": ...}, "200": {...}}
         try:
             rows = sorted(((float(k), v) for k, v in metrics.items()), key=lambda kv: kv[0])

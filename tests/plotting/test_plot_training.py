@@ -97,3 +97,18 @@ def test_explained_variance_curve_recording_curves_and_compare_rows(sp_pair):
     axes = nplt.explained_variance_curve({"torch": sp_pair[0], "brian2": sp_pair[1]}, n_components=5)
     assert len(axes) == 2 and "brian2" in axes[1].get_title()
     assert len(axes[1].lines[0].get_xdata()) == 5
+
+
+def test_learning_curve_reads_a_trained_networks_metrics():
+    from pathlib import Path
+
+    import neurorx as nrx
+    from neurorx.plotting import learning_curve
+
+    path = Path(__file__).resolve().parents[2] / "models/spatial_navigation/noisy_unbiased.npz"
+    if not path.exists():
+        pytest.skip("shipped network not present")
+    net = nrx.load(path)
+    ax = learning_curve(net)
+    assert len(ax.lines) >= 1
+    assert len(ax.lines[0].get_xdata()) == len(net.metrics["curve"]["batch"])
