@@ -24,6 +24,7 @@ from neurorx.analysis import (
     kl_divergence,
     mean_angular_velocity,
     stepwise_distance,
+    subsample_points,
     total_variance,
 )
 from neurorx.io import atomic_write_bytes
@@ -121,13 +122,6 @@ def _phase_stats(rec: Recording, circular: bool, burn_in: float) -> dict[str, tu
         k = min(3, rec.h.shape[-1], rec.h.shape[0] * rec.h.shape[1] - 1)
         stats[f"h variance explained by {k} PCs"] = (float(explained_variance(rec.h, n_components=k)[-1]), "1")
     return stats
-
-
-def _points(dec: np.ndarray, max_points: int, rng: np.random.Generator) -> np.ndarray:
-    pts = dec.reshape(-1, dec.shape[-1])
-    if len(pts) > max_points:
-        pts = pts[rng.choice(len(pts), max_points, replace=False)]
-    return pts
 
 
 def _permutation_p(stat, a: np.ndarray, b: np.ndarray, observed: float, n_perm: int,
@@ -242,7 +236,8 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
                                                "burn_in": burn_in, "seed": seed, "circular": circular})
 
     def dist(x, y):
-        return energy_distance(_points(x, max_points, rng), _points(y, max_points, rng), max_points=None)
+        return energy_distance(subsample_points(x, max_points, rng), subsample_points(y, max_points, rng),
+                               max_points=None)
 
     # same protocol, same seed: the trials share inputs and start states, so they come in pairs
     paired = rec_a.inputs.shape == rec_b.inputs.shape and np.array_equal(rec_a.inputs, rec_b.inputs) \

@@ -79,11 +79,6 @@ def random_network(like: RateNetwork, seed: int = 0) -> RateNetwork:
                                    config={"baseline": "random", "seed": seed})
 
 
-def _points(dec: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    pts = dec.reshape(-1, dec.shape[-1])
-    return pts[rng.choice(len(pts), n, replace=False)] if len(pts) > n else pts
-
-
 def _say(msg: str, quiet: bool) -> None:
     if not quiet:
         print(msg, flush=True)
@@ -138,8 +133,8 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
     cols = ["U^σ", "B^σ", "𝒰", "R^σ"]
     for backend in cfg.backends:
         r = recs[backend]
-        act = {k: _points(r[k].select("active").decoded, cfg.max_kde_points, rng) for k in rows}
-        qui = {k: _points(r[k].select("quiescent").decoded, cfg.max_kde_points, rng) for k in nets}
+        act = {k: analysis.subsample_points(r[k].select("active").decoded, cfg.max_kde_points, rng) for k in rows}
+        qui = {k: analysis.subsample_points(r[k].select("quiescent").decoded, cfg.max_kde_points, rng) for k in nets}
         qui["𝒰"] = analysis.uniform_box_samples(cfg.max_kde_points, box=(-box, box), seed=cfg.seed)
         kl = np.array([[analysis.kl_divergence(qui[c], act[a], n_mc=cfg.n_mc, seed=cfg.seed) for c in cols]
                        for a in rows])
@@ -210,6 +205,8 @@ def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
     import matplotlib.pyplot as plt
     from matplotlib.colors import PowerNorm
 
+    import neurorx.plotting as nplt
+
     figs = {}
     backends = list(recs)
     fig, axes = plt.subplots(len(backends), 3, figsize=(12, 4 * len(backends)), squeeze=False)
@@ -231,14 +228,9 @@ def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
     fig, axes = plt.subplots(1, len(backends), figsize=(6 * len(backends), 3.6), squeeze=False)
     for ax, backend in zip(axes[0], backends, strict=True):
         res = results["backends"][backend]
-        kl = np.array(res["kl"])
-        im = ax.imshow(kl, cmap="viridis")
-        ax.set_xticks(range(kl.shape[1]), [f"Q {c}".replace("𝒰", "Uniform") for c in res["kl_cols_quiescent"]])
-        ax.set_yticks(range(kl.shape[0]), [f"A {r}" for r in res["kl_rows_active"]])
-        for (r, c), v in np.ndenumerate(kl):
-            ax.text(c, r, f"{v:.2f}", ha="center", va="center", color="w" if v < kl.max() * 0.6 else "k")
-        ax.set_title(f"KL(quiescent ‖ active), nats ({backend})")
-        fig.colorbar(im, ax=ax)
+        nplt.kl_matrix(res["kl"], [f"A {r}" for r in res["kl_rows_active"]],
+                       [f"Q {c}".replace("𝒰", "Uniform") for c in res["kl_cols_quiescent"]], ax=ax,
+                       title=f"KL(quiescent ‖ active), nats ({backend})")
     fig.tight_layout()
     figs["kl_matrix"] = "kl_matrix.png"
     fig.savefig(out / figs["kl_matrix"], dpi=110)

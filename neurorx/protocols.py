@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from neurorx.backends import get_backend
-from neurorx.backends.base import Segment
+from neurorx.backends.base import Segment, check_positive_int
 from neurorx.noise import NoiseModel, make_noise, sample_steps
 from neurorx.provenance import provenance
 from neurorx.recording import Recording
@@ -76,9 +76,8 @@ class Phase:
     def __post_init__(self):
         if (self.steps is None) == (self.duration is None):
             raise ValueError(f"{type(self).__name__}: give exactly one of steps=... or duration=...")
-        if self.steps is not None and (isinstance(self.steps, bool) or not isinstance(self.steps, int | np.integer)
-                                       or self.steps <= 0):
-            raise ValueError(f"{type(self).__name__}: steps must be a positive integer, got {self.steps!r}")
+        if self.steps is not None:
+            check_positive_int(self.steps, f"{type(self).__name__}: steps")
         if self.duration is not None:
             as_seconds(self.duration, "duration")
         if not (isinstance(self.noise_scale, int | float) and math.isfinite(self.noise_scale)
@@ -297,10 +296,8 @@ class Protocol:
         task = task if task is not None else network.task
         if task is None:
             raise ValueError("the network carries no task; pass task=SpatialNavigation(...) or HeadDirection(...)")
-        if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
-            raise ValueError(f"trials must be a positive integer, got {trials!r}")
-        if isinstance(every, bool) or not isinstance(every, int | np.integer) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
+        trials = check_positive_int(trials, "trials")
+        every = check_positive_int(every, "every")
         unknown = set(record) - {"h", "y"}
         if unknown or isinstance(record, str):
             raise ValueError(f"record takes a sequence of 'h' and/or 'y'; got {record!r}")

@@ -27,7 +27,7 @@ from .circular import (
     polar_histogram,
     wrap_angle,
 )
-from .density import kde, kde_grid
+from .density import kde, kde_grid, subsample_points
 from .divergence import energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
 from .pca import explained_variance, fit_pca, project
 from .variance import stepwise_distance, total_variance
@@ -51,6 +51,7 @@ __all__ = [
     "project",
     "random_weights",
     "stepwise_distance",
+    "subsample_points",
     "total_variance",
     "uniform_box_logpdf",
     "uniform_box_samples",

@@ -168,3 +168,14 @@ def kde_grid(points, extent, n: int = 100, bw_method="scott"):
     xx, yy = np.meshgrid(x, y)
     zz = est.pdf(np.vstack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
     return xx, yy, zz
+
+
+def subsample_points(x, max_points: int, rng: np.random.Generator) -> np.ndarray:
+    """Flatten ``x (..., d)`` to points ``(n, d)`` and keep at most ``max_points`` of them, drawn without replacement.
+
+    Used to bound the cost of KDEs and pairwise distances on long runs (``rng`` makes the choice reproducible).
+    """
+    pts = np.asarray(x).reshape(-1, np.shape(x)[-1])
+    if len(pts) > max_points:
+        pts = pts[rng.choice(len(pts), max_points, replace=False)]
+    return pts

@@ -18,7 +18,8 @@ import numpy as np
 from neurorx.noise import NoiseModel
 from neurorx.registry import Registry
 
-__all__ = ["BACKENDS", "Backend", "Chunk", "Segment", "SimulationError", "check_dt_factor", "check_finite"]
+__all__ = ["BACKENDS", "Backend", "Chunk", "Segment", "SimulationError", "check_dt_factor", "check_finite",
+           "check_positive_int"]
 
 
 class SimulationError(RuntimeError):
@@ -97,3 +98,10 @@ def check_dt_factor(dt_factor) -> int:
             " A coarser step than the training step is not supported."
         )
     return int(dt_factor)
+
+
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` as an int, or raise a ``ValueError`` naming ``name`` unless it is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)

@@ -34,7 +34,15 @@ import torch
 from brian2 import Hz, Network, NetworkOperation, NeuronGroup, Synapses, TimedArray, prefs, second
 from brian2.devices.device import RuntimeDevice, get_device
 
-from neurorx.backends.base import BACKENDS, Chunk, Segment, SimulationError, check_dt_factor, check_finite
+from neurorx.backends.base import (
+    BACKENDS,
+    Chunk,
+    Segment,
+    SimulationError,
+    check_dt_factor,
+    check_finite,
+    check_positive_int,
+)
 from neurorx.backends.brian2_equations import INPUT_ARRAY, Current, NeuronModel, neuron_model, noise_prefix
 from neurorx.noise import PLACEMENTS, Brian2Terms, FrozenNoise, NoiseModel, NoNoise, sample_steps
 from neurorx.registry import Registry
@@ -79,12 +87,6 @@ def resolve_coupling(coupling: str) -> str:
             "standalone mode"
         )
     return coupling
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 def _input_values(inputs: np.ndarray) -> np.ndarray:
@@ -288,7 +290,7 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
     >>> mon = StateMonitor(net["neurons"], "h", record=True, when="end")  # doctest: +SKIP
     >>> net.add(mon); net.run(200 * ms, namespace={})  # doctest: +SKIP
     """
-    trials = _check_positive_int(trials, "trials")
+    trials = check_positive_int(trials, "trials")
     dt_factor = check_dt_factor(dt_factor)
     resolve_coupling(coupling)
     n_in, n_rec = network.n_in, network.n_rec
@@ -428,7 +430,7 @@ def _segment_noise(seg: Segment, index: int) -> dict[str, NoiseModel]:
 
 
 def _segment_inputs(seg: Segment, index: int, trials: int, n_in: int) -> np.ndarray:
-    steps = _check_positive_int(seg.steps, f"segment {index} ({seg.name!r}) steps")
+    steps = check_positive_int(seg.steps, f"segment {index} ({seg.name!r}) steps")
     x = np.asarray(seg.inputs, dtype=np.float64)
     if x.shape != (trials, steps, n_in):
         raise ValueError(f"segment {index} ({seg.name!r}): inputs have shape {x.shape}; expected "
@@ -509,10 +511,10 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
     :class:`~neurorx.noise.FrozenNoise` indexes its increments from the start of its segment, and an OU state
     is drawn from its stationary distribution (at the simulation step) at each segment's start.
     """
-    trials = _check_positive_int(trials, "trials")
+    trials = check_positive_int(trials, "trials")
     dt_factor = check_dt_factor(dt_factor)
-    chunk_steps = _check_positive_int(chunk_steps, "chunk_steps")
-    record_every = _check_positive_int(record_every, "record_every")
+    chunk_steps = check_positive_int(chunk_steps, "chunk_steps")
+    record_every = check_positive_int(record_every, "record_every")
     TARGETS.get(target)
     out_dtype = np.dtype(dtype)
     if out_dtype not in (np.float64, np.float32):
