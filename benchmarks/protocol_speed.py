@@ -3,9 +3,12 @@
     python benchmarks/protocol_speed.py                 # N=512, B=200, 1000 steps (the issue's setting)
     python benchmarks/protocol_speed.py --quick         # a small smoke run
 
-Prints seconds, ratios against the torch backend, and peak memory; then the memory of a B=500, N=512,
+Prints seconds, ratios against the torch backend, and peak memory; a per-step profile of the Brian2 network
+(state update, recurrent coupling, protocol-side readout and decoding); then the memory of a B=500, N=512,
 2000-step protocol that records decoded outputs only (measured in a fresh subprocess, so earlier runs do
-not count). Times are medians over --repeat runs after one warm-up (which also compiles Brian2's code).
+not count). Times are medians over --repeat runs after one warm-up (which also compiles Brian2's code); the
+synapses coupling is timed over the full run too (--synapse-repeat runs; each builds its B*N^2 synapses), not
+extrapolated from a shorter one, which would also multiply its build time.
 """
 
 import argparse
@@ -17,7 +20,7 @@ import sys
 import time
 
 import numpy as np
-from brian2 import ms
+from brian2 import ms, profiling_summary, second
 
 import neurorx as nrx
 
@@ -31,8 +34,8 @@ def random_network(n, n_cells, seed=0):
         tau=100 * ms, dt=20 * ms, noise={"recurrent": nrx.ReferenceUniformNoise(0.01, 20 * ms)}, task=task)
 
 
-def timed(fn, repeat):
-    fn()  # warm-up: Brian2 compiles here
+def timed(fn, repeat, warmup=None):
+    (warmup or fn)()  # warm-up: Brian2 compiles here
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -50,6 +53,25 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def step_profile(net, trials, steps=100):
+    """Per-step milliseconds of each Brian2 object (matmul coupling) and of the protocol's readout + decoding."""
+    from neurorx.backends.brian2_backend import _codegen, build_network
+
+    noise = [net.recurrent_noise.scaled(2 ** 0.5)]
+    bnet = build_network(net, trials, coupling="matmul", noise_models=noise, seed=0)
+    with _codegen("cython", None):
+        bnet.run(0 * second, namespace={})
+        bnet.run(steps * net.dt * second, namespace={}, profile=True)
+    out = {name: float(t) / steps * 1e3 for name, t in bnet.profiling_info}
+    h = np.random.default_rng(0).normal(size=(trials, 40, net.n_rec))
+    t0 = time.perf_counter()
+    for _ in range(5):
+        net.task.decode(net.readout(h))
+    out["protocol readout + decode"] = (time.perf_counter() - t0) / (5 * 40) * 1e3
+    print(profiling_summary(bnet))
+    return out
+
+
 def memory_child(n, trials, steps):
     net = random_network(n, 512)
     proto = nrx.Protocol([nrx.Quiescent(steps=steps)])
@@ -64,8 +86,8 @@ def main():
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--synapse-steps", type=int, default=None,
-                        help="steps for the (slow) synapses coupling; its time is scaled to --steps")
+    parser.add_argument("--synapse-repeat", type=int, default=1,
+                        help="timed runs of the (slow) synapses coupling, each over the full --steps")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", default=None)
     parser.add_argument("--memory-child", nargs=3, type=int, help=argparse.SUPPRESS)
@@ -75,21 +97,20 @@ def main():
         return
     if args.quick:
         args.n, args.trials, args.steps, args.repeat = 64, 20, 100, 1
-    syn_steps = args.synapse_steps or max(1, args.steps // 10)
     net = random_network(args.n, 512)
     proto = nrx.Protocol([nrx.Quiescent(steps=args.steps)])
-    proto_syn = nrx.Protocol([nrx.Quiescent(steps=syn_steps)])
+    short = nrx.Protocol([nrx.Quiescent(steps=2)])
     results = {}
     runs = {
-        "torch": lambda: proto.run(net, backend="torch", trials=args.trials, seed=0),
-        "brian2 matmul": lambda: proto.run(net, backend="brian2", trials=args.trials, seed=0, coupling="matmul"),
-        "brian2 synapses": lambda: proto_syn.run(net, backend="brian2", trials=args.trials, seed=0,
-                                                 coupling="synapses"),
+        "torch": (lambda: proto.run(net, backend="torch", trials=args.trials, seed=0), args.repeat, None),
+        "brian2 matmul": (lambda: proto.run(net, backend="brian2", trials=args.trials, seed=0, coupling="matmul"),
+                          args.repeat, None),
+        "brian2 synapses": (lambda: proto.run(net, backend="brian2", trials=args.trials, seed=0,
+                                              coupling="synapses"), args.synapse_repeat,
+                            lambda: short.run(net, backend="brian2", trials=args.trials, seed=0, coupling="synapses")),
     }
-    for name, fn in runs.items():
-        med, times = timed(fn, args.repeat)
-        if name == "brian2 synapses":
-            med *= args.steps / syn_steps
+    for name, (fn, repeat, warmup) in runs.items():
+        med, times = timed(fn, repeat, warmup)
         results[name] = {"seconds": med, "runs": times, "peak_rss_mb": peak_rss_mb()}
         print(f"{name:>16}: {med:8.3f} s for {args.steps} steps (peak RSS so far {peak_rss_mb():.0f} MB)",
               flush=True)
@@ -98,8 +119,10 @@ def main():
     t_syn = results["brian2 synapses"]["seconds"]
     print(f"\nN={args.n}, B={args.trials}, {args.steps} quiescent steps")
     print(f"brian2 matmul / torch      = {t_mm / t_torch:6.2f}x   (target <= 1.5)")
-    print(f"brian2 synapses / matmul   = {t_syn / t_mm:6.2f}x   (target >= 15; synapses timed over {syn_steps} "
-          f"steps and scaled)")
+    print(f"brian2 synapses / matmul   = {t_syn / t_mm:6.2f}x   (target >= 15)")
+    prof = step_profile(net, args.trials)
+    print("per step (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in prof.items()))
+    results["step_profile_ms"] = prof
     trials, steps = (50, 200) if args.quick else (500, 2000)
     child = subprocess.run([sys.executable, __file__, "--memory-child", str(args.n), str(trials), str(steps)],
                            capture_output=True, text=True, check=True)

@@ -173,6 +173,29 @@ def bench_case(name, task, n_rec, alpha, scale, batch, steps, repeats, warmup):
     return out
 
 
+def gru_case(task, batch, steps, repeats, warmup):
+    """The GRU (paper Fig. C.2 control): autograd through the Cell.step loop against the fused GRU backward."""
+    torch.manual_seed(0)
+    data = make_batch(task, batch, steps, batch_rng(0, 0))
+    noise = {"recurrent": ReferenceUniformNoise(0.01, dt_train=0.02)}
+    epochs = {}
+    for variant, fused in (("loop", False), ("neurorx", True)):
+        torch.manual_seed(0)
+        model = RecurrentModel("gru", task.n_in, 512, task.n_cells, task.n_cells, 0.2, "tanh")
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        epochs[variant] = (lambda m=model, o=opt, f=fused:
+                           train_step(m, o, data, noise, 0.02, batch_generator(0, 0), fused=f))
+    times = {}
+    with reuse_freed_memory(True):
+        for _ in range(warmup):
+            for fn in epochs.values():
+                fn()
+        for _ in range(repeats):
+            for k, fn in epochs.items():
+                times.setdefault(k, []).append(_timed(fn))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed epochs per variant (median reported)")
@@ -192,6 +215,7 @@ def main(argv=None):
         bench_case("head direction (HD)", HeadDirection(seed=0), 128, 0.5, 0.1, batch, 100, args.repeats,
                    args.warmup),
     ]
+    gru = gru_case(SpatialNavigation(seed=0), batch, 100, args.repeats, args.warmup)
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.machine()}, oneDNN products: "
           f"{onednn_available()}" + (f", load average (1 min) {load[0]:.2f}" if load else ""))
@@ -215,6 +239,8 @@ def main(argv=None):
               f"neurorx as its trainer runs): {m['reference/default']:.3f} s -> {m['neurorx/reuse']:.3f} s = "
               f"{m['reference/default'] / m['neurorx/reuse']:.1f}x; sampling one batch from the task: "
               f"{c['sample_s']:.3f} s (not in the epoch; the trainer draws it ahead in a background thread)")
+    print(f"GRU spatial (512 units, 3 gate blocks): autograd loop over Cell.step {gru['loop']:.3f} s -> fused GRU "
+          f"backward {gru['neurorx']:.3f} s = {gru['loop'] / gru['neurorx']:.1f}x")
     print(f"epoch = forward + MSE + BPTT + Adam step on one pre-sampled batch (B={batch}, T=100, noise drawn inside),"
           f" median of {args.repeats}.\nref = the reference code's loop (slice assignment into preallocated tensors,"
           f" unused noise draws); loop = the same loop written economically (torch.stack); nrx = "
@@ -223,7 +249,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump({"peak_gflops": peak, "threads": torch.get_num_threads(), "load_average": load,
-                       "torch": torch.__version__, "cases": cases}, fh, indent=2)
+                       "torch": torch.__version__, "cases": cases, "gru_median_s": gru}, fh, indent=2)
     return cases
 
 

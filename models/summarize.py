@@ -1,6 +1,6 @@
 """Print the table of shipped networks (final test errors from their own metrics) as Markdown.
 
-    python models/summarize.py            # run from the repository root
+python models/summarize.py            # run from the repository root
 """
 
 import math

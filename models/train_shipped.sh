@@ -15,8 +15,8 @@ declare -A EPOCHS=(
   [spatial_navigation/no-noise_biased]=800
   [spatial_navigation/noisy_unbiased_white]=800
   [spatial_navigation/noisy_biased_white]=800
-  [spatial_navigation/noisy_unbiased_gru]=300
-  [spatial_navigation/noisy_biased_gru]=300
+  [spatial_navigation/noisy_unbiased_gru]=2500
+  [spatial_navigation/noisy_biased_gru]=2500
 )
 ORDER=(head_direction/noisy_unbiased head_direction/noisy_biased spatial_navigation/noisy_unbiased
        spatial_navigation/noisy_biased spatial_navigation/no-noise_unbiased spatial_navigation/no-noise_biased

@@ -171,11 +171,15 @@ class RateNetwork:
         return init_code @ self.weights["encoder"].astype(np.float64).T
 
     def readout(self, h: np.ndarray) -> np.ndarray:
-        """Outputs :math:`y = W_{out}h` for states of shape (..., N)."""
+        """Outputs :math:`y = W_{out}h` for states of shape (..., N), in float64 for float64 states, else float32.
+
+        One matrix product over all leading axes (numpy would otherwise run one small product per trial).
+        """
         h = np.asarray(h)
         if h.shape[-1] != self.n_rec:
             raise ValueError(f"states must end in N={self.n_rec} units; got shape {h.shape}")
-        return h @ self.weights["w_out"].astype(h.dtype if h.dtype == np.float64 else np.float32).T
+        w = self.weights["w_out"].astype(h.dtype if h.dtype == np.float64 else np.float32)
+        return (h.reshape(-1, self.n_rec) @ w.T).reshape(*h.shape[:-1], self.n_out)
 
     def torch_weights(self, dtype=torch.float64, device=None) -> dict[str, torch.Tensor]:
         """The weights as torch tensors."""

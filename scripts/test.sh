@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install --quiet "torch==2.13.0"
 python -m pip install --quiet -e ".[test,docs]"
-python -m ruff check neurorx tests protocols benchmarks
+python -m ruff check .
 if [ -f mkdocs.yml ]; then python -m mkdocs build --strict --quiet --site-dir "$(mktemp -d)"; fi
 python -m pytest -q -p no:cacheprovider "$@"

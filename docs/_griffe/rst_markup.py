@@ -98,7 +98,7 @@ def _table(block: list[str]) -> list[str]:
         if not line.strip():
             continue
         cells = []
-        for c, (start, end) in enumerate(spans):
+        for c, (start, _end) in enumerate(spans):
             stop = len(line) if c == len(spans) - 1 else spans[c + 1][0]
             cells.append(line[start:stop].strip())
         target = header if (n_borders >= 3 and seen == 1) else rows

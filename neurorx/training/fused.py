@@ -1,4 +1,4 @@
-r"""Fast training forward/backward: hoisted input projection and readout, fused vanilla recurrence.
+r"""Fast training forward/backward: hoisted input projection and readout, fused recurrences.
 
 What is computed is exactly the model of :class:`neurorx.models.RecurrentModel` trained with the reference
 loss (the same random draws in the same order, the same Euler step :meth:`neurorx.models.cells.Cell.step`,
@@ -8,9 +8,9 @@ the same MSE); only how it is computed changes:
   :math:`U = X W_{in}^\top + b` (:meth:`Cell.input_projection`, :class:`InputProjection`);
 * the readout of all steps and the loss are one autograd function (:class:`ReadoutMSE`): one product
   :math:`Y = H W_{out}^\top` forward, two products backward;
-* for the vanilla cell the time loop is one autograd function (:class:`VanillaRecurrence`) whose backward
-  pass is written by hand (BPTT): it keeps only the states and pre-activations and forms the recurrent
-  weight gradient with one product over all steps;
+* the time loop is one autograd function per cell type (:class:`VanillaRecurrence`, :class:`GRURecurrence`)
+  whose backward pass is written by hand (BPTT): it keeps only the states, gates and pre-activations and
+  forms the recurrent weight gradient with one product over all steps;
 * inside these two functions float32 products use oneDNN's AVX-512 kernels (:mod:`neurorx.training.linalg`).
 
 Tensors are time-major, ``(T, B, ...)``, so that each step reads and writes contiguous memory.
@@ -21,12 +21,12 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from neurorx.models.cells import VanillaCell
 from neurorx.noise import NoiseModel, NoNoise, sample_steps
 from neurorx.training.linalg import linear, linear_add, matmul_tn
 
-__all__ = ["ACTIVATION_DERIVATIVES", "InputProjection", "ReadoutMSE", "VanillaRecurrence", "can_fuse",
-           "draw_increments", "forward_time_major", "recurrence_loop", "vanilla_recurrence"]
+__all__ = ["ACTIVATION_DERIVATIVES", "FUSED_RECURRENCES", "GRURecurrence", "InputProjection", "ReadoutMSE",
+           "VanillaRecurrence", "can_fuse", "draw_increments", "forward_time_major", "gru_recurrence",
+           "recurrence_loop", "vanilla_recurrence"]
 
 
 def _relu_grad(z, r):
@@ -130,6 +130,104 @@ class VanillaRecurrence(torch.autograd.Function):
                 None, None, None, None, None)
 
 
+class GRURecurrence(torch.autograd.Function):
+    r"""``T`` Euler steps of the continuous-time GRU cell with a hand-written backward pass (BPTT).
+
+    Forward: the formula of :meth:`GRUCell.drift` / :meth:`Cell.step`, with the weight blocks
+    :math:`W_{zg} = [U_z; U_g]` (``2N x N``) and :math:`U_h` (``N x N``) of ``w_rec``,
+
+    .. math::
+        [z_t, g_t] = \sigma(u^{zg}_t + h_t W_{zg}^\top), \qquad
+        c_t = \phi(p_t), \quad p_t = u^h_t + (g_t \odot h_t) U_h^\top,
+
+        h_{t+1} = h_t + a\,(1 - z_t) \odot (c_t - h_t) + \xi_t .
+
+    Two products per step, as in the plain loop.
+
+    Notes
+    -----
+    Backward. With :math:`G = \partial L/\partial h_{t+1}` (direct readout gradient plus what flows back),
+
+    .. math::
+        \delta^p_t = a\,(1 - z_t)\,\phi'(p_t)\, G, \qquad
+        \delta^z_t = -a\,(c_t - h_t)\, z_t (1 - z_t)\, G, \qquad
+        \eta_t = \delta^p_t U_h, \qquad
+        \delta^g_t = \eta_t\, h_t\, g_t (1 - g_t),
+
+        \partial L/\partial h_t = (1 - a(1 - z_t))\,G + g_t\,\eta_t + [\delta^z_t, \delta^g_t]\,W_{zg},
+
+    :math:`\partial L/\partial u_t = [\delta^z_t, \delta^g_t, \delta^p_t]`,
+    :math:`\partial L/\partial W_{zg} = \sum_t [\delta^z_t, \delta^g_t]^\top h_t` and
+    :math:`\partial L/\partial U_h = \sum_t {\delta^p_t}^\top (g_t \odot h_t)` (one product each over all
+    steps). The elementwise factors are formed for all steps at once before the reverse loop, which then does
+    two products and a few multiply-adds per step. Saved: :math:`h_{0..T}`, the gates :math:`[z, g]` and the
+    candidate pre-activations :math:`p` (four ``(T, B, N)`` arrays).
+    """
+
+    @staticmethod
+    def forward(ctx, h0, u, w_rec, increments, a: float, act_name: str, act_fn, onednn: bool):
+        t_steps, b, n3 = u.shape
+        n = n3 // 3
+        w_zg, w_h = w_rec[: 2 * n].contiguous(), w_rec[2 * n :].contiguous()
+        u_zg, u_h = u[..., : 2 * n].contiguous(), u[..., 2 * n :].contiguous()
+        hs = u.new_empty((t_steps + 1, b, n))
+        zg = u.new_empty((t_steps, b, 2 * n))
+        ps = u.new_empty((t_steps, b, n))
+        hs[0] = h0
+        a_t = torch.as_tensor(a, dtype=h0.dtype)
+        for t in range(t_steps):
+            h = hs[t]
+            gates = torch.sigmoid_(linear_add(h, w_zg, u_zg[t], onednn, out=zg[t]))   # sigma(u_zg + h W_zg^T)
+            z, g = gates[:, :n], gates[:, n:]
+            p = linear_add(g * h, w_h, u_h[t], onednn, out=ps[t])                    # u_h + (g h) U_h^T
+            drift = (1.0 - z) * (act_fn(p) - h)                                       # GRUCell.drift
+            h_new = torch.addcmul(h, drift, a_t, out=hs[t + 1])                       # Cell.step
+            if increments is not None:
+                h_new.add_(increments[t])
+        ctx.save_for_backward(hs, zg, ps, w_zg, w_h)
+        ctx.a, ctx.act_name, ctx.act_fn, ctx.onednn = float(a), act_name, act_fn, onednn
+        return hs[1:]
+
+    @staticmethod
+    def backward(ctx, grad_hs):
+        hs, zg, ps, w_zg, w_h = ctx.saved_tensors
+        a, onednn = ctx.a, ctx.onednn
+        t_steps, b, n = ps.shape
+        h = hs[:-1]
+        z, g = zg[..., :n], zg[..., n:]
+        c = ctx.act_fn(ps)
+        one_minus_z = 1.0 - z
+        # elementwise factors of every step (see Notes)
+        f_p = ACTIVATION_DERIVATIVES[ctx.act_name](ps, c if ctx.act_name in _NEEDS_OUTPUT else None)
+        f_p.mul_(one_minus_z).mul_(a)                         # a (1 - z) phi'(p)
+        f_z = (c - h).mul_(z).mul_(one_minus_z).mul_(-a)      # -a (c - h) z (1 - z)
+        f_g = (1.0 - g).mul_(g).mul_(h)                       # h g (1 - g)
+        f_h = one_minus_z.mul_(-a).add_(1.0)                  # 1 - a (1 - z)
+        g_c = g.contiguous()
+        del c
+        d_zg = torch.empty_like(zg)                           # [delta_z, delta_g] of every step
+        d_p = torch.empty_like(ps)                            # delta_p of every step
+        w_h_t, w_zg_t = w_h.T.contiguous(), w_zg.T.contiguous()   # linear(x, w^T) = x @ w
+        grad = torch.zeros((b, n), dtype=ps.dtype, device=ps.device)
+        for t in range(t_steps - 1, -1, -1):
+            if grad_hs is not None:
+                grad.add_(grad_hs[t])                                         # G = dL/dh_{t+1}
+            torch.mul(grad, f_p[t], out=d_p[t])                               # delta_p
+            torch.mul(grad, f_z[t], out=d_zg[t, :, :n])                       # delta_z
+            eta = linear(d_p[t], w_h_t, onednn)                               # delta_p U_h
+            torch.mul(eta, f_g[t], out=d_zg[t, :, n:])                        # delta_g
+            grad.mul_(f_h[t]).addcmul_(eta, g_c[t])                           # (1 - a(1-z)) G + g eta
+            grad = linear_add(d_zg[t], w_zg_t, grad, onednn)                  # + [delta_z, delta_g] W_zg
+        need_h0, need_u, need_w = ctx.needs_input_grad[:3]
+        grad_w = None
+        if need_w:
+            flat = t_steps * b
+            grad_w = torch.cat([matmul_tn(d_zg.view(flat, 2 * n), h.reshape(flat, n), onednn),
+                                matmul_tn(d_p.view(flat, n), (g_c * h).view(flat, n), onednn)])
+        grad_u = torch.cat([d_zg, d_p], dim=-1) if need_u else None
+        return (grad if need_h0 else None, grad_u, grad_w, None, None, None, None, None)
+
+
 class ReadoutMSE(torch.autograd.Function):
     r"""Readout of all steps and the reference loss in one function.
 
@@ -218,6 +316,14 @@ def draw_increments(noise: dict[str, NoiseModel] | None, steps: int, batch: int,
     return out
 
 
+def _apply(function, h0, u, w_rec, increments, a, act, onednn):
+    if act.name not in ACTIVATION_DERIVATIVES:
+        raise ValueError(f"no fused backward for activation {act.name!r}; use recurrence_loop")
+    if increments is not None:
+        increments = increments.detach()
+    return function.apply(h0, u.contiguous(), w_rec, increments, a, act.name, act.torch, onednn)
+
+
 def vanilla_recurrence(h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, increments: torch.Tensor | None,
                        a: float, act, onednn: bool = True) -> torch.Tensor:
     r"""Run the fused vanilla recurrence (see :class:`VanillaRecurrence`).
@@ -242,11 +348,21 @@ def vanilla_recurrence(h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, i
     tensor (T, B, N)
         :math:`h_1 \dots h_T`.
     """
-    if act.name not in ACTIVATION_DERIVATIVES:
-        raise ValueError(f"no fused backward for activation {act.name!r}; use recurrence_loop")
-    if increments is not None:
-        increments = increments.detach()
-    return VanillaRecurrence.apply(h0, u.contiguous(), w_rec, increments, a, act.name, act.torch, onednn)
+    return _apply(VanillaRecurrence, h0, u, w_rec, increments, a, act, onednn)
+
+
+def gru_recurrence(h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, increments: torch.Tensor | None,
+                   a: float, act, onednn: bool = True) -> torch.Tensor:
+    """Run the fused GRU recurrence (see :class:`GRURecurrence`).
+
+    As :func:`vanilla_recurrence`, with ``u (T, B, 3N)`` and ``w_rec (3N, N)`` holding the gate blocks
+    ``z, g, h`` and ``act`` the candidate nonlinearity.
+    """
+    return _apply(GRURecurrence, h0, u, w_rec, increments, a, act, onednn)
+
+
+#: The fused recurrence of each cell type, by :attr:`Cell.name`.
+FUSED_RECURRENCES = {"vanilla": vanilla_recurrence, "gru": gru_recurrence}
 
 
 def recurrence_loop(cell, act, h0, u, w_rec, a, increments) -> torch.Tensor:
@@ -260,8 +376,8 @@ def recurrence_loop(cell, act, h0, u, w_rec, a, increments) -> torch.Tensor:
 
 
 def can_fuse(model) -> bool:
-    """Whether ``model`` has a fused recurrence (vanilla cell with a known activation derivative)."""
-    return isinstance(model.cell, VanillaCell) and model.activation_name in ACTIVATION_DERIVATIVES
+    """Whether ``model`` has a fused recurrence (:data:`FUSED_RECURRENCES`, a known activation derivative)."""
+    return model.cell.name in FUSED_RECURRENCES and model.activation_name in ACTIVATION_DERIVATIVES
 
 
 def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,
@@ -318,7 +434,8 @@ def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,
     h0 = model.encoder(init_code)
     rec = increments.get("recurrent")
     if fused and can_fuse(model):
-        h = vanilla_recurrence(h0, u, model.w_rec.weight, rec, model.alpha, model.act, onednn)
+        run = FUSED_RECURRENCES[model.cell.name]
+        h = run(h0, u, model.w_rec.weight, rec, model.alpha, model.act, onednn)
     else:
         h = recurrence_loop(model.cell, model.act, h0, u, model.w_rec.weight, model.alpha, rec)
     offset = increments.get("output")

@@ -7,8 +7,11 @@ from neurorx.models.rnn import RecurrentModel
 from neurorx.noise import FrozenNoise, ReferenceUniformNoise
 from neurorx.training.fused import (
     ACTIVATION_DERIVATIVES,
+    FUSED_RECURRENCES,
     ReadoutMSE,
+    can_fuse,
     forward_time_major,
+    gru_recurrence,
     recurrence_loop,
     vanilla_recurrence,
 )
@@ -42,7 +45,8 @@ def _grads(loss, model):
 
 
 @pytest.mark.parametrize("cell,act", [("vanilla", "relu"), ("vanilla", "tanh"), ("vanilla", "sigmoid"),
-                                      ("vanilla", "softplus"), ("vanilla", "identity"), ("gru", "tanh")])
+                                      ("vanilla", "softplus"), ("vanilla", "identity"), ("gru", "tanh"),
+                                      ("gru", "relu")])
 def test_fast_path_gradients_equal_straightforward_loop(cell, act):
     """Fused recurrence (hand-written BPTT) + fused readout/loss == autograd through the Cell.step loop."""
     model = _model(cell, act)
@@ -59,10 +63,17 @@ def test_fast_path_gradients_equal_straightforward_loop(cell, act):
         torch.testing.assert_close(g_fast[name], g_ref[name], rtol=1e-10, atol=1e-10 * float(g_ref[name].abs().max()))
 
 
+def test_every_cell_type_has_a_fused_recurrence():
+    for cell, act in (("vanilla", "relu"), ("gru", "tanh")):
+        assert can_fuse(_model(cell, act))
+    assert set(FUSED_RECURRENCES) == {"vanilla", "gru"}
+
+
+@pytest.mark.parametrize("cell,act", [("vanilla", "relu"), ("gru", "tanh")])
 @pytest.mark.parametrize("onednn", [True, False])
-def test_fast_path_float32(onednn, always_onednn):
+def test_fast_path_float32(cell, act, onednn, always_onednn):
     """In float32 (oneDNN or MKL products) the gradients agree with the plain loop to float32 rounding."""
-    model = _model("vanilla", "relu", torch.float32)
+    model = _model(cell, act, torch.float32)
     x, c, y, noise = _data(torch.float32)
     g_ref = _grads(functional.mse_loss(model(x, c, noise, 0.02)[1], y), model)
     *_, loss = forward_time_major(model, x.transpose(0, 1).contiguous(), c, noise, 0.02, targets=y.transpose(0, 1),
@@ -90,6 +101,21 @@ def test_fused_forward_is_the_cell_step_formula(act, always_onednn):
             torch.testing.assert_close(fast, loop, rtol=1e-5, atol=1e-5)
 
 
+def test_fused_gru_forward_is_the_cell_step_formula(always_onednn):
+    """The GRU's states equal those of the Cell.step loop (float64 to rounding; float32 with oneDNN products)."""
+    for dtype, tol in ((torch.float64, 1e-13), (torch.float32, 1e-5)):
+        model = _model("gru", "tanh", dtype)
+        x, c, _, noise = _data(dtype)
+        u = model.cell.input_projection(x.transpose(0, 1).contiguous(), model.w_in.weight, model.bias)
+        h0 = model.encoder(c)
+        inc = torch.tensor(np.array(noise["recurrent"].increments), dtype=dtype)
+        with torch.no_grad():
+            loop = recurrence_loop(model.cell, model.act, h0, u, model.w_rec.weight, model.alpha, inc)
+            for onednn in (False, True):
+                fused = gru_recurrence(h0, u, model.w_rec.weight, inc, model.alpha, model.act, onednn=onednn)
+                torch.testing.assert_close(fused, loop, rtol=tol, atol=tol)
+
+
 def test_readout_mse_gradcheck():
     torch.manual_seed(4)
     h = torch.randn(12, 5, dtype=torch.float64, requires_grad=True)
@@ -110,6 +136,20 @@ def test_fused_backward_gradcheck(act):
 
     fn = get_activation(act)
     assert torch.autograd.gradcheck(lambda a, b, c: vanilla_recurrence(a, b, c, inc, 0.3, fn), (h0, u, w))
+
+
+@pytest.mark.parametrize("act", sorted(ACTIVATION_DERIVATIVES))
+def test_fused_gru_backward_gradcheck(act):
+    """The GRU's hand-written BPTT against finite differences, for every candidate nonlinearity."""
+    from neurorx.activations import get_activation
+
+    torch.manual_seed(3)
+    h0 = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    u = torch.randn(6, 3, 12, dtype=torch.float64, requires_grad=True)
+    w = (0.5 * torch.randn(12, 4, dtype=torch.float64)).requires_grad_()
+    inc = 0.1 * torch.randn(6, 3, 4, dtype=torch.float64)
+    fn = get_activation(act)
+    assert torch.autograd.gradcheck(lambda a, b, c: gru_recurrence(a, b, c, inc, 0.3, fn), (h0, u, w))
 
 
 def test_onednn_products_agree_with_torch(always_onednn):

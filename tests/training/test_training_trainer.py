@@ -152,7 +152,7 @@ def test_head_direction_and_gru_train(tmp_path):
     assert net.metrics["curve"]["test_loss"][-1] < net.metrics["curve"]["test_loss"][0]
     gru = Trainer(tiny("spatial_navigation/noisy_unbiased_gru_white", "trainer.n_epochs=3"), None, quiet=True)
     net = gru.run()
-    assert net.cell == "gru" and net.metrics["fused_recurrence"] is False
+    assert net.cell == "gru" and net.metrics["fused_recurrence"] is True   # the fused GRU backward
 
 
 def test_float64_training(tmp_path):
