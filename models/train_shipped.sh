@@ -11,10 +11,10 @@ declare -A EPOCHS=(
   [spatial_navigation/noisy_biased]=2500
   [head_direction/noisy_unbiased]=3000
   [head_direction/noisy_biased]=3000
-  [spatial_navigation/no-noise_unbiased]=1200
-  [spatial_navigation/no-noise_biased]=800
-  [spatial_navigation/noisy_unbiased_white]=800
-  [spatial_navigation/noisy_biased_white]=800
+  [spatial_navigation/no-noise_unbiased]=2500
+  [spatial_navigation/no-noise_biased]=2500
+  [spatial_navigation/noisy_unbiased_white]=2500
+  [spatial_navigation/noisy_biased_white]=2500
   [spatial_navigation/noisy_unbiased_gru]=2500
   [spatial_navigation/noisy_biased_gru]=2500
 )
