@@ -202,28 +202,29 @@ def _head_direction(models: Path, cfg: DemoConfig, quiet: bool) -> dict:
 
 
 def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
+    """The report's four figures, each panel drawn by :mod:`neurorx.plotting`."""
     import matplotlib.pyplot as plt
-    from matplotlib.colors import PowerNorm
 
     import neurorx.plotting as nplt
 
     figs = {}
     backends = list(recs)
+
+    def save(fig, key):
+        fig.tight_layout()
+        figs[key] = f"{key}.png"
+        fig.savefig(out / figs[key], dpi=110)
+        plt.close(fig)
+
     fig, axes = plt.subplots(len(backends), 3, figsize=(12, 4 * len(backends)), squeeze=False)
     for i, backend in enumerate(backends):
         for j, label in enumerate(["U^σ", "B^σ", "R^σ"]):
-            ax = axes[i, j]
             rec = recs[backend][label]
-            a, q = rec.select("active").decoded, rec.select("quiescent").decoded
-            ax.plot(q[:3, :, 0].T, q[:3, :, 1].T, color="tab:orange", lw=0.5, alpha=0.8)
-            ax.plot(a[:3, :, 0].T, a[:3, :, 1].T, color="tab:blue", lw=0.8)
-            ax.set(xlim=(-1.25, 1.25), ylim=(-1.25, 1.25), aspect="equal", title=f"{label} ({backend})",
-                   xlabel="x (m)", ylabel="y (m)")
-    fig.suptitle("Decoded trajectories: active (blue), quiescent (orange)")
-    fig.tight_layout()
-    figs["trajectories"] = "trajectories.png"
-    fig.savefig(out / figs["trajectories"], dpi=110)
-    plt.close(fig)
+            nplt.decoded_trajectories(rec, n=3, phase="quiescent", linewidth=0.5, markers=False, ax=axes[i, j])
+            nplt.decoded_trajectories(rec, n=3, phase="active", linewidth=0.8, ax=axes[i, j],
+                                      title=f"{label} ({backend})")
+    fig.suptitle("Decoded trajectories: active (blue), quiescent (red)")
+    save(fig, "trajectories")
 
     fig, axes = plt.subplots(1, len(backends), figsize=(6 * len(backends), 3.6), squeeze=False)
     for ax, backend in zip(axes[0], backends, strict=True):
@@ -231,40 +232,25 @@ def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
         nplt.kl_matrix(res["kl"], [f"A {r}" for r in res["kl_rows_active"]],
                        [f"Q {c}".replace("𝒰", "Uniform") for c in res["kl_cols_quiescent"]], ax=ax,
                        title=f"KL(quiescent ‖ active), nats ({backend})")
-    fig.tight_layout()
-    figs["kl_matrix"] = "kl_matrix.png"
-    fig.savefig(out / figs["kl_matrix"], dpi=110)
-    plt.close(fig)
+    save(fig, "kl_matrix")
 
     fig, axes = plt.subplots(1, len(backends), figsize=(5 * len(backends), 3.6), squeeze=False)
     for ax, backend in zip(axes[0], backends, strict=True):
         st = results["backends"][backend]["stats"]
         for label, colour in (("U^σ", "tab:blue"), ("B^σ", "tab:green"), ("R^σ", "tab:gray")):
-            k = np.arange(1, 11)
-            ax.plot(k, st[label]["explained_variance_active"], "-o", color=colour, ms=3, label=f"{label} active")
-            ax.plot(k, st[label]["explained_variance_quiescent"], "--s", color=colour, ms=3,
-                    label=f"{label} quiescent")
-        ax.set(xlabel="principal components", ylabel="cumulative explained variance", ylim=(0, 1.02),
-               title=f"Hidden-state PCA ({backend})")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    figs["explained_variance"] = "explained_variance.png"
-    fig.savefig(out / figs["explained_variance"], dpi=110)
-    plt.close(fig)
+            nplt.explained_variance_curve(st[label]["explained_variance_active"],
+                                          st[label]["explained_variance_quiescent"],
+                                          legend_labels=(f"{label} active", f"{label} quiescent"),
+                                          colors=(colour, colour), ax=ax, title=f"Hidden-state PCA ({backend})")
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=7, loc="lower right")
+    save(fig, "explained_variance")
 
-    fig, axes = plt.subplots(len(backends), 2, figsize=(8, 4 * len(backends)), squeeze=False)
+    fig, axes = plt.subplots(len(backends), 2, figsize=(9, 4 * len(backends)), squeeze=False)
     for i, backend in enumerate(backends):
-        rec = recs[backend]["U^σ"]
         for j, phase in enumerate(("active", "quiescent")):
-            pts = rec.select(phase).decoded.reshape(-1, 2)
-            ax = axes[i, j]
-            ax.hist2d(pts[:, 0], pts[:, 1], bins=50, range=[[-1.25, 1.25]] * 2, density=True, cmap="magma",
-                      norm=PowerNorm(0.4))
-            ax.set(aspect="equal", title=f"U^σ {phase} ({backend})", xlabel="x (m)", ylabel="y (m)")
-    fig.tight_layout()
-    figs["occupancy"] = "occupancy.png"
-    fig.savefig(out / figs["occupancy"], dpi=110)
-    plt.close(fig)
+            nplt.kde_panel(recs[backend]["U^σ"], phase=phase, ax=axes[i, j], title=f"U^σ {phase} ({backend})")
+    save(fig, "occupancy")
     return figs
 
 
