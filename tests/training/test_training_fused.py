@@ -125,31 +125,20 @@ def test_readout_mse_gradcheck():
     assert torch.autograd.gradcheck(lambda a, b: ReadoutMSE.apply(a, b, t, off, True)[0], (h, w))
 
 
+@pytest.mark.parametrize("cell,gates", [("vanilla", 1), ("gru", 3)])
 @pytest.mark.parametrize("act", sorted(ACTIVATION_DERIVATIVES))
-def test_fused_backward_gradcheck(act):
-    torch.manual_seed(3)
-    h0 = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
-    u = torch.randn(6, 3, 4, dtype=torch.float64, requires_grad=True)
-    w = (0.5 * torch.randn(4, 4, dtype=torch.float64)).requires_grad_()
-    inc = 0.1 * torch.randn(6, 3, 4, dtype=torch.float64)
-    from neurorx.activations import get_activation
-
-    fn = get_activation(act)
-    assert torch.autograd.gradcheck(lambda a, b, c: vanilla_recurrence(a, b, c, inc, 0.3, fn), (h0, u, w))
-
-
-@pytest.mark.parametrize("act", sorted(ACTIVATION_DERIVATIVES))
-def test_fused_gru_backward_gradcheck(act):
-    """The GRU's hand-written BPTT against finite differences, for every candidate nonlinearity."""
+def test_fused_backward_gradcheck(cell, gates, act):
+    """Each cell's hand-written BPTT against finite differences, for every nonlinearity."""
     from neurorx.activations import get_activation
 
     torch.manual_seed(3)
     h0 = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
-    u = torch.randn(6, 3, 12, dtype=torch.float64, requires_grad=True)
-    w = (0.5 * torch.randn(12, 4, dtype=torch.float64)).requires_grad_()
+    u = torch.randn(6, 3, 4 * gates, dtype=torch.float64, requires_grad=True)
+    w = (0.5 * torch.randn(4 * gates, 4, dtype=torch.float64)).requires_grad_()
     inc = 0.1 * torch.randn(6, 3, 4, dtype=torch.float64)
     fn = get_activation(act)
-    assert torch.autograd.gradcheck(lambda a, b, c: gru_recurrence(a, b, c, inc, 0.3, fn), (h0, u, w))
+    run = FUSED_RECURRENCES[cell]
+    assert torch.autograd.gradcheck(lambda a, b, c: run(a, b, c, inc, 0.3, fn), (h0, u, w))
 
 
 def test_onednn_products_agree_with_torch(always_onednn):
