@@ -4,11 +4,14 @@
     python benchmarks/protocol_speed.py --quick         # a small smoke run
 
 Prints seconds, ratios against the torch backend, and peak memory; a per-step profile of the Brian2 network
-(state update, recurrent coupling, protocol-side readout and decoding); then the memory of a B=500, N=512,
-2000-step protocol that records decoded outputs only (measured in a fresh subprocess, so earlier runs do
-not count). Times are medians over --repeat runs after one warm-up (which also compiles Brian2's code); the
-synapses coupling is timed over the full run too (--synapse-repeat runs; each builds its B*N^2 synapses), not
-extrapolated from a shorter one, which would also multiply its build time.
+(state update, recurrent coupling, protocol-side readout and decoding); a floor under the matmul coupling's
+step on this machine (its two float64 matrix products and Brian2's Gaussian draws, timed alone, best of
+several runs), which bounds the ratio against the synapses coupling that this machine can reach; then the
+memory of a B=500, N=512, 2000-step protocol that records decoded outputs only (measured in a fresh
+subprocess, so earlier runs do not count). Times are medians over --repeat runs after one warm-up (which
+also compiles Brian2's code); the synapses coupling is timed over the full run too (--synapse-repeat runs;
+each builds its B*N^2 synapses), not extrapolated from a shorter one, which would also multiply its build
+time.
 """
 
 import argparse
@@ -72,6 +75,38 @@ def step_profile(net, trials, steps=100):
     return out
 
 
+def best_ms(fn, number, repeat=7):
+    """Best of ``repeat`` timings of ``number`` calls of ``fn``, in ms per call (a floor, not a typical time)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best * 1e3
+
+
+def matmul_floor(net, trials, steps=40):
+    """Per-step ms of the work no matmul-coupling step can skip: the coupling product ``(B, N) @ W.T``, the
+    readout product of the protocol layer (timed in bulk over ``steps`` steps, as the protocol does it) and
+    the ``B*N`` Gaussian draws of Brian2's cython ``randn`` (numpy's legacy generator), all in float64."""
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(trials, net.n_rec))
+    w_t = np.ascontiguousarray(np.asarray(net.weights["w_rec"], dtype=np.float64).T)
+    out = np.empty_like(h)
+    hs = rng.normal(size=(trials, steps, net.n_rec))
+    floor = {
+        "coupling product": best_ms(lambda: np.matmul(h, w_t, out=out), 200),
+        "readout product": best_ms(lambda: net.readout(hs), 5) / steps,
+        "gaussian draws": best_ms(lambda: np.random.randn(trials * net.n_rec), 200),  # noqa: NPY002 (Brian2's source)
+    }
+    n_out = np.asarray(net.weights["w_out"]).shape[0]
+    flops = 2 * trials * net.n_rec * (net.n_rec + n_out)
+    floor["float64 GFLOP/s"] = flops / (floor["coupling product"] + floor["readout product"]) / 1e6
+    return floor
+
+
 def memory_child(n, trials, steps):
     net = random_network(n, 512)
     proto = nrx.Protocol([nrx.Quiescent(steps=steps)])
@@ -123,6 +158,15 @@ def main():
     prof = step_profile(net, args.trials)
     print("per step (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in prof.items()))
     results["step_profile_ms"] = prof
+    floor = matmul_floor(net, args.trials)
+    floor_ms = floor["coupling product"] + floor["readout product"] + floor["gaussian draws"]
+    need_ms = t_syn / 15 / args.steps * 1e3
+    print(f"matmul step floor (ms, best of 7): coupling product {floor['coupling product']:.2f} + readout product "
+          f"{floor['readout product']:.2f} ({floor['float64 GFLOP/s']:.0f} GFLOP/s float64) + Brian2's Gaussian "
+          f"draws {floor['gaussian draws']:.2f} = {floor_ms:.2f}; measured step {t_mm / args.steps * 1e3:.2f}")
+    print(f"15x needs a whole matmul step <= {need_ms:.2f} ms; the floor alone allows at most "
+          f"{t_syn / (floor_ms * args.steps / 1e3):.1f}x on this machine")
+    results["matmul_floor_ms"] = {**floor, "total": floor_ms, "needed_for_15x": need_ms}
     trials, steps = (50, 200) if args.quick else (500, 2000)
     child = subprocess.run([sys.executable, __file__, "--memory-child", str(args.n), str(trials), str(steps)],
                            capture_output=True, text=True, check=True)
