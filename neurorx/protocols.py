@@ -10,6 +10,7 @@ from the previous phase's state or resets to the encoded start. Write new phases
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from neurorx.backends import get_backend
-from neurorx.backends.base import Segment, check_positive_int
-from neurorx.noise import NoiseModel, make_noise, sample_steps
+from neurorx.backends.base import Segment, check_dt_factor, check_positive_int
+from neurorx.noise import PLACEMENTS, NoiseModel, make_noise, sample_steps
 from neurorx.provenance import provenance
 from neurorx.recording import Recording
 from neurorx.units import as_seconds
@@ -79,13 +80,39 @@ class Phase:
         if self.steps is not None:
             check_positive_int(self.steps, f"{type(self).__name__}: steps")
         if self.duration is not None:
-            as_seconds(self.duration, "duration")
+            as_seconds(self.duration, f"{type(self).__name__}: duration")
         if not (isinstance(self.noise_scale, int | float) and math.isfinite(self.noise_scale)
                 and self.noise_scale >= 0):
             raise ValueError(f"{type(self).__name__}: noise_scale must be a finite number >= 0, "
                              f"got {self.noise_scale!r}")
         if self.start not in _STARTS:
             raise ValueError(f"{type(self).__name__}: start must be one of {_STARTS}, got {self.start!r}")
+        self._noise_override()   # unknown names or placements fail here, naming the phase
+
+    def _noise_override(self) -> dict[str, NoiseModel] | None:
+        """The ``noise`` argument as placement -> model (``None``: keep the training noise).
+
+        A mapping's keys are placements; a model given under a key takes that placement.
+        """
+        if self.noise is None:
+            return None
+        where = f"{type(self).__name__}(noise=...)"
+        try:
+            if isinstance(self.noise, Mapping) and "name" not in self.noise:
+                models = {}
+                for placement, spec in self.noise.items():
+                    if placement not in PLACEMENTS:
+                        raise ValueError(f"unknown noise placement {placement!r}; the keys of a noise mapping "
+                                         f"are placements, one of {PLACEMENTS}")
+                    model = make_noise(spec)
+                    if model.placement != placement and not model.is_zero:
+                        model = dataclasses.replace(model, placement=placement)
+                    models[placement] = model
+                return models
+            model = make_noise(self.noise)
+        except (KeyError, TypeError, ValueError) as err:
+            raise type(err)(f"{where}: {err.args[0] if err.args else err}") from None
+        return {model.placement: model}
 
     @property
     def name(self) -> str:
@@ -106,12 +133,12 @@ class Phase:
     def noise_models(self, network) -> dict[str, NoiseModel]:
         """The noise of this phase, placement -> model, after override and scaling."""
         models = dict(network.noise)
-        if self.noise is not None:
+        override = self._noise_override()
+        if override is not None:
             if isinstance(self.noise, Mapping) and "name" not in self.noise:
-                models = {p: make_noise(m) for p, m in self.noise.items()}
+                models = override      # a mapping replaces all of the training noise
             else:
-                model = make_noise(self.noise)
-                models[model.placement] = model
+                models.update(override)
         return {p: m.scaled(self.noise_scale) for p, m in models.items()}
 
     def inputs(self, ctx: PhaseContext, steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -216,6 +243,28 @@ class Hook:
         raise NotImplementedError
 
 
+#: Options of a backend's ``simulate`` that :meth:`Protocol.run` sets itself, and what to use instead.
+_PROTOCOL_OPTIONS = {
+    "chunk_steps": "the protocol picks the chunk length from memory_budget=...",
+    "record_every": "use record=('h',) and every=k (decoded outputs are kept for every step)",
+}
+
+
+def _check_backend_options(backend: str, impl, options: Mapping[str, Any]) -> None:
+    """Refuse options the protocol sets itself and options the backend does not take, naming the fix."""
+    from neurorx.backends import all_backends
+
+    accepted = tuple(getattr(impl, "options", ()))
+    for key in options:
+        if key in _PROTOCOL_OPTIONS:
+            raise ValueError(f"{key}= is set by Protocol.run, not passed to the backend: {_PROTOCOL_OPTIONS[key]}")
+        if key not in accepted:
+            elsewhere = [name for name, other in all_backends().items() if key in getattr(other, "options", ())]
+            hint = f" ({key!r} is an option of the {', '.join(map(repr, elsewhere))} backend)" if elsewhere else ""
+            raise ValueError(f"the {backend!r} backend takes no option {key!r}{hint}; its options are "
+                             f"{', '.join(accepted) or 'none'}")
+
+
 def _derive_seed(seed: int, *keys: int) -> int:
     return int(np.random.SeedSequence([int(seed), *map(int, keys)]).generate_state(1)[0])
 
@@ -256,6 +305,8 @@ class Protocol:
             if inputs.shape != (trials, steps, network.n_in):
                 raise ValueError(f"phase {i} ({phase.name}) made inputs of shape {inputs.shape}; expected "
                                  f"{(trials, steps, network.n_in)} = (trials, steps, n_in)")
+            if not np.all(np.isfinite(inputs)):
+                raise ValueError(f"phase {i} ({phase.name}) made inputs containing NaN or inf; check its inputs()")
             reset = phase.start == "reset" or i == 0
             segments.append(Segment(name=phase.name, steps=steps, inputs=inputs,
                                     noise=phase.noise_models(network), h0=start_h if reset else None, t0=t0))
@@ -302,9 +353,13 @@ class Protocol:
         if unknown or isinstance(record, str):
             raise ValueError(f"record takes a sequence of 'h' and/or 'y'; got {record!r}")
         impl = get_backend(backend)
+        _check_backend_options(backend, impl, backend_options)
+        dt_factor = check_dt_factor(dt_factor)
         segments, true_states = self.segments(network, task, trials, seed)
         total = sum(s.steps for s in segments)
         chunk = int(max(1, min(200, memory_budget // (8 * trials * max(network.n_rec, network.n_out)))))
+        if "memory_budget" in getattr(impl, "options", ()):
+            backend_options["memory_budget"] = memory_budget
         d = np.asarray(true_states[0]).shape[-1]
         decoded = np.empty((trials, total, d))
         rec_index = np.arange(0, total, every) if record else np.zeros(0, dtype=np.int64)
@@ -318,7 +373,7 @@ class Protocol:
         for hk in hooks:
             hk.start(network, trials, phase_info)
         out_noise = [s.noise.get("output") for s in segments]
-        out_gen = None
+        out_gen, out_state, out_segment = None, None, None
         bar = _progress(total, progress, f"{backend} run")
         for ch in impl.simulate(network, segments, trials=trials, seed=seed, dt_factor=dt_factor,
                                 chunk_steps=chunk, **backend_options):
@@ -331,7 +386,9 @@ class Protocol:
                 import torch
 
                 out_gen = out_gen or torch.Generator().manual_seed(_derive_seed(seed, 20_000))
-                inc, _ = sample_steps(noise, m, (trials, network.n_out), network.dt, out_gen, None)
+                if out_segment != ch.segment:    # stateful output noise (OU, frozen) starts afresh per phase
+                    out_state, out_segment = None, ch.segment
+                inc, out_state = sample_steps(noise, m, (trials, network.n_out), network.dt, out_gen, out_state)
                 y = y + inc.numpy().transpose(1, 0, 2)
             dec = task.decode(y)
             decoded[:, g0 : g0 + m] = dec

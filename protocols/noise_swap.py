@@ -1,7 +1,10 @@
 """The quiescent phase under three noise models: white, Ornstein-Uhlenbeck, and the reference's uniform noise.
 
-The network is trained with one noise model; quiescence is run with each of three, at matched strength
-(the same per-step variance at the training step), on both backends. Reactivation is measured as
+The network is trained with one noise model; quiescence is run with each of three on both backends. The
+white and uniform noise have the training noise's variance per training step; the OU noise has the same
+strength sigma as the white noise, so it matches it on time scales much longer than its correlation time
+tau_noise (its variance within one training step D is smaller: for D = 20 ms, tau_noise = 50 ms about a
+quarter). Reactivation is measured as
 KL(quiescent || active) of the decoded positions (lower = quiescent activity revisits active states).
 
     python protocols/noise_swap.py --out runs/noise_swap

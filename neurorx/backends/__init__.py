@@ -2,7 +2,7 @@
 
 from neurorx.backends.base import BACKENDS, Backend, Chunk, Segment, SimulationError
 
-__all__ = ["BACKENDS", "Backend", "Chunk", "Segment", "SimulationError", "get_backend"]
+__all__ = ["BACKENDS", "Backend", "Chunk", "Segment", "SimulationError", "all_backends", "get_backend"]
 
 
 def get_backend(name: str):
@@ -15,3 +15,15 @@ def get_backend(name: str):
         except ModuleNotFoundError:
             pass
     return BACKENDS.get(name)
+
+
+def all_backends() -> dict:
+    """Every backend shipped with neurorx (importing each module ``neurorx.backends.<name>_backend``)."""
+    import pkgutil
+
+    import neurorx.backends as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.endswith("_backend"):
+            get_backend(info.name[: -len("_backend")])
+    return dict(BACKENDS.items())

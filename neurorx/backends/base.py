@@ -77,15 +77,20 @@ class Backend(TypingProtocol):
 BACKENDS: Registry[Any] = Registry("backend")
 
 
-def check_finite(h: np.ndarray, segment: Segment, step: int, dt: float) -> None:
-    """Raise :class:`SimulationError` naming the phase and time if ``h`` holds NaN or inf."""
+def check_finite(h: np.ndarray, segment: Segment, row0: int, dt: float, every: int = 1) -> None:
+    """Raise :class:`SimulationError` naming the phase and time if ``h`` (B, n, N) holds NaN or inf.
+
+    Row ``j`` of ``h`` is the state after step ``(row0 + j + 1) * every`` of the segment (``row0`` counts
+    the rows reported before this chunk; with ``every=1`` it is the chunk's first step).
+    """
     if not np.all(np.isfinite(h)):
         bad_steps = np.nonzero(~np.isfinite(h).reshape(h.shape[0], h.shape[1], -1).all(axis=2).all(axis=0))[0] \
             if h.ndim == 3 else np.array([0])
         first = int(bad_steps[0]) if len(bad_steps) else 0
-        t = segment.t0 + (step + first + 1) * dt
+        step = (row0 + first + 1) * every
+        t = segment.t0 + step * dt
         raise SimulationError(
-            f"the simulation diverged (NaN/inf) in phase {segment.name!r} at step {step + first + 1} of "
+            f"the simulation diverged (NaN/inf) in phase {segment.name!r} at step {step} of "
             f"{segment.steps} (t = {t:.4g} s); lower the noise or the input scale, or check the weights"
         )
 

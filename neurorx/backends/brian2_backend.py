@@ -594,9 +594,9 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
             if recorder.row != rows:
                 raise SimulationError(f"phase {seg.name!r}: Brian2 ran {recorder.row} reported steps from step "
                                       f"{start}, expected {rows} (dt={dt_sim:g} s)")
-            done += rows
             h = recorder.buffer
-            check_finite(h, seg, start, network.dt)
+            check_finite(h, seg, done, network.dt, every=record_every)
+            done += rows
             yield Chunk(s, start, h if out_dtype == np.float64 else h.astype(out_dtype))
 
 
@@ -607,6 +607,7 @@ class Brian2Backend:
     """
 
     name = "brian2"
+    options = ("dtype", "coupling", "target", "cache_dir")
 
     def simulate(self, network, segments, *, trials, seed, dt_factor=1, chunk_steps=100, dtype="float64",
                  **options) -> Iterator[Chunk]:

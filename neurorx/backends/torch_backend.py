@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from neurorx.activations import get_activation
-from neurorx.backends.base import BACKENDS, Chunk, Segment, check_dt_factor, check_finite
+from neurorx.backends.base import BACKENDS, Chunk, Segment, check_dt_factor, check_finite, check_positive_int
 from neurorx.models.cells import get_cell
 from neurorx.noise import NoNoise, sample_steps
 
@@ -32,6 +32,11 @@ class TorchBackend:
         ``torch.set_num_threads`` for the run.
     device : str
         Torch device ("cpu" by default).
+    memory_budget : float, optional
+        Bytes for the temporaries of one chunk (noise increments at every substep and the input
+        projection of every gate block): they are made ``s`` training steps at a time, ``s`` chosen to fit
+        (at least one step). :meth:`neurorx.Protocol.run` passes its own ``memory_budget``. The yielded
+        chunk itself, ``(B, chunk_steps, N)``, is the caller's to bound through ``chunk_steps``.
 
     Notes
     -----
@@ -42,12 +47,14 @@ class TorchBackend:
     """
 
     name = "torch"
+    options = ("dtype", "threads", "device", "memory_budget")
 
     def simulate(self, network, segments: list[Segment], *, trials: int, seed: int, dt_factor: int = 1,
                  chunk_steps: int = 100, dtype: str = "float64", threads: int | None = None,
-                 device: str = "cpu") -> Iterator[Chunk]:
+                 device: str = "cpu", memory_budget: float | None = None) -> Iterator[Chunk]:
         """Yield the hidden state after every training step, ``chunk_steps`` steps at a time."""
         k = check_dt_factor(dt_factor)
+        chunk_steps = check_positive_int(chunk_steps, "chunk_steps")
         try:
             tdtype = _DTYPES[dtype]
         except KeyError:
@@ -58,8 +65,14 @@ class TorchBackend:
         a = dt / network.tau
         cell, act = get_cell(network.cell), get_activation(network.activation)
         w = network.torch_weights(tdtype, device)
+        # One stream per noise placement, each drawn in time order: the run does not depend on how it is chunked.
         gen = torch.Generator(device=device).manual_seed(int(seed))
+        inp_gen = torch.Generator(device=device).manual_seed(
+            int(np.random.SeedSequence(int(seed), spawn_key=(1,)).generate_state(1, np.uint64)[0] >> 1))
         n = network.n_rec
+        blocks = w["w_in"].shape[0] // n   # gate blocks of the input projection (GRU: 3)
+        per_step = tdtype.itemsize * trials * (k * n + blocks * n + network.n_in)
+        sub = chunk_steps if memory_budget is None else max(1, min(chunk_steps, int(memory_budget // per_step)))
         h = None
         with torch.inference_mode():
             for si, seg in enumerate(segments):
@@ -73,19 +86,22 @@ class TorchBackend:
                 rec_state = inp_state = None
                 for start in range(0, seg.steps, chunk_steps):
                     m = min(chunk_steps, seg.steps - start)
-                    x = x_all[:, start : start + m]
-                    if not inp.is_zero:
-                        inc, inp_state = sample_steps(inp, m, (trials, network.n_in), network.dt, gen, inp_state,
-                                                      tdtype, device)
-                        x = x + inc.transpose(0, 1)
-                    u = cell.input_projection(x, w["w_in"], w["bias"])
-                    incs, rec_state = sample_steps(rec, m * k, (trials, n), dt, gen, rec_state, tdtype, device)
                     out = torch.empty((trials, m, n), dtype=tdtype, device=device)
-                    for t in range(m):
-                        u_t = u[:, t]
-                        for s in range(k):
-                            h = cell.step(h, u_t, w["w_rec"], a, act, None if incs is None else incs[t * k + s])
-                        out[:, t] = h
+                    for t0 in range(0, m, sub):   # temporaries for `sub` steps at a time (draws stay in order)
+                        ms = min(sub, m - t0)
+                        x = x_all[:, start + t0 : start + t0 + ms]
+                        if not inp.is_zero:
+                            inc, inp_state = sample_steps(inp, ms, (trials, network.n_in), network.dt, inp_gen,
+                                                          inp_state, tdtype, device)
+                            x = x + inc.transpose(0, 1)
+                        u = cell.input_projection(x, w["w_in"], w["bias"])
+                        incs, rec_state = sample_steps(rec, ms * k, (trials, n), dt, gen, rec_state, tdtype, device)
+                        for t in range(ms):
+                            u_t = u[:, t]
+                            for s in range(k):
+                                h = cell.step(h, u_t, w["w_rec"], a, act, None if incs is None else incs[t * k + s])
+                            out[:, t0 + t] = h
+                        del x, u, incs
                     arr = out.cpu().numpy()
                     check_finite(arr, seg, start, network.dt)
                     yield Chunk(si, start, arr)

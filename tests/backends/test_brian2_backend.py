@@ -88,12 +88,25 @@ def test_noise_off_equals_torch(cell, activation, coupling):
     np.testing.assert_allclose(h, torch_reference(net, segs), rtol=0, atol=1e-9)
 
 
-def test_noise_off_equals_torch_with_cython():
+@pytest.mark.parametrize(("cell", "coupling"), [("vanilla", "matmul"), ("gru", "matmul"), ("vanilla", "synapses")])
+def test_noise_off_equals_torch_with_cython(cell, coupling):
     b, t = 3, 20
-    net = make_net("vanilla", "relu")
+    net = make_net(cell, "relu")
     segs = [Segment("active", t, inputs(b, t, 2), {}, np.random.default_rng(3).normal(size=(b, 8)))]
-    h, _ = run(net, segs, b, target="cython")
+    h, _ = run(net, segs, b, target="cython", coupling=coupling)
     np.testing.assert_allclose(h, torch_reference(net, segs), rtol=0, atol=1e-9)
+
+
+def test_cython_cache_directory_is_used(tmp_path, monkeypatch):
+    from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
+
+    monkeypatch.setattr(cython_extension_manager, "_code_cache", {})   # no modules compiled earlier in-process
+    b, t = 2, 4
+    net = make_net("vanilla", "tanh", n=5)
+    segs = [Segment("active", t, inputs(b, t, 2), {}, np.ones((b, 5)))]
+    h, _ = run(net, segs, b, target="cython", cache_dir=tmp_path / "cache")
+    np.testing.assert_allclose(h, torch_reference(net, segs), rtol=0, atol=1e-9)
+    assert list((tmp_path / "cache").glob("_cython_magic_*.so")), "the compiled modules went elsewhere"
 
 
 def test_cython_failure_falls_back_to_numpy_once(monkeypatch, tmp_path):
@@ -115,8 +128,8 @@ def test_cython_failure_falls_back_to_numpy_once(monkeypatch, tmp_path):
 
 
 # -- 2. frozen noise: pathwise equal ----------------------------------------------------------------------
-@pytest.mark.parametrize(("cell", "coupling"), [("vanilla", "matmul"), ("vanilla", "synapses"),
-                                                ("gru", "matmul")])
+@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
+@pytest.mark.parametrize("cell", ["vanilla", "gru"])
 def test_frozen_noise_pathwise_equal(cell, coupling):
     b, t, n = 3, 20, 8
     net = make_net(cell, "tanh")
@@ -126,14 +139,15 @@ def test_frozen_noise_pathwise_equal(cell, coupling):
     np.testing.assert_allclose(h, torch_reference(net, segs, [inc]), rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
 @pytest.mark.parametrize("cell", ["vanilla", "gru"])
-def test_dt_factor_is_euler_at_the_finer_step(cell):
+def test_dt_factor_is_euler_at_the_finer_step(cell, coupling):
     # dt_factor=k: k Euler steps of dt/k per training step, inputs held, the state reported every k-th.
     b, t, n, k = 3, 8, 8, 3
     net = make_net(cell, "tanh")
     inc = 0.05 * np.random.default_rng(14).normal(size=(t * k, b, n))
     segs = [Segment("a", t, inputs(b, t, 2), {"recurrent": FrozenNoise(inc, dt=D / k)}, np.ones((b, n)))]
-    h, chunks = run(net, segs, b, dt_factor=k, chunk_steps=5)
+    h, chunks = run(net, segs, b, dt_factor=k, chunk_steps=5, coupling=coupling)
     assert [c.h.shape[1] for c in chunks] == [5, 3]
     np.testing.assert_allclose(h, torch_reference(net, segs, [inc], substeps=k), rtol=0, atol=1e-9)
 
@@ -150,10 +164,22 @@ def test_frozen_input_noise_is_added_to_the_inputs():
 
 
 # -- 3. random noise: stationary moments of a leaky linear unit ----------------------------------------
-def _leaky_stats(noise, dt_factor, trials=50, n=40, steps=400, burn=50, seed=0):
-    net = make_net("vanilla", "identity", n=n, n_in=1, w_rec=np.zeros((n, n)), w_in=np.zeros((n, 1)), bias=False)
+# With zero weights a vanilla identity unit leaks at rate 1/tau; a GRU unit (z = sigmoid(0) = 1/2, candidate
+# tanh(0) = 0) leaks at 1/(2 tau). Both backends, both couplings, both cells must give the same moments.
+SETUPS = [("brian2", "vanilla", "matmul"), ("brian2", "vanilla", "synapses"), ("brian2", "gru", "matmul"),
+          ("torch", "vanilla", None), ("torch", "gru", None)]
+
+
+def _leaky_stats(noise, dt_factor, backend="brian2", cell="vanilla", coupling="matmul", trials=50, n=40,
+                 steps=400, burn=50, seed=0):
+    g = 3 if cell == "gru" else 1
+    net = make_net(cell, "identity" if cell == "vanilla" else "tanh", n=n, n_in=1, w_rec=np.zeros((g * n, n)),
+                   w_in=np.zeros((g * n, 1)), bias=False)
     segs = [Segment("q", steps, np.zeros((trials, steps, 1)), {"recurrent": noise}, np.zeros((trials, n)))]
-    h, _ = run(net, segs, trials, dt_factor=dt_factor, seed=seed, chunk_steps=steps)
+    opts = {"target": "numpy", "coupling": coupling} if backend == "brian2" else {}
+    chunks = get_backend(backend).simulate(net, segs, trials=trials, dt_factor=dt_factor, seed=seed,
+                                           chunk_steps=steps, **opts)
+    h = np.concatenate([c.h for c in chunks], axis=1)
     x = h[:, burn:, :].transpose(0, 2, 1).reshape(trials * n, -1)   # one row per independent unit
     mean_u, var_u = x.mean(axis=1), x.var(axis=1)
     k = len(mean_u)
@@ -162,58 +188,74 @@ def _leaky_stats(noise, dt_factor, trials=50, n=40, steps=400, burn=50, seed=0):
     return mean_u.mean(), mean_u.std() / math.sqrt(k), var_u.mean() + mean_u.var(), var_u.std() / math.sqrt(k)
 
 
+def _leak(cell, dt_factor):
+    """Euler retention factor alpha = 1 - delta/tau_eff of the zero-weight unit."""
+    return 1 - (D / dt_factor) / 0.1 / (2 if cell == "gru" else 1)
+
+
 def _ar1_var(q, alpha):
     """Stationary variance of x' = alpha*x + e with Var(e) = q."""
     return q / (1.0 - alpha**2)
 
 
+@pytest.mark.parametrize(("backend", "cell", "coupling"), SETUPS)
 @pytest.mark.parametrize("dt_factor", [1, 2])
-def test_white_noise_stationary_moments(dt_factor):
+def test_white_noise_stationary_moments(dt_factor, backend, cell, coupling):
     # Leaky unit dh = -h/tau dt + sigma dW, Euler at step delta: h' = (1-a)h + sigma*sqrt(delta)*xi with
     # a = delta/tau, so Var = sigma^2 delta / (1 - (1-a)^2) (-> sigma^2 tau/2 as delta -> 0; at delta = D it
     # is 1/(1 - a/2) times larger than the continuous value).
     sigma = 0.5
     delta = D / dt_factor
-    a = delta / 0.1
-    mean, se_mean, var, se_var = _leaky_stats(WhiteNoise(sigma), dt_factor)
-    expected = _ar1_var(sigma**2 * delta, 1 - a)
+    mean, se_mean, var, se_var = _leaky_stats(WhiteNoise(sigma), dt_factor, backend, cell, coupling)
+    expected = _ar1_var(sigma**2 * delta, _leak(cell, dt_factor))
     assert abs(mean) < 5 * se_mean
     assert abs(var - expected) < 5 * se_var, (var, expected, se_var)
     assert se_var / expected < 0.01  # the test resolves the (1 - a/2) discretisation factor (10 % at a=0.2)
 
 
-def test_reference_uniform_noise_stationary_moments():
-    # Drift mu = s/(2D) plus diffusion c = s/sqrt(12 D): mean mu*tau, Var = c^2 delta / (1 - (1-a)^2).
+@pytest.mark.parametrize(("backend", "cell", "coupling"), SETUPS)
+@pytest.mark.parametrize("dt_factor", [1, 2])
+def test_reference_uniform_noise_stationary_moments(dt_factor, backend, cell, coupling):
+    # Drift mu = s/(2D) plus diffusion c = s/sqrt(12 D): mean mu*tau_eff, Var = c^2 delta / (1 - alpha^2).
+    # The torch backend draws the reference's uniform increments at dt_factor=1 (same mean and variance).
     noise = ReferenceUniformNoise(scale=0.1, dt_train=D)
-    mean, se_mean, var, se_var = _leaky_stats(noise, 1)
-    assert abs(mean - noise.drift * 0.1) < 5 * se_mean
-    assert abs(var - _ar1_var(noise.diffusion**2 * D, 1 - A)) < 5 * se_var
+    tau_eff = 0.1 * (2 if cell == "gru" else 1)
+    mean, se_mean, var, se_var = _leaky_stats(noise, dt_factor, backend, cell, coupling)
+    assert abs(mean - noise.drift * tau_eff) < 5 * se_mean
+    expected = _ar1_var(noise.diffusion**2 * D / dt_factor, _leak(cell, dt_factor))
+    assert abs(var - expected) < 5 * se_var, (var, expected, se_var)
 
 
-def test_ou_noise_stationary_moments():
-    # h' = alpha*h + delta*eta, eta' = beta*eta + (sigma/tau_n) sqrt(delta) xi with alpha = 1-a, beta = 1-b,
+@pytest.mark.parametrize(("backend", "cell", "coupling"), SETUPS)
+@pytest.mark.parametrize("dt_factor", [1, 2])
+def test_ou_noise_stationary_moments(dt_factor, backend, cell, coupling):
+    # h' = alpha*h + delta*eta, eta' = beta*eta + (sigma/tau_n) sqrt(delta) xi with beta = 1-b,
     # b = delta/tau_n; Var(delta*eta) = delta^2 sigma^2/(2 tau_n)/(1-b/2) and
     # Var(h) = Var(delta*eta) (1 + alpha*beta) / ((1 - alpha^2)(1 - alpha*beta)).
     noise = OUNoise(sigma=0.5, tau_noise=0.04)
-    alpha, beta = 1 - A, 1 - D / 0.04
-    v_y = D**2 * noise.stationary_variance(D)
+    delta = D / dt_factor
+    alpha, beta = _leak(cell, dt_factor), 1 - delta / 0.04
+    v_y = delta**2 * noise.stationary_variance(delta)
     expected = v_y * (1 + alpha * beta) / ((1 - alpha**2) * (1 - alpha * beta))
-    mean, se_mean, var, se_var = _leaky_stats(noise, 1)
+    mean, se_mean, var, se_var = _leaky_stats(noise, dt_factor, backend, cell, coupling)
     assert abs(mean) < 5 * se_mean
     assert abs(var - expected) < 5 * se_var, (var, expected, se_var)
 
 
 # -- 4. dt convergence ------------------------------------------------------------------------------------
-def test_dt_convergence_is_first_order():
+@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
+@pytest.mark.parametrize("cell", ["vanilla", "gru"])
+def test_dt_convergence_is_first_order(cell, coupling):
     b, t, n, finest = 3, 20, 8, 64
-    net = make_net("vanilla", "tanh", rec_scale=1.5)
+    net = make_net(cell, "tanh", rec_scale=1.5)
     x = inputs(b, t, 2)
     inc = 0.2 * math.sqrt(D / finest) * np.random.default_rng(6).normal(size=(t * finest, b, n))
     noise = FrozenNoise(inc, dt=D / finest)
     h0 = np.random.default_rng(7).normal(size=(b, n))
 
     def solve(k):
-        return run(net, [Segment("a", t, x, {"recurrent": noise}, h0)], b, dt_factor=k, chunk_steps=t)[0]
+        return run(net, [Segment("a", t, x, {"recurrent": noise}, h0)], b, dt_factor=k, chunk_steps=t,
+                   coupling=coupling)[0]
 
     ref = solve(finest)
     errors = [np.sqrt(np.mean((solve(k) - ref) ** 2)) for k in (1, 2, 4, 8)]
@@ -236,10 +278,11 @@ def _instances(placement, b, t, n, n_in, dt_factor):
     }
 
 
+@pytest.mark.parametrize("cell", ["vanilla", "gru"])
 @pytest.mark.parametrize("placement", ["recurrent", "input", "output"])
-def test_every_noise_model_runs(placement):
+def test_every_noise_model_runs(placement, cell):
     b, t, n, k = 3, 6, 8, 2
-    net = make_net("vanilla", "tanh")
+    net = make_net(cell, "tanh")
     models = _instances(placement, b, t, n, 2, k)
     assert set(models) == set(NOISE_MODELS.names()), "add the new noise model to this test"
     x, h0 = inputs(b, t, 2), np.random.default_rng(9).normal(size=(b, n))
@@ -272,6 +315,24 @@ def test_weight_layout_first_step(coupling):
     assert h[0, 0, 0] == pytest.approx(2 * A) and h[0, 0, 2] == 0.0   # not the transpose
     assert h[1, 0, 2] == pytest.approx(-A) and h[1, 0, 3] == pytest.approx(1 - A)
     np.testing.assert_allclose(h, torch_reference(net, segs), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
+def test_gru_weight_layout_every_gate_block(coupling):
+    # An asymmetric w_rec (3 blocks [post, pre]) drives each gate and the candidate's g*h source; Brian2 must
+    # equal the torch step, and a transposed block must not.
+    n, b, t = 5, 2, 4
+    rng = np.random.default_rng(21)
+    w = np.concatenate([np.triu(rng.normal(size=(n, n)) * 1.5, k=1) for _ in range(3)])   # asymmetric blocks
+    net = make_net("gru", "tanh", n=n, w_rec=w)
+    h0 = rng.normal(size=(b, n))
+    segs = [Segment("a", t, inputs(b, t, 2), {}, h0)]
+    h, _ = run(net, segs, b, coupling=coupling)
+    np.testing.assert_allclose(h, torch_reference(net, segs), rtol=0, atol=1e-12)
+    for blk in range(3):
+        wt = w.copy()
+        wt[blk * n : (blk + 1) * n] = w[blk * n : (blk + 1) * n].T
+        assert np.abs(h - torch_reference(make_net("gru", "tanh", n=n, w_rec=wt), segs)).max() > 1e-3, blk
 
 
 # -- phases -----------------------------------------------------------------------------------------------
@@ -363,10 +424,20 @@ def test_divergence_raises_simulation_error_naming_the_phase():
     net = make_net("vanilla", "identity", n=n, n_in=1, w_rec=50 * np.eye(n), bias=False)
     segs = [Segment("calm", 3, np.zeros((b, 3, 1)), {}, np.ones((b, n))),
             Segment("boom", 400, np.zeros((b, 400, 1)), {}, np.full((b, n), 1e200), t0=1.0)]
-    gen = get_backend("brian2").simulate(net, segs, trials=b, seed=0, target="numpy", chunk_steps=50)
-    assert next(gen).segment == 0
-    with pytest.raises(SimulationError, match=r"phase 'boom' at step \d+ of 400"):
-        list(gen)
+    h, expected = np.float64(1e200), 0     # h' = (1 + a*49) h overflows at this step of phase "boom"
+    with np.errstate(over="ignore"):
+        while np.isfinite(h):
+            h, expected = h * (1 + A * 49), expected + 1
+    for every in (1, 4):
+        gen = get_backend("brian2").simulate(net, segs, trials=b, seed=0, target="numpy", chunk_steps=50,
+                                             record_every=every)
+        assert next(gen).segment == 0
+        with pytest.raises(SimulationError, match=r"phase 'boom' at step \d+ of 400") as info:
+            list(gen)
+        step = int(str(info.value).split("at step ")[1].split(" ")[0])
+        t = float(str(info.value).split("t = ")[1].split(" s")[0])
+        reported = -(-expected // every) * every   # the first reported step at or after the overflow
+        assert step == reported and t == pytest.approx(1.0 + reported * D, rel=1e-3)
 
 
 # -- Brian2 network for users; devices -------------------------------------------------------------------
@@ -390,6 +461,24 @@ def test_build_network_is_a_plain_brian2_network(coupling):
         prefs.codegen.target = old
     h = mon.h_.T.reshape(t, b, n).transpose(1, 0, 2)
     np.testing.assert_allclose(h, torch_reference(net, [Segment("a", t, x, {}, h0)]), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
+def test_gru_network_names_its_currents(coupling):
+    bnet = bb.build_network(make_net("gru", "tanh"), 2, coupling=coupling)
+    names = {o.name for o in bnet.objects} | {o.name for o in bnet["neurons"].contained_objects}
+    prefix = "recurrent_matmul" if coupling == "matmul" else "recurrent"
+    assert {f"{prefix}_I_zrec", f"{prefix}_I_grec", f"{prefix}_I_hrec", "source_I_hrec", "neurons"} <= names
+
+
+@pytest.mark.parametrize(("kw", "match"), [
+    ({"inputs": np.zeros((2, 5, 3))}, r"inputs have shape \(2, 5, 3\); expected \(trials, steps, n_in\)"),
+    ({"inputs": np.zeros((3, 5, 2))}, r"inputs have shape"),
+    ({"h0": np.zeros((2, 9))}, r"h0|shape"),
+])
+def test_build_network_refuses_arrays_of_the_wrong_shape(kw, match):
+    with pytest.raises(ValueError, match=match):
+        bb.build_network(make_net(), 2, **kw)
 
 
 def test_registered_and_couplings_resolve():

@@ -1,0 +1,96 @@
+"""The torch backend: the trainer's step, batched, without autograd, in float32 or float64, in bounded chunks."""
+
+import numpy as np
+import pytest
+import torch
+from test_brian2_backend import D, inputs, make_net, torch_reference
+
+import neurorx.backends.torch_backend as tb
+from neurorx import FrozenNoise, WhiteNoise
+from neurorx.backends import Segment, SimulationError, get_backend
+
+
+def simulate(net, segments, trials, **kw):
+    kw.setdefault("seed", 0)
+    chunks = list(get_backend("torch").simulate(net, segments, trials=trials, **kw))
+    return np.concatenate([c.h for c in chunks], axis=1), chunks
+
+
+@pytest.mark.parametrize("cell", ["vanilla", "gru"])
+def test_dt_factor_takes_k_euler_steps_per_training_step(cell):
+    b, t, n, k = 3, 6, 8, 4
+    net = make_net(cell, "tanh")
+    inc = 0.05 * np.random.default_rng(1).normal(size=(t * k, b, n))
+    segs = [Segment("a", t, inputs(b, t, 2), {"recurrent": FrozenNoise(inc, dt=D / k)}, np.ones((b, n)))]
+    h, chunks = simulate(net, segs, b, dt_factor=k, chunk_steps=4)
+    assert [(c.start, c.h.shape[1]) for c in chunks] == [(0, 4), (4, 2)]
+    np.testing.assert_allclose(h, torch_reference(net, segs, [inc], substeps=k), rtol=0, atol=1e-12)
+
+
+def test_float32_is_float32_and_close_to_float64():
+    b, t = 3, 20
+    net = make_net("gru", "tanh")
+    segs = [Segment("a", t, inputs(b, t, 2), {}, np.zeros((b, 8)))]
+    h64, _ = simulate(net, segs, b)
+    h32, _ = simulate(net, segs, b, dtype="float32")
+    assert h64.dtype == np.float64 and h32.dtype == np.float32
+    np.testing.assert_allclose(h32, h64, rtol=0, atol=1e-5)
+    assert np.abs(h32 - h64).max() > 0   # really computed in float32
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        simulate(net, segs, b, dtype="float16")
+
+
+def test_runs_without_autograd(monkeypatch):
+    seen = []
+    cell = tb.get_cell("vanilla")
+    original = type(cell).step
+
+    def spy(self, *args, **kwargs):
+        seen.append((torch.is_inference_mode_enabled(), torch.is_grad_enabled()))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(cell), "step", spy)
+    net = make_net("vanilla", "tanh")
+    simulate(net, [Segment("a", 3, inputs(2, 3, 2), {}, np.zeros((2, 8)))], 2)
+    assert seen == [(True, False)] * 3
+
+
+def test_memory_budget_bounds_the_temporaries_without_changing_the_run(monkeypatch):
+    # The noise increments (k per step) and the input projection are made a few steps at a time, in order.
+    b, t, n, k = 4, 12, 8, 3
+    net = make_net("gru", "tanh")
+    segs = [Segment("a", t, inputs(b, t, 2), {"recurrent": WhiteNoise(0.3), "input": WhiteNoise(0.2)},
+                    np.zeros((b, n)))]
+    whole, _ = simulate(net, segs, b, dt_factor=k, chunk_steps=t)
+    requested = []
+    original = tb.sample_steps
+
+    def spy(model, steps, shape, *args, **kwargs):
+        requested.append((steps, shape))
+        return original(model, steps, shape, *args, **kwargs)
+
+    monkeypatch.setattr(tb, "sample_steps", spy)
+    per_step = 8 * b * (k * n + 3 * n + 2)   # bytes of increments + GRU projection per training step
+    bounded, chunks = simulate(net, segs, b, dt_factor=k, chunk_steps=t, memory_budget=2 * per_step)
+    assert [c.h.shape[1] for c in chunks] == [t]          # the yielded chunk is the caller's
+    assert max(s for s, shape in requested if shape == (b, n)) == 2 * k   # recurrent: 2 steps x k substeps
+    assert max(s for s, shape in requested if shape == (b, 2)) == 2       # input noise: 2 steps
+    np.testing.assert_allclose(bounded, whole, rtol=0, atol=1e-12)
+
+
+def test_divergence_names_the_phase_step_and_time():
+    n, b = 4, 2
+    net = make_net("vanilla", "identity", n=n, n_in=1, w_rec=50 * np.eye(n), bias=False)
+    segs = [Segment("calm", 3, np.zeros((b, 3, 1)), {}, np.ones((b, n))),
+            Segment("boom", 400, np.zeros((b, 400, 1)), {}, np.full((b, n), 1e200), t0=1.0)]
+    with pytest.raises(SimulationError) as info:
+        simulate(net, segs, b, chunk_steps=50)
+    msg = str(info.value)
+    step = int(msg.split("at step ")[1].split(" ")[0])
+    t = float(msg.split("t = ")[1].split(" s")[0])
+    assert "phase 'boom'" in msg and "of 400" in msg
+    h, expected = np.float64(1e200), 0     # h' = (1 + a*49) h overflows at this step
+    with np.errstate(over="ignore"):
+        while np.isfinite(h):
+            h, expected = h * (1 + 0.2 * 49), expected + 1
+    assert step == expected and t == pytest.approx(1.0 + expected * D, rel=1e-3)
