@@ -137,10 +137,15 @@ def test_hooks_see_every_step_once(net):
     assert int(rec.hooks["count"]["active"]) == 7 and int(rec.hooks["count"]["quiescent"]) == 9
 
 
-def test_nan_names_the_phase_and_time():
+@pytest.mark.parametrize("backend", ["torch", "brian2"])
+def test_nan_names_the_phase_and_time(backend):
     net = make_network(scale=50.0, activation="identity")
-    with pytest.raises(nrx.backends.SimulationError, match="phase 'quiescent' at step"):
-        Protocol([Quiescent(steps=400)]).run(net, trials=2)
+    opts = {"target": "numpy"} if backend == "brian2" else {}
+    with pytest.raises(nrx.backends.SimulationError, match="phase 'quiescent' at step") as info:
+        Protocol([Active(steps=2), Quiescent(steps=400)]).run(net, backend=backend, trials=2, **opts)
+    step = int(str(info.value).split("at step ")[1].split(" ")[0])
+    t = float(str(info.value).split("t = ")[1].split(" s")[0])
+    assert t == pytest.approx((2 + step) * 0.02, rel=1e-3)   # the quiescent phase starts after 2 active steps
 
 
 def test_pca_on_a_recording_without_states_says_how_to_record(net):
@@ -157,3 +162,92 @@ def test_to_xarray_labels_dimensions(net):
     ds = rec.to_xarray()
     assert isinstance(ds, xr.Dataset) and ds["decoded"].dims == ("trial", "time", "dim")
     assert ds["h"].shape == (2, 5, net.n_rec)
+
+
+# -- options, noise specs and phases a user writes ----------------------------------------------------------
+@pytest.mark.parametrize(("options", "match"), [
+    ({"record_every": 2}, r"record_every= is set by Protocol.run.*every=k"),
+    ({"chunk_steps": 5}, r"chunk_steps= is set by Protocol.run.*memory_budget"),
+    ({"coupling": "matmul"}, r"'torch' backend takes no option 'coupling' \('coupling' is an option of the 'brian2'"),
+    ({"colour": "red"}, r"takes no option 'colour'; its options are dtype"),
+])
+def test_backend_options_the_backend_does_not_take_are_refused(net, options, match):
+    with pytest.raises(ValueError, match=match):
+        Protocol([Active(steps=3)]).run(net, trials=2, **options)
+
+
+def test_noise_mapping_keys_are_placements(net):
+    with pytest.raises(ValueError, match=r"Quiescent\(noise=...\): unknown noise placement 'recurent'"):
+        Quiescent(steps=3, noise={"recurent": nrx.WhiteNoise(5.0)})
+    # a model given under a key takes that placement
+    models = Quiescent(steps=3, noise={"input": nrx.WhiteNoise(0.5)}, noise_scale=1.0).noise_models(net)
+    assert set(models) == {"input"} and models["input"].placement == "input"
+
+
+def test_unknown_noise_name_fails_when_the_phase_is_made():
+    with pytest.raises(ValueError, match=r"Quiescent\(noise=...\): unknown noise model 'pink'; choose one of"):
+        Quiescent(steps=3, noise="pink")
+
+
+def test_negative_duration_names_the_phase():
+    with pytest.raises(ValueError, match="Quiescent: duration must be positive"):
+        Quiescent(duration=-20 * ms)
+
+
+def test_output_noise_keeps_its_state_across_chunks(net):
+    # Frozen output increments are added step by step, whatever the chunking.
+    b, t = 2, 10
+    inc = np.random.default_rng(0).normal(size=(t, b, net.n_out))
+    proto = Protocol([Quiescent(steps=t, noise_scale=1.0,
+                                noise={"output": nrx.FrozenNoise(inc, dt=net.dt, placement="output")})])
+    for budget in (32e6, 8 * b * net.n_out * 3):      # one chunk; chunks of 3 steps
+        rec = proto.run(net, trials=b, record=("h", "y"), memory_budget=budget)
+        np.testing.assert_allclose(rec.y, net.readout(rec.h) + inc.transpose(1, 0, 2), rtol=0, atol=1e-12)
+    ou = Protocol([Quiescent(steps=t, noise={"output": nrx.OUNoise(1.0, 0.2, placement="output")})])
+    whole = ou.run(net, trials=b, record=("y",))
+    np.testing.assert_allclose(ou.run(net, trials=b, record=("y",), memory_budget=8 * b * net.n_out * 3).y,
+                               whole.y, rtol=0, atol=1e-12)
+
+
+class Ramp(nrx.Phase):
+    """A user-defined phase: a constant drift to the right."""
+
+    kind = "ramp"
+
+    def inputs(self, ctx, steps):
+        x = np.zeros((ctx.trials, steps, ctx.network.n_in))
+        x[..., 0] = 0.01
+        return x, ctx.last_states[:, None, :] + np.cumsum(x, axis=1)
+
+
+class Broken(nrx.Phase):
+    kind = "broken"
+
+    def inputs(self, ctx, steps):
+        return np.full((ctx.trials, steps, ctx.network.n_in), np.nan), np.zeros((ctx.trials, steps, 2))
+
+
+@pytest.mark.parametrize("backend", ["torch", "brian2"])
+def test_user_phases_and_inputs_run_on_both_backends(net, backend):
+    opts = {"target": "numpy"} if backend == "brian2" else {}
+    values = np.random.default_rng(1).normal(size=(2, 4, 2)) * 0.01
+    proto = Protocol([Active(steps=3), Ramp(steps=5, noise_scale=0.0), Inputs(values=values, noise_scale=0.0)])
+    rec = proto.run(net, backend=backend, trials=2, record=("h",), **opts)
+    assert list(rec.phase) == ["active"] * 3 + ["ramp"] * 5 + ["inputs"] * 4
+    np.testing.assert_array_equal(rec.inputs[:, 3:8, 0], 0.01)
+    np.testing.assert_array_equal(rec.inputs[:, 8:], values)
+    np.testing.assert_allclose(rec.states[:, 7, 0] - rec.states[:, 2, 0], 0.05)
+    with pytest.raises(ValueError, match=r"phase 0 \(broken\) made inputs containing NaN"):
+        Protocol([Broken(steps=2)]).run(net, backend=backend, trials=2, **opts)
+    with pytest.raises(ValueError, match="values are for 2 trials but the run has 3"):
+        Protocol([Inputs(values=values)]).run(net, backend=backend, trials=3, **opts)
+
+
+def test_recording_round_trip_and_xarray_keep_outputs(net, tmp_path):
+    xr = pytest.importorskip("xarray")
+    rec = Protocol([Active(steps=4), Quiescent(steps=4)]).run(net, trials=2, record=("h", "y"), every=3)
+    back = Recording.load(rec.save(tmp_path / "rec.npz"))
+    np.testing.assert_array_equal(back.y, rec.y)
+    ds = rec.to_xarray()
+    assert isinstance(ds, xr.Dataset) and ds["y"].shape == (2, 3, net.n_out)
+    np.testing.assert_array_equal(ds["y"].values, rec.y)
