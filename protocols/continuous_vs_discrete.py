@@ -26,6 +26,10 @@ parser.add_argument("--out", default="runs/continuous_vs_discrete")
 parser.add_argument("--force", action="store_true")
 args = parser.parse_args()
 
+out = Path(args.out)
+path = out / "continuous_vs_discrete.json"
+if path.exists() and not args.force:
+    raise SystemExit(f"{path} exists; pass --force to overwrite")
 net = nrx.load(args.network)
 protocol = nrx.Protocol([nrx.Active(steps=args.active), nrx.Quiescent(steps=args.quiescent)])
 discrete = protocol.run(net, backend="torch", trials=args.trials, seed=args.seed, record=("h",), every=10)
@@ -44,10 +48,6 @@ for k in args.factors:
     print(f"k={k:>3}  dt={net.dt / k * 1e3:6.3f} ms  energy distance to discrete = {div.estimate:.4g} "
           f"[{div.low:.3g}, {div.high:.3g}] (p={div.p_value:.2g})   h variance ratio = {var_ratio:.3f}")
 
-out = Path(args.out)
 out.mkdir(parents=True, exist_ok=True)
-path = out / "continuous_vs_discrete.json"
-if path.exists() and not args.force:
-    raise SystemExit(f"{path} exists; pass --force to overwrite")
 path.write_text(json.dumps({"config": vars(args), "alpha": net.alpha, "rows": rows}, indent=2))
 print(f"saved {path}")

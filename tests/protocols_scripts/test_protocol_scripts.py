@@ -1,9 +1,11 @@
 """Every script in protocols/ runs end to end on the shipped networks (few trials, short phases)."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,3 +43,21 @@ def test_script_runs_and_saves_its_results(script, models, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     saved = [p for p in (tmp_path / "out").iterdir() if p.suffix in (".png", ".json", ".npz", ".csv")]
     assert saved, "the script saved nothing"
+
+
+def test_continuous_vs_discrete_prints_and_saves_the_divergence_per_factor(models, tmp_path):
+    network = models / "spatial_navigation/noisy_unbiased.npz"
+    args = ["--active", "5", "--quiescent", "20", "--factors", "1", "4", "16", "--trials", "6",
+            "--network", str(network), "--out", str(tmp_path / "out")]
+    script = str(ROOT / "protocols" / "continuous_vs_discrete.py")
+    done = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    saved = json.loads((tmp_path / "out" / "continuous_vs_discrete.json").read_text())
+    assert [row["dt_factor"] for row in saved["rows"]] == [1, 4, 16]
+    for row in saved["rows"]:
+        assert np.isfinite(row["energy_distance"]) and row["ci"][0] <= row["ci"][1]
+        assert f"k={row['dt_factor']:>3}" in done.stdout
+    assert done.stdout.count("energy distance to discrete") == 3
+    again = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=600,
+                           cwd=tmp_path)
+    assert again.returncode != 0 and "pass --force" in again.stderr + again.stdout
