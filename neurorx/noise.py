@@ -240,6 +240,9 @@ class ReferenceUniformNoise(NoiseModel):
     exact_uniform : bool
         When a simulation step equals ``dt_train``, draw the uniform numbers themselves (the trained
         dynamics, bit-for-bit in distribution). Otherwise, and at any other step, use the continuous analogue.
+        Only the torch backend draws uniforms; the Brian2 backend always integrates the continuous analogue
+        (an SDE), so at ``dt_factor=1`` the two backends agree in the mean and variance of every increment,
+        not in its distribution.
 
     Notes
     -----

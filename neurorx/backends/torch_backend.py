@@ -44,6 +44,11 @@ class TorchBackend:
     :math:`h \\leftarrow h + \\frac{\\Delta t}{\\tau}F(h, W_{in}(x+n_{in}) + b) + \\Delta N`, with the noise
     increment :math:`\\Delta N` from the segment's recurrent noise model at step :math:`\\Delta t`, and input
     noise :math:`n_{in}` drawn once per training step.
+
+    Recurrent and input noise come from two random streams seeded from ``seed``, each drawn in time order, so
+    a run does not depend on ``chunk_steps`` or ``memory_budget`` (up to floating-point rounding). Memory:
+    the yielded chunk, ``(B, chunk_steps, N)``, plus the temporaries bounded by ``memory_budget``; all
+    ``B`` trials advance together, so one training step of all trials is the least a run holds.
     """
 
     name = "torch"
