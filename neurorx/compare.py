@@ -112,7 +112,8 @@ def _phase_stats(rec: Recording, circular: bool, burn_in: float) -> dict[str, tu
     unit = "rad" if circular else "m"
     stats = {
         "stepwise distance": (float(np.mean(stepwise_distance(dec, circular=circular))), f"{unit}/step"),
-        "total variance": (float(total_variance(dec, burn_in=int(dec.shape[1] * burn_in))), f"{unit}²"),
+        "total variance": (float(total_variance(dec, burn_in=int(dec.shape[1] * burn_in), circular=circular)),
+                           f"{unit}²"),
     }
     if circular:
         stats["mean angular velocity"] = (float(mean_angular_velocity(dec[..., 0])), "rad/step")

@@ -47,8 +47,11 @@ for name, model in models.items():
         opts = {"target": args.target} if backend == "brian2" else {}
         rec = protocol.run(net, backend=backend, trials=args.trials, seed=args.seed, **opts)
         q, a = rec.select("quiescent").decoded, rec.select("active").decoded
-        kl = nrx.analysis.kl_divergence(q.reshape(-1, q.shape[-1]), a.reshape(-1, a.shape[-1]))
-        tv = nrx.analysis.total_variance(q, burn_in=q.shape[1] // 2)
+        if rec.meta["circular"]:   # head direction: angles
+            kl = nrx.analysis.circular_kl(q.ravel(), a.ravel())
+        else:
+            kl = nrx.analysis.kl_divergence(q.reshape(-1, q.shape[-1]), a.reshape(-1, a.shape[-1]))
+        tv = nrx.analysis.total_variance(q, burn_in=q.shape[1] // 2, circular=rec.meta["circular"])
         rows.append({"noise": name, "backend": backend, "kl_quiescent_active": float(kl), "total_variance": float(tv)})
         print(f"{name:>18} {backend:>7}  KL(Q||A) = {kl:7.3f} nats   quiescent total variance = {tv:.4g}")
 

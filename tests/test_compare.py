@@ -92,3 +92,17 @@ def test_interval_brackets_the_estimate_for_two_seeds(recs):
     _, a, b = recs
     d = nrx.compare(a, b, n_boot=30).divergence("quiescent", "energy distance (decoded)")
     assert d.low <= d.estimate <= d.high
+
+
+def test_head_direction_total_variance_is_taken_on_unwrapped_angles():
+    from neurorx.analysis import total_variance
+
+    net = make_network(n_rec=10, task=nrx.HeadDirection(n_cells=16, seed=0),
+                       noise={"recurrent": nrx.WhiteNoise.from_step_std(0.05, 20 * ms)})
+    rec = Protocol([Active(steps=30)]).run(net, trials=6, seed=0)
+    cmp = nrx.compare(rec, rec, n_boot=5)
+    dec = rec.decoded
+    burn = int(dec.shape[1] * 0.5)
+    assert np.abs(np.diff(dec[:, burn:], axis=1)).max() > np.pi    # some trajectory crosses +-pi here
+    assert cmp.value("active", "total variance", "a") == pytest.approx(
+        total_variance(dec, burn_in=burn, circular=True))

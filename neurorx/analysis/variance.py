@@ -9,7 +9,7 @@ from ._validate import as_trajectories, check_int
 __all__ = ["stepwise_distance", "total_variance"]
 
 
-def total_variance(decoded, burn_in: int = 0, per_trajectory: bool = False):
+def total_variance(decoded, burn_in: int = 0, per_trajectory: bool = False, circular: bool = False):
     r"""Variance over time, summed over dimensions, averaged over trajectories.
 
     Parameters
@@ -20,6 +20,9 @@ def total_variance(decoded, burn_in: int = 0, per_trajectory: bool = False):
         Initial time steps to discard (the reference uses 1000 of 2000 quiescent steps).
     per_trajectory : bool, default False
         Return the ``(B,)`` per-trajectory values instead of their mean.
+    circular : bool, default False
+        Treat every coordinate as an angle (head direction): each trajectory is unwrapped in time first, so
+        crossing :math:`\pm\pi` is a small step and not a jump of :math:`2\pi` (units rad²).
 
     Returns
     -------
@@ -44,7 +47,9 @@ def total_variance(decoded, burn_in: int = 0, per_trajectory: bool = False):
     identical to the reference ``output_variance`` (``np.cov``, ddof 1, per trajectory, then the trace
     and the mean). For an autocorrelated stationary process :math:`V_b` underestimates the stationary
     variance :math:`\sum_k \gamma_k(0)` by the variance of the time average (a relative
-    :math:`O(\tau_{corr}/T)` bias). Not meant for angles: use circular statistics for head direction.
+    :math:`O(\tau_{corr}/T)` bias). For angles (``circular=True``) :math:`x_{b,t}` is the unwrapped angle
+    (consecutive differences taken the short way round), the variance of the path on the real line; on
+    wrapped angles a trajectory that crosses :math:`\pm\pi` would count jumps of :math:`2\pi`.
     """
     x = as_trajectories(decoded, "decoded")
     burn_in = check_int(burn_in, "burn_in", minimum=0)
@@ -54,7 +59,10 @@ def total_variance(decoded, burn_in: int = 0, per_trajectory: bool = False):
             f"total_variance needs at least 2 time steps after the burn-in; decoded has T = {t} and "
             f"burn_in = {burn_in}, leaving {max(t - burn_in, 0)}. Lower burn_in or record longer."
         )
-    per_traj = x[:, burn_in:, :].var(axis=1, ddof=1).sum(axis=-1)
+    x = x[:, burn_in:, :]
+    if circular:
+        x = np.unwrap(x, axis=1)
+    per_traj = x.var(axis=1, ddof=1).sum(axis=-1)
     return per_traj if per_trajectory else float(per_traj.mean())
 
 

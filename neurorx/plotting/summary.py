@@ -266,7 +266,8 @@ def variance_boxplot(groups: Mapping, *, phase="quiescent", burn_in: int = 0, co
     matplotlib.axes.Axes
     """
     def stat(rec):
-        return total_variance(select(rec, phase).decoded, burn_in=burn_in, per_trajectory=True)
+        return total_variance(select(rec, phase).decoded, burn_in=burn_in, per_trajectory=True,
+                              circular=bool(rec.meta.get("circular", False)))
 
     ax = new_axes(ax, figsize=(0.75 * len(groups) + 1.4, 2.6))
     _boxplot(ax, {k: _group_values(v, stat, True) for k, v in groups.items()}, color, ylabel, show_points)

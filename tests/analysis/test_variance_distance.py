@@ -78,3 +78,16 @@ def test_circular_stepwise_distance_ignores_the_wrap_at_pi():
     x = angles[None, :, None]
     np.testing.assert_allclose(stepwise_distance(x, circular=True), [omega])
     assert stepwise_distance(x)[0] > 2 * omega  # the naive distance counts the 2*pi jump
+
+
+def test_circular_total_variance_ignores_the_wrap_at_pi():
+    # A slow drift across +-pi: small on the circle, but wrapped angles jump by 2 pi once.
+    t = np.arange(100)
+    path = np.pi - 0.3 + 0.006 * t                        # crosses pi at t = 50
+    wrapped = (path + np.pi) % (2 * np.pi) - np.pi
+    x = wrapped[None, :, None]
+    expected = path.var(ddof=1)
+    assert total_variance(x, circular=True) == pytest.approx(expected, rel=1e-12)
+    assert total_variance(x) > 100 * expected               # the linear statistic sees the jump
+    far = (path - np.pi)[None, :, None]                    # away from the wrap: both agree
+    assert total_variance(far, circular=True) == pytest.approx(total_variance(far), rel=1e-12)
