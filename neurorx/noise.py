@@ -517,7 +517,21 @@ def make_noise(spec) -> NoiseModel:
     if spec is None:
         return NoNoise()
     if isinstance(spec, str):
-        return NOISE_MODELS.get(spec)()
+        cls = NOISE_MODELS.get(spec)
+        try:
+            model = cls()
+        except TypeError:
+            model = None
+        if isinstance(model, FrozenNoise):   # its increments are the model
+            model = None
+        if model is None or (model.is_zero and not isinstance(model, NoNoise)):
+            fields_ = [f.name for f in fields(cls) if f.name != "placement"]
+            raise ValueError(
+                f"noise {spec!r} needs its parameters ({', '.join(fields_)}); a bare name would be "
+                f"{'incomplete' if model is None else 'silent (zero amplitude)'}. Pass a model, e.g. "
+                f"{cls.__name__}(...), or a dict {{'name': {spec!r}, ...}}; 'none' means no noise"
+            )
+        return model
     if isinstance(spec, dict):
         return noise_from_dict(spec)
     raise TypeError(f"cannot make a noise model from {spec!r}; pass a NoiseModel, a name or a dict")

@@ -132,6 +132,13 @@ def test_registry_round_trip_and_unknown_names():
         WhiteNoise(0.1, placement="dendrite")
 
 
+@pytest.mark.parametrize("name", ["white", "ou", "reference_uniform", "frozen"])
+def test_a_bare_name_without_parameters_is_refused_not_silent(name):
+    with pytest.raises(ValueError, match=rf"noise '{name}' needs its parameters .*'none' means no noise"):
+        make_noise(name)
+    assert make_noise("none") == NoNoise()
+
+
 def test_every_model_states_its_brian2_terms():
     for model in (NoNoise(), WhiteNoise(0.1), ReferenceUniformNoise(0.01, 0.02), OUNoise(0.2, 0.1),
                   FrozenNoise(np.zeros((2, 1, 1)))):
