@@ -72,6 +72,9 @@ _TIME_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*?\s*
 def parse_time(value, name: str = "time") -> float:
     """A positive time in seconds from ``"100 ms"``, ``"0.1 s"``, ``"100*ms"``, a Brian2 quantity or a float (s).
 
+    A number without a unit is read as seconds, but only below one second: ``rnn.tau=100`` is refused (it
+    would be 100 s; write ``'100 ms'``), ``'100 s'`` is accepted.
+
     Raises
     ------
     ConfigError
@@ -100,6 +103,10 @@ def parse_time(value, name: str = "time") -> float:
         raise ConfigError(f"{name} must be a time such as '100 ms' or a number of seconds; got {value!r}")
     if not math.isfinite(seconds) or seconds <= 0:
         raise ConfigError(f"{name} must be a positive, finite time; got {value!r}")
+    bare = isinstance(value, int | float) or not (m and m.group(2))
+    if bare and seconds >= 1.0:   # time steps and constants here are ms to a few hundred ms: likely meant ms
+        raise ConfigError(f"{name}={value!r} has no unit and would read as {seconds:g} seconds; write the unit, "
+                          f"e.g. '{value} ms' (or '{value} s' if you mean seconds)")
     return seconds
 
 

@@ -86,15 +86,20 @@ def test_card_yaml_round_trip(sp, tmp_path):
 
 
 @pytest.mark.parametrize("text,seconds", [("100 ms", 0.1), ("0.1 s", 0.1), ("20ms", 0.02), ("100*ms", 0.1),
-                                          (0.04, 0.04), ("0.5", 0.5), ("1e-2 s", 0.01)])
+                                          (0.04, 0.04), ("0.5", 0.5), ("1e-2 s", 0.01), ("2 s", 2.0)])
 def test_parse_time(text, seconds):
     assert math.isclose(parse_time(text), seconds)
 
 
-@pytest.mark.parametrize("bad", ["abc", "10 parsecs", -1, 0, "nan ms", True])
+@pytest.mark.parametrize("bad", ["abc", "10 parsecs", -1, 0, "nan ms", True, 100, "20", 1.0])
 def test_parse_time_rejects(bad):
     with pytest.raises(ConfigError):
         parse_time(bad, "rnn.tau")
+
+
+def test_a_bare_number_of_a_second_or_more_asks_for_the_unit():
+    with pytest.raises(ConfigError, match=r"rnn.tau=100 has no unit and would read as 100 seconds; write .*'100 ms'"):
+        parse_time(100, "rnn.tau")
 
 
 def test_overrides_coerce_types(sp):
