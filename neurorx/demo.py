@@ -243,7 +243,7 @@ def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
                                           legend_labels=(f"{label} active", f"{label} quiescent"),
                                           colors=(colour, colour), ax=ax, title=f"Hidden-state PCA ({backend})")
         ax.set_ylim(0, 1.02)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="best", ncols=2)
     save(fig, "explained_variance")
 
     fig, axes = plt.subplots(len(backends), 2, figsize=(9, 4 * len(backends)), squeeze=False)

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -51,15 +52,23 @@ for name, rec in runs.items():
 comparison.to_json(out / "comparison.json", overwrite=args.force)
 nrx.io.atomic_write_bytes(out / "config.json", json.dumps(vars(args), indent=2).encode(), overwrite=args.force)
 
-fig, axes = plt.subplots(1, 2, figsize=(9, 4.5), sharex=True, sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharex=True, sharey=True, layout="constrained")
+colours = {"active": "tab:blue", "quiescent": "tab:orange"}
 for ax, (name, rec) in zip(axes, runs.items(), strict=True):
-    for label, colour in (("active", "tab:blue"), ("quiescent", "tab:orange")):
-        d = rec.select(label).decoded
-        if d.shape[-1] == 2:
-            ax.plot(d[:5, :, 0].T, d[:5, :, 1].T, color=colour, lw=0.6, alpha=0.7)
+    for phase in rec.phases:                     # phase by phase, so the two active phases are not joined
+        d = rec.decoded[:5, phase["start"] : phase["stop"]]
+        colour = colours.get(phase["kind"], "0.4")
+        if rec.meta["circular"]:                 # bearing against time, broken where it wraps at +-pi
+            steps = np.arange(phase["start"], phase["stop"]) + 1.0
+            for bearing in d[..., 0]:
+                cut = np.flatnonzero(np.abs(np.diff(bearing)) > np.pi) + 1
+                ax.plot(np.insert(steps, cut, np.nan), np.insert(bearing, cut, np.nan), color=colour, lw=0.6)
         else:
-            ax.plot(d[:5, :, 0].T, color=colour, lw=0.6, alpha=0.7)
+            ax.plot(d[..., 0].T, d[..., 1].T, color=colour, lw=0.6, alpha=0.7)
+    if rec.meta["circular"]:
+        ax.set(xlabel="time step", ylabel="decoded bearing (rad)", ylim=(-np.pi, np.pi))
+    else:
+        ax.set(xlabel="x (m)", ylabel="y (m)", aspect="equal")
     ax.set_title(f"{name}: active (blue), quiescent (orange)")
-fig.tight_layout()
 fig.savefig(out / "trajectories.png", dpi=120)
 print(f"saved recordings, comparison.json and trajectories.png in {out}")

@@ -29,7 +29,7 @@ else:
 protocol = nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent, start="reset")])
 recs = _common.run(protocol, net, args, record=("h",), every=4)
 
-fig, axes = plt.subplots(len(recs), 6, figsize=(26, 4.4 * len(recs)), squeeze=False)
+fig, axes = plt.subplots(len(recs), 6, figsize=(26, 4.6 * len(recs)), squeeze=False, layout="constrained")
 for row, (backend, rec) in zip(axes, recs.items(), strict=True):
     ratios = nplt.explained_variance_ratios([rec])
     nplt.explained_variance_curve(ratios["active"], ratios["quiescent"], ax=row[0], title=f"PCA ({backend})")
@@ -39,5 +39,4 @@ for row, (backend, rec) in zip(axes, recs.items(), strict=True):
     nplt.pc_projection(rec, phase="quiescent", pca=pca, ax=row[3], title=f"quiescent on active PCs ({backend})")
     nplt.kde_panel(rec, phase="active", ax=row[4], title=f"active KDE ({backend})")
     nplt.kde_panel(rec, phase="quiescent", ax=row[5], title=f"quiescent KDE ({backend})")
-fig.tight_layout()
 print("saved", nplt.save_figure(fig, out / "fig1_reactivation.png", overwrite=args.force, dpi=120))

@@ -64,10 +64,14 @@ def _components(components) -> tuple[int, int]:
     return c
 
 
+_MIN_SUBSAMPLED = 20   # below this many trajectories after thinning, a quiescent KDE uses every trial
+
+
 def _trials_for(sub: Recording, trials):
     if trials is not None:
         return trials
-    return slice(None, None, 5) if phase_kind(sub) == "quiescent" else slice(None)
+    thin = phase_kind(sub) == "quiescent" and sub.decoded.shape[0] >= 5 * _MIN_SUBSAMPLED
+    return slice(None, None, 5) if thin else slice(None)
 
 
 # -- PC scatter ---------------------------------------------------------------------------------------------
@@ -248,7 +252,7 @@ def kde_panel(points, extent=(-1.25, 1.25), n: int = 100, levels=None, *, space:
         Axis labels (default "x (m)"/"y (m)", or "PC 1"/"PC 2").
     trials : slice or array of int, optional
         With a Recording: trajectories used; default every 5th for a quiescent phase (the reference's
-        quiescent KDE), all otherwise.
+        quiescent KDE) when that leaves at least 20, all otherwise.
     reference : str or int, default "active"
         With ``space="pc"``: the phase defining the PCs (and the default extent).
     pca : sklearn.decomposition.PCA, optional

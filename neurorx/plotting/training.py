@@ -217,7 +217,8 @@ def explained_variance_ratios(recordings, phases: Sequence[str] = ("active", "qu
 def explained_variance_curve(active, quiescent=None, *, n_components: int = 10, cumulative: bool = True,
                              ddof: int = 0, legend_labels: Sequence[str] = ("active", "quiescent"),
                              colors: Sequence[str] = (ACTIVE_COLOR, QUIESCENT_COLOR),
-                             curves: Sequence[str] = ("active", "quiescent"), label: str | None = None, ax=None,
+                             curves: Sequence[str] = ("active", "quiescent"), label: str | None = None,
+                             linestyles: Sequence[str] = ("-", "--"), markers: Sequence[str] = ("o", "s"), ax=None,
                              title: str | None = None):
     """Cumulative explained-variance ratio of PCs 1..n (Fig. 1c), mean ± SD over seeds.
 
@@ -239,6 +240,9 @@ def explained_variance_curve(active, quiescent=None, *, n_components: int = 10, 
         Delta degrees of freedom of the SD (0 as the reference).
     legend_labels, colors : sequence
         Legend labels and colours of the array curves.
+    linestyles, markers : sequence
+        Line styles and markers, cycled over the curves (active solid with circles, quiescent dashed with
+        squares), so curves of one colour stay apart.
     curves : sequence of str, default ("active", "quiescent")
         With a Recording: the phases drawn, one curve each (labelled and coloured by phase).
     label : str, optional
@@ -272,7 +276,8 @@ def explained_variance_curve(active, quiescent=None, *, n_components: int = 10, 
         mean = ys.mean(axis=0)
         sd = ys.std(axis=0, ddof=ddof) if ys.shape[0] > 1 else None
         ax.errorbar(k, mean, yerr=sd, color=colors[i % len(colors)], label=legend_labels[i % len(legend_labels)],
-                    marker="o", markersize=3, capsize=2 if sd is not None else 0)
+                    linestyle=linestyles[i % len(linestyles)], marker=markers[i % len(markers)], markersize=3,
+                    capsize=2 if sd is not None else 0)
     ax.set_xlabel("number of PCs")
     ax.set_ylabel("cumulative explained variance")
     ax.set_xticks(k)

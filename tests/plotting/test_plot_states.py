@@ -146,3 +146,14 @@ def test_pc_projection_coarse_recording_uses_nearest_recorded_steps(make_recordi
     sub = rec.select("quiescent")
     want = np.linalg.norm(sub.decoded[:, [5, 25, 45, 65]], axis=-1).ravel()
     np.testing.assert_allclose(ax.collections[0].get_array(), want)
+
+
+def test_quiescent_kde_thins_trials_only_when_enough_remain(make_recording):
+    from neurorx.plotting._core import select
+    from neurorx.plotting.states import _trials_for
+
+    few = select(make_recording(trials=12), "quiescent")
+    many = select(make_recording(trials=100, active=5, quiescent=5), "quiescent")
+    assert _trials_for(few, None) == slice(None)                 # 12 trials: all of them
+    assert _trials_for(many, None) == slice(None, None, 5)       # the reference's every 5th: 20 remain
+    assert _trials_for(select(make_recording(trials=100, active=5, quiescent=5), "active"), None) == slice(None)

@@ -70,6 +70,7 @@ def test_explained_variance_curve_mean_sd_over_seeds():
     np.testing.assert_allclose(ax.lines[0].get_ydata(), act.mean(axis=0))
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.arange(1, 11))
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["active", "quiescent"]
+    assert [c.lines[0].get_linestyle() for c in ax.containers] == ["-", "--"]   # one colour would still do
 
 
 def test_explained_variance_curve_non_cumulative_input():
