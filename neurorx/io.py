@@ -33,6 +33,8 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = False
         If ``path`` exists and ``overwrite`` is false: nothing already saved is replaced silently.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory; give a file name inside it, e.g. {path / 'result.npz'}")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True (or --force on the command line) to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,6 +77,15 @@ def read_npz(path: str | Path, kind: str = "neurorx file") -> tuple[dict[str, np
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such {kind}: {path}")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not a {kind}; give the .npz file inside it")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic[:2] != b"PK":   # every .npz is a zip archive
+        hint = (" It looks like a model card: the network is the .npz file of the same name next to it."
+                if path.suffix in (".yml", ".yaml") else "")
+        raise CorruptFileError(f"{path} is not a {kind}: neurorx files are .npz (zip) archives of plain arrays "
+                               f"with JSON metadata, and this file does not start like one.{hint}")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}

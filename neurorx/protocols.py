@@ -281,6 +281,9 @@ class Protocol:
     phases: Sequence[Phase] = field(default_factory=list)
 
     def __post_init__(self):
+        if isinstance(self.phases, Phase):
+            raise TypeError(f"Protocol takes a list of phases, e.g. Protocol([{type(self.phases).__name__}(...)]); "
+                            "got a single phase")
         self.phases = list(self.phases)
         if not self.phases:
             raise ValueError("a Protocol needs at least one phase, e.g. Protocol([Active(steps=100)])")
@@ -349,6 +352,8 @@ class Protocol:
             raise ValueError("the network carries no task; pass task=SpatialNavigation(...) or HeadDirection(...)")
         trials = check_positive_int(trials, "trials")
         every = check_positive_int(every, "every")
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer (a run is reproducible from it); got {seed!r}")
         unknown = set(record) - {"h", "y"}
         if unknown or isinstance(record, str):
             raise ValueError(f"record takes a sequence of 'h' and/or 'y'; got {record!r}")

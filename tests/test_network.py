@@ -56,6 +56,23 @@ def test_truncated_and_foreign_files_give_clear_errors(tmp_path):
         nrx.load(tmp_path / "plain.npz")
     with pytest.raises(FileNotFoundError):
         nrx.load(tmp_path / "missing.npz")
+    (tmp_path / "net.yml").write_text("name: spatial_navigation/noisy_unbiased\n")
+    with pytest.raises(CorruptFileError, match=r"not a network file.*model card: the network is the .npz"):
+        nrx.load(tmp_path / "net.yml")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(CorruptFileError, match="not a network file"):
+        nrx.load(tmp_path / "empty.npz")
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        nrx.load(tmp_path)
+
+
+def test_saving_onto_a_directory_names_the_problem_and_keeps_it(tmp_path):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("kept")
+    with pytest.raises(IsADirectoryError, match=r"is a directory; give a file name inside it"):
+        make_network().save(folder, overwrite=True)
+    assert (folder / "keep.txt").read_text() == "kept" and sorted(p.name for p in folder.iterdir()) == ["keep.txt"]
 
 
 def test_pickled_arrays_are_refused(tmp_path):

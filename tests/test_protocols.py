@@ -251,3 +251,13 @@ def test_recording_round_trip_and_xarray_keep_outputs(net, tmp_path):
     ds = rec.to_xarray()
     assert isinstance(ds, xr.Dataset) and ds["y"].shape == (2, 3, net.n_out)
     np.testing.assert_array_equal(ds["y"].values, rec.y)
+
+
+@pytest.mark.parametrize(("make", "exc", "match"), [
+    (lambda net: Protocol(Active(steps=5)), TypeError, r"list of phases, e.g. Protocol\(\[Active\(...\)\]\)"),
+    (lambda net: Protocol([Active(steps=5)]).run(net, trials=2, seed=-1), ValueError, "seed must be a non-negative"),
+    (lambda net: Protocol([Active(steps=5)]).run(net, trials=2, seed=None), ValueError, "seed must be"),
+])
+def test_protocol_misuse_names_the_fix(net, make, exc, match):
+    with pytest.raises(exc, match=match):
+        make(net)

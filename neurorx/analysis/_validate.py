@@ -23,6 +23,11 @@ __all__ = [
 
 def as_array(x, name: str) -> np.ndarray:
     """Return ``x`` as a float64 numpy array, with a helpful error for tensors and non-numeric input."""
+    if x is None:
+        raise TypeError(
+            f"{name} is None. If it came from a Recording (rec.h, rec.y), those arrays exist only when "
+            "recorded: run the protocol with record=('h',) (and/or 'y'), or use rec.require('h')."
+        )
     if hasattr(x, "detach") and hasattr(x, "cpu"):
         # torch.Tensor (possibly on a GPU or requiring grad): convert explicitly rather than fail later.
         x = x.detach().cpu().numpy()

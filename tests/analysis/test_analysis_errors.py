@@ -72,6 +72,7 @@ def test_bad_input_raises_value_error_with_a_fix(call, match):
         (lambda: nra.project(TRAJ, "pca"), "fitted sklearn"),
         (lambda: nra.bootstrap_interval("mean", CLOUD), "stat_fn must be callable"),
         (lambda: nra.random_weights(8, 2, 4, 4.0), "n_init must be an integer"),
+        (lambda: nra.fit_pca(None), r"is None\. .*record=\('h',\)"),   # rec.h of a run that did not record h
     ],
 )
 def test_wrong_types_raise_type_error(call, match):
