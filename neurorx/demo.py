@@ -302,7 +302,11 @@ def _report(results: dict, figures: dict, cmp, cfg: DemoConfig) -> str:
             parts.append(f"| {backend} | {label} | {st['quiescent_total_variance_m2']:.4g} | "
                          f"{st['quiescent_stepwise_distance_m']:.4g} | {st['active_stepwise_distance_m']:.4g} |")
     if cmp is not None:
-        parts += ["", "## torch vs Brian2 (U^σ)", "", cmp.table()]
+        parts += ["", "## torch vs Brian2 (U^σ)", "",
+                  "`neurorx.compare` fits its KDEs to every decoded point of a phase (trials × steps), the table "
+                  f"above to at most {cfg.max_kde_points} per cloud. A KDE's bandwidth shrinks with the number of "
+                  "points, so the same KL comes out differently at the two sample sizes; compare KL values "
+                  "only at equal sample sizes.", "", cmp.table()]
     hd = results.get("head_direction") or {}
     if hd:
         parts += ["", "## Head direction (Fig. C.5)", "",
