@@ -63,14 +63,27 @@ def _diffusion_value(value, name: str) -> float:
     return value
 
 
+class _Seconds(float):
+    """A time already in seconds (given with units, or read back from a stored model): trusted when passed again."""
+
+
 def _time_value(value, name: str) -> float:
-    """Return a time in seconds from a Brian2 quantity or a float (seconds)."""
+    """Return a time in seconds from a Brian2 quantity or a float (seconds).
+
+    A bare number of one second or more is refused (it is almost always meant in ms: ``dt_train=20``); give
+    such times with units (``2*second``).
+    """
     if isinstance(value, Quantity):
-        return as_seconds(value, name)
+        return _Seconds(as_seconds(value, name))
+    if isinstance(value, _Seconds):
+        return value
     value = float(value)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive time in seconds (or a Brian2 quantity); got {value!r}")
-    return value
+    if value >= 1.0:
+        raise ValueError(f"{name}={value!r} has no unit and would read as {value:g} seconds; give it with units "
+                         f"from brian2.units, e.g. {value!r}*ms (or {value!r}*second if you mean seconds)")
+    return _Seconds(value)
 
 
 @dataclass(frozen=True)
@@ -507,6 +520,9 @@ def noise_from_dict(d: dict[str, Any]) -> NoiseModel:
     unknown = set(d) - allowed
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)} for noise model {name!r}; allowed: {sorted(allowed)}")
+    for key in ("dt_train", "tau_noise", "dt"):   # stored times are seconds (written by to_dict)
+        if key in d and isinstance(d[key], int | float) and not isinstance(d[key], bool):
+            d[key] = _Seconds(d[key])
     return cls(**d)
 
 

@@ -146,3 +146,19 @@ def test_every_model_states_its_brian2_terms():
         assert isinstance(terms.rhs, str) and terms.rhs
         for name in terms.parameters:
             assert name.startswith("n0_")
+
+
+@pytest.mark.parametrize("make", [lambda: ReferenceUniformNoise(0.01, dt_train=20),
+                                  lambda: OUNoise(0.07, 5),
+                                  lambda: FrozenNoise(np.zeros((2, 1, 1)), dt=20)])
+def test_a_bare_time_of_a_second_or_more_asks_for_units(make):
+    with pytest.raises(ValueError, match=r"has no unit and would read as \d+ seconds; give it with units"):
+        make()
+
+
+def test_times_given_with_units_survive_scaling_and_storage():
+    from brian2 import second
+
+    slow = OUNoise(0.07, 2 * second)                         # a slow OU process, given with units
+    assert slow.scaled(2.0).tau_noise == 2.0
+    assert noise_from_dict(slow.to_dict()) == slow

@@ -58,14 +58,19 @@ def check_float(value, name: str, *, positive: bool = False, nonnegative: bool =
 def check_seconds(value, name: str) -> float:
     """Return a positive time step in seconds.
 
-    A bare number is read as seconds (the reference code's convention, ``dt=0.02``); a Brian2 quantity
-    (e.g. ``20*ms``) is converted with :func:`neurorx.units.as_seconds`.
+    A bare number is read as seconds (the reference code's convention, ``dt=0.02``), but only below one
+    second (``dt=20`` is refused: it was meant in ms); a Brian2 quantity (e.g. ``20*ms``) is converted with
+    :func:`neurorx.units.as_seconds`.
     """
     if type(value).__module__.startswith("brian2"):
         from neurorx.units import as_seconds  # imported lazily: brian2 is slow to import
 
         return as_seconds(value, name)
-    return check_float(value, f"{name} (in seconds)", positive=True)
+    seconds = check_float(value, f"{name} (in seconds)", positive=True)
+    if seconds >= 1.0:
+        raise ValueError(f"{name}={value!r} has no unit and would read as {seconds:g} seconds; give it with units, "
+                         f"e.g. {name}={value!r}*ms (from brian2.units)")
+    return seconds
 
 
 def check_choice(value, options, name: str) -> str:

@@ -578,8 +578,7 @@ class Config:
                     continue
                 if name == "reference_uniform":
                     spec.setdefault("dt_train", dt)
-                    if isinstance(spec["dt_train"], str):
-                        spec["dt_train"] = parse_time(spec["dt_train"], f"noise.{placement}.dt_train")
+                    spec["dt_train"] = parse_time(spec["dt_train"], f"noise.{placement}.dt_train")
                 cls = NOISE_MODELS.get(name)
                 allowed = ["name", *(f.name for f in fields(cls))] + (["step_std"] if name == "white" else [])
                 for k in spec:
@@ -593,7 +592,7 @@ class Config:
                 for k, v in spec.items():
                     if k in ("scale", "sigma") and isinstance(v, str):
                         spec[k] = coerce(v, float, f"noise.{placement}.{k}")
-                    if k == "tau_noise" and isinstance(v, str):
+                    if k == "tau_noise":
                         spec[k] = parse_time(v, f"noise.{placement}.tau_noise")
                 out[placement] = noise_from_dict(spec)
             except ConfigError:
