@@ -15,11 +15,63 @@ import torch
 from neurorx.activations import get_activation
 from neurorx.backends.base import BACKENDS, Chunk, Segment, check_dt_factor, check_finite, check_positive_int
 from neurorx.models.cells import get_cell
-from neurorx.noise import NoNoise, sample_steps
+from neurorx.noise import FrozenNoise, NoNoise, sample_steps
 
 __all__ = ["TorchBackend"]
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+#: Trials per noise stream: every block of this many trials draws its noise from its own generator, so a run
+#: gives the same result however its trials are grouped (and however its time is chunked).
+TRIAL_BLOCK = 32
+
+
+def _stream_seed(seed: int, placement: int, block: int) -> int:
+    ss = np.random.SeedSequence(int(seed), spawn_key=(placement, block))
+    return int(ss.generate_state(1, np.uint64)[0] >> 1)
+
+
+class _BlockNoise:
+    """One noise model's increments for a segment, drawn block by block of trials, each from its own stream.
+
+    Memoryless and stateful (OU) models keep one state per block; a :class:`~neurorx.noise.FrozenNoise` is
+    deterministic, so it is read for all trials at once and sliced.
+    """
+
+    def __init__(self, model, trials: int, width: int, dt: float, gens, dtype, device):
+        self.model, self.trials, self.width, self.dt = model, trials, width, dt
+        self.gens, self.dtype, self.device = gens, dtype, device
+        self.states = [None] * len(gens)
+        self.frozen_state, self.cached = None, None
+
+    def advance(self, steps: int) -> None:
+        """Start the next ``steps`` steps (reads a frozen model's increments for every trial)."""
+        self.cached = None
+        if isinstance(self.model, FrozenNoise) and not self.model.is_zero:
+            self.cached, self.frozen_state = sample_steps(self.model, steps, (self.trials, self.width), self.dt,
+                                                          None, self.frozen_state, self.dtype, self.device)
+
+    def draw(self, steps: int, per_step: int, blocks: range):
+        """Increments ``(steps*per_step, trials of blocks, width)`` for the trial blocks ``blocks``, or None.
+
+        Each block draws ``per_step`` increments (the substeps of one training step) per call: the shape of
+        every draw, and so the numbers a stream yields, do not depend on how the run is chunked.
+        """
+        if self.model.is_zero:
+            return None
+        lo, hi = blocks.start * TRIAL_BLOCK, min(blocks.stop * TRIAL_BLOCK, self.trials)
+        if self.cached is not None:
+            return self.cached[:, lo:hi]
+        out = torch.empty((steps * per_step, hi - lo, self.width), dtype=self.dtype, device=self.device)
+        for b in blocks:
+            r0 = b * TRIAL_BLOCK - lo
+            r1 = r0 + min(TRIAL_BLOCK, self.trials - b * TRIAL_BLOCK)
+            for t in range(steps):
+                inc, self.states[b] = sample_steps(self.model, per_step, (r1 - r0, self.width), self.dt,
+                                                   self.gens[b], self.states[b], self.dtype, self.device)
+                out[t * per_step : (t + 1) * per_step, r0:r1] = inc
+        return out
 
 
 class TorchBackend:
@@ -33,10 +85,11 @@ class TorchBackend:
     device : str
         Torch device ("cpu" by default).
     memory_budget : float, optional
-        Bytes for the temporaries of one chunk (noise increments at every substep and the input
-        projection of every gate block): they are made ``s`` training steps at a time, ``s`` chosen to fit
-        (at least one step). :meth:`neurorx.Protocol.run` passes its own ``memory_budget``. The yielded
-        chunk itself, ``(B, chunk_steps, N)``, is the caller's to bound through ``chunk_steps``.
+        Bytes for the temporaries of a chunk (noise increments at every substep and the input projection of
+        every gate block): they are made ``s`` training steps at a time for all trials, ``s`` chosen to fit;
+        if even one step of all trials does not fit, trials advance in groups of blocks of
+        :data:`TRIAL_BLOCK` trials. :meth:`neurorx.Protocol.run` passes its own ``memory_budget``. The
+        yielded chunk itself, ``(B, chunk_steps, N)``, is the caller's to bound through ``chunk_steps``.
 
     Notes
     -----
@@ -45,10 +98,9 @@ class TorchBackend:
     increment :math:`\\Delta N` from the segment's recurrent noise model at step :math:`\\Delta t`, and input
     noise :math:`n_{in}` drawn once per training step.
 
-    Recurrent and input noise come from two random streams seeded from ``seed``, each drawn in time order, so
-    a run does not depend on ``chunk_steps`` or ``memory_budget`` (up to floating-point rounding). Memory:
-    the yielded chunk, ``(B, chunk_steps, N)``, plus the temporaries bounded by ``memory_budget``; all
-    ``B`` trials advance together, so one training step of all trials is the least a run holds.
+    Every block of :data:`TRIAL_BLOCK` trials draws its recurrent and its input noise from two streams of its
+    own, seeded from ``seed``, in time order: a run gives the same result (up to floating-point rounding)
+    whatever ``chunk_steps``, ``memory_budget`` or grouping of trials it runs with.
     """
 
     name = "torch"
@@ -60,6 +112,7 @@ class TorchBackend:
         """Yield the hidden state after every training step, ``chunk_steps`` steps at a time."""
         k = check_dt_factor(dt_factor)
         chunk_steps = check_positive_int(chunk_steps, "chunk_steps")
+        trials = check_positive_int(trials, "trials")
         try:
             tdtype = _DTYPES[dtype]
         except KeyError:
@@ -70,14 +123,19 @@ class TorchBackend:
         a = dt / network.tau
         cell, act = get_cell(network.cell), get_activation(network.activation)
         w = network.torch_weights(tdtype, device)
-        # One stream per noise placement, each drawn in time order: the run does not depend on how it is chunked.
-        gen = torch.Generator(device=device).manual_seed(int(seed))
-        inp_gen = torch.Generator(device=device).manual_seed(
-            int(np.random.SeedSequence(int(seed), spawn_key=(1,)).generate_state(1, np.uint64)[0] >> 1))
         n = network.n_rec
-        blocks = w["w_in"].shape[0] // n   # gate blocks of the input projection (GRU: 3)
-        per_step = tdtype.itemsize * trials * (k * n + blocks * n + network.n_in)
-        sub = chunk_steps if memory_budget is None else max(1, min(chunk_steps, int(memory_budget // per_step)))
+        n_blocks = -(-trials // TRIAL_BLOCK)
+        gens = [[torch.Generator(device=device).manual_seed(_stream_seed(seed, p, b)) for b in range(n_blocks)]
+                for p in (0, 1)]                                   # [recurrent, input][block]
+        blocks_per_step = w["w_in"].shape[0] // n                  # gate blocks of the input projection (GRU: 3)
+        per_trial_step = tdtype.itemsize * (k * n + blocks_per_step * n + network.n_in)
+        sub, group = chunk_steps, n_blocks                         # steps and trial blocks handled at once
+        if memory_budget is not None:
+            sub = int(memory_budget // (trials * per_trial_step))
+            if sub >= 1:
+                sub = min(sub, chunk_steps)
+            else:
+                sub, group = 1, max(1, int(memory_budget // (TRIAL_BLOCK * per_trial_step)))
         h = None
         with torch.inference_mode():
             for si, seg in enumerate(segments):
@@ -86,30 +144,44 @@ class TorchBackend:
                 if h is None:
                     raise ValueError(f"segment {seg.name!r} continues from a previous state, but it is the first")
                 x_all = torch.tensor(np.asarray(seg.inputs), dtype=tdtype, device=device)
-                rec = seg.noise.get("recurrent", NoNoise())
-                inp = seg.noise.get("input", NoNoise())
-                rec_state = inp_state = None
+                rec = _BlockNoise(seg.noise.get("recurrent", NoNoise()), trials, n, dt, gens[0], tdtype, device)
+                inp = _BlockNoise(seg.noise.get("input", NoNoise()), trials, network.n_in, network.dt, gens[1],
+                                  tdtype, device)
                 for start in range(0, seg.steps, chunk_steps):
                     m = min(chunk_steps, seg.steps - start)
                     out = torch.empty((trials, m, n), dtype=tdtype, device=device)
-                    for t0 in range(0, m, sub):   # temporaries for `sub` steps at a time (draws stay in order)
+                    for t0 in range(0, m, sub):
                         ms = min(sub, m - t0)
-                        x = x_all[:, start + t0 : start + t0 + ms]
-                        if not inp.is_zero:
-                            inc, inp_state = sample_steps(inp, ms, (trials, network.n_in), network.dt, inp_gen,
-                                                          inp_state, tdtype, device)
-                            x = x + inc.transpose(0, 1)
-                        u = cell.input_projection(x, w["w_in"], w["bias"])
-                        incs, rec_state = sample_steps(rec, ms * k, (trials, n), dt, gen, rec_state, tdtype, device)
-                        for t in range(ms):
-                            u_t = u[:, t]
-                            for s in range(k):
-                                h = cell.step(h, u_t, w["w_rec"], a, act, None if incs is None else incs[t * k + s])
-                            out[:, t0 + t] = h
-                        del x, u, incs
+                        rec.advance(ms * k)
+                        inp.advance(ms)
+                        for g0 in range(0, n_blocks, group):
+                            blocks = range(g0, min(g0 + group, n_blocks))
+                            rows = slice(g0 * TRIAL_BLOCK, min(blocks.stop * TRIAL_BLOCK, trials))
+                            h = self._advance(h, rows, x_all[rows, start + t0 : start + t0 + ms], rec, inp,
+                                              blocks, ms, k, cell, act, w, a, out, t0)
                     arr = out.cpu().numpy()
                     check_finite(arr, seg, start, network.dt)
                     yield Chunk(si, start, arr)
+
+    @staticmethod
+    def _advance(h, rows, x, rec, inp, blocks, ms, k, cell, act, w, a, out, t0):
+        """Advance the trials ``rows`` (blocks ``blocks``) by ``ms`` training steps, writing ``out``."""
+        inc = inp.draw(ms, 1, blocks)
+        if inc is not None:
+            x = x + inc.transpose(0, 1)
+        u = cell.input_projection(x, w["w_in"], w["bias"])
+        incs = rec.draw(ms, k, blocks)
+        whole = rows.start == 0 and rows.stop == h.shape[0]
+        hg = h if whole else h[rows]
+        for t in range(ms):
+            u_t = u[:, t]
+            for s in range(k):
+                hg = cell.step(hg, u_t, w["w_rec"], a, act, None if incs is None else incs[t * k + s])
+            out[rows, t0 + t] = hg
+        if whole:
+            return hg
+        h[rows] = hg
+        return h
 
 
 BACKENDS.add("torch", TorchBackend())

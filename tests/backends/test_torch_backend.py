@@ -6,7 +6,7 @@ import torch
 from test_brian2_backend import D, inputs, make_net, torch_reference
 
 import neurorx.backends.torch_backend as tb
-from neurorx import FrozenNoise, WhiteNoise
+from neurorx import FrozenNoise, OUNoise, WhiteNoise
 from neurorx.backends import Segment, SimulationError, get_backend
 
 
@@ -62,19 +62,19 @@ def test_memory_budget_bounds_the_temporaries_without_changing_the_run(monkeypat
     segs = [Segment("a", t, inputs(b, t, 2), {"recurrent": WhiteNoise(0.3), "input": WhiteNoise(0.2)},
                     np.zeros((b, n)))]
     whole, _ = simulate(net, segs, b, dt_factor=k, chunk_steps=t)
-    requested = []
-    original = tb.sample_steps
+    projected = []
+    cell = tb.get_cell("gru")
+    original = cell.input_projection          # a static method
 
-    def spy(model, steps, shape, *args, **kwargs):
-        requested.append((steps, shape))
-        return original(model, steps, shape, *args, **kwargs)
+    def spy(x, *args, **kwargs):
+        projected.append(x.shape[1])
+        return original(x, *args, **kwargs)
 
-    monkeypatch.setattr(tb, "sample_steps", spy)
+    monkeypatch.setattr(type(cell), "input_projection", staticmethod(spy))
     per_step = 8 * b * (k * n + 3 * n + 2)   # bytes of increments + GRU projection per training step
     bounded, chunks = simulate(net, segs, b, dt_factor=k, chunk_steps=t, memory_budget=2 * per_step)
     assert [c.h.shape[1] for c in chunks] == [t]          # the yielded chunk is the caller's
-    assert max(s for s, shape in requested if shape == (b, n)) == 2 * k   # recurrent: 2 steps x k substeps
-    assert max(s for s, shape in requested if shape == (b, 2)) == 2       # input noise: 2 steps
+    assert projected == [2] * (t // 2)                     # temporaries for 2 training steps at a time
     np.testing.assert_allclose(bounded, whole, rtol=0, atol=1e-12)
 
 
@@ -94,3 +94,27 @@ def test_divergence_names_the_phase_step_and_time():
         while np.isfinite(h):
             h, expected = h * (1 + 0.2 * 49), expected + 1
     assert step == expected and t == pytest.approx(1.0 + expected * D, rel=1e-3)
+
+
+@pytest.mark.parametrize("recurrent", [WhiteNoise(0.3), OUNoise(0.5, 0.05)])
+def test_trials_advance_in_groups_when_one_step_does_not_fit_and_the_run_is_unchanged(monkeypatch, recurrent):
+    # 70 trials = blocks of 32, 32 and 6, each with its own noise streams: grouping them changes nothing.
+    b, t, n, k = 70, 5, 8, 2
+    net = make_net("gru", "tanh")
+    segs = [Segment("a", t, inputs(b, t, 2), {"recurrent": recurrent, "input": WhiteNoise(0.2)},
+                    np.zeros((b, n)))]
+    whole, _ = simulate(net, segs, b, dt_factor=k, chunk_steps=t)
+    batch_sizes = []
+    cell = tb.get_cell("gru")
+    original = type(cell).step
+
+    def spy(self, h, *args, **kwargs):
+        batch_sizes.append(h.shape[0])
+        return original(self, h, *args, **kwargs)
+
+    monkeypatch.setattr(type(cell), "step", spy)
+    per_trial_step = 8 * (k * n + 3 * n + 2)
+    grouped, _ = simulate(net, segs, b, dt_factor=k, chunk_steps=t, memory_budget=40 * per_trial_step)
+    assert set(batch_sizes) == {32, 6}                     # one block of trials at a time
+    np.testing.assert_allclose(grouped, whole, rtol=0, atol=1e-12)
+    assert np.abs(whole[:32] - whole[32:64]).max() > 1e-3  # the blocks' streams differ
