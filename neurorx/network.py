@@ -16,7 +16,7 @@ from neurorx.activations import get_activation
 from neurorx.io import CorruptFileError, read_npz, write_npz
 from neurorx.models.cells import check_weights, get_cell
 from neurorx.models.rnn import RecurrentModel
-from neurorx.noise import PLACEMENTS, FrozenNoise, NoiseModel, make_noise
+from neurorx.noise import PLACEMENTS, FrozenNoise, NoiseModel, make_noise, noise_from_dict
 from neurorx.provenance import provenance
 from neurorx.units import as_seconds, seconds_to_quantity
 
@@ -281,7 +281,8 @@ class RateNetwork:
             weights = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("weights/")}
             task_arrays = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("task/")}
             return cls(cell=meta["cell"], activation=meta["activation"], weights=weights, tau=meta["tau"],
-                       dt=meta["dt"], noise=meta.get("noise", {}), task_card=meta.get("task"),
+                       dt=meta["dt"], task_card=meta.get("task"),
+                       noise={p: noise_from_dict(m, trusted=True) for p, m in meta.get("noise", {}).items()},
                        task_arrays=task_arrays, config=meta.get("config", {}), metrics=meta.get("metrics", {}),
                        provenance=meta.get("provenance", {}))
         except (KeyError, ValueError, TypeError) as err:

@@ -19,6 +19,8 @@ quantities (``0.0707/sqrt(second)``) or plain floats in these SI units.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
@@ -63,8 +65,27 @@ def _diffusion_value(value, name: str) -> float:
     return value
 
 
-class _Seconds(float):
-    """A time already in seconds (given with units, or read back from a stored model): trusted when passed again."""
+_TRUSTED_TIMES: contextvars.ContextVar[bool] = contextvars.ContextVar("neurorx_trusted_times", default=False)
+
+
+@contextlib.contextmanager
+def trusted_times():
+    """Inside this block plain-number times are taken as seconds without the one-second guard.
+
+    For times that are already seconds: read back from a file neurorx wrote, or carried over by
+    :meth:`NoiseModel.scaled`. User input goes through the guard of :func:`_time_value`.
+    """
+    token = _TRUSTED_TIMES.set(True)
+    try:
+        yield
+    finally:
+        _TRUSTED_TIMES.reset(token)
+
+
+def with_changes(model, **changes):
+    """``dataclasses.replace`` for a noise model whose times are already in seconds."""
+    with trusted_times():
+        return replace(model, **changes)
 
 
 def _time_value(value, name: str) -> float:
@@ -74,16 +95,14 @@ def _time_value(value, name: str) -> float:
     such times with units (``2*second``).
     """
     if isinstance(value, Quantity):
-        return _Seconds(as_seconds(value, name))
-    if isinstance(value, _Seconds):
-        return value
+        return as_seconds(value, name)
     value = float(value)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive time in seconds (or a Brian2 quantity); got {value!r}")
-    if value >= 1.0:
+    if value >= 1.0 and not _TRUSTED_TIMES.get():
         raise ValueError(f"{name}={value!r} has no unit and would read as {value:g} seconds; give it with units "
                          f"from brian2.units, e.g. {value!r}*ms (or {value!r}*second if you mean seconds)")
-    return _Seconds(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -221,7 +240,7 @@ class WhiteNoise(NoiseModel):
         return self.sigma == 0.0
 
     def scaled(self, k: float) -> WhiteNoise:
-        return replace(self, sigma=self.sigma * abs(float(k)))
+        return with_changes(self, sigma=self.sigma * abs(float(k)))
 
     def sample(self, shape, dt, generator, state=None, dtype=torch.float64, device=None):
         if self.is_zero:
@@ -303,7 +322,7 @@ class ReferenceUniformNoise(NoiseModel):
         return self.exact_uniform and abs(dt - self.dt_train) <= _DT_RTOL * self.dt_train
 
     def scaled(self, k: float) -> ReferenceUniformNoise:
-        return replace(self, scale=self.scale * abs(float(k)))
+        return with_changes(self, scale=self.scale * abs(float(k)))
 
     def sample(self, shape, dt, generator, state=None, dtype=torch.float64, device=None):
         if self.is_zero:
@@ -362,7 +381,7 @@ class OUNoise(NoiseModel):
         return self.sigma == 0.0
 
     def scaled(self, k: float) -> OUNoise:
-        return replace(self, sigma=self.sigma * abs(float(k)))
+        return with_changes(self, sigma=self.sigma * abs(float(k)))
 
     def _check_dt(self, dt: float) -> float:
         b = dt / self.tau_noise
@@ -443,7 +462,7 @@ class FrozenNoise(NoiseModel):
         object.__setattr__(self, "dt", _time_value(self.dt, "FrozenNoise.dt"))
 
     def scaled(self, k: float) -> FrozenNoise:
-        return replace(self, increments=self.increments * float(k))
+        return with_changes(self, increments=self.increments * float(k))
 
     def factor(self, dt: float) -> int:
         """Number of given increments per simulation step ``dt`` (an error if not a positive integer)."""
@@ -509,10 +528,16 @@ class FrozenNoise(NoiseModel):
                 "shape": list(self.increments.shape)}
 
 
-def noise_from_dict(d: dict[str, Any]) -> NoiseModel:
-    """Rebuild a noise model from :meth:`NoiseModel.to_dict` output (not :class:`FrozenNoise`)."""
+def noise_from_dict(d: dict[str, Any], *, trusted: bool = False) -> NoiseModel:
+    """Build a noise model from a dict ``{"name": ..., **params}`` (e.g. :meth:`NoiseModel.to_dict` output).
+
+    ``trusted=True`` for dicts neurorx wrote itself (a network file): their times are seconds already, so
+    the one-second guard on bare times does not apply. Not for :class:`FrozenNoise`.
+    """
     d = dict(d)
     name = d.pop("name", None)
+    if name is None:
+        raise ValueError(f"a noise dict needs a 'name', one of {NOISE_MODELS.names()}; got {d!r}")
     cls = NOISE_MODELS.get(name)
     if cls is FrozenNoise:
         raise ValueError("FrozenNoise holds arrays and is not stored in network files; pass it to a phase")
@@ -520,9 +545,9 @@ def noise_from_dict(d: dict[str, Any]) -> NoiseModel:
     unknown = set(d) - allowed
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)} for noise model {name!r}; allowed: {sorted(allowed)}")
-    for key in ("dt_train", "tau_noise", "dt"):   # stored times are seconds (written by to_dict)
-        if key in d and isinstance(d[key], int | float) and not isinstance(d[key], bool):
-            d[key] = _Seconds(d[key])
+    if trusted:
+        with trusted_times():
+            return cls(**d)
     return cls(**d)
 
 
@@ -532,10 +557,16 @@ def make_noise(spec) -> NoiseModel:
         return spec
     if spec is None:
         return NoNoise()
-    if isinstance(spec, str):
-        cls = NOISE_MODELS.get(spec)
+    if isinstance(spec, str | dict):
+        name = spec if isinstance(spec, str) else spec.get("name")
+        if name is None:
+            return noise_from_dict(spec)   # says a dict needs a name
+        bare = isinstance(spec, str) or set(spec) <= {"name", "placement"}
+        cls = NOISE_MODELS.get(name) if bare else None
+        if cls is None:
+            return noise_from_dict(spec)
         try:
-            model = cls()
+            model = cls() if isinstance(spec, str) else noise_from_dict(spec)
         except TypeError:
             model = None
         if isinstance(model, FrozenNoise):   # its increments are the model
@@ -543,13 +574,11 @@ def make_noise(spec) -> NoiseModel:
         if model is None or (model.is_zero and not isinstance(model, NoNoise)):
             fields_ = [f.name for f in fields(cls) if f.name != "placement"]
             raise ValueError(
-                f"noise {spec!r} needs its parameters ({', '.join(fields_)}); a bare name would be "
+                f"noise {name!r} needs its parameters ({', '.join(fields_)}); a bare name would be "
                 f"{'incomplete' if model is None else 'silent (zero amplitude)'}. Pass a model, e.g. "
-                f"{cls.__name__}(...), or a dict {{'name': {spec!r}, ...}}; 'none' means no noise"
+                f"{cls.__name__}(...), or a dict {{'name': {name!r}, ...}} with them; 'none' means no noise"
             )
         return model
-    if isinstance(spec, dict):
-        return noise_from_dict(spec)
     raise TypeError(f"cannot make a noise model from {spec!r}; pass a NoiseModel, a name or a dict")
 
 

@@ -10,7 +10,6 @@ from the previous phase's state or resets to the encoded start. Write new phases
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ import numpy as np
 
 from neurorx.backends import get_backend
 from neurorx.backends.base import Segment, check_dt_factor, check_positive_int
-from neurorx.noise import PLACEMENTS, NoiseModel, make_noise, sample_steps
+from neurorx.noise import PLACEMENTS, NoiseModel, make_noise, sample_steps, with_changes
 from neurorx.provenance import provenance
 from neurorx.recording import Recording
 from neurorx.units import as_seconds
@@ -106,7 +105,7 @@ class Phase:
                                          f"are placements, one of {PLACEMENTS}")
                     model = make_noise(spec)
                     if model.placement != placement and not model.is_zero:
-                        model = dataclasses.replace(model, placement=placement)
+                        model = with_changes(model, placement=placement)
                     models[placement] = model
                 return models
             model = make_noise(self.noise)
@@ -254,13 +253,15 @@ def _check_backend_options(backend: str, impl, options: Mapping[str, Any]) -> No
     """Refuse options the protocol sets itself and options the backend does not take, naming the fix."""
     from neurorx.backends import all_backends
 
-    accepted = tuple(getattr(impl, "options", ()))
+    accepted = getattr(impl, "options", None)   # a backend that does not list its options gets them all
     for key in options:
         if key in _PROTOCOL_OPTIONS:
             raise ValueError(f"{key}= is set by Protocol.run, not passed to the backend: {_PROTOCOL_OPTIONS[key]}")
-        if key not in accepted:
+        if accepted is not None and key not in accepted:
             elsewhere = [name for name, other in all_backends().items() if key in getattr(other, "options", ())]
-            hint = f" ({key!r} is an option of the {', '.join(map(repr, elsewhere))} backend)" if elsewhere else ""
+            plural = "s" if len(elsewhere) > 1 else ""
+            hint = (f" ({key!r} is an option of the {', '.join(map(repr, elsewhere))} backend{plural})"
+                    if elsewhere else "")
             raise ValueError(f"the {backend!r} backend takes no option {key!r}{hint}; its options are "
                              f"{', '.join(accepted) or 'none'}")
 
@@ -343,7 +344,10 @@ class Protocol:
         progress : bool
             Show a progress bar.
         memory_budget : float
-            Bytes of hidden state handled per chunk (bounds memory for large B, N).
+            Bytes of hidden state handled per chunk (bounds memory for large B, N); backends that take a
+            ``memory_budget`` option get it too (the torch backend bounds its noise and input temporaries with
+            it, advancing trials in groups if one step of all trials does not fit). Results do not depend on
+            it.
         **backend_options
             Passed to the backend (e.g. ``coupling="matmul"``, ``dtype="float32"``).
         """
@@ -363,7 +367,7 @@ class Protocol:
         segments, true_states = self.segments(network, task, trials, seed)
         total = sum(s.steps for s in segments)
         chunk = int(max(1, min(200, memory_budget // (8 * trials * max(network.n_rec, network.n_out)))))
-        if "memory_budget" in getattr(impl, "options", ()):
+        if "memory_budget" in (getattr(impl, "options", None) or ()):
             backend_options["memory_budget"] = memory_budget
         d = np.asarray(true_states[0]).shape[-1]
         decoded = np.empty((trials, total, d))
@@ -393,8 +397,12 @@ class Protocol:
                 out_gen = out_gen or torch.Generator().manual_seed(_derive_seed(seed, 20_000))
                 if out_segment != ch.segment:    # stateful output noise (OU, frozen) starts afresh per phase
                     out_state, out_segment = None, ch.segment
-                inc, out_state = sample_steps(noise, m, (trials, network.n_out), network.dt, out_gen, out_state)
-                y = y + inc.numpy().transpose(1, 0, 2)
+                inc = np.empty((m, trials, network.n_out))
+                for t in range(m):   # one step per draw: the numbers do not depend on the chunking
+                    step_inc, out_state = sample_steps(noise, 1, (trials, network.n_out), network.dt, out_gen,
+                                                       out_state)
+                    inc[t] = step_inc[0].numpy()
+                y = y + inc.transpose(1, 0, 2)
             dec = task.decode(y)
             decoded[:, g0 : g0 + m] = dec
             if record:

@@ -137,3 +137,13 @@ def test_saved_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_network_with_slow_times_given_with_units_saves_and_loads(tmp_path):
+    from brian2 import second
+
+    task = nrx.SpatialNavigation(n_cells=16, seed=0, dt=1 * second)
+    net = make_network(task=task, dt=1 * second, tau=5 * second,
+                       noise={"recurrent": nrx.OUNoise(0.1, 2 * second)})
+    back = nrx.load(net.save(tmp_path / "slow.npz"))
+    assert back.task.dt == 1.0 and back.noise["recurrent"].tau_noise == 2.0

@@ -160,5 +160,18 @@ def test_times_given_with_units_survive_scaling_and_storage():
     from brian2 import second
 
     slow = OUNoise(0.07, 2 * second)                         # a slow OU process, given with units
-    assert slow.scaled(2.0).tau_noise == 2.0
-    assert noise_from_dict(slow.to_dict()) == slow
+    assert slow.scaled(2.0).tau_noise == 2.0 and type(slow.tau_noise) is float
+    assert noise_from_dict(slow.to_dict(), trusted=True) == slow     # as a network file is read back
+    with pytest.raises(ValueError, match="would read as 2 seconds"):
+        noise_from_dict(slow.to_dict())                      # a dict a user typed gets the guard
+
+
+@pytest.mark.parametrize(("spec", "match"), [
+    ({"name": "white"}, r"noise 'white' needs its parameters \(sigma\)"),
+    ({"name": "ou", "placement": "input"}, r"noise 'ou' needs its parameters"),
+    ({"name": "ou", "sigma": 0.5, "tau_noise": 50}, "would read as 50 seconds"),
+    ({"sigma": 0.1}, r"a noise dict needs a 'name', one of"),
+])
+def test_noise_dicts_get_the_same_checks_as_names(spec, match):
+    with pytest.raises(ValueError, match=match):
+        make_noise(spec)

@@ -168,7 +168,8 @@ def test_to_xarray_labels_dimensions(net):
 @pytest.mark.parametrize(("options", "match"), [
     ({"record_every": 2}, r"record_every= is set by Protocol.run.*every=k"),
     ({"chunk_steps": 5}, r"chunk_steps= is set by Protocol.run.*memory_budget"),
-    ({"coupling": "matmul"}, r"'torch' backend takes no option 'coupling' \('coupling' is an option of the 'brian2'"),
+    ({"coupling": "matmul"},
+     r"'torch' backend takes no option 'coupling' \('coupling' is an option of the 'brian2' backend\)"),
     ({"colour": "red"}, r"takes no option 'colour'; its options are dtype"),
 ])
 def test_backend_options_the_backend_does_not_take_are_refused(net, options, match):
@@ -203,10 +204,13 @@ def test_output_noise_keeps_its_state_across_chunks(net):
     for budget in (32e6, 8 * b * net.n_out * 3):      # one chunk; chunks of 3 steps
         rec = proto.run(net, trials=b, record=("h", "y"), memory_budget=budget)
         np.testing.assert_allclose(rec.y, net.readout(rec.h) + inc.transpose(1, 0, 2), rtol=0, atol=1e-12)
-    ou = Protocol([Quiescent(steps=t, noise={"output": nrx.OUNoise(1.0, 0.2, placement="output")})])
-    whole = ou.run(net, trials=b, record=("y",))
-    np.testing.assert_allclose(ou.run(net, trials=b, record=("y",), memory_budget=8 * b * net.n_out * 3).y,
-                               whole.y, rtol=0, atol=1e-12)
+    # random output noise: the same draws whatever the chunking, also when trials*n_out is no multiple of 16
+    odd = make_network(n_cells=10, noise={"recurrent": nrx.WhiteNoise.from_step_std(0.01, 20 * ms)})
+    for model in (nrx.OUNoise(1.0, 0.2, placement="output"), nrx.WhiteNoise(1.0, placement="output")):
+        proto = Protocol([Quiescent(steps=t, noise={"output": model})])
+        whole = proto.run(odd, trials=3, record=("y",))
+        chunked = proto.run(odd, trials=3, record=("y",), memory_budget=8 * 3 * odd.n_rec * 3)
+        np.testing.assert_allclose(chunked.y, whole.y, rtol=0, atol=1e-12, err_msg=type(model).__name__)
 
 
 class Ramp(nrx.Phase):
@@ -261,3 +265,22 @@ def test_recording_round_trip_and_xarray_keep_outputs(net, tmp_path):
 def test_protocol_misuse_names_the_fix(net, make, exc, match):
     with pytest.raises(exc, match=match):
         make(net)
+
+
+def test_a_backend_that_does_not_list_its_options_gets_them(net, monkeypatch):
+    from neurorx.backends import BACKENDS
+
+    seen = {}
+
+    class Plain:   # written to the Backend protocol without an `options` attribute
+        name = "plain"
+
+        def simulate(self, network, segments, *, trials, seed, dt_factor=1, chunk_steps=100, dtype="float64",
+                     **options):
+            seen.update(options, dtype=dtype)
+            return nrx.backends.get_backend("torch").simulate(network, segments, trials=trials, seed=seed,
+                                                               dt_factor=dt_factor, chunk_steps=chunk_steps)
+
+    monkeypatch.setitem(BACKENDS._items, "plain", Plain())
+    rec = Protocol([Active(steps=3)]).run(net, backend="plain", trials=2, dtype="float32", colour="red")
+    assert rec.decoded.shape == (2, 3, 2) and seen == {"dtype": "float32", "colour": "red"}

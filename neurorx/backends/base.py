@@ -64,9 +64,14 @@ class Chunk:
 
 
 class Backend(TypingProtocol):
-    """A simulator of a :class:`~neurorx.network.RateNetwork` over resolved segments."""
+    """A simulator of a :class:`~neurorx.network.RateNetwork` over resolved segments.
+
+    ``options`` names the keyword options :meth:`simulate` takes besides the common ones; a backend without
+    it gets every option :meth:`neurorx.Protocol.run` is given, unchecked.
+    """
 
     name: str
+    options: tuple[str, ...]
 
     def simulate(self, network, segments: list[Segment], *, trials: int, seed: int, dt_factor: int = 1,
                  chunk_steps: int = 100, dtype: str = "float64", **options: Any) -> Iterator[Chunk]:

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
         cmp = nrx.compare(nrx.Recording.load(args.a), nrx.Recording.load(args.b), seed=args.seed)
         if args.json:
             cmp.to_json(args.json, overwrite=args.force)
-    except (ValueError, FileNotFoundError, FileExistsError) as err:
+    except (ValueError, OSError) as err:   # OSError: missing or existing file, a directory for a file
         print(f"neurorx compare: {err}", file=sys.stderr)
         return 2
     print(cmp)

@@ -54,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
     import neurorx as nrx
 
+    if Path(args.out).is_dir():
+        print(f"neurorx run: --out {args.out} is a directory; give a file name, e.g. {Path(args.out) / 'run.npz'}",
+              file=sys.stderr)
+        return 2
     if Path(args.out).exists() and not args.force:
         print(f"neurorx run: {args.out} exists; pass --force to overwrite", file=sys.stderr)
         return 2
@@ -62,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         net = nrx.load(args.network)
         rec = protocol.run(net, backend=args.backend, trials=args.trials, seed=args.seed, dt_factor=args.dt_factor,
                            record=tuple(args.record), every=args.every, progress=True)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, OSError) as err:   # OSError: missing file, a directory where a file should be
         print(f"neurorx run: {err}", file=sys.stderr)
         return 2
     rec.save(args.out, overwrite=args.force)

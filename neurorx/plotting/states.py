@@ -70,7 +70,7 @@ _MIN_SUBSAMPLED = 20   # below this many trajectories after thinning, a quiescen
 def _trials_for(sub: Recording, trials):
     if trials is not None:
         return trials
-    thin = phase_kind(sub) == "quiescent" and sub.decoded.shape[0] >= 5 * _MIN_SUBSAMPLED
+    thin = phase_kind(sub) == "quiescent" and -(-sub.decoded.shape[0] // 5) >= _MIN_SUBSAMPLED
     return slice(None, None, 5) if thin else slice(None)
 
 

@@ -217,6 +217,10 @@ class Task(ABC):
         """
         params = dict(params)
         name = params.pop("name", None)
+        if isinstance(params.get("dt"), int | float) and not isinstance(params["dt"], bool):
+            from brian2 import second  # a card's dt is in seconds: give it its unit (no bare-number guard)
+
+            params["dt"] = params["dt"] * second
         if cls is Task or getattr(cls, "name", None) is None:
             if name is None:
                 raise ValueError("the task card has no 'name'; cannot tell which task to build")

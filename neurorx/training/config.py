@@ -577,8 +577,10 @@ class Config:
                     out[placement] = WhiteNoise.from_step_std(step_std, dt, placement=placement)
                     continue
                 if name == "reference_uniform":
-                    spec.setdefault("dt_train", dt)
-                    spec["dt_train"] = parse_time(spec["dt_train"], f"noise.{placement}.dt_train")
+                    if "dt_train" in spec:   # the default, rnn.dt, is checked as rnn.dt
+                        spec["dt_train"] = parse_time(spec["dt_train"], f"noise.{placement}.dt_train")
+                    else:
+                        spec["dt_train"] = dt
                 cls = NOISE_MODELS.get(name)
                 allowed = ["name", *(f.name for f in fields(cls))] + (["step_std"] if name == "white" else [])
                 for k in spec:
@@ -594,7 +596,7 @@ class Config:
                         spec[k] = coerce(v, float, f"noise.{placement}.{k}")
                     if k == "tau_noise":
                         spec[k] = parse_time(v, f"noise.{placement}.tau_noise")
-                out[placement] = noise_from_dict(spec)
+                out[placement] = noise_from_dict(spec, trusted=True)   # its times went through parse_time
             except ConfigError:
                 raise
             except (ValueError, TypeError) as err:

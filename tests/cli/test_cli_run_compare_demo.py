@@ -37,6 +37,18 @@ def test_run_refuses_to_overwrite(net_path, tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
 
 
+def test_run_and_compare_name_directories_given_for_files(net_path, tmp_path, capsys):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    args = ["--phases", "active:3", "--trials", "2", "--force"]
+    assert main(["run", str(net_path), *args, "--out", str(folder)]) == 2
+    assert "is a directory; give a file name" in capsys.readouterr().err
+    assert main(["run", str(tmp_path), *args, "--out", str(tmp_path / "r.npz")]) == 2   # network path: a folder
+    assert "is a directory" in capsys.readouterr().err
+    assert main(["compare", str(folder), str(folder)]) == 2
+    assert "is a directory" in capsys.readouterr().err and list(folder.iterdir()) == []
+
+
 @pytest.mark.parametrize(("spec", "match"), [("sleep:10", "KIND"), ("active:ten", "integer"),
                                              ("quiescent:5:colour=red", "bad phase option")])
 def test_bad_phase_specs(spec, match):
