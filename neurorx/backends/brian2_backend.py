@@ -42,6 +42,7 @@ from neurorx.backends.base import (
     check_dt_factor,
     check_finite,
     check_positive_int,
+    derive_seed,
 )
 from neurorx.backends.brian2_equations import INPUT_ARRAY, Current, NeuronModel, neuron_model, noise_prefix
 from neurorx.noise import PLACEMENTS, Brian2Terms, FrozenNoise, NoiseModel, NoNoise, sample_steps
@@ -298,7 +299,7 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
     if x.ndim != 3 or x.shape[0] != trials or x.shape[2] != n_in:
         raise ValueError(f"inputs have shape {x.shape}; expected (trials, steps, n_in) = ({trials}, T, {n_in})")
     recurrent, frozen = [], None
-    generator = torch.Generator().manual_seed(_derive_seed(seed, _BUILD, bits=64))
+    generator = torch.Generator().manual_seed(derive_seed(seed, _BUILD, bits=64))
     for m in noise_models:
         if m.placement == "output" or m.is_zero:
             continue
@@ -320,12 +321,6 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
 
 # -- seeds, targets ---------------------------------------------------------------------------------------
 _BUILD, _INPUT, _STATE, _RUN = range(4)   # purposes of derived seeds
-
-
-def _derive_seed(seed: int | None, purpose: int, *key: int, bits: int = 32) -> int:
-    """A seed for one purpose derived from the user's ``seed``: independent streams, reproducible."""
-    ss = np.random.SeedSequence(seed, spawn_key=(purpose, *key))
-    return int(ss.generate_state(1, np.uint32 if bits == 32 else np.uint64)[0])
 
 
 class _YoungGenerationGC:
@@ -545,7 +540,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
                              f"(trials, N) = ({trials}, {n_rec})")
         inp = noise.get("input", NoNoise())
         if not inp.is_zero:
-            generator = torch.Generator().manual_seed(_derive_seed(seed, _INPUT, s, bits=64))
+            generator = torch.Generator().manual_seed(derive_seed(seed, _INPUT, s, bits=64))
             try:
                 inc, _ = sample_steps(inp, seg.steps, (trials, n_in), network.dt, generator)
             except ValueError as err:
@@ -579,7 +574,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
     for s, seg in enumerate(segments):
         if seg.h0 is not None:
             assembly.set_state(seg.h0)
-        generator = torch.Generator().manual_seed(_derive_seed(seed, _STATE, s, bits=64))
+        generator = torch.Generator().manual_seed(derive_seed(seed, _STATE, s, bits=64))
         rec = recurrent[s]
         assembly.set_noise({} if rec.is_zero else {rec.name: rec}, generator)
         recorder.count = 0
@@ -588,7 +583,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
             n = min(chunk_steps, seg.steps - start)
             rows = (start + n) // record_every - done
             recorder.start(rows)
-            brian2.seed(_derive_seed(seed, _RUN, s, start))
+            brian2.seed(derive_seed(seed, _RUN, s, start))
             with _codegen(used_target, cache_dir):
                 assembly.net.run(n * network.dt * second, namespace={})
             if recorder.row != rows:

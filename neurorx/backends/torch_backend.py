@@ -13,7 +13,15 @@ import numpy as np
 import torch
 
 from neurorx.activations import get_activation
-from neurorx.backends.base import BACKENDS, Chunk, Segment, check_dt_factor, check_finite, check_positive_int
+from neurorx.backends.base import (
+    BACKENDS,
+    Chunk,
+    Segment,
+    check_dt_factor,
+    check_finite,
+    check_positive_int,
+    derive_seed,
+)
 from neurorx.models.cells import get_cell
 from neurorx.noise import FrozenNoise, NoNoise, sample_steps
 
@@ -25,11 +33,6 @@ _DTYPES = {"float64": torch.float64, "float32": torch.float32}
 #: Trials per noise stream: every block of this many trials draws its noise from its own generator, so a run
 #: gives the same result however its trials are grouped (and however its time is chunked).
 TRIAL_BLOCK = 32
-
-
-def _stream_seed(seed: int, placement: int, block: int) -> int:
-    ss = np.random.SeedSequence(int(seed), spawn_key=(placement, block))
-    return int(ss.generate_state(1, np.uint64)[0] >> 1)
 
 
 class _BlockNoise:
@@ -125,8 +128,8 @@ class TorchBackend:
         w = network.torch_weights(tdtype, device)
         n = network.n_rec
         n_blocks = -(-trials // TRIAL_BLOCK)
-        gens = [[torch.Generator(device=device).manual_seed(_stream_seed(seed, p, b)) for b in range(n_blocks)]
-                for p in (0, 1)]                                   # [recurrent, input][block]
+        gens = [[torch.Generator(device=device).manual_seed(derive_seed(int(seed), p, b, bits=64))
+                 for b in range(n_blocks)] for p in (0, 1)]        # [recurrent, input][block]
         blocks_per_step = w["w_in"].shape[0] // n                  # gate blocks of the input projection (GRU: 3)
         per_trial_step = tdtype.itemsize * (k * n + blocks_per_step * n + network.n_in)
         sub, group = chunk_steps, n_blocks                         # steps and trial blocks handled at once
