@@ -16,7 +16,7 @@ from scipy.spatial.distance import cdist
 
 from ._validate import as_box, as_points, check_int, check_seed
 from .baselines import uniform_box_samples
-from .density import kde
+from .density import kde, subsample_points
 
 __all__ = ["energy_distance", "kl_divergence", "kl_uniform_vs", "uniform_box_logpdf"]
 
@@ -340,9 +340,6 @@ def energy_distance(a, b, max_points: int | None = 10_000, seed=0) -> float:
             if isinstance(seed, np.random.RandomState):
                 raise TypeError("energy_distance needs seed to be None, an int or a numpy Generator.")
             rng = np.random.default_rng(seed)
-        if len(x) > max_points:
-            x = x[rng.choice(len(x), size=max_points, replace=False)]
-        if len(y) > max_points:
-            y = y[rng.choice(len(y), size=max_points, replace=False)]
+        x, y = subsample_points(x, max_points, rng), subsample_points(y, max_points, rng)
     d2 = 2 * _mean_pairwise_distance(x, y) - _mean_pairwise_distance(x, x) - _mean_pairwise_distance(y, y)
     return float(np.sqrt(max(d2, 0.0)))
