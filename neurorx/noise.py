@@ -551,34 +551,38 @@ def noise_from_dict(d: dict[str, Any], *, trusted: bool = False) -> NoiseModel:
     return cls(**d)
 
 
+def _refuse_bare_name(name: str) -> None:
+    """Raise unless the model ``name`` is meaningful without parameters (only ``"none"`` is)."""
+    cls = NOISE_MODELS.get(name)
+    try:
+        default = cls()
+    except TypeError:
+        default = None
+    if default is None or isinstance(default, FrozenNoise):   # a frozen model's increments are the model
+        problem = "incomplete"
+    elif default.is_zero and not isinstance(default, NoNoise):
+        problem = "silent (zero amplitude)"
+    else:
+        return
+    fields_ = [f.name for f in fields(cls) if f.name != "placement"]
+    raise ValueError(
+        f"noise {name!r} needs its parameters ({', '.join(fields_)}); a bare name would be {problem}. Pass a "
+        f"model, e.g. {cls.__name__}(...), or a dict {{'name': {name!r}, ...}} with them; 'none' means no noise"
+    )
+
+
 def make_noise(spec) -> NoiseModel:
     """Return a noise model from a model, a registry name, or a dict ``{"name": ..., **params}``."""
     if isinstance(spec, NoiseModel):
         return spec
     if spec is None:
         return NoNoise()
-    if isinstance(spec, str | dict):
-        name = spec if isinstance(spec, str) else spec.get("name")
-        if name is None:
-            return noise_from_dict(spec)   # says a dict needs a name
-        bare = isinstance(spec, str) or set(spec) <= {"name", "placement"}
-        cls = NOISE_MODELS.get(name) if bare else None
-        if cls is None:
-            return noise_from_dict(spec)
-        try:
-            model = cls() if isinstance(spec, str) else noise_from_dict(spec)
-        except TypeError:
-            model = None
-        if isinstance(model, FrozenNoise):   # its increments are the model
-            model = None
-        if model is None or (model.is_zero and not isinstance(model, NoNoise)):
-            fields_ = [f.name for f in fields(cls) if f.name != "placement"]
-            raise ValueError(
-                f"noise {name!r} needs its parameters ({', '.join(fields_)}); a bare name would be "
-                f"{'incomplete' if model is None else 'silent (zero amplitude)'}. Pass a model, e.g. "
-                f"{cls.__name__}(...), or a dict {{'name': {name!r}, ...}} with them; 'none' means no noise"
-            )
-        return model
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if isinstance(spec, dict):
+        if spec.get("name") is not None and set(spec) <= {"name", "placement"}:
+            _refuse_bare_name(spec["name"])
+        return noise_from_dict(spec)
     raise TypeError(f"cannot make a noise model from {spec!r}; pass a NoiseModel, a name or a dict")
 
 
