@@ -31,7 +31,7 @@ from brian2.units.allunits import second
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
 from neurorx.registry import Registry
-from neurorx.units import as_seconds
+from neurorx.units import as_seconds, check_bare_seconds
 
 __all__ = [
     "NOISE_MODELS",
@@ -99,10 +99,7 @@ def _time_value(value, name: str) -> float:
     value = float(value)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive time in seconds (or a Brian2 quantity); got {value!r}")
-    if value >= 1.0 and not _TRUSTED_TIMES.get():
-        raise ValueError(f"{name}={value!r} has no unit and would read as {value:g} seconds; give it with units "
-                         f"from brian2.units, e.g. {value!r}*ms (or {value!r}*second if you mean seconds)")
-    return value
+    return value if _TRUSTED_TIMES.get() else check_bare_seconds(value, name)
 
 
 @dataclass(frozen=True)

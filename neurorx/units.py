@@ -10,7 +10,7 @@ from __future__ import annotations
 from brian2.units.fundamentalunits import DimensionMismatchError, Quantity, fail_for_dimension_mismatch
 from brian2.units.stdunits import ms
 
-__all__ = ["as_seconds", "seconds_to_quantity"]
+__all__ = ["as_seconds", "check_bare_seconds", "seconds_to_quantity"]
 
 
 def as_seconds(value, name: str, *, positive: bool = True) -> float:
@@ -46,6 +46,23 @@ def as_seconds(value, name: str, *, positive: bool = True) -> float:
         raise ValueError(f"{name} must be finite, got {value!r}")
     if positive and seconds <= 0:
         raise ValueError(f"{name} must be positive, got {value!r}")
+    return seconds
+
+
+def check_bare_seconds(seconds: float, name: str) -> float:
+    """Return ``seconds``, a time given as a plain number, unless it is one second or more.
+
+    The time steps and constants here are milliseconds to a few hundred milliseconds, so a bare ``20`` was
+    almost surely meant in ms; such times must carry their unit.
+
+    Raises
+    ------
+    ValueError
+        If ``seconds >= 1``, naming ``name`` and the unit to write.
+    """
+    if seconds >= 1.0:
+        raise ValueError(f"{name}={seconds!r} has no unit and would read as {seconds:g} seconds; give it with units "
+                         f"from brian2.units, e.g. {seconds!r}*ms (or {seconds!r}*second if you mean seconds)")
     return seconds
 
 

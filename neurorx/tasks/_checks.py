@@ -62,15 +62,11 @@ def check_seconds(value, name: str) -> float:
     second (``dt=20`` is refused: it was meant in ms); a Brian2 quantity (e.g. ``20*ms``) is converted with
     :func:`neurorx.units.as_seconds`.
     """
-    if type(value).__module__.startswith("brian2"):
-        from neurorx.units import as_seconds  # imported lazily: brian2 is slow to import
+    from neurorx.units import as_seconds, check_bare_seconds  # lazily: neurorx.units imports brian2
 
+    if type(value).__module__.startswith("brian2"):
         return as_seconds(value, name)
-    seconds = check_float(value, f"{name} (in seconds)", positive=True)
-    if seconds >= 1.0:
-        raise ValueError(f"{name}={value!r} has no unit and would read as {seconds:g} seconds; give it with units, "
-                         f"e.g. {name}={value!r}*ms (from brian2.units)")
-    return seconds
+    return check_bare_seconds(check_float(value, f"{name} (in seconds)", positive=True), name)
 
 
 def check_choice(value, options, name: str) -> str:
