@@ -83,16 +83,21 @@ def test_fast_path_float32(cell, act, onednn, always_onednn):
         torch.testing.assert_close(g_fast[name], g_ref[name], rtol=1e-4, atol=1e-5 * float(g_ref[name].abs().max()))
 
 
+def _recurrence_inputs(cell, act, dtype):
+    """A model and what its recurrence takes: start states, time-major input projections, noise increments."""
+    model = _model(cell, act, dtype)
+    x, c, _, noise = _data(dtype)
+    u = model.cell.input_projection(x.transpose(0, 1).contiguous(), model.w_in.weight, model.bias)
+    inc = torch.tensor(np.array(noise["recurrent"].increments), dtype=dtype)
+    return model, model.encoder(c), u, inc
+
+
 @pytest.mark.parametrize("act", ["relu", "tanh"])
 def test_fused_forward_is_the_cell_step_formula(act, always_onednn):
     """Bitwise the states of the Cell.step loop on the same input projections (torch products), and equal to
     float32 rounding with oneDNN products."""
     for dtype in (torch.float32, torch.float64):
-        model = _model("vanilla", act, dtype)
-        x, c, _, noise = _data(dtype)
-        u = model.cell.input_projection(x.transpose(0, 1).contiguous(), model.w_in.weight, model.bias)
-        h0 = model.encoder(c)
-        inc = torch.tensor(np.array(noise["recurrent"].increments), dtype=dtype)
+        model, h0, u, inc = _recurrence_inputs("vanilla", act, dtype)
         with torch.no_grad():
             loop = recurrence_loop(model.cell, model.act, h0, u, model.w_rec.weight, model.alpha, inc)
             fused = vanilla_recurrence(h0, u, model.w_rec.weight, inc, model.alpha, model.act, onednn=False)
@@ -104,11 +109,7 @@ def test_fused_forward_is_the_cell_step_formula(act, always_onednn):
 def test_fused_gru_forward_is_the_cell_step_formula(always_onednn):
     """The GRU's states equal those of the Cell.step loop (float64 to rounding; float32 with oneDNN products)."""
     for dtype, tol in ((torch.float64, 1e-13), (torch.float32, 1e-5)):
-        model = _model("gru", "tanh", dtype)
-        x, c, _, noise = _data(dtype)
-        u = model.cell.input_projection(x.transpose(0, 1).contiguous(), model.w_in.weight, model.bias)
-        h0 = model.encoder(c)
-        inc = torch.tensor(np.array(noise["recurrent"].increments), dtype=dtype)
+        model, h0, u, inc = _recurrence_inputs("gru", "tanh", dtype)
         with torch.no_grad():
             loop = recurrence_loop(model.cell, model.act, h0, u, model.w_rec.weight, model.alpha, inc)
             for onednn in (False, True):
