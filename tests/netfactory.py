@@ -24,3 +24,9 @@ def make_network(n_rec=8, n_in=None, n_cells=16, cell="vanilla", activation=None
         bias=rng.normal(size=(g * n_rec,)) * 0.1,
         tau=tau, dt=dt, cell=cell, activation=activation, noise=noise or {}, task=task,
     )
+
+
+def divergence_step_and_time(err) -> tuple[int, float]:
+    """The step and time (s) a ``SimulationError`` reports: "... at step S of N (t = T s) ..."."""
+    msg = str(err)
+    return int(msg.split("at step ")[1].split(" ")[0]), float(msg.split("t = ")[1].split(" s")[0])

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 from brian2 import ms
-from netfactory import make_network
+from netfactory import divergence_step_and_time, make_network
 
 import neurorx as nrx
 from neurorx.protocols import Active, Hook, Inputs, Protocol, Quiescent
@@ -143,8 +143,7 @@ def test_nan_names_the_phase_and_time(backend):
     opts = {"target": "numpy"} if backend == "brian2" else {}
     with pytest.raises(nrx.backends.SimulationError, match="phase 'quiescent' at step") as info:
         Protocol([Active(steps=2), Quiescent(steps=400)]).run(net, backend=backend, trials=2, **opts)
-    step = int(str(info.value).split("at step ")[1].split(" ")[0])
-    t = float(str(info.value).split("t = ")[1].split(" s")[0])
+    step, t = divergence_step_and_time(info.value)
     assert t == pytest.approx((2 + step) * 0.02, rel=1e-3)   # the quiescent phase starts after 2 active steps
 
 

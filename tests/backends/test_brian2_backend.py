@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from brian2 import StateMonitor, ms, prefs
+from netfactory import divergence_step_and_time
 
 from neurorx import FrozenNoise, NoNoise, OUNoise, RateNetwork, ReferenceUniformNoise, WhiteNoise
 from neurorx.backends import BACKENDS, Segment, SimulationError, get_backend
@@ -419,23 +420,29 @@ def test_bad_arguments_raise_clear_errors(kw, exc, match):
         run(make_net(), segments, 2, **kw)
 
 
-def test_divergence_raises_simulation_error_naming_the_phase():
-    n, b = 4, 2
+def diverging_run(b=2, n=4):
+    """A calm phase, then phase "boom" (t0 = 1 s) from h = 1e200 with h' = (1 + a*49) h; and the step of
+    "boom" at which h overflows."""
     net = make_net("vanilla", "identity", n=n, n_in=1, w_rec=50 * np.eye(n), bias=False)
     segs = [Segment("calm", 3, np.zeros((b, 3, 1)), {}, np.ones((b, n))),
             Segment("boom", 400, np.zeros((b, 400, 1)), {}, np.full((b, n), 1e200), t0=1.0)]
-    h, expected = np.float64(1e200), 0     # h' = (1 + a*49) h overflows at this step of phase "boom"
+    h, overflow = np.float64(1e200), 0
     with np.errstate(over="ignore"):
         while np.isfinite(h):
-            h, expected = h * (1 + A * 49), expected + 1
+            h, overflow = h * (1 + A * 49), overflow + 1
+    return net, segs, overflow
+
+
+def test_divergence_raises_simulation_error_naming_the_phase():
+    b = 2
+    net, segs, expected = diverging_run(b)
     for every in (1, 4):
         gen = get_backend("brian2").simulate(net, segs, trials=b, seed=0, target="numpy", chunk_steps=50,
                                              record_every=every)
         assert next(gen).segment == 0
         with pytest.raises(SimulationError, match=r"phase 'boom' at step \d+ of 400") as info:
             list(gen)
-        step = int(str(info.value).split("at step ")[1].split(" ")[0])
-        t = float(str(info.value).split("t = ")[1].split(" s")[0])
+        step, t = divergence_step_and_time(info.value)
         reported = -(-expected // every) * every   # the first reported step at or after the overflow
         assert step == reported and t == pytest.approx(1.0 + reported * D, rel=1e-3)
 
