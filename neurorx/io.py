@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from neurorx.errors import FileFormatError
+
 __all__ = ["CorruptFileError", "atomic_write_bytes", "read_npz", "write_npz"]
 
 META_KEY = "__meta__"
 
 
-class CorruptFileError(ValueError):
+class CorruptFileError(FileFormatError):
     """A neurorx file that cannot be read: truncated, corrupt, or not a neurorx file."""
 
 

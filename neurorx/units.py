@@ -7,10 +7,20 @@ and refuse bare numbers, which are ambiguous (seconds? milliseconds? steps?).
 
 from __future__ import annotations
 
+import math
+import re
+
 from brian2.units.fundamentalunits import DimensionMismatchError, Quantity, fail_for_dimension_mismatch
 from brian2.units.stdunits import ms
 
-__all__ = ["as_seconds", "check_bare_seconds", "seconds_to_quantity"]
+from neurorx.errors import ConfigurationError
+
+__all__ = ["as_seconds", "check_bare_seconds", "parse_time", "seconds_to_quantity"]
+
+_TIME_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msecond": 1e-3,
+               "msec": 1e-3, "us": 1e-6, "µs": 1e-6, "usecond": 1e-6, "min": 60.0, "minute": 60.0,
+               "minutes": 60.0}
+_TIME_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*?\s*([a-zA-Zµ]*)\s*$")
 
 
 def as_seconds(value, name: str, *, positive: bool = True) -> float:
@@ -69,3 +79,53 @@ def check_bare_seconds(seconds: float, name: str) -> float:
 def seconds_to_quantity(seconds: float) -> Quantity:
     """Return a float number of seconds as a Brian2 quantity."""
     return seconds * 1000 * ms
+
+
+def parse_time(value, name: str = "time", *, trusted: bool = False) -> float:
+    """The one parser of time values: a positive time in seconds from any accepted form.
+
+    Accepted: a Brian2 quantity (``100*ms``), a string with a unit (``"100 ms"``, ``"0.1 s"``, ``"100*ms"``) or
+    a plain number of seconds. A plain number of one second or more is refused unless ``trusted`` (time steps
+    and constants here are ms to a few hundred ms, so a bare ``20`` almost surely meant ms); ``trusted=True``
+    is for values neurorx wrote itself (files, metadata), which are seconds already.
+
+    Parameters
+    ----------
+    value : brian2.Quantity, str, int or float
+    name : str
+        The argument's name, used in error messages.
+    trusted : bool
+        Skip the one-second guard on bare numbers.
+
+    Raises
+    ------
+    ConfigurationError
+        A ``ValueError`` naming ``name`` and the form to write, if the value is not a positive, finite time.
+    """
+    if isinstance(value, Quantity):
+        try:
+            return as_seconds(value, name)
+        except (TypeError, ValueError) as err:
+            raise ConfigurationError(str(err)) from None
+    m = None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigurationError(f"{name} must be a time such as '100 ms', 100*ms or a number of seconds; "
+                                 f"got {value!r}")
+    if isinstance(value, str):
+        m = _TIME_RE.match(value)
+        unit = m.group(2) if m else None
+        if m is None or (unit and unit not in _TIME_UNITS):
+            raise ConfigurationError(
+                f"{name}: cannot read {value!r} as a time; write e.g. '100 ms', '0.1 s' or a number of seconds"
+            )
+        seconds = float(m.group(1)) * _TIME_UNITS.get(unit, 1.0)
+    else:
+        seconds = float(value)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigurationError(f"{name} must be a positive, finite time; got {value!r}")
+    bare = not isinstance(value, str) or not m.group(2)
+    if bare and not trusted and seconds >= 1.0:
+        raise ConfigurationError(
+            f"{name}={value!r} has no unit and would read as {seconds:g} seconds; give it with units from "
+            f"brian2.units, e.g. {value}*ms, or write '{value} ms' in a card (or '{value} s' if you mean seconds)")
+    return seconds

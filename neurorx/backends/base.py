@@ -15,6 +15,7 @@ from typing import Protocol as TypingProtocol
 
 import numpy as np
 
+from neurorx.errors import SimulationError
 from neurorx.noise import NoiseModel
 from neurorx.registry import Registry
 
@@ -29,10 +30,6 @@ __all__ = [
     "check_positive_int",
     "derive_seed",
 ]
-
-
-class SimulationError(RuntimeError):
-    """A simulation produced NaN/inf or could not run; the message names the phase and the time."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -25,7 +25,6 @@ import difflib
 import inspect
 import json
 import math
-import re
 import types
 import typing
 from dataclasses import asdict, dataclass, field, fields
@@ -34,7 +33,9 @@ from typing import Any
 
 import yaml
 
+from neurorx.errors import ConfigurationError
 from neurorx.noise import NOISE_MODELS, PLACEMENTS, NoiseModel, WhiteNoise, noise_from_dict
+from neurorx.units import parse_time as _parse_time
 
 __all__ = [
     "CARD_SUFFIXES",
@@ -55,7 +56,7 @@ CARD_SUFFIXES = (".yml", ".yaml")
 _DTYPES = ("float32", "float64")
 
 
-class ConfigError(ValueError):
+class ConfigError(ConfigurationError):
     """An invalid configuration: unknown key, value of the wrong type, or inconsistent settings."""
 
 
@@ -63,51 +64,12 @@ class ConfigError(ValueError):
 # value parsing
 
 
-_TIME_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msecond": 1e-3,
-               "msec": 1e-3, "us": 1e-6, "µs": 1e-6, "usecond": 1e-6, "min": 60.0, "minute": 60.0,
-               "minutes": 60.0}
-_TIME_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*?\s*([a-zA-Zµ]*)\s*$")
-
-
 def parse_time(value, name: str = "time") -> float:
-    """A positive time in seconds from ``"100 ms"``, ``"0.1 s"``, ``"100*ms"``, a Brian2 quantity or a float (s).
-
-    A number without a unit is read as seconds, but only below one second: ``rnn.tau=100`` is refused (it
-    would be 100 s; write ``'100 ms'``), ``'100 s'`` is accepted.
-
-    Raises
-    ------
-    ConfigError
-        If the value is not a positive, finite time.
-    """
-    if hasattr(value, "dim"):  # brian2 Quantity
-        from neurorx.units import as_seconds
-
-        try:
-            return as_seconds(value, name)
-        except (TypeError, ValueError) as err:
-            raise ConfigError(str(err)) from None
-    if isinstance(value, bool):
-        raise ConfigError(f"{name} must be a time such as '100 ms' or a number of seconds; got {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        m = _TIME_RE.match(value)
-        unit = m.group(2) if m else None
-        if m is None or (unit and unit not in _TIME_UNITS):
-            raise ConfigError(
-                f"{name}: cannot read {value!r} as a time; write e.g. '100 ms', '0.1 s' or a number of seconds"
-            )
-        seconds = float(m.group(1)) * _TIME_UNITS.get(unit, 1.0)
-    else:
-        raise ConfigError(f"{name} must be a time such as '100 ms' or a number of seconds; got {value!r}")
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ConfigError(f"{name} must be a positive, finite time; got {value!r}")
-    bare = isinstance(value, int | float) or not (m and m.group(2))
-    if bare and seconds >= 1.0:   # time steps and constants here are ms to a few hundred ms: likely meant ms
-        raise ConfigError(f"{name}={value!r} has no unit and would read as {seconds:g} seconds; write the unit, "
-                          f"e.g. '{value} ms' (or '{value} s' if you mean seconds)")
-    return seconds
+    """A positive time in seconds (see :func:`neurorx.units.parse_time`); errors are :class:`ConfigError`."""
+    try:
+        return _parse_time(value, name)
+    except ConfigurationError as err:
+        raise ConfigError(str(err)) from None
 
 
 def _type_name(tp) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from neurorx.errors import SimulationError
 from neurorx.io import CorruptFileError, atomic_write_bytes
 from neurorx.network import RateNetwork
 from neurorx.provenance import provenance
@@ -60,7 +61,7 @@ OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "checkpoint.npz", "network.npz",
 _STREAM_DATA, _STREAM_NOISE, _STREAM_TEST_DATA, _STREAM_TEST_NOISE = 0, 1, 2, 3
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(SimulationError):
     """The loss or the weights became NaN/inf; ``batch`` is where, ``checkpoint`` the last good one."""
 
     def __init__(self, message: str, batch: int, checkpoint: Path | None):
