@@ -18,6 +18,7 @@ import numpy as np
 from neurorx.errors import SimulationError
 from neurorx.noise import NoiseModel
 from neurorx.registry import Registry
+from neurorx.seeds import derive_seed
 
 __all__ = [
     "BACKENDS",
@@ -121,12 +122,3 @@ def check_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
     return int(value)
-
-
-def derive_seed(seed: int | None, purpose: int, *key: int, bits: int = 32) -> int:
-    """A seed for one purpose derived from the user's ``seed``: independent streams, reproducible.
-
-    ``bits=64`` for ``torch.Generator.manual_seed``, 32 for Brian2's (numpy's legacy) ``seed``.
-    """
-    ss = np.random.SeedSequence(seed, spawn_key=(purpose, *key))
-    return int(ss.generate_state(1, np.uint32 if bits == 32 else np.uint64)[0])

@@ -37,6 +37,7 @@ from neurorx.errors import SimulationError
 from neurorx.io import CorruptFileError, atomic_write_bytes
 from neurorx.network import RateNetwork
 from neurorx.provenance import provenance
+from neurorx.seeds import numpy_rng, torch_generator
 from neurorx.training.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
 from neurorx.training.config import RESUME_FREE_KEYS, Config, ConfigError
 from neurorx.training.fused import can_fuse, draw_increments, forward_time_major
@@ -76,13 +77,12 @@ class TrainingDiverged(SimulationError):
 
 def batch_rng(seed: int, index: int, stream: int = _STREAM_DATA) -> np.random.Generator:
     """The numpy generator of batch ``index`` (stream 0: training data; 2: the test batch)."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, index)))
+    return numpy_rng(seed, stream, index)
 
 
 def batch_generator(seed: int, index: int, stream: int = _STREAM_NOISE) -> torch.Generator:
     """The torch generator of batch ``index``'s noise (stream 1: training; 3: the test batch)."""
-    state = np.random.SeedSequence(seed, spawn_key=(stream, index)).generate_state(1, np.uint64)[0]
-    return torch.Generator().manual_seed(int(state))
+    return torch_generator(seed, stream, index)
 
 
 @dataclass(frozen=True)
