@@ -4,7 +4,13 @@ Reproduces and extends Krishna, Bredenberg, Levenstein, Richards & Lajoie, *Suff
 offline reactivation in recurrent neural networks* (ICLR 2024).
 """
 
-from neurorx import analysis, io, provenance, tasks
+from neurorx import (
+    _environment,  # noqa: F401  (first: imports Brian2 and undoes its global side effects)
+    analysis,
+    io,
+    provenance,
+    tasks,
+)
 from neurorx._version import __version__
 from neurorx.compare import Comparison, compare
 from neurorx.network import RateNetwork, load

@@ -15,15 +15,66 @@ from pathlib import Path
 
 import numpy as np
 
-from neurorx.errors import FileFormatError
+from neurorx.errors import FileFormatError, OutputPathError
 
-__all__ = ["CorruptFileError", "atomic_write_bytes", "read_npz", "write_npz"]
+__all__ = ["CorruptFileError", "atomic_write_bytes", "check_output_dir", "check_output_file", "read_npz", "write_npz"]
 
 META_KEY = "__meta__"
 
 
 class CorruptFileError(FileFormatError):
     """A neurorx file that cannot be read: truncated, corrupt, or not a neurorx file."""
+
+
+def _writable_parent(path: Path, what: str) -> None:
+    """Raise unless the nearest existing ancestor of ``path`` is a writable directory."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputPathError(f"cannot write {what} {path}: {parent} is a file, not a folder; choose a "
+                                      f"path under a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise OutputPathError(f"cannot write {what} {path}: the folder {parent} is not writable; choose a "
+                                      f"folder you can write to")
+            return
+
+
+def check_output_dir(path: str | Path) -> Path:
+    """Check, before any work starts, that ``path`` can be an output folder (existing or to be made).
+
+    Raises
+    ------
+    OutputPathError
+        If ``path`` is an existing file, lies under a file, or under a folder that is not writable.
+    """
+    path = Path(path)
+    if path.exists():
+        if not path.is_dir():
+            raise OutputPathError(f"output folder {path} is an existing file; give a folder (new or existing)")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise OutputPathError(f"output folder {path} is not writable; choose a folder you can write to")
+        return path
+    _writable_parent(path, "the output folder")
+    return path
+
+
+def check_output_file(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Check, before any work starts, that a result can be saved as the file ``path``.
+
+    Raises
+    ------
+    OutputPathError
+        If ``path`` is a directory, lies under a file, or under a folder that is not writable.
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is false: nothing already saved is replaced silently.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputPathError(f"{path} is a directory; give a file name inside it, e.g. {path / 'result.npz'}")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (or --force on the command line) to replace it")
+    _writable_parent(path, "the file")
+    return path
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = False) -> Path:

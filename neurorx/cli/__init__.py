@@ -84,15 +84,68 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl+C so that runs stop the same way (exit code 143 instead of 130)."""
+
+
+def _install_signal_handlers() -> dict:
+    """SIGINT and SIGTERM raise in the main thread, in the foreground and in the background.
+
+    A job started in the background by a non-interactive shell has SIGINT ignored, and Brian2 wraps the
+    handler at import: both would make Ctrl+C / ``kill -INT`` crash or do nothing. Training and runs catch the
+    interruption, keep their last checkpoint and name the command that resumes them. Returns the previous
+    handlers (restored when the command returns).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def on_sigint(signum, frame):
+        raise KeyboardInterrupt
+
+    def on_sigterm(signum, frame):
+        raise Terminated
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, on_sigint)
+    signal.signal(signal.SIGTERM, on_sigterm)
+    return previous
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``neurorx`` console script; returns the exit status."""
+    """Entry point of the ``neurorx`` console script; returns the exit status.
+
+    Exit codes: 0 success; 2 a usage or input error (printed as one line: what went wrong and the fix);
+    130 interrupted (SIGINT), 143 terminated (SIGTERM); 1 an unexpected error (a bug: the traceback is shown).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_run", None) is None:
         parser.print_help(sys.stderr)
         return 2
+    previous = _install_signal_handlers()
+    from neurorx.errors import NeurorxError
+
     try:
         return int(args._run(args) or 0)
+    except Terminated:
+        print("neurorx: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("neurorx: interrupted", file=sys.stderr)
         return 130
+    except NeurorxError as err:
+        print(f"neurorx {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    finally:
+        import signal
+
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _one_line(err: BaseException) -> str:
+    """The error's message on one line."""
+    return " ".join(str(err).split()) or type(err).__name__

@@ -60,10 +60,13 @@ def run(args: argparse.Namespace) -> int:
     except TrainingDiverged as err:
         print(f"neurorx train: error: {err}", file=sys.stderr)
         return 3
-    except KeyboardInterrupt:
-        print(f"\nneurorx train: interrupted; continue from the last checkpoint with\n  neurorx train {args.card} "
+    except KeyboardInterrupt as err:
+        from neurorx.cli import Terminated
+
+        what = "terminated" if isinstance(err, Terminated) else "interrupted"
+        print(f"\nneurorx train: {what}; continue from the last checkpoint with\n  neurorx train {args.card} "
               f"{' '.join(args.overrides)} --out {args.out} --resume".replace("  --out", " --out"), file=sys.stderr)
-        return 130
+        return 143 if isinstance(err, Terminated) else 130
     if not args.quiet:
         final = net.metrics["final"]
         scale, unit = net.metrics["error_scale"], net.metrics["error_unit"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 
 from neurorx.errors import SimulationError
-from neurorx.io import CorruptFileError, atomic_write_bytes
+from neurorx.io import CorruptFileError, atomic_write_bytes, check_output_dir
 from neurorx.network import RateNetwork
 from neurorx.provenance import provenance
 from neurorx.seeds import numpy_rng, torch_generator
@@ -58,6 +59,8 @@ __all__ = [
 
 #: Files a training run writes into its output folder.
 OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "checkpoint.npz", "network.npz", "learning_curve.png")
+#: Folder inside the output folder where a ``--force`` replacement trains until it has finished.
+STAGING_DIR = ".replacing"
 
 _STREAM_DATA, _STREAM_NOISE, _STREAM_TEST_DATA, _STREAM_TEST_NOISE = 0, 1, 2, 3
 
@@ -185,6 +188,7 @@ class Trainer:
             raise ValueError("resume needs an output folder holding checkpoint.npz")
         self.config = config
         self.out = None if out is None else Path(out)
+        self.final_out = self.out
         self.force, self.resume, self.quiet = force, resume, quiet
         self.callback = callback
         self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -222,25 +226,51 @@ class Trainer:
             self._log(msg)
 
     def _prepare_out(self) -> None:
+        """Check the output folder before any work; a forced or resumed replacement trains in a staging folder.
+
+        ``--force`` onto finished outputs never deletes them up front: the new run writes into
+        ``DIR/.replacing/`` and its files replace the old ones only once it has finished (:meth:`_finish`).
+        Interrupted or diverged, it leaves the old outputs as they were; ``--resume`` continues it.
+        """
         if self.out is None:
             return
-        if self.out.exists() and not self.out.is_dir():
-            raise NotADirectoryError(f"output path {self.out} exists and is not a folder")
+        check_output_dir(self.out)
+        self.final_out = self.out
+        staging = self.out / STAGING_DIR
         existing = [n for n in OUTPUT_FILES if (self.out / n).exists()]
         if self.resume:
-            if not (self.out / "checkpoint.npz").exists():
+            if (staging / "checkpoint.npz").exists():
+                self.out = staging          # continue an interrupted --force replacement
+            elif not (self.out / "checkpoint.npz").exists():
                 raise FileNotFoundError(f"cannot resume: no checkpoint.npz in {self.out}; run without --resume "
                                         f"to start training there")
             return  # config.yaml is rewritten once the checkpoint has been checked (_restore)
         if existing and not self.force:
             raise FileExistsError(
                 f"{self.out} already holds training outputs ({', '.join(existing)}); pass force=True (--force) "
-                f"to overwrite them or resume=True (--resume) to continue from the checkpoint"
+                f"to replace them once the new run has finished, or resume=True (--resume) to continue from the "
+                f"checkpoint"
             )
-        for n in existing:
-            (self.out / n).unlink()
+        if staging.exists():
+            shutil.rmtree(staging)          # an earlier interrupted replacement: --force starts afresh
+        if existing:
+            self.out = staging
         self.out.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.out / "config.yaml", self.config.to_yaml().encode(), overwrite=True)
+
+    def _swap_in(self) -> None:
+        """Move a finished staging run's files over the old outputs (the network last), then drop the staging."""
+        if self.out == self.final_out:
+            return
+        order = [n for n in OUTPUT_FILES if n != "network.npz"] + ["network.npz"]
+        for name in order:
+            new, old = self.out / name, self.final_out / name
+            if new.exists():
+                os.replace(new, old)
+            elif old.exists():
+                old.unlink()                # the old run's file has no counterpart in the new one
+        shutil.rmtree(self.out, ignore_errors=True)
+        self.out = self.final_out
 
     def _append_metrics(self, record: dict) -> None:
         if self.out is not None:
@@ -469,6 +499,7 @@ class Trainer:
         if self.out is not None:
             net.save(self.out / "network.npz", overwrite=True)
             self._plot()
+            self._swap_in()
             self.log(f"saved {self.out / 'network.npz'}")
         return net
 
