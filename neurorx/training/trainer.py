@@ -193,6 +193,7 @@ class Trainer:
         self.callback = callback
         self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.task = config.build_task()
+        check_training_resources(config, self.task)
         self.noise = config.build_noise()
         self.dtype = getattr(torch, config.trainer.dtype)
         self.model = config.build_model(self.task)
@@ -502,6 +503,19 @@ class Trainer:
             self._swap_in()
             self.log(f"saved {self.out / 'network.npz'}")
         return net
+
+
+def check_training_resources(config: Config, task) -> None:
+    """Refuse, before anything is allocated or written, a run whose arrays would not fit in memory."""
+    from neurorx.models.cells import get_cell
+    from neurorx.resources import check_memory, training_memory
+
+    tc = config.trainer
+    need = training_memory(n_rec=config.rnn.n_rec, n_in=task.n_in, n_out=task.n_cells, n_init=task.n_cells,
+                           gates=len(get_cell(config.rnn.cell).gates), batch=tc.batch_size, steps=tc.steps,
+                           test_batch=tc.test_batch, bytes_per_number=4 if tc.dtype == "float32" else 8)
+    check_memory(need, f"training {config.rnn.n_rec} units on batches of {tc.batch_size} x {tc.steps} steps",
+                 "lower rnn.n_rec, trainer.batch_size, trainer.steps or trainer.test_batch")
 
 
 def _busy_cores(interval: float = 0.25) -> float | None:
