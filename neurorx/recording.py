@@ -13,6 +13,8 @@ __all__ = ["FORMAT", "Recording"]
 
 FORMAT = "neurorx.Recording/1"
 _ARRAYS = ("t", "phase", "phase_index", "decoded", "states", "inputs", "h", "y", "record_index")
+#: Types of the metadata values a loaded recording is checked for.
+_META_TYPES = {"trials": (int,), "seed": (int,), "dt": (int, float), "every": (int,), "backend": (str,)}
 
 
 @dataclass(eq=False)
@@ -89,6 +91,9 @@ class Recording:
         """
         if phase is None:
             return self
+        if isinstance(phase, bool | np.bool_) or not isinstance(phase, str | int | np.integer):
+            raise TypeError(f"select takes a phase label (str) or a phase index (int); got {phase!r}. This "
+                            f"recording has phases {[p['label'] for p in self.phases]}")
         if isinstance(phase, int | np.integer):
             mask = self.phase_index == int(phase)
             keep = [p for i, p in enumerate(self.phases) if i == int(phase)]
@@ -147,10 +152,49 @@ class Recording:
             _, name, sub = key.split("/", 2)
             hooks.setdefault(name, {})[sub] = arrays.pop(key)
         try:
-            return cls(**{k: arrays.get(k) for k in _ARRAYS}, phases=meta["phases"], hooks=hooks,
-                       meta=meta["meta"])
+            rec = cls(**{k: arrays.get(k) for k in _ARRAYS}, phases=meta["phases"], hooks=hooks,
+                      meta=meta["meta"])
         except (KeyError, TypeError) as err:
             raise CorruptFileError(f"{path}: invalid recording file ({err})") from None
+        problem = rec._inconsistency()
+        if problem:
+            raise CorruptFileError(f"{path} is not a valid recording: {problem}; re-run the protocol to re-create it")
+        return rec
+
+    def _inconsistency(self) -> str | None:
+        """What makes the arrays and metadata inconsistent with each other (``None`` if nothing)."""
+        for name in ("t", "phase", "phase_index", "decoded", "states", "inputs"):
+            if getattr(self, name) is None:
+                return f"the array {name!r} is missing"
+        if self.decoded.ndim != 3:
+            return f"decoded has shape {self.decoded.shape}; expected (trials, steps, dims)"
+        b, t, d = self.decoded.shape
+        expected = {"t": (t,), "phase": (t,), "phase_index": (t,), "states": (b, t, d)}
+        for name, shape in expected.items():
+            if getattr(self, name).shape != shape:
+                return f"{name} has shape {getattr(self, name).shape}, but decoded {self.decoded.shape} needs {shape}"
+        if self.inputs.ndim != 3 or self.inputs.shape[:2] != (b, t):
+            return f"inputs has shape {self.inputs.shape}; expected ({b}, {t}, n_in)"
+        if self.record_index.ndim != 1 or (len(self.record_index) and (self.record_index.min() < 0
+                                                                       or self.record_index.max() >= t)):
+            return f"record_index must hold step indices in [0, {t})"
+        for name in ("h", "y"):
+            arr = getattr(self, name)
+            if arr is not None and (arr.ndim != 3 or arr.shape[:2] != (b, len(self.record_index))):
+                return f"{name} has shape {arr.shape}; expected ({b}, {len(self.record_index)}, units)"
+        if not isinstance(self.meta, dict) or not isinstance(self.phases, list):
+            return "the metadata must hold a 'meta' object and a 'phases' list"
+        for i, ph in enumerate(self.phases):
+            if not isinstance(ph, dict) or not isinstance(ph.get("label"), str) or not all(
+                    isinstance(ph.get(k), int) and not isinstance(ph.get(k), bool) for k in ("start", "stop")):
+                return f"phase {i} of the metadata must be an object with a 'label' and integer 'start'/'stop'"
+        for key, kinds in _META_TYPES.items():
+            value = self.meta.get(key)
+            if key in self.meta and (isinstance(value, bool) or not isinstance(value, kinds)):
+                return f"meta[{key!r}] = {value!r} is not {' or '.join(k.__name__ for k in kinds)}"
+        if "trials" in self.meta and self.meta["trials"] != b:
+            return f"meta['trials'] = {self.meta['trials']} but the arrays hold {b} trials"
+        return None
 
     def to_xarray(self):
         """An ``xarray.Dataset`` with labelled dimensions (trial, time, dim, unit); needs xarray installed."""
