@@ -6,6 +6,7 @@ JSON. Reading uses ``numpy.load(..., allow_pickle=False)``, so a file can never 
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -84,15 +85,20 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = False
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is false: nothing already saved is replaced silently.
+    OutputPathError
+        If the file cannot be written (under a file, a read-only folder, a full disk); a previous file of
+        that name is left as it was.
     """
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory; give a file name inside it, e.g. {path / 'result.npz'}")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True (or --force on the command line) to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _writable_parent(path, "the file")
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -101,8 +107,15 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = False
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
         os.replace(tmp, path)
+    except OSError as err:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        fix = "free some space or choose another folder" if err.errno == errno.ENOSPC else "choose another folder"
+        raise OutputPathError(f"could not write {path}: {err.strerror or err}; {fix} (any previous {path.name} is "
+                              f"unchanged)") from err
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
     return path
 

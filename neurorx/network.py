@@ -13,12 +13,13 @@ import numpy as np
 import torch
 
 from neurorx.activations import get_activation
+from neurorx.errors import ConfigurationError
 from neurorx.io import CorruptFileError, read_npz, write_npz
 from neurorx.models.cells import check_weights, get_cell
 from neurorx.models.rnn import RecurrentModel
 from neurorx.noise import PLACEMENTS, FrozenNoise, NoiseModel, make_noise, noise_from_dict
 from neurorx.provenance import provenance
-from neurorx.units import as_seconds, seconds_to_quantity
+from neurorx.units import parse_time, seconds_to_quantity
 
 __all__ = ["FORMAT", "RateNetwork", "load"]
 
@@ -202,8 +203,7 @@ class RateNetwork:
                    task=None, config: dict | None = None, metrics: dict | None = None,
                    provenance_info: dict | None = None) -> RateNetwork:
         """Freeze a trained torch model into a network (``tau``, ``dt`` as Brian2 quantities or seconds)."""
-        tau_s = as_seconds(tau, "tau") if not isinstance(tau, int | float) else float(tau)
-        dt_s = as_seconds(dt, "dt") if not isinstance(dt, int | float) else float(dt)
+        tau_s, dt_s = parse_time(tau, "tau", trusted=True), parse_time(dt, "dt", trusted=True)   # floats: seconds
         if abs(dt_s / tau_s - model.alpha) > 1e-9:
             raise ValueError(f"dt/tau = {dt_s / tau_s:g} disagrees with the model's alpha = {model.alpha:g}")
         weights = {k: v.detach().cpu().numpy() for k, v in model.weights().items()}
@@ -234,11 +234,15 @@ class RateNetwork:
         for k, v in weights.items():
             if isinstance(v, torch.Tensor):
                 weights[k] = v.detach().cpu().numpy()
-            weights[k] = np.asarray(weights[k])
+            try:
+                weights[k] = np.asarray(weights[k])
+            except ValueError:
+                raise ConfigurationError(f"{k} is a ragged nested list (rows of different lengths); give a "
+                                         f"rectangular array") from None
             if weights[k].dtype.kind not in "fiu":
                 raise TypeError(f"{k} must be a numeric array; got dtype {weights[k].dtype}")
         act = activation or get_cell(cell).default_activation
-        return cls._build(cell, act, weights, as_seconds(tau, "tau"), as_seconds(dt, "dt"), noise, task, config,
+        return cls._build(cell, act, weights, parse_time(tau, "tau"), parse_time(dt, "dt"), noise, task, config,
                           metrics, None)
 
     @classmethod
@@ -277,6 +281,7 @@ class RateNetwork:
         if meta.get("format") != FORMAT:
             raise CorruptFileError(f"{path} is not a neurorx network file (format {meta.get('format')!r}, "
                                    f"expected {FORMAT!r})")
+        _check_meta(meta, path)
         try:
             weights = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("weights/")}
             task_arrays = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("task/")}
@@ -285,7 +290,7 @@ class RateNetwork:
                        noise={p: noise_from_dict(m, trusted=True) for p, m in meta.get("noise", {}).items()},
                        task_arrays=task_arrays, config=meta.get("config", {}), metrics=meta.get("metrics", {}),
                        provenance=meta.get("provenance", {}))
-        except (KeyError, ValueError, TypeError) as err:
+        except (KeyError, ValueError, TypeError, AttributeError) as err:
             raise CorruptFileError(f"{path}: invalid network file ({err}); re-create it") from None
 
     def summary(self) -> str:
@@ -308,6 +313,31 @@ class RateNetwork:
         fields_["task_arrays"] = dict(fields_["task_arrays"])
         fields_.update(changes)
         return RateNetwork(**fields_)
+
+
+#: JSON types of a network file's metadata fields (``None`` allowed where optional).
+_META_FIELDS = {"cell": (str,), "activation": (str,), "tau": (float, int), "dt": (float, int),
+                "task": (dict, type(None)), "noise": (dict,), "config": (dict,), "metrics": (dict,),
+                "provenance": (dict,)}
+_REQUIRED_META = ("cell", "activation", "tau", "dt")
+_JSON_NAMES = {str: "a string", int: "a number", float: "a number", dict: "an object", type(None): "null"}
+
+
+def _check_meta(meta: dict, path) -> None:
+    """Raise :class:`CorruptFileError` naming the first metadata field that is missing or of the wrong type."""
+    for key in _REQUIRED_META:
+        if key not in meta:
+            raise CorruptFileError(f"{path}: invalid network file (no {key!r} in its metadata); re-create it")
+    for key, kinds in _META_FIELDS.items():
+        value = meta.get(key)
+        if key in meta and (isinstance(value, bool) or not isinstance(value, kinds)):
+            names = " or ".join(dict.fromkeys(_JSON_NAMES[k] for k in kinds))
+            raise CorruptFileError(f"{path}: invalid network file (metadata field {key!r} is {value!r}, not "
+                                   f"{names}); re-create it")
+    for placement, model in meta.get("noise", {}).items():
+        if not isinstance(model, dict):
+            raise CorruptFileError(f"{path}: invalid network file (noise {placement!r} is {model!r}, not an "
+                                   f"object with a 'name'); re-create it")
 
 
 def load(path: str | Path) -> RateNetwork:

@@ -147,3 +147,33 @@ def test_a_network_with_slow_times_given_with_units_saves_and_loads(tmp_path):
                        noise={"recurrent": nrx.OUNoise(0.1, 2 * second)})
     back = nrx.load(net.save(tmp_path / "slow.npz"))
     assert back.task.dt == 1.0 and back.noise["recurrent"].tau_noise == 2.0
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("tau", "40 ms", r"metadata field 'tau' is '40 ms', not a number"),
+    ("noise", [1, 2], r"metadata field 'noise' is \[1, 2\], not an object"),
+    ("config", [["a"]], r"metadata field 'config' is \[\['a'\]\], not an object"),
+    ("cell", None, r"metadata field 'cell' is None, not a string"),
+])
+def test_metadata_of_the_wrong_type_names_the_field(tmp_path, field, value, match):
+    from neurorx.io import CorruptFileError, read_npz, write_npz
+
+    good = tmp_path / "good.npz"
+    make_network().save(good)
+    arrays, meta = read_npz(good)
+    meta[field] = value
+    write_npz(tmp_path / "bad.npz", arrays, meta)
+    with pytest.raises(CorruptFileError, match=match):
+        nrx.load(tmp_path / "bad.npz")
+
+
+def test_from_arrays_reads_times_with_units_and_names_a_ragged_list():
+    from brian2 import ms
+
+    from neurorx.errors import ConfigurationError
+
+    w = make_network().weights
+    net = nrx.RateNetwork.from_arrays(**w, tau="40 ms", dt=20 * ms)
+    assert net.tau == pytest.approx(0.04)
+    with pytest.raises(ConfigurationError, match="w_in is a ragged nested list"):
+        nrx.RateNetwork.from_arrays(**{**w, "w_in": [[1.0, 2.0], [3.0]]}, tau=40 * ms, dt=20 * ms)
