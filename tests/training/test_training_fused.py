@@ -188,3 +188,20 @@ def test_activation_derivatives_match_autograd(act):
     with torch.no_grad():
         mine = get_activation(act).torch_derivative(z.detach())
     torch.testing.assert_close(mine, auto, rtol=1e-15, atol=1e-16)   # the same formulas, to the last ulp
+
+
+def test_an_activation_without_a_derivative_trains_through_the_step_loop():
+    """No stated derivative: no fused kernel (can_fuse is false), the plain Cell.run loop, the same states."""
+    from dataclasses import replace
+
+    model = _model("vanilla", "tanh")
+    x, c, _, noise = _data()
+    ref, _ = forward_time_major(model, x.transpose(0, 1).contiguous(), c, noise, 0.02, fused=True)
+    model.act = replace(model.act, derivative=None)
+    assert not can_fuse(model)
+    h, _ = forward_time_major(model, x.transpose(0, 1).contiguous(), c, noise, 0.02, fused=True)
+    torch.testing.assert_close(h, ref, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="states no derivative"):
+        vanilla_recurrence(torch.zeros(B, N, dtype=torch.float64), torch.zeros(T, B, N, dtype=torch.float64),
+                           model.w_rec.weight, None,
+                           0.2, model.act)
