@@ -17,7 +17,7 @@ from neurorx.errors import ConfigurationError
 from neurorx.io import CorruptFileError, read_npz, write_npz
 from neurorx.models.cells import check_weights, get_cell
 from neurorx.models.rnn import RecurrentModel
-from neurorx.noise import PLACEMENTS, FrozenNoise, NoiseModel, make_noise, noise_from_dict
+from neurorx.noise import PLACEMENTS, NoiseModel, make_noise, noise_from_dict
 from neurorx.provenance import provenance
 from neurorx.units import parse_time, seconds_to_quantity
 
@@ -102,8 +102,9 @@ class RateNetwork:
             if placement not in PLACEMENTS:
                 raise ValueError(f"unknown noise placement {placement!r}; use one of {PLACEMENTS}")
             model = make_noise(model)
-            if isinstance(model, FrozenNoise):
-                raise ValueError("a network's training noise cannot be FrozenNoise; give it to a phase instead")
+            if not model.storable:
+                raise ValueError(f"a network's training noise cannot be {type(model).__name__} (it holds arrays "
+                                 "and is not stored in network files); give it to a phase instead")
             noise[placement] = model
         object.__setattr__(self, "noise", MappingProxyType(noise))
         object.__setattr__(self, "task_arrays", MappingProxyType(

@@ -19,7 +19,7 @@ import numpy as np
 
 from neurorx.backends import get_backend
 from neurorx.backends.base import Segment, check_dt_factor, check_positive_int
-from neurorx.noise import PLACEMENTS, NoiseModel, make_noise, sample_steps, with_changes
+from neurorx.noise import PLACEMENTS, NoiseModel, OutputNoise, make_noise, with_changes
 from neurorx.provenance import provenance
 from neurorx.recording import Recording
 from neurorx.units import as_seconds
@@ -381,8 +381,8 @@ class Protocol:
             phase_info.append({**ph.describe(network), "start": int(offsets[i]), "stop": int(offsets[i + 1])})
         for hk in hooks:
             hk.start(network, trials, phase_info)
-        out_noise = [s.noise.get("output") for s in segments]
-        out_gen, out_state, out_segment = None, None, None
+        out_noise = OutputNoise([s.noise.get("output") for s in segments], (trials, network.n_out), network.dt,
+                                seed=_derive_seed(seed, 20_000))
         bar = _progress(total, progress, f"{backend} run")
         for ch in impl.simulate(network, segments, trials=trials, seed=seed, dt_factor=dt_factor,
                                 chunk_steps=chunk, **backend_options):
@@ -390,19 +390,7 @@ class Protocol:
             g0 = offsets[ch.segment] + ch.start
             steps = np.arange(g0, g0 + m)
             y = network.readout(ch.h)
-            noise = out_noise[ch.segment]
-            if noise is not None and not noise.is_zero:
-                import torch
-
-                out_gen = out_gen or torch.Generator().manual_seed(_derive_seed(seed, 20_000))
-                if out_segment != ch.segment:    # stateful output noise (OU, frozen) starts afresh per phase
-                    out_state, out_segment = None, ch.segment
-                inc = np.empty((m, trials, network.n_out))
-                for t in range(m):   # one step per draw: the numbers do not depend on the chunking
-                    step_inc, out_state = sample_steps(noise, 1, (trials, network.n_out), network.dt, out_gen,
-                                                       out_state)
-                    inc[t] = step_inc[0].numpy()
-                y = y + inc.transpose(1, 0, 2)
+            y = out_noise.apply(ch.segment, y)
             dec = task.decode(y)
             decoded[:, g0 : g0 + m] = dec
             if record:

@@ -139,13 +139,92 @@ def test_a_bare_name_without_parameters_is_refused_not_silent(name):
     assert make_noise("none") == NoNoise()
 
 
-def test_every_model_states_its_brian2_terms():
-    for model in (NoNoise(), WhiteNoise(0.1), ReferenceUniformNoise(0.01, 0.02), OUNoise(0.2, 0.1),
-                  FrozenNoise(np.zeros((2, 1, 1)))):
-        terms = model.brian2_terms("n0_")
-        assert isinstance(terms.rhs, str) and terms.rhs
-        for name in terms.parameters:
-            assert name.startswith("n0_")
+@pytest.mark.parametrize("name", NOISE_MODELS.names())
+def test_every_registered_model_has_an_example_and_states_its_brian2_terms(name):
+    cls = NOISE_MODELS.get(name)
+    model = cls.example(6, (2, 3), 0.01, placement="input", seed=1)
+    assert type(model) is cls and model.placement == "input"
+    terms = model.brian2_terms("n0_")
+    assert isinstance(terms.rhs, str) and terms.rhs and not terms.arrays   # arrays only for a given run
+    for param in terms.parameters:
+        assert param.startswith("n0_")
+    run = model.brian2_terms("n0_", dt=0.01, steps=6, shape=(2, 3))
+    for array, (values, _unit) in run.arrays.items():
+        assert array.startswith("n0_") and values.shape == (6, 2 * 3)
+    mean, var = model.step_moments(0.01)
+    assert math.isfinite(mean) and var >= 0
+    inc, _ = model.sample_steps(6, (2, 3), 0.01, torch.Generator().manual_seed(0))
+    assert (inc is None) == model.is_zero
+    if inc is not None:
+        assert inc.shape == (6, 2, 3)
+
+
+def test_frozen_increments_become_its_own_timed_array():
+    inc = np.random.default_rng(0).normal(size=(8, 2, 3))
+    model = FrozenNoise(inc, dt=0.005)
+    (name, (rates, unit)), = model.brian2_terms("frozen_", dt=0.01, steps=3, shape=(2, 3)).arrays.items()
+    assert name == "frozen_rate" and str(unit) == "Hz"
+    np.testing.assert_allclose(rates, (inc[0:6:2] + inc[1:6:2]).reshape(3, 6) / 0.01)   # trial-major columns
+    with pytest.raises(ValueError, match="the run has 3 trials"):
+        model.brian2_terms("frozen_", dt=0.01, steps=3, shape=(3, 3))
+
+
+def test_a_model_restricted_to_some_trials():
+    inc = np.random.default_rng(1).normal(size=(4, 5, 2))
+    part = FrozenNoise(inc, dt=0.01).for_trials(slice(1, 3))
+    np.testing.assert_array_equal(part.increments, inc[:, 1:3])
+    assert part.dt == 0.01
+    white = WhiteNoise(0.1)
+    assert white.for_trials(slice(0, 2)) is white     # random models hold nothing per trial
+
+
+def test_memoryless_models_draw_a_block_in_one_call_and_stateful_ones_step():
+    white = WhiteNoise(0.3)
+    block, _ = white.sample_steps(4, (2, 3), 0.01, torch.Generator().manual_seed(2))
+    one, _ = white.sample((4, 2, 3), 0.01, torch.Generator().manual_seed(2))
+    torch.testing.assert_close(block, one, rtol=0, atol=0)
+    ou = OUNoise(0.5, 0.05)
+    block, state = ou.sample_steps(4, (2, 3), 0.01, torch.Generator().manual_seed(3))
+    gen, st, steps = torch.Generator().manual_seed(3), None, []
+    for _ in range(4):
+        inc, st = ou.sample((2, 3), 0.01, gen, st)
+        steps.append(inc)
+    torch.testing.assert_close(block, torch.stack(steps), rtol=0, atol=0)
+    torch.testing.assert_close(state, st, rtol=0, atol=0)
+
+
+def test_check_run_refuses_what_a_model_cannot_supply():
+    with pytest.raises(ValueError, match="unstable"):
+        OUNoise(0.1, tau_noise=0.005).check_run(3, (2, 3), 0.02)
+    frozen = FrozenNoise(np.zeros((4, 2, 3)), dt=0.01)
+    frozen.check_run(4, (2, 3), 0.01)
+    with pytest.raises(ValueError, match="supply more increments"):
+        frozen.check_run(5, (2, 3), 0.01)
+    with pytest.raises(ValueError, match=r"give increments of shape \(steps, 2, 4\)"):
+        frozen.check_run(2, (2, 4), 0.01)
+
+
+def test_time_fields_are_declared_and_parsed_by_parse_time():
+    from dataclasses import fields
+
+    times = {name: [f.name for f in fields(cls) if f.metadata.get("time")] for name, cls in NOISE_MODELS.items()}
+    assert times["ou"] == ["tau_noise"] and times["reference_uniform"] == ["dt_train"] and times["frozen"] == ["dt"]
+    assert OUNoise(0.5, "50 ms").tau_noise == pytest.approx(0.05)
+    assert OUNoise(0.5, 50 * ms).tau_noise == pytest.approx(0.05)
+    assert ReferenceUniformNoise(0.01, dt_train=0.02).dt_train == 0.02
+    with pytest.raises(ValueError, match=r"OUNoise\.tau_noise: cannot read .50 parsecs. as a time"):
+        OUNoise(0.5, "50 parsecs")
+
+
+def test_values_neurorx_wrote_are_read_as_seconds_without_a_context_flag():
+    import neurorx.noise as noise_module
+
+    assert not hasattr(noise_module, "trusted_times")
+    assert OUNoise.from_seconds(sigma=0.1, tau_noise=2.0).tau_noise == 2.0    # seconds, written by neurorx
+    with pytest.raises(ValueError, match="would read as 2 seconds"):
+        OUNoise(0.1, 2.0)                                                    # typed by a user
+    with pytest.raises(ValueError, match="FrozenNoise holds arrays"):
+        noise_from_dict({"name": "frozen", "dt": 0.01}, trusted=True)
 
 
 @pytest.mark.parametrize("make", [lambda: ReferenceUniformNoise(0.01, dt_train=20),

@@ -31,7 +31,7 @@ import brian2
 import brian2.core.network as _brian2_network_module
 import numpy as np
 import torch
-from brian2 import Hz, Network, NetworkOperation, NeuronGroup, Synapses, TimedArray, prefs, second
+from brian2 import Network, NetworkOperation, NeuronGroup, Synapses, TimedArray, prefs, second
 from brian2.devices.device import RuntimeDevice, get_device
 
 from neurorx.backends.base import (
@@ -45,7 +45,7 @@ from neurorx.backends.base import (
     derive_seed,
 )
 from neurorx.backends.brian2_equations import INPUT_ARRAY, Current, NeuronModel, neuron_model, noise_prefix
-from neurorx.noise import PLACEMENTS, Brian2Terms, FrozenNoise, NoiseModel, NoNoise, sample_steps
+from neurorx.noise import PLACEMENTS, Brian2Terms, NoiseModel, NoiseStream, NoNoise, add_increments
 from neurorx.registry import Registry
 
 __all__ = ["COUPLINGS", "TARGETS", "Brian2Backend", "build_network", "resolve_coupling", "simulate"]
@@ -96,11 +96,28 @@ def _input_values(inputs: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(inputs.transpose(1, 0, 2).reshape(t, b * n_in))
 
 
-def _frozen_rates(model: FrozenNoise, trials: int, n_rec: int, dt_sim: float, sim_steps: int | None):
-    """FrozenNoise increments at ``dt_sim`` as rates ``increment/dt``, shape (steps, B*N) (trial-major)."""
-    model.check_shape(trials, n_rec)
-    inc = model.coarsened(dt_sim, sim_steps)
-    return inc.reshape(inc.shape[0], trials * n_rec) / dt_sim
+def _add_input_noise(x: np.ndarray, model: NoiseModel, dt: float, generator) -> np.ndarray:
+    """Inputs ``x (B, T, n_in)`` plus ``model``'s increments drawn once per training step ``dt``."""
+    inc = NoiseStream(model, (x.shape[0], x.shape[2]), dt, generator).draw(x.shape[1])
+    return add_increments(x, inc, time_axis=1)
+
+
+def _noise_arrays(per_segment: Sequence[tuple[str | None, dict]], rows: Sequence[int]) -> dict:
+    """One ``(values, unit)`` per array name over all segments, zeros where the array's model is not active.
+
+    ``per_segment[s]`` is ``(noise type or None, Brian2Terms.arrays)`` of segment ``s``, ``rows[s]`` its number of
+    simulation steps.
+    """
+    names: dict[str, tuple[str, int, object]] = {}   # array name -> (noise type, columns, unit)
+    for kind, arrays in per_segment:
+        for name, (values, unit) in arrays.items():
+            names.setdefault(name, (kind, values.shape[1], unit))
+    out = {}
+    for name, (kind, cols, unit) in names.items():
+        parts = [arrays[name][0] if k == kind and name in arrays else np.zeros((n, cols))
+                 for (k, arrays), n in zip(per_segment, rows, strict=True)]
+        out[name] = (np.concatenate(parts), unit)
+    return out
 
 
 @dataclass(eq=False)
@@ -174,8 +191,8 @@ def _synapses(neurons: NeuronGroup, current: Current, w: np.ndarray, trials: int
 
 
 def _assemble(network, trials: int, dt_factor: int, coupling: str, noise_models: Sequence[NoiseModel],
-              x_values: np.ndarray, frozen_values: np.ndarray | None) -> _Assembly:
-    """Build the Brian2 objects; ``x_values`` (T, B*n_in), ``frozen_values`` (steps, B*N) rates or None."""
+              x_values: np.ndarray, noise_arrays: dict) -> _Assembly:
+    """Build the Brian2 objects; ``x_values`` (T, B*n_in), ``noise_arrays`` name -> (values (steps, B*N), unit)."""
     coupling = resolve_coupling(coupling)
     n_rec, dt_sim = network.n_rec, network.dt / dt_factor
     model = neuron_model(network.cell, network.activation, network.n_in, noise_models)
@@ -186,9 +203,8 @@ def _assemble(network, trials: int, dt_factor: int, coupling: str, noise_models:
     for m in noise_models:
         if m is not None and not m.is_zero and m.name not in zero_terms:
             zero_terms[m.name] = m.scaled(0.0).brian2_terms(model.noise_prefixes[m.name])
-    if "frozen" in model.noise_prefixes:
-        rate = f"{model.noise_prefixes['frozen']}rate"
-        namespace[rate] = TimedArray(frozen_values * Hz, dt=dt_sim * second, name=rate)  # increment/dt
+    for name, (values, unit) in noise_arrays.items():   # the noise models' own arrays (frozen increments)
+        namespace[name] = TimedArray(values * unit, dt=dt_sim * second, name=name)
 
     neurons = NeuronGroup(trials * n_rec, model.equations, method="euler", dt=dt_sim * second, name="neurons",
                           namespace=namespace)
@@ -298,22 +314,20 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
     x = np.zeros((trials, 1, n_in)) if inputs is None else np.asarray(inputs, dtype=np.float64)
     if x.ndim != 3 or x.shape[0] != trials or x.shape[2] != n_in:
         raise ValueError(f"inputs have shape {x.shape}; expected (trials, steps, n_in) = ({trials}, T, {n_in})")
-    recurrent, frozen = [], None
+    recurrent, arrays = [], {}
     generator = torch.Generator().manual_seed(derive_seed(seed, _BUILD, bits=64))
     for m in noise_models:
         if m.placement == "output" or m.is_zero:
             continue
         if m.placement == "input":
-            inc, _ = sample_steps(m, x.shape[1], (trials, n_in), network.dt, generator)
-            x = x + inc.numpy().transpose(1, 0, 2)
+            x = _add_input_noise(x, m, network.dt, generator)
             continue
         if any(r.name == m.name for r in recurrent):
             raise ValueError(f"noise_models holds two recurrent {m.name!r} models; give one per noise type and "
                              f"change its parameters between runs (e.g. net['neurons'].{noise_prefix(m)}...)")
         recurrent.append(m)
-        if isinstance(m, FrozenNoise):
-            frozen = _frozen_rates(m, trials, n_rec, network.dt / dt_factor, None)
-    assembly = _assemble(network, trials, dt_factor, coupling, recurrent, _input_values(x), frozen)
+        arrays.update(m.brian2_terms(noise_prefix(m), dt=network.dt / dt_factor, shape=(trials, n_rec)).arrays)
+    assembly = _assemble(network, trials, dt_factor, coupling, recurrent, _input_values(x), arrays)
     assembly.set_state(np.zeros((trials, n_rec)) if h0 is None else h0)
     assembly.set_noise({m.name: m for m in recurrent}, generator)
     return assembly.net
@@ -528,7 +542,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
     dt_sim = network.dt / dt_factor
 
     # Everything the run needs, validated before building: inputs (+ input noise), recurrent noise.
-    xs, recurrent, frozen_rows = [], [], []
+    xs, recurrent, seg_arrays = [], [], []
     for s, seg in enumerate(segments):
         x = _segment_inputs(seg, s, trials, n_in)
         noise = _segment_noise(seg, s)
@@ -542,30 +556,27 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
         if not inp.is_zero:
             generator = torch.Generator().manual_seed(derive_seed(seed, _INPUT, s, bits=64))
             try:
-                inc, _ = sample_steps(inp, seg.steps, (trials, n_in), network.dt, generator)
+                inp.check_run(seg.steps, (trials, n_in), network.dt)
+                x = _add_input_noise(x, inp, network.dt, generator)
             except ValueError as err:
                 raise ValueError(f"segment {s} ({seg.name!r}), input noise: {err}") from None
-            x = x + inc.numpy().transpose(1, 0, 2)
         xs.append(x)
         rec = noise.get("recurrent", NoNoise())
+        steps = seg.steps * dt_factor
         try:
-            if isinstance(rec, FrozenNoise):
-                frozen_rows.append(_frozen_rates(rec, trials, n_rec, dt_sim, seg.steps * dt_factor))
-            else:
-                frozen_rows.append(None)
-                rec.step_moments(dt_sim)   # refuses a step the model cannot take (an unstable OU step)
+            rec.check_run(steps, (trials, n_rec), dt_sim)   # e.g. an unstable OU step, too few frozen increments
+            arrays = {} if rec.is_zero else rec.brian2_terms(noise_prefix(rec), dt=dt_sim, steps=steps,
+                                                             shape=(trials, n_rec)).arrays
         except ValueError as err:
             raise ValueError(f"segment {s} ({seg.name!r}), recurrent noise: {err}") from None
+        seg_arrays.append((None if rec.is_zero else rec.name, arrays))
         recurrent.append(rec)
 
-    frozen = None
-    if any(r is not None for r in frozen_rows):   # one TimedArray over all segments, zero where not frozen
-        frozen = np.concatenate([np.zeros((seg.steps * dt_factor, trials * n_rec)) if r is None else r
-                                 for seg, r in zip(segments, frozen_rows, strict=True)])
+    noise_arrays = _noise_arrays(seg_arrays, [seg.steps * dt_factor for seg in segments])
     with _codegen("numpy", cache_dir):  # building (connecting synapses) compiles nothing
         assembly = _assemble(network, trials, dt_factor, coupling, recurrent,
-                             _input_values(np.concatenate(xs, axis=1)), frozen)
-    del xs, frozen_rows, frozen
+                             _input_values(np.concatenate(xs, axis=1)), noise_arrays)
+    del xs, seg_arrays, noise_arrays
     recorder = _Recorder(assembly.neurons, trials, n_rec, dt_factor * record_every)
     assembly.net.add(NetworkOperation(recorder.record, clock=assembly.neurons.clock, when="end",
                                       order=_RECORDER_ORDER, name="recorder"))

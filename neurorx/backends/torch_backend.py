@@ -1,6 +1,7 @@
 """The torch backend: the network's discrete Euler–Maruyama map, batched over trials, without autograd.
 
-It uses the very step the trainer uses (:meth:`neurorx.models.cells.Cell.step`), so at ``dt_factor=1`` with
+It uses the very step loop the trainer uses (:meth:`neurorx.models.cells.Cell.run` over
+:meth:`~neurorx.models.cells.Cell.step`), so at ``dt_factor=1`` with
 the training noise it *is* the trained model. ``dt_factor=k`` takes ``k`` steps of ``dt/k`` per training step
 (inputs held), the same refinement the Brian2 backend makes.
 """
@@ -23,7 +24,7 @@ from neurorx.backends.base import (
     derive_seed,
 )
 from neurorx.models.cells import get_cell
-from neurorx.noise import FrozenNoise, NoNoise, sample_steps
+from neurorx.noise import NoiseStream, NoNoise, add_increments
 
 __all__ = ["TorchBackend"]
 
@@ -38,22 +39,19 @@ TRIAL_BLOCK = 32
 class _BlockNoise:
     """One noise model's increments for a segment, drawn block by block of trials, each from its own stream.
 
-    Memoryless and stateful (OU) models keep one state per block; a :class:`~neurorx.noise.FrozenNoise` is
-    deterministic, so it is read for all trials at once and sliced.
+    Every block of :data:`TRIAL_BLOCK` trials has a :class:`~neurorx.noise.NoiseStream` of its own (its own
+    generator and model state) over the model restricted to its trials (:meth:`NoiseModel.for_trials`).
     """
 
-    def __init__(self, model, trials: int, width: int, dt: float, gens, dtype, device):
-        self.model, self.trials, self.width, self.dt = model, trials, width, dt
-        self.gens, self.dtype, self.device = gens, dtype, device
-        self.states = [None] * len(gens)
-        self.frozen_state, self.cached = None, None
-
-    def advance(self, steps: int) -> None:
-        """Start the next ``steps`` steps (reads a frozen model's increments for every trial)."""
-        self.cached = None
-        if isinstance(self.model, FrozenNoise) and not self.model.is_zero:
-            self.cached, self.frozen_state = sample_steps(self.model, steps, (self.trials, self.width), self.dt,
-                                                          None, self.frozen_state, self.dtype, self.device)
+    def __init__(self, model, trials: int, width: int, dt: float, steps: int, gens, dtype, device):
+        model.check_run(steps, (trials, width), dt)
+        self.zero, self.width, self.dtype, self.device = model.is_zero, width, dtype, device
+        self.trials = trials
+        self.streams = []
+        for b, gen in enumerate(gens):
+            rows = slice(b * TRIAL_BLOCK, min((b + 1) * TRIAL_BLOCK, trials))
+            self.streams.append(NoiseStream(model.for_trials(rows), (rows.stop - rows.start, width), dt, gen,
+                                            dtype, device))
 
     def draw(self, steps: int, per_step: int, blocks: range):
         """Increments ``(steps*per_step, trials of blocks, width)`` for the trial blocks ``blocks``, or None.
@@ -61,19 +59,15 @@ class _BlockNoise:
         Each block draws ``per_step`` increments (the substeps of one training step) per call: the shape of
         every draw, and so the numbers a stream yields, do not depend on how the run is chunked.
         """
-        if self.model.is_zero:
+        if self.zero:
             return None
         lo, hi = blocks.start * TRIAL_BLOCK, min(blocks.stop * TRIAL_BLOCK, self.trials)
-        if self.cached is not None:
-            return self.cached[:, lo:hi]
         out = torch.empty((steps * per_step, hi - lo, self.width), dtype=self.dtype, device=self.device)
         for b in blocks:
             r0 = b * TRIAL_BLOCK - lo
-            r1 = r0 + min(TRIAL_BLOCK, self.trials - b * TRIAL_BLOCK)
+            r1 = r0 + self.streams[b].shape[0]
             for t in range(steps):
-                inc, self.states[b] = sample_steps(self.model, per_step, (r1 - r0, self.width), self.dt,
-                                                   self.gens[b], self.states[b], self.dtype, self.device)
-                out[t * per_step : (t + 1) * per_step, r0:r1] = inc
+                out[t * per_step : (t + 1) * per_step, r0:r1] = self.streams[b].draw(per_step)
         return out
 
 
@@ -147,16 +141,15 @@ class TorchBackend:
                 if h is None:
                     raise ValueError(f"segment {seg.name!r} continues from a previous state, but it is the first")
                 x_all = torch.tensor(np.asarray(seg.inputs), dtype=tdtype, device=device)
-                rec = _BlockNoise(seg.noise.get("recurrent", NoNoise()), trials, n, dt, gens[0], tdtype, device)
-                inp = _BlockNoise(seg.noise.get("input", NoNoise()), trials, network.n_in, network.dt, gens[1],
+                rec = _BlockNoise(seg.noise.get("recurrent", NoNoise()), trials, n, dt, seg.steps * k, gens[0],
                                   tdtype, device)
+                inp = _BlockNoise(seg.noise.get("input", NoNoise()), trials, network.n_in, network.dt, seg.steps,
+                                  gens[1], tdtype, device)
                 for start in range(0, seg.steps, chunk_steps):
                     m = min(chunk_steps, seg.steps - start)
                     out = torch.empty((trials, m, n), dtype=tdtype, device=device)
                     for t0 in range(0, m, sub):
                         ms = min(sub, m - t0)
-                        rec.advance(ms * k)
-                        inp.advance(ms)
                         for g0 in range(0, n_blocks, group):
                             blocks = range(g0, min(g0 + group, n_blocks))
                             rows = slice(g0 * TRIAL_BLOCK, min(blocks.stop * TRIAL_BLOCK, trials))
@@ -169,18 +162,13 @@ class TorchBackend:
     @staticmethod
     def _advance(h, rows, x, rec, inp, blocks, ms, k, cell, act, w, a, out, t0):
         """Advance the trials ``rows`` (blocks ``blocks``) by ``ms`` training steps, writing ``out``."""
-        inc = inp.draw(ms, 1, blocks)
-        if inc is not None:
-            x = x + inc.transpose(0, 1)
+        x = add_increments(x, inp.draw(ms, 1, blocks), time_axis=1)
         u = cell.input_projection(x, w["w_in"], w["bias"])
-        incs = rec.draw(ms, k, blocks)
         whole = rows.start == 0 and rows.stop == h.shape[0]
         hg = h if whole else h[rows]
-        for t in range(ms):
-            u_t = u[:, t]
-            for s in range(k):
-                hg = cell.step(hg, u_t, w["w_rec"], a, act, None if incs is None else incs[t * k + s])
-            out[rows, t0 + t] = hg
+        states = cell.run(hg, u.transpose(0, 1), w["w_rec"], a, act, rec.draw(ms, k, blocks), substeps=k,
+                          out=out[rows, t0 : t0 + ms].transpose(0, 1))
+        hg = states[-1].clone()   # not a view of the chunk handed to the caller
         if whole:
             return hg
         h[rows] = hg

@@ -5,7 +5,8 @@ A cell defines the drift :math:`F` of the continuous-time rate equation
 .. math:: \\tau\\,\\frac{dh}{dt} = F(h, u),\\qquad u = W_{in}x + b,
 
 and everything else follows from it: the discrete Euler–Maruyama step used by training and by the torch
-backend (:meth:`Cell.step`, :math:`h \\leftarrow h + a F(h,u) + \\text{noise}`, :math:`a = \\Delta t/\\tau`), and
+backend (:meth:`Cell.step`, :math:`h \\leftarrow h + a F(h,u) + \\text{noise}`, :math:`a = \\Delta t/\\tau`), the one
+loop over time that applies it (:meth:`Cell.run`), and
 the Brian2 equations (:meth:`Cell.brian2`), which state the same :math:`F` as an expression.
 
 Weight layout (torch ``[post, pre]``): ``w_in`` is ``(G*N, n_in)``, ``w_rec`` is ``(G*N, N)`` and ``bias`` is
@@ -82,6 +83,43 @@ class Cell:
         """One Euler–Maruyama step: :math:`h + a\\,F(h,u) + \\text{increment}`."""
         h_new = torch.addcmul(h, self.drift(h, u, w_rec, act), torch.as_tensor(a, dtype=h.dtype))
         return h_new if increment is None else h_new + increment
+
+    def run(self, h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, a: float, act: Activation,
+            increments: torch.Tensor | None = None, *, substeps: int = 1,
+            out: torch.Tensor | None = None) -> torch.Tensor:
+        """The one step loop: :meth:`step` over time-major inputs, ``substeps`` steps per input sample.
+
+        Used by the torch model and the trainer (``substeps=1``) and by the torch backend (``substeps=k`` at
+        ``dt_factor=k``).
+
+        Parameters
+        ----------
+        h0 : tensor (B, N)
+        u : tensor (T, B, G*N)
+            Input projections :math:`W_{in}x_t + b`, each held for ``substeps`` steps.
+        a : float
+            :math:`\\Delta t/\\tau` of one (sub)step.
+        increments : tensor (T*substeps, B, N) or None
+            Recurrent noise increments, one per (sub)step.
+        out : tensor (T, B, N), optional
+            Where to write the states (no autograd graph through it); a new tensor if omitted.
+
+        Returns
+        -------
+        tensor (T, B, N)
+            The state at the end of each input sample, :math:`h_1 \\dots h_T`.
+        """
+        h = h0
+        states = []
+        for t in range(u.shape[0]):
+            u_t = u[t]
+            for s in range(substeps):
+                h = self.step(h, u_t, w_rec, a, act, None if increments is None else increments[t * substeps + s])
+            if out is None:
+                states.append(h)
+            else:
+                out[t] = h
+        return torch.stack(states) if out is None else out
 
     def brian2(self, act: Activation) -> Brian2Cell:
         """The drift as Brian2 expressions (see :class:`Brian2Cell`)."""

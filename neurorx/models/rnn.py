@@ -4,37 +4,21 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional
 
 from neurorx.activations import get_activation
 from neurorx.models.cells import Cell, get_cell
-from neurorx.noise import NoiseModel, NoNoise, sample_steps
+from neurorx.noise import NoiseModel, add_increments, draw_placed
 
 __all__ = ["GRU", "RateRNN", "RecurrentModel", "simulate_sequence"]
 
 
 def simulate_sequence(cell: Cell, act, h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, a: float,
                       increments: torch.Tensor | None) -> torch.Tensor:
-    """Run ``T`` Euler–Maruyama steps of ``cell`` from ``h0``.
-
-    Parameters
-    ----------
-    h0 : tensor (B, N)
-    u : tensor (B, T, G*N)
-        Input projections :math:`W_{in}x_t + b` for every step.
-    increments : tensor (T, B, N) or None
-        Recurrent noise increments.
-
-    Returns
-    -------
-    tensor (B, T, N)
-        The state after each step, :math:`h_1 \\dots h_T`.
+    """Batch-major wrapper of :meth:`Cell.run` (the one step loop): ``u (B, T, G*N)``, ``increments (T, B, N)``
+    -> states ``(B, T, N)``; kept for existing callers.
     """
-    h = h0
-    states = []
-    for t in range(u.shape[1]):
-        h = cell.step(h, u[:, t], w_rec, a, act, None if increments is None else increments[t])
-        states.append(h)
-    return torch.stack(states, dim=1)
+    return cell.run(h0, u.transpose(0, 1), w_rec, a, act, increments).transpose(0, 1)
 
 
 class RecurrentModel(nn.Module):
@@ -93,10 +77,14 @@ class RecurrentModel(nn.Module):
             out["bias"] = self.bias
         return out
 
+    def noise_sizes(self) -> dict[str, int]:
+        """Width of each noise placement: inputs, recurrent units, outputs."""
+        return {"input": self.w_in.weight.shape[1], "recurrent": self.n_rec, "output": self.w_out.weight.shape[0]}
+
     def forward(self, inputs: torch.Tensor, init_code: torch.Tensor,
                 noise: dict[str, NoiseModel] | None = None, dt: float = 1.0,
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Run the network over a batch.
+        """Run the network over a batch (batch-major view of :meth:`run_time_major`).
 
         Parameters
         ----------
@@ -114,24 +102,32 @@ class RecurrentModel(nn.Module):
         y : tensor (B, T, n_out)
             Readouts :math:`W_{out}h_{t+1}` (plus output noise, if any).
         """
-        noise = noise or {}
-        b, t, _ = inputs.shape
-        dtype, device = inputs.dtype, inputs.device
-        x = inputs
-        inp = noise.get("input", NoNoise())
-        if not inp.is_zero:
-            inc, _ = sample_steps(inp, t, (b, inputs.shape[-1]), dt, generator, None, dtype, device)
-            x = x + inc.transpose(0, 1)
+        h, y = self.run_time_major(inputs.transpose(0, 1), init_code, noise, dt, generator)
+        return h.transpose(0, 1), y.transpose(0, 1)
+
+    def run_time_major(self, inputs: torch.Tensor, init_code: torch.Tensor,
+                       noise: dict[str, NoiseModel] | None = None, dt: float = 1.0,
+                       generator: torch.Generator | None = None,
+                       increments: dict[str, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The model over time-major inputs ``(T, B, n_in)``: the computation training and the backends share.
+
+        The noise increments are drawn from ``generator`` in the order input, recurrent, output
+        (:func:`neurorx.noise.draw_placed`) unless given as ``increments`` (placement -> ``(T, B, size)``), and
+        added in their places (:func:`neurorx.noise.add_increments`); the states come from :meth:`Cell.run`.
+
+        Returns
+        -------
+        h : tensor (T, B, N)
+        y : tensor (T, B, n_out)
+        """
+        t, b, _ = inputs.shape
+        if increments is None:
+            increments = draw_placed(noise, t, self.noise_sizes(), b, dt, generator, inputs.dtype, inputs.device)
+        x = add_increments(inputs, increments.get("input"))
         u = self.cell.input_projection(x, self.w_in.weight, self.bias)
-        h0 = self.encoder(init_code)
-        rec = noise.get("recurrent", NoNoise())
-        increments, _ = sample_steps(rec, t, (b, self.n_rec), dt, generator, None, dtype, device)
-        h = simulate_sequence(self.cell, self.act, h0, u, self.w_rec.weight, self.alpha, increments)
-        y = self.w_out(h)
-        out = noise.get("output", NoNoise())
-        if not out.is_zero:
-            inc, _ = sample_steps(out, t, (b, y.shape[-1]), dt, generator, None, dtype, device)
-            y = y + inc.transpose(0, 1)
+        h = self.cell.run(self.encoder(init_code), u, self.w_rec.weight, self.alpha, self.act,
+                          increments.get("recurrent"))
+        y = add_increments(functional.linear(h, self.w_out.weight), increments.get("output"))
         return h, y
 
 

@@ -21,44 +21,11 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from neurorx.noise import NoiseModel, NoNoise, sample_steps
+from neurorx.noise import NoiseModel, add_increments, draw_placed
 from neurorx.training.linalg import linear, linear_add, matmul_tn
 
-__all__ = ["ACTIVATION_DERIVATIVES", "FUSED_RECURRENCES", "GRURecurrence", "InputProjection", "ReadoutMSE",
-           "VanillaRecurrence", "can_fuse", "draw_increments", "forward_time_major", "gru_recurrence",
-           "recurrence_loop", "vanilla_recurrence"]
-
-
-def _relu_grad(z, r):
-    return (z > 0).to(z.dtype)
-
-
-def _tanh_grad(z, r):
-    return 1.0 - r * r
-
-
-def _sigmoid_grad(z, r):
-    return r * (1.0 - r)
-
-
-def _softplus_grad(z, r):
-    return torch.sigmoid(z)
-
-
-def _identity_grad(z, r):
-    return torch.ones_like(z)
-
-
-#: :math:`\phi'(z)` by activation name, from the pre-activation ``z`` and ``r = phi(z)`` (``None`` where not
-#: needed); the formulas torch's autograd uses for the same functions.
-ACTIVATION_DERIVATIVES = {
-    "relu": _relu_grad,
-    "tanh": _tanh_grad,
-    "sigmoid": _sigmoid_grad,
-    "softplus": _softplus_grad,
-    "identity": _identity_grad,
-}
-_NEEDS_OUTPUT = ("tanh", "sigmoid")
+__all__ = ["FUSED_RECURRENCES", "GRURecurrence", "InputProjection", "ReadoutMSE", "VanillaRecurrence", "can_fuse",
+           "draw_increments", "forward_time_major", "gru_recurrence", "vanilla_recurrence"]
 
 
 class VanillaRecurrence(torch.autograd.Function):
@@ -90,7 +57,7 @@ class VanillaRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, h0, u, w_rec, increments, a: float, act_name: str, act_fn, onednn: bool):
+    def forward(ctx, h0, u, w_rec, increments, a: float, act, onednn: bool):
         t_steps, b, n = u.shape
         hs = u.new_empty((t_steps + 1, b, n))
         zs = torch.empty_like(u)
@@ -99,12 +66,12 @@ class VanillaRecurrence(torch.autograd.Function):
         for t in range(t_steps):
             h = hs[t]
             z = linear_add(h, w_rec, u[t], onednn, out=zs[t])      # u + h W^T
-            drift = act_fn(z) - h                                  # phi(z) - h   (VanillaCell.drift)
+            drift = act.torch(z) - h                               # phi(z) - h   (VanillaCell.drift)
             h_new = torch.addcmul(h, drift, a_t, out=hs[t + 1])    # h + a*drift  (Cell.step)
             if increments is not None:
                 h_new.add_(increments[t])                          # + increment  (Cell.step)
         ctx.save_for_backward(hs, zs, w_rec)
-        ctx.a, ctx.act_name, ctx.act_fn, ctx.onednn = float(a), act_name, act_fn, onednn
+        ctx.a, ctx.act, ctx.onednn = float(a), act, onednn
         return hs[1:]
 
     @staticmethod
@@ -112,8 +79,7 @@ class VanillaRecurrence(torch.autograd.Function):
         hs, zs, w_rec = ctx.saved_tensors
         a, onednn = ctx.a, ctx.onednn
         t_steps, b, n = zs.shape
-        r = ctx.act_fn(zs) if ctx.act_name in _NEEDS_OUTPUT else None
-        gz = ACTIVATION_DERIVATIVES[ctx.act_name](zs, r)
+        gz = ctx.act.torch_derivative(zs)              # phi'(z_t)      (Activation.derivative)
         gz.mul_(a)                                     # a phi'(z_t); becomes gamma_t in the loop
         w_t = w_rec.T.contiguous()                     # linear(x, w_t) = x @ W
         g = torch.zeros((b, n), dtype=zs.dtype, device=zs.device)
@@ -127,7 +93,7 @@ class VanillaRecurrence(torch.autograd.Function):
         grad_w = matmul_tn(flat_gz, flat_h, onednn)    # sum_t gamma_t^T h_t
         need_h0, need_u, need_w = ctx.needs_input_grad[:3]
         return (g if need_h0 else None, gz if need_u else None, grad_w if need_w else None,
-                None, None, None, None, None)
+                None, None, None, None)
 
 
 class GRURecurrence(torch.autograd.Function):
@@ -165,7 +131,7 @@ class GRURecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, h0, u, w_rec, increments, a: float, act_name: str, act_fn, onednn: bool):
+    def forward(ctx, h0, u, w_rec, increments, a: float, act, onednn: bool):
         t_steps, b, n3 = u.shape
         n = n3 // 3
         w_zg, w_h = w_rec[: 2 * n].contiguous(), w_rec[2 * n :].contiguous()
@@ -180,12 +146,12 @@ class GRURecurrence(torch.autograd.Function):
             gates = torch.sigmoid_(linear_add(h, w_zg, u_zg[t], onednn, out=zg[t]))   # sigma(u_zg + h W_zg^T)
             z, g = gates[:, :n], gates[:, n:]
             p = linear_add(g * h, w_h, u_h[t], onednn, out=ps[t])                    # u_h + (g h) U_h^T
-            drift = (1.0 - z) * (act_fn(p) - h)                                       # GRUCell.drift
+            drift = (1.0 - z) * (act.torch(p) - h)                                    # GRUCell.drift
             h_new = torch.addcmul(h, drift, a_t, out=hs[t + 1])                       # Cell.step
             if increments is not None:
                 h_new.add_(increments[t])
         ctx.save_for_backward(hs, zg, ps, w_zg, w_h)
-        ctx.a, ctx.act_name, ctx.act_fn, ctx.onednn = float(a), act_name, act_fn, onednn
+        ctx.a, ctx.act, ctx.onednn = float(a), act, onednn
         return hs[1:]
 
     @staticmethod
@@ -195,10 +161,10 @@ class GRURecurrence(torch.autograd.Function):
         t_steps, b, n = ps.shape
         h = hs[:-1]
         z, g = zg[..., :n], zg[..., n:]
-        c = ctx.act_fn(ps)
+        c = ctx.act.torch(ps)
         one_minus_z = 1.0 - z
         # elementwise factors of every step (see Notes)
-        f_p = ACTIVATION_DERIVATIVES[ctx.act_name](ps, c if ctx.act_name in _NEEDS_OUTPUT else None)
+        f_p = ctx.act.torch_derivative(ps, c)                 # phi'(p)  (Activation.derivative)
         f_p.mul_(one_minus_z).mul_(a)                         # a (1 - z) phi'(p)
         f_z = (c - h).mul_(z).mul_(one_minus_z).mul_(-a)      # -a (c - h) z (1 - z)
         f_g = (1.0 - g).mul_(g).mul_(h)                       # h g (1 - g)
@@ -225,7 +191,7 @@ class GRURecurrence(torch.autograd.Function):
             grad_w = torch.cat([matmul_tn(d_zg.view(flat, 2 * n), h.reshape(flat, n), onednn),
                                 matmul_tn(d_p.view(flat, n), (g_c * h).view(flat, n), onednn)])
         grad_u = torch.cat([d_zg, d_p], dim=-1) if need_u else None
-        return (grad if need_h0 else None, grad_u, grad_w, None, None, None, None, None)
+        return (grad if need_h0 else None, grad_u, grad_w, None, None, None, None)
 
 
 class ReadoutMSE(torch.autograd.Function):
@@ -300,28 +266,23 @@ class InputProjection(torch.autograd.Function):
 
 def draw_increments(noise: dict[str, NoiseModel] | None, steps: int, batch: int, n_in: int, n_rec: int, n_out: int,
                     dt: float, generator: torch.Generator | None, dtype=torch.float32) -> dict[str, torch.Tensor]:
-    """Noise increments of one batch, time-major, drawn in the order of :meth:`RecurrentModel.forward`.
+    """Noise increments of one batch, time-major: :func:`neurorx.noise.draw_placed` (the order of
+    :meth:`RecurrentModel.run_time_major`: input, recurrent, output).
 
     Returns a dict placement -> tensor ``(steps, batch, size)`` (placements with zero noise are left out).
     Drawing them ahead (e.g. in a background thread) gives the same numbers as drawing them in the forward
     pass from the same generator.
     """
-    noise = noise or {}
-    out = {}
-    for placement, size in (("input", n_in), ("recurrent", n_rec), ("output", n_out)):
-        model = noise.get(placement, NoNoise())
-        if not model.is_zero:
-            inc, _ = sample_steps(model, steps, (batch, size), dt, generator, None, dtype)
-            out[placement] = inc
-    return out
+    return draw_placed(noise, steps, {"input": n_in, "recurrent": n_rec, "output": n_out}, batch, dt, generator,
+                       dtype)
 
 
 def _apply(function, h0, u, w_rec, increments, a, act, onednn):
-    if act.name not in ACTIVATION_DERIVATIVES:
-        raise ValueError(f"no fused backward for activation {act.name!r}; use recurrence_loop")
+    if act.derivative is None:
+        raise ValueError(f"no fused backward for activation {act.name!r} (it states no derivative); use Cell.run")
     if increments is not None:
         increments = increments.detach()
-    return function.apply(h0, u.contiguous(), w_rec, increments, a, act.name, act.torch, onednn)
+    return function.apply(h0, u.contiguous(), w_rec, increments, a, act, onednn)
 
 
 def vanilla_recurrence(h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, increments: torch.Tensor | None,
@@ -339,7 +300,7 @@ def vanilla_recurrence(h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, i
     a : float
         :math:`dt/\tau`.
     act : neurorx.activations.Activation
-        One of :data:`ACTIVATION_DERIVATIVES`.
+        An activation stating its derivative (:attr:`Activation.derivative`).
     onednn : bool
         Use oneDNN float32 products where available.
 
@@ -365,19 +326,9 @@ def gru_recurrence(h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, incre
 FUSED_RECURRENCES = {"vanilla": vanilla_recurrence, "gru": gru_recurrence}
 
 
-def recurrence_loop(cell, act, h0, u, w_rec, a, increments) -> torch.Tensor:
-    """The plain autograd loop over :meth:`Cell.step`, time-major: ``u (T, B, G*N)`` -> ``(T, B, N)``."""
-    h = h0
-    states = []
-    for t in range(u.shape[0]):
-        h = cell.step(h, u[t], w_rec, a, act, None if increments is None else increments[t])
-        states.append(h)
-    return torch.stack(states)
-
-
 def can_fuse(model) -> bool:
-    """Whether ``model`` has a fused recurrence (:data:`FUSED_RECURRENCES`, a known activation derivative)."""
-    return model.cell.name in FUSED_RECURRENCES and model.activation_name in ACTIVATION_DERIVATIVES
+    """Whether ``model`` has a fused recurrence (:data:`FUSED_RECURRENCES`) and its activation a derivative."""
+    return model.cell.name in FUSED_RECURRENCES and model.act.derivative is not None
 
 
 def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,
@@ -401,8 +352,9 @@ def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,
     generator : torch.Generator, optional
     fused : bool
         Use :class:`InputProjection`, :class:`VanillaRecurrence` (when :func:`can_fuse`) and
-        :class:`ReadoutMSE`; ``False`` runs plain autograd over :meth:`Cell.input_projection`,
-        :meth:`Cell.step`, ``F.linear`` and ``F.mse_loss``.
+        :class:`ReadoutMSE`; ``False`` runs plain autograd through the model's own
+        :meth:`RecurrentModel.run_time_major` (:meth:`Cell.input_projection`, the step loop :meth:`Cell.run`,
+        ``F.linear``) and ``F.mse_loss``.
     targets : tensor (T, B, n_out), optional
         If given, also return the reference loss :math:`\operatorname{mean}((y - \text{targets})^2)`.
     onednn : bool
@@ -420,33 +372,24 @@ def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,
     loss : tensor
         Only when ``targets`` is given.
     """
-    t_steps, b, n_in = inputs.shape
+    t_steps, b, _ = inputs.shape
     if increments is None:
-        increments = draw_increments(noise, t_steps, b, n_in, model.n_rec, model.w_out.weight.shape[0], dt, generator,
-                                     inputs.dtype)
-    x = inputs
-    if "input" in increments:
-        x = x + increments["input"]
-    if fused:
-        u = InputProjection.apply(x, model.w_in.weight, model.bias, model.cell)
-    else:
-        u = model.cell.input_projection(x, model.w_in.weight, model.bias)
+        increments = draw_placed(noise, t_steps, model.noise_sizes(), b, dt, generator, inputs.dtype, inputs.device)
+    if not fused:
+        h, y = model.run_time_major(inputs, init_code, increments=increments)
+        return (h, y) if targets is None else (h, y, functional.mse_loss(y, targets))
+    x = add_increments(inputs, increments.get("input"))
+    u = InputProjection.apply(x, model.w_in.weight, model.bias, model.cell)
     h0 = model.encoder(init_code)
     rec = increments.get("recurrent")
-    if fused and can_fuse(model):
-        run = FUSED_RECURRENCES[model.cell.name]
-        h = run(h0, u, model.w_rec.weight, rec, model.alpha, model.act, onednn)
+    if can_fuse(model):
+        h = FUSED_RECURRENCES[model.cell.name](h0, u, model.w_rec.weight, rec, model.alpha, model.act, onednn)
     else:
-        h = recurrence_loop(model.cell, model.act, h0, u, model.w_rec.weight, model.alpha, rec)
+        h = model.cell.run(h0, u, model.w_rec.weight, model.alpha, model.act, rec)
     offset = increments.get("output")
-    if targets is not None and fused:
+    if targets is not None:
         n = h.shape[-1]
         loss, y = ReadoutMSE.apply(h.reshape(t_steps * b, n), model.w_out.weight, targets.reshape(t_steps * b, -1),
                                    None if offset is None else offset.reshape(t_steps * b, -1), onednn)
         return h, y.view(t_steps, b, -1), loss
-    y = functional.linear(h, model.w_out.weight)
-    if offset is not None:
-        y = y + offset
-    if targets is not None:
-        return h, y, functional.mse_loss(y, targets)
-    return h, y
+    return h, add_increments(functional.linear(h, model.w_out.weight), offset)

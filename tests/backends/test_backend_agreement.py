@@ -3,22 +3,14 @@ segments to the same states, at ``dt_factor=1`` and at finer steps (design.md §
 
 import numpy as np
 import pytest
+from backend_cases import DT, D, inputs, make_net, noise_instances, simulate
 from brian2 import ms
-from test_brian2_backend import DT, D, _instances, inputs, make_net
 
 import neurorx as nrx
 from neurorx import FrozenNoise, OUNoise, WhiteNoise
-from neurorx.backends import Segment, get_backend
+from neurorx.backends import Segment
 
 PAIRS = [(cell, coupling) for cell in ("vanilla", "gru") for coupling in ("matmul", "synapses")]
-
-
-def simulate(backend, net, segments, trials, **kw):
-    kw.setdefault("seed", 0)
-    if backend == "brian2":
-        kw.setdefault("target", "numpy")
-    chunks = list(get_backend(backend).simulate(net, segments, trials=trials, **kw))
-    return np.concatenate([c.h for c in chunks], axis=1)
 
 
 @pytest.mark.parametrize(("cell", "coupling"), PAIRS)
@@ -77,7 +69,7 @@ def _with_task(net, cell):
 def test_every_noise_model_runs_on_the_torch_backend(cell, placement):
     b, t, n, k = 3, 6, 8, 2
     net = make_net(cell, "tanh")
-    models = _instances(placement, b, t, n, 2, k)
+    models = noise_instances(placement, b, t, n, 2, k)
     x, h0 = inputs(b, t, 2), np.random.default_rng(9).normal(size=(b, n))
     quiet = simulate("torch", net, [Segment("off", t, x, {}, h0)], b, dt_factor=k)
     for name, model in models.items():

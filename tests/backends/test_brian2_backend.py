@@ -11,57 +11,15 @@ import warnings
 import brian2
 import numpy as np
 import pytest
-import torch
-from brian2 import StateMonitor, ms, prefs
+from backend_cases import DT, A, D, diverging_run, inputs, make_net, noise_instances, torch_reference
+from brian2 import StateMonitor, prefs
 from netfactory import divergence_step_and_time
 
-from neurorx import FrozenNoise, NoNoise, OUNoise, RateNetwork, ReferenceUniformNoise, WhiteNoise
+from neurorx import FrozenNoise, OUNoise, ReferenceUniformNoise, WhiteNoise
 from neurorx.backends import BACKENDS, Segment, SimulationError, get_backend
 from neurorx.backends import brian2_backend as bb
-from neurorx.noise import NOISE_MODELS
 
-TAU, DT = 100 * ms, 20 * ms
-A = 0.2  # dt / tau
-D = 0.02  # training step in seconds
 CELLS = [("vanilla", "relu"), ("vanilla", "tanh"), ("gru", "tanh"), ("gru", "relu")]
-
-
-def make_net(cell="vanilla", activation="relu", n=8, n_in=2, seed=0, rec_scale=1.0, w_rec=None, w_in=None,
-             bias=True) -> RateNetwork:
-    rng = np.random.default_rng(seed)
-    g = 3 if cell == "gru" else 1
-    return RateNetwork.from_arrays(
-        encoder=rng.normal(size=(n, 4)),
-        w_in=rng.normal(size=(g * n, n_in)) if w_in is None else w_in,
-        w_rec=rec_scale * rng.normal(size=(g * n, n)) / math.sqrt(n) if w_rec is None else w_rec,
-        w_out=rng.normal(size=(3, n)),
-        bias=0.1 * rng.normal(size=g * n) if bias else None,
-        tau=TAU, dt=DT, cell=cell, activation=activation,
-    )
-
-
-def torch_reference(net, segments, increments=None, h_start=None, substeps=1):
-    """States after every step of every segment, (B, T_total, N), with recurrent ``increments[s]`` (T, B, N).
-
-    ``substeps=k`` takes ``k`` Euler steps of ``dt/k`` per training step (inputs held; ``increments`` then
-    given per substep) and keeps the state at the end of each training step.
-    """
-    model = net.to_torch(torch.float64)
-    out = []
-    h = None if h_start is None else torch.as_tensor(h_start)
-    with torch.no_grad():
-        for s, seg in enumerate(segments):
-            if seg.h0 is not None:
-                h = torch.as_tensor(np.asarray(seg.h0, dtype=np.float64))
-            u = model.cell.input_projection(torch.as_tensor(seg.inputs), model.w_in.weight, model.bias)
-            inc = None if increments is None else increments[s]
-            for t in range(seg.steps * substeps):
-                step_inc = None if inc is None else torch.tensor(inc[t])
-                h = model.cell.step(h, u[:, t // substeps], model.w_rec.weight, model.alpha / substeps, model.act,
-                                    step_inc)
-                if (t + 1) % substeps == 0:
-                    out.append(h)
-    return torch.stack(out, dim=1).numpy()
 
 
 def run(net, segments, trials, **kw):
@@ -69,10 +27,6 @@ def run(net, segments, trials, **kw):
     kw.setdefault("target", "numpy")
     chunks = list(get_backend("brian2").simulate(net, segments, trials=trials, **kw))
     return np.concatenate([c.h for c in chunks], axis=1), chunks
-
-
-def inputs(trials, steps, n_in, seed=1, scale=1.0):
-    return scale * np.random.default_rng(seed).normal(size=(trials, steps, n_in))
 
 
 # -- 1. noise off: equal to torch -------------------------------------------------------------------------
@@ -265,27 +219,12 @@ def test_dt_convergence_is_first_order(cell, coupling):
 
 
 # -- 5. every noise model, every placement ----------------------------------------------------------------
-def _instances(placement, b, t, n, n_in, dt_factor):
-    shape = (b, n_in) if placement == "input" else (b, n)
-    steps = t if placement == "input" else t * dt_factor   # input noise is drawn once per training step
-    step = D if placement == "input" else D / dt_factor
-    inc = 0.1 * np.random.default_rng(8).normal(size=(steps, *shape))
-    return {
-        "none": NoNoise(placement=placement),
-        "white": WhiteNoise(0.5, placement=placement),
-        "reference_uniform": ReferenceUniformNoise(0.05, placement=placement),
-        "ou": OUNoise(0.5, 0.05, placement=placement),
-        "frozen": FrozenNoise(inc, dt=step, placement=placement),
-    }
-
-
 @pytest.mark.parametrize("cell", ["vanilla", "gru"])
 @pytest.mark.parametrize("placement", ["recurrent", "input", "output"])
 def test_every_noise_model_runs(placement, cell):
     b, t, n, k = 3, 6, 8, 2
     net = make_net(cell, "tanh")
-    models = _instances(placement, b, t, n, 2, k)
-    assert set(models) == set(NOISE_MODELS.names()), "add the new noise model to this test"
+    models = noise_instances(placement, b, t, n, 2, k)   # every registered model
     x, h0 = inputs(b, t, 2), np.random.default_rng(9).normal(size=(b, n))
     segs = [Segment(name, t, x, {placement: m}, h0) for name, m in models.items()]
     h, chunks = run(net, segs, b, dt_factor=k)
@@ -418,19 +357,6 @@ def test_bad_arguments_raise_clear_errors(kw, exc, match):
     segments = kw.pop("segments")
     with pytest.raises(exc, match=match):
         run(make_net(), segments, 2, **kw)
-
-
-def diverging_run(b=2, n=4):
-    """A calm phase, then phase "boom" (t0 = 1 s) from h = 1e200 with h' = (1 + a*49) h; and the step of
-    "boom" at which h overflows."""
-    net = make_net("vanilla", "identity", n=n, n_in=1, w_rec=50 * np.eye(n), bias=False)
-    segs = [Segment("calm", 3, np.zeros((b, 3, 1)), {}, np.ones((b, n))),
-            Segment("boom", 400, np.zeros((b, 400, 1)), {}, np.full((b, n), 1e200), t0=1.0)]
-    h, overflow = np.float64(1e200), 0
-    with np.errstate(over="ignore"):
-        while np.isfinite(h):
-            h, overflow = h * (1 + A * 49), overflow + 1
-    return net, segs, overflow
 
 
 def test_divergence_raises_simulation_error_naming_the_phase():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
+from backend_cases import D, diverging_run, inputs, make_net, torch_reference
 from netfactory import divergence_step_and_time
-from test_brian2_backend import D, diverging_run, inputs, make_net, torch_reference
 
 import neurorx.backends.torch_backend as tb
 from neurorx import FrozenNoise, OUNoise, WhiteNoise

@@ -74,3 +74,52 @@ def test_check_weights_names_wrong_array():
         check_weights(cell, {"encoder": good["encoder"]})
     with pytest.raises(ValueError, match=r"\(3\*N, N\)"):
         check_weights(get_cell("gru"), good)
+
+
+@pytest.mark.parametrize("cell_name", ["vanilla", "gru"])
+def test_cell_run_is_the_step_loop_with_substeps(cell_name):
+    """Cell.run: each input sample held for `substeps` Euler steps, the state kept at the end of each sample."""
+    torch.manual_seed(2)
+    cell, act, n, k, t = get_cell(cell_name), get_activation("tanh"), 4, 3, 5
+    g = len(cell.gates)
+    h0, w = torch.randn(2, n, dtype=torch.float64), 0.5 * torch.randn(g * n, n, dtype=torch.float64)
+    u, inc = torch.randn(t, 2, g * n, dtype=torch.float64), 0.1 * torch.randn(t * k, 2, n, dtype=torch.float64)
+    h, expected = h0, []
+    for i in range(t * k):
+        h = cell.step(h, u[i // k], w, 0.1, act, inc[i])
+        if (i + 1) % k == 0:
+            expected.append(h)
+    torch.testing.assert_close(cell.run(h0, u, w, 0.1, act, inc, substeps=k), torch.stack(expected), rtol=0, atol=0)
+    out = torch.empty(t, 2, n, dtype=torch.float64)
+    assert cell.run(h0, u, w, 0.1, act, inc, substeps=k, out=out) is out
+    torch.testing.assert_close(out, torch.stack(expected), rtol=0, atol=0)
+
+
+def test_the_model_forward_is_the_time_major_loop(monkeypatch):
+    """forward() is run_time_major() transposed, and its states come from Cell.run (the one step loop)."""
+    torch.manual_seed(3)
+    model = GRU(2, 6, 4, 4, 0.2).double()
+    x, c = torch.randn(3, 7, 2, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64)
+    noise = {"recurrent": FrozenNoise(0.01 * np.random.default_rng(0).normal(size=(7, 3, 6)), dt=0.02)}
+    calls = []
+    original = type(model.cell).run
+
+    def spy(self, *args, **kwargs):
+        calls.append(args[1].shape)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(model.cell), "run", spy)
+    h, y = model(x, c, noise, dt=0.02)
+    h_tm, y_tm = model.run_time_major(x.transpose(0, 1), c, noise, dt=0.02)
+    assert calls == [(7, 3, 18), (7, 3, 18)]              # time-major input projections, both times
+    torch.testing.assert_close(h, h_tm.transpose(0, 1), rtol=0, atol=0)
+    torch.testing.assert_close(y, y_tm.transpose(0, 1), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "softplus", "identity"])
+def test_the_built_in_activations_state_their_derivative(name):
+    act = get_activation(name)
+    z = torch.linspace(-3, 3, 13, dtype=torch.float64)
+    numeric = (act.torch(z + 1e-6) - act.torch(z - 1e-6)) / 2e-6
+    keep = z.abs() > 1e-3                                   # relu has a kink at 0
+    torch.testing.assert_close(act.torch_derivative(z)[keep], numeric[keep], rtol=1e-6, atol=1e-8)

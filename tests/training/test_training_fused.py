@@ -3,22 +3,23 @@ import pytest
 import torch
 from torch.nn import functional
 
+from neurorx.activations import ACTIVATIONS
 from neurorx.models.rnn import RecurrentModel
 from neurorx.noise import FrozenNoise, ReferenceUniformNoise
 from neurorx.training.fused import (
-    ACTIVATION_DERIVATIVES,
     FUSED_RECURRENCES,
     ReadoutMSE,
     can_fuse,
     forward_time_major,
     gru_recurrence,
-    recurrence_loop,
     vanilla_recurrence,
 )
 from neurorx.training.linalg import linear, linear_add
 from neurorx.training.trainer import Batch, train_step
 
 B, T, N_IN, N, N_OUT = 5, 9, 2, 12, 10
+#: Every registered activation that states its derivative (the fused kernels' backward uses it).
+DIFFERENTIABLE = sorted(name for name, act in ACTIVATIONS.items() if act.derivative is not None)
 
 
 def _model(cell, act, dtype=torch.float64, bias=True, seed=0):
@@ -99,7 +100,7 @@ def test_fused_forward_is_the_cell_step_formula(act, always_onednn):
     for dtype in (torch.float32, torch.float64):
         model, h0, u, inc = _recurrence_inputs("vanilla", act, dtype)
         with torch.no_grad():
-            loop = recurrence_loop(model.cell, model.act, h0, u, model.w_rec.weight, model.alpha, inc)
+            loop = model.cell.run(h0, u, model.w_rec.weight, model.alpha, model.act, inc)
             fused = vanilla_recurrence(h0, u, model.w_rec.weight, inc, model.alpha, model.act, onednn=False)
             assert torch.equal(fused, loop)
             fast = vanilla_recurrence(h0, u, model.w_rec.weight, inc, model.alpha, model.act, onednn=True)
@@ -111,7 +112,7 @@ def test_fused_gru_forward_is_the_cell_step_formula(always_onednn):
     for dtype, tol in ((torch.float64, 1e-13), (torch.float32, 1e-5)):
         model, h0, u, inc = _recurrence_inputs("gru", "tanh", dtype)
         with torch.no_grad():
-            loop = recurrence_loop(model.cell, model.act, h0, u, model.w_rec.weight, model.alpha, inc)
+            loop = model.cell.run(h0, u, model.w_rec.weight, model.alpha, model.act, inc)
             for onednn in (False, True):
                 fused = gru_recurrence(h0, u, model.w_rec.weight, inc, model.alpha, model.act, onednn=onednn)
                 torch.testing.assert_close(fused, loop, rtol=tol, atol=tol)
@@ -127,7 +128,7 @@ def test_readout_mse_gradcheck():
 
 
 @pytest.mark.parametrize("cell,gates", [("vanilla", 1), ("gru", 3)])
-@pytest.mark.parametrize("act", sorted(ACTIVATION_DERIVATIVES))
+@pytest.mark.parametrize("act", DIFFERENTIABLE)
 def test_fused_backward_gradcheck(cell, gates, act):
     """Each cell's hand-written BPTT against finite differences, for every nonlinearity."""
     from neurorx.activations import get_activation
@@ -177,7 +178,7 @@ def test_fused_flag_gives_the_same_states():
     torch.testing.assert_close(h1, h2, rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("act", sorted(ACTIVATION_DERIVATIVES))
+@pytest.mark.parametrize("act", DIFFERENTIABLE)
 def test_activation_derivatives_match_autograd(act):
     from neurorx.activations import get_activation
 
@@ -185,5 +186,22 @@ def test_activation_derivatives_match_autograd(act):
     z = torch.linspace(-30, 30, 2001, dtype=torch.float64).requires_grad_()
     (auto,) = torch.autograd.grad(fn(z).sum(), z)
     with torch.no_grad():
-        mine = ACTIVATION_DERIVATIVES[act](z.detach(), fn(z.detach()))
+        mine = get_activation(act).torch_derivative(z.detach())
     torch.testing.assert_close(mine, auto, rtol=1e-15, atol=1e-16)   # the same formulas, to the last ulp
+
+
+def test_an_activation_without_a_derivative_trains_through_the_step_loop():
+    """No stated derivative: no fused kernel (can_fuse is false), the plain Cell.run loop, the same states."""
+    from dataclasses import replace
+
+    model = _model("vanilla", "tanh")
+    x, c, _, noise = _data()
+    ref, _ = forward_time_major(model, x.transpose(0, 1).contiguous(), c, noise, 0.02, fused=True)
+    model.act = replace(model.act, derivative=None)
+    assert not can_fuse(model)
+    h, _ = forward_time_major(model, x.transpose(0, 1).contiguous(), c, noise, 0.02, fused=True)
+    torch.testing.assert_close(h, ref, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="states no derivative"):
+        vanilla_recurrence(torch.zeros(B, N, dtype=torch.float64), torch.zeros(T, B, N, dtype=torch.float64),
+                           model.w_rec.weight, None,
+                           0.2, model.act)
