@@ -98,7 +98,8 @@ def test_parse_time_rejects(bad):
 
 
 def test_a_bare_number_of_a_second_or_more_asks_for_the_unit():
-    with pytest.raises(ConfigError, match=r"rnn.tau=100 has no unit and would read as 100 seconds; give it with units .*'100 ms'"):
+    with pytest.raises(ConfigError, match=r"rnn.tau=100 has no unit and would read as 100 seconds; "
+                                          r"give it with units .*'100 ms'"):
         parse_time(100, "rnn.tau")
 
 
