@@ -147,3 +147,20 @@ def test_a_network_with_slow_times_given_with_units_saves_and_loads(tmp_path):
                        noise={"recurrent": nrx.OUNoise(0.1, 2 * second)})
     back = nrx.load(net.save(tmp_path / "slow.npz"))
     assert back.task.dt == 1.0 and back.noise["recurrent"].tau_noise == 2.0
+
+
+def test_load_finds_a_shipped_network_by_name():
+    from neurorx.zoo import find_network, list_networks, models_dir
+
+    assert "spatial_navigation/noisy_unbiased" in list_networks()
+    net = nrx.load("spatial_navigation/noisy_unbiased")
+    same = nrx.load(models_dir() / "spatial_navigation" / "noisy_unbiased.npz")
+    assert net.n_rec == same.n_rec == 512
+    assert np.array_equal(net.weights["w_rec"], same.weights["w_rec"])
+    assert find_network("head_direction/noisy_biased").name == "noisy_biased.npz"
+
+
+def test_load_by_an_unknown_name_suggests_the_shipped_ones():
+    with pytest.raises(FileNotFoundError, match=r"no network file 'spatial_navigation/noisy_unbiasd'.*"
+                                                r"Did you mean 'spatial_navigation/noisy_unbiased'"):
+        nrx.load("spatial_navigation/noisy_unbiasd")

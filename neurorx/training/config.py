@@ -21,7 +21,6 @@ key is an error that names it and suggests the closest valid keys.
 from __future__ import annotations
 
 import copy
-import difflib
 import inspect
 import json
 import math
@@ -35,7 +34,9 @@ import yaml
 
 from neurorx.errors import ConfigurationError
 from neurorx.noise import NOISE_MODELS, PLACEMENTS, NoiseModel, WhiteNoise, noise_from_dict
+from neurorx.registry import suggest
 from neurorx.units import parse_time as _parse_time
+from neurorx.zoo import CARD_SUFFIXES, find_card, list_cards, models_dir
 
 __all__ = [
     "CARD_SUFFIXES",
@@ -52,7 +53,6 @@ __all__ = [
     "parse_time",
 ]
 
-CARD_SUFFIXES = (".yml", ".yaml")
 _DTYPES = ("float32", "float64")
 
 
@@ -161,23 +161,6 @@ def coerce(value, tp, key: str):
     raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
 
 
-def _suggest(key: str, options) -> str:
-    """A ' Did you mean ...?' hint for a dotted ``key`` among ``options``.
-
-    Keys of the same section are compared by their last part (``trainer.n_epoch`` -> ``trainer.n_epochs``);
-    a key whose last part exists in another section is suggested there (``n_epochs`` -> ``trainer.n_epochs``).
-    """
-    options = sorted(set(options))
-    head, _, last = key.rpartition(".")
-    same = {o.rpartition(".")[2]: o for o in options if o.rpartition(".")[0] == head}
-    close = [same[m] for m in difflib.get_close_matches(last, list(same), n=2, cutoff=0.6)]
-    close += [o for o in options if o.rpartition(".")[2] == last and o != key]
-    if not same:  # unknown section: compare whole keys
-        close += difflib.get_close_matches(key, options, n=2, cutoff=0.8)
-    close = list(dict.fromkeys(close))[:3]
-    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-
-
 class _CardDumper(yaml.SafeDumper):
     """YAML dumper writing multi-line strings as ``|`` blocks, as in the cards."""
 
@@ -211,7 +194,7 @@ class _Section:
         if unknown:
             k = unknown[0]
             raise ConfigError(f"unknown key '{prefix}.{k}'."
-                              + _suggest(f"{prefix}.{k}", [f"{prefix}.{n}" for n in names])
+                              + suggest(f"{prefix}.{k}", [f"{prefix}.{n}" for n in names])
                               + f" Valid keys of '{prefix}': {', '.join(names)}.")
         kwargs = {k: coerce(v, hints[k], f"{prefix}.{k}") for k, v in data.items()}
         return cls(**kwargs)
@@ -263,7 +246,7 @@ class TaskConfig:
         for k in self.params:
             if k not in names:
                 raise ConfigError(f"unknown key 'task.{k}' for task {self.name!r}."
-                                  + _suggest(f"task.{k}", [f"task.{n}" for n in names])
+                                  + suggest(f"task.{k}", [f"task.{n}" for n in names])
                                   + f" Valid task keys: name, {', '.join(names)}.")
 
     def to_dict(self) -> dict:
@@ -344,10 +327,10 @@ class RNNConfig(_Section):
 
         if self.cell not in CELLS:
             raise ConfigError(f"rnn.cell: unknown cell {self.cell!r}; choose one of {CELLS.names()}."
-                              + _suggest(self.cell, CELLS.names()))
+                              + suggest(self.cell, CELLS.names()))
         if self.activation is not None and self.activation not in ACTIVATIONS:
             raise ConfigError(f"rnn.activation: unknown activation {self.activation!r}; choose one of "
-                              f"{ACTIVATIONS.names()}." + _suggest(self.activation, ACTIVATIONS.names()))
+                              f"{ACTIVATIONS.names()}." + suggest(self.activation, ACTIVATIONS.names()))
         if self.n_rec < 1:
             raise ConfigError(f"rnn.n_rec must be a positive integer; got {self.n_rec}")
         a = self.alpha
@@ -412,7 +395,7 @@ class TrainerConfig(_Section):
             raise ConfigError(f"trainer.threads must be a positive integer or null; got {self.threads}")
         if self.dtype not in _DTYPES:
             raise ConfigError(f"trainer.dtype must be one of {_DTYPES}; got {self.dtype!r}"
-                              + _suggest(self.dtype, _DTYPES))
+                              + suggest(self.dtype, _DTYPES))
 
 
 #: Trainer keys that may differ between a checkpoint and the run that resumes it (they do not change the
@@ -471,7 +454,7 @@ class Config:
         allowed = [f.name for f in fields(cls)]
         for k in data:
             if k not in allowed:
-                raise ConfigError(f"unknown key '{k}'." + _suggest(k, _all_static_keys())
+                raise ConfigError(f"unknown key '{k}'." + suggest(k, _all_static_keys())
                                   + f" Valid top-level keys: {', '.join(allowed)}.")
         cfg = cls(
             task=TaskConfig.from_dict(data.get("task", {"name": TaskConfig.name})),
@@ -516,7 +499,7 @@ class Config:
         for placement, spec in self.noise.items():
             if placement not in PLACEMENTS:
                 raise ConfigError(f"unknown key 'noise.{placement}': noise placements are {PLACEMENTS}."
-                                  + _suggest(str(placement), PLACEMENTS))
+                                  + suggest(str(placement), PLACEMENTS))
             if spec is None or spec == "none":
                 spec = {"name": "none"}
             if not isinstance(spec, dict) or "name" not in spec:
@@ -549,7 +532,7 @@ class Config:
                     if k not in allowed:
                         options = [f"noise.{placement}.{a}" for a in allowed]
                         raise ConfigError(f"unknown key 'noise.{placement}.{k}' for {name} noise."
-                                          + _suggest(f"noise.{placement}.{k}", options) + " Valid keys: "
+                                          + suggest(f"noise.{placement}.{k}", options) + " Valid keys: "
                                           + ", ".join(a for a in allowed if a != "placement") + ". To change "
                                           f"the noise model give the whole entry, e.g. noise.{placement}="
                                           "'{name: white, step_std: 0.01}'.")
@@ -650,7 +633,7 @@ def _split(item: str) -> tuple[str, str]:
 
 
 def _unknown(cfg: Config, key: str) -> ConfigError:
-    return ConfigError(f"unknown key '{key}'." + _suggest(key, cfg.valid_keys())
+    return ConfigError(f"unknown key '{key}'." + suggest(key, cfg.valid_keys())
                        + " Run `neurorx train CARD --show` to see every key.")
 
 
@@ -704,40 +687,6 @@ def _set(cfg: Config, key: str, value) -> None:
 
 # ----------------------------------------------------------------------------------------------------------
 # model cards
-
-
-def models_dir() -> Path:
-    """The ``models/`` folder of the neurorx checkout (holds the cards ``<task>/<name>.yml``)."""
-    return Path(__file__).resolve().parents[2] / "models"
-
-
-def list_cards(root: str | Path | None = None) -> list[str]:
-    """Names (``"<task>/<name>"``) of every card under ``root`` (default :func:`models_dir`)."""
-    root = Path(root) if root else models_dir()
-    if not root.is_dir():
-        return []
-    return sorted(str(p.relative_to(root).with_suffix("")) for s in CARD_SUFFIXES for p in root.rglob(f"*{s}"))
-
-
-def find_card(path_or_name: str | Path) -> Path:
-    """Resolve a card path (``models/x/y.yml``) or name (``spatial_navigation/noisy_unbiased``) to a file.
-
-    Raises
-    ------
-    FileNotFoundError
-        Listing close matches among the shipped cards.
-    """
-    p = Path(path_or_name)
-    candidates = [p] + [p.with_name(p.name + s) for s in CARD_SUFFIXES]
-    root = models_dir()
-    candidates += [root / c for c in candidates if not c.is_absolute()]
-    for c in candidates:
-        if c.is_file():
-            return c
-    names = list_cards(root)
-    hint = _suggest(str(path_or_name), names)
-    raise FileNotFoundError(f"no model card {str(path_or_name)!r} (looked for a file and under {root})." + hint
-                            + (f" Available cards: {', '.join(names)}." if names else ""))
 
 
 def load_card(path_or_name: str | Path) -> Config:
