@@ -1,4 +1,4 @@
-r"""Training configuration: dataclasses, model cards (YAML) and ``key=value`` overrides.
+r"""Training configuration: dataclasses, model cards (YAML) and ``key=value`` overrides, on OmegaConf.
 
 A *model card* is a YAML file ``models/<task>/<name>.yml`` describing one network configuration of the paper
 (task, recurrent cell, noise, training schedule, seed) together with a human description. It maps onto
@@ -13,9 +13,12 @@ A *model card* is a YAML file ``models/<task>/<name>.yml`` describing one networ
     noise: {recurrent: {name: reference_uniform, scale: 0.01}}
     trainer: {n_epochs: 2500, batch_size: 200, steps: 100, lr: 1.0e-3}
 
-Any entry can be changed from the command line with dotted ``key=value`` overrides
-(``trainer.n_epochs=300 rnn.n_rec=64 seed=1``); values are converted to the field's type, and an unknown
-key is an error that names it and suggests the closest valid keys.
+The sections are OmegaConf structured configs built from the dataclasses below (the task's section from the
+task class's signature), so OmegaConf types and merges the values; any entry can be changed with dotted
+``key=value`` overrides (``trainer.n_epochs=300 rnn.n_rec=64 seed=1``), and an unknown key is an error that
+names it and suggests the closest valid keys. Times are ``"100 ms"`` strings (or seconds), parsed by
+:func:`neurorx.units.parse_time`. Values may follow others through OmegaConf interpolation
+(``dt_train: ${rnn.dt}``); a noise model's training step ``dt_train`` follows ``rnn.dt`` unless given.
 """
 
 from __future__ import annotations
@@ -24,183 +27,50 @@ import copy
 import inspect
 import json
 import math
-import types
 import typing
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from typing import Any
 
-import yaml
+from brian2 import second
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
+from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError
-from neurorx.noise import NOISE_MODELS, PLACEMENTS, NoiseModel, WhiteNoise, noise_from_dict
+from neurorx.noise import NOISE_MODELS, PLACEMENTS, NoiseModel, noise_from_dict
 from neurorx.registry import suggest
-from neurorx.units import parse_time as _parse_time
+from neurorx.units import parse_time
 from neurorx.zoo import CARD_SUFFIXES, find_card, list_cards, models_dir
 
-__all__ = [
-    "CARD_SUFFIXES",
-    "Config",
-    "ConfigError",
-    "RNNConfig",
-    "TaskConfig",
-    "TrainerConfig",
-    "apply_overrides",
-    "find_card",
-    "list_cards",
-    "load_card",
-    "models_dir",
-    "parse_time",
-]
+__all__ = ["CARD_SUFFIXES", "Config", "ConfigError", "RNNConfig", "TaskConfig", "TrainerConfig", "apply_overrides",
+           "find_card", "list_cards", "load_card", "models_dir", "parse_time"]
 
+#: The configuration error (one type for every bad setting; an alias kept for existing imports).
+ConfigError = ConfigurationError
 _DTYPES = ("float32", "float64")
+_EXPECTED = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+#: Fields of a noise model that follow another value unless the card gives them (OmegaConf interpolation).
+FOLLOWS = {"dt_train": "${rnn.dt}"}
 
 
-class ConfigError(ConfigurationError):
-    """An invalid configuration: unknown key, value of the wrong type, or inconsistent settings."""
-
-
-# ----------------------------------------------------------------------------------------------------------
-# value parsing
-
-
-def parse_time(value, name: str = "time") -> float:
-    """A positive time in seconds (see :func:`neurorx.units.parse_time`); errors are :class:`ConfigError`."""
+def _typed(cls, data: dict, prefix: str):
+    """``data`` merged into the structured config of dataclass ``cls`` (typed by OmegaConf), as a plain dict."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix} must be a mapping of keys to values; got {data!r}")
+    hints = typing.get_type_hints(cls)
+    data = {k: int(v) if isinstance(v, float) and v.is_integer() and int in (hints.get(k), *typing.get_args(
+        hints.get(k))) else v for k, v in data.items()}        # 1e2 -> 100 for an integer field
     try:
-        return _parse_time(value, name)
-    except ConfigurationError as err:
-        raise ConfigError(str(err)) from None
-
-
-def _type_name(tp) -> str:
-    names = {int: "an integer", float: "a number", bool: "true or false", str: "a string", dict: "a mapping"}
-    args = [a for a in typing.get_args(tp) if a is not type(None)] if _is_union(tp) else [tp]
-    words = [names.get(a, getattr(a, "__name__", str(a))) for a in args]
-    if _is_union(tp) and type(None) in typing.get_args(tp):
-        words.append("null")
-    return " or ".join(words)
-
-
-def _is_union(tp) -> bool:
-    return typing.get_origin(tp) in (typing.Union, types.UnionType)
-
-
-def coerce(value, tp, key: str):
-    """Convert ``value`` (from YAML or a command-line string) to the annotated type ``tp``.
-
-    Strings are parsed (``"300"`` -> 300 for an int, ``"1e-3"`` -> 0.001 for a float, ``"yes"`` -> True for a
-    bool); anything that does not fit is a :class:`ConfigError` naming ``key``.
-    """
-    if tp is Any:
-        return value
-    if _is_union(tp):
-        args = typing.get_args(tp)
-        if type(None) in args and (value is None or (isinstance(value, str) and value.strip().lower() in
-                                                     ("none", "null", "~", ""))):
-            return None
-        # Try the more specific types first so that "3" -> 3 for ``int | None`` and 0.1 stays a float.
-        for arg in sorted((a for a in args if a is not type(None)), key=lambda a: [bool, int, float, dict,
-                                                                                   str].index(a)):
-            try:
-                return coerce(value, arg, key)
-            except ConfigError:
-                pass
-        raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1", "false", "no", "off",
-                                                                "0"):
-            return value.strip().lower() in ("true", "yes", "on", "1")
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-    elif tp is int:
-        if isinstance(value, bool):
-            pass
-        elif isinstance(value, int):
-            return value
-        elif isinstance(value, float) and value.is_integer():
-            return int(value)
-        elif isinstance(value, str):
-            try:
-                return int(value.strip().replace("_", ""))
-            except ValueError:
-                try:
-                    f = float(value)
-                except ValueError:
-                    f = math.nan
-                if math.isfinite(f) and f.is_integer():
-                    return int(f)
-    elif tp is float:
-        if isinstance(value, bool):
-            pass
-        elif isinstance(value, int | float):
-            return float(value)
-        elif isinstance(value, str):
-            try:
-                return float(value.strip())
-            except ValueError:
-                pass
-    elif tp is str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-    elif tp is dict or typing.get_origin(tp) is dict:
-        if value is None:
-            return {}
-        if isinstance(value, str):
-            try:
-                value = yaml.safe_load(value)
-            except yaml.YAMLError:
-                pass
-        if isinstance(value, dict):
-            return copy.deepcopy(value)
-    else:  # pragma: no cover - every field annotation is handled above
-        raise TypeError(f"unsupported annotation {tp!r} for {key}")
-    raise ConfigError(f"{key}: expected {_type_name(tp)}, got {value!r}")
-
-
-class _CardDumper(yaml.SafeDumper):
-    """YAML dumper writing multi-line strings as ``|`` blocks, as in the cards."""
-
-
-def _str_representer(dumper, data):
-    if "\n" in data:
-        text = "\n".join(line.rstrip() for line in data.splitlines()) + ("\n" if data.endswith("\n") else "")
-        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
-
-
-_CardDumper.add_representer(str, _str_representer)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# sections
-
-
-class _Section:
-    """Mixin: build from a mapping with type coercion and helpful errors for unknown keys."""
-
-    @classmethod
-    def from_dict(cls, data, prefix: str):
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise ConfigError(f"{prefix} must be a mapping of keys to values; got {data!r}")
-        hints = typing.get_type_hints(cls)
+        return OmegaConf.to_container(OmegaConf.merge(OmegaConf.structured(cls), data))
+    except ConfigKeyError as err:
+        key = f"{prefix}.{err.key}" if prefix else str(err.key)
         names = [f.name for f in fields(cls)]
-        unknown = [k for k in data if k not in names]
-        if unknown:
-            k = unknown[0]
-            raise ConfigError(f"unknown key '{prefix}.{k}'."
-                              + suggest(f"{prefix}.{k}", [f"{prefix}.{n}" for n in names])
-                              + f" Valid keys of '{prefix}': {', '.join(names)}.")
-        kwargs = {k: coerce(v, hints[k], f"{prefix}.{k}") for k, v in data.items()}
-        return cls(**kwargs)
-
-    def keys(self, prefix: str) -> list[str]:
-        return [f"{prefix}.{f.name}" for f in fields(self)]
+        raise ConfigError(f"unknown key '{key}'." + suggest(key, _all_static_keys() + [f"{prefix}.{n}" for n in names])
+                          + f" Valid keys of '{prefix or 'the card'}': {', '.join(names)}.") from None
+    except OmegaConfBaseException as err:
+        tp = hints.get(err.key, Any)
+        words = " or ".join(_EXPECTED.get(a, "null") for a in typing.get_args(tp) or (tp,))
+        raise ConfigError(f"{prefix}.{err.key}: expected {words}, got {data.get(err.key)!r}") from None
 
 
 @dataclass
@@ -229,25 +99,21 @@ class TaskConfig:
         except ValueError as err:
             raise ConfigError(f"task.name: {err}") from None
 
+    def schema(self):
+        """The task's structured config: one field per keyword argument, typed like its default."""
+        params = [p for p in inspect.signature(self.task_class().__init__).parameters.values()
+                  if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in ("self", "centres")]
+        return make_dataclass(f"{self.name}_task", [("name", str, field(default=self.name))] + [
+            (p.name, type(p.default), field(default=p.default)) if type(p.default) in _EXPECTED
+            else (p.name, Any, field(default=None)) for p in params])
+
     def param_names(self) -> list[str]:
         """The keyword arguments the task class accepts (``centres`` excluded: it is not a card setting)."""
-        sig = inspect.signature(self.task_class().__init__)
-        return [p.name for p in sig.parameters.values()
-                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in ("self", "centres")]
-
-    def param_default(self, name: str):
-        """The default of a task keyword argument (``None`` if it has none)."""
-        p = inspect.signature(self.task_class().__init__).parameters.get(name)
-        return None if p is None or p.default is inspect.Parameter.empty else p.default
+        return [f.name for f in fields(self.schema())][1:]
 
     def validate(self) -> None:
-        """Check the parameter names against the task class (unknown ones suggest close matches)."""
-        names = self.param_names()
-        for k in self.params:
-            if k not in names:
-                raise ConfigError(f"unknown key 'task.{k}' for task {self.name!r}."
-                                  + suggest(f"task.{k}", [f"task.{n}" for n in names])
-                                  + f" Valid task keys: name, {', '.join(names)}.")
+        """Check the parameter names and types against the task class (unknown ones suggest close matches)."""
+        _typed(self.schema(), self.to_dict(), "task")
 
     def to_dict(self) -> dict:
         """Flat card form: ``{"name": ..., **params}``."""
@@ -255,34 +121,19 @@ class TaskConfig:
 
     @classmethod
     def from_dict(cls, data, prefix: str = "task") -> TaskConfig:
+        """From the flat card form; only the given parameters are kept (typed like the task's defaults)."""
         if not isinstance(data, dict):
             raise ConfigError(f"{prefix} must be a mapping with at least 'name'; got {data!r}")
-        data = dict(data)
-        name = coerce(data.pop("name", cls.name), str, f"{prefix}.name")
-        cfg = cls(name=name, params={})
-        for k, v in data.items():
-            cfg.params[k] = cfg.coerce_param(k, v)
-        cfg.validate()
+        cfg = cls(name=data.get("name", cls.name))
+        if not isinstance(cfg.name, str):
+            raise ConfigError(f"{prefix}.name: expected a string, got {cfg.name!r}")
+        typed = _typed(cfg.schema(), dict(data), prefix)
+        cfg.params = {k: typed[k] for k in data if k != "name"}
         return cfg
-
-    def coerce_param(self, key: str, value):
-        """Convert a task parameter to the type of its default (bool, int, float, str); others as given."""
-        default = self.param_default(key)
-        if isinstance(value, str) and not isinstance(default, str):
-            try:
-                value = yaml.safe_load(value)
-            except yaml.YAMLError:
-                pass
-        for tp in (bool, int, float, str):
-            if type(default) is tp:
-                if tp is float and isinstance(value, str):
-                    return coerce(value, float, f"task.{key}")
-                return coerce(value, float if tp is float else tp, f"task.{key}")
-        return value
 
 
 @dataclass
-class RNNConfig(_Section):
+class RNNConfig:
     """The recurrent network.
 
     Attributes
@@ -322,17 +173,15 @@ class RNNConfig(_Section):
         return self.dt_s / self.tau_s
 
     def validate(self) -> None:
+        """Check the cell, the activation, ``n_rec`` and the Euler step."""
         from neurorx.activations import ACTIVATIONS
         from neurorx.models.cells import CELLS
 
-        if self.cell not in CELLS:
-            raise ConfigError(f"rnn.cell: unknown cell {self.cell!r}; choose one of {CELLS.names()}."
-                              + suggest(self.cell, CELLS.names()))
-        if self.activation is not None and self.activation not in ACTIVATIONS:
-            raise ConfigError(f"rnn.activation: unknown activation {self.activation!r}; choose one of "
-                              f"{ACTIVATIONS.names()}." + suggest(self.activation, ACTIVATIONS.names()))
-        if self.n_rec < 1:
-            raise ConfigError(f"rnn.n_rec must be a positive integer; got {self.n_rec}")
+        for key, value, reg in (("cell", self.cell, CELLS), ("activation", self.activation, ACTIVATIONS)):
+            if value is not None and value not in reg:
+                raise ConfigError(f"rnn.{key}: unknown {key} {value!r}; choose one of {reg.names()}."
+                                  + suggest(value, reg.names()))
+        positive_int(self.n_rec, "rnn.n_rec")
         a = self.alpha
         if not 0 < a <= 1 + 1e-12:
             raise ConfigError(f"rnn.dt / rnn.tau = {a:g} must lie in (0, 1] for a stable Euler step "
@@ -340,7 +189,7 @@ class RNNConfig(_Section):
 
 
 @dataclass
-class TrainerConfig(_Section):
+class TrainerConfig:
     """The optimisation schedule (reference: ``configs/train/*/base.yml`` and ``trainer.py``).
 
     Attributes
@@ -383,16 +232,14 @@ class TrainerConfig(_Section):
     prefetch: bool = True
 
     def validate(self) -> None:
-        for name in ("n_epochs", "batch_size", "steps", "eval_every", "test_batch"):
-            v = getattr(self, name)
-            if v < (0 if name == "n_epochs" else 1):
-                raise ConfigError(f"trainer.{name} must be a positive integer; got {v}")
+        """Check the counts, the learning rate, the weight decay and the dtype."""
+        for name in ("n_epochs", "batch_size", "steps", "eval_every", "test_batch", "threads"):
+            if name != "threads" or self.threads is not None:
+                positive_int(getattr(self, name), f"trainer.{name}", minimum=0 if name == "n_epochs" else 1)
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"trainer.lr must be a positive number; got {self.lr}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise ConfigError(f"trainer.weight_decay must be >= 0; got {self.weight_decay}")
-        if self.threads is not None and self.threads < 1:
-            raise ConfigError(f"trainer.threads must be a positive integer or null; got {self.threads}")
         if self.dtype not in _DTYPES:
             raise ConfigError(f"trainer.dtype must be one of {_DTYPES}; got {self.dtype!r}"
                               + suggest(self.dtype, _DTYPES))
@@ -414,9 +261,10 @@ class Config:
     rnn : RNNConfig
     noise : dict
         Placement (``"recurrent"``, ``"input"``, ``"output"``) -> noise dict as in
-        :meth:`neurorx.noise.NoiseModel.to_dict`, e.g. ``{"name": "reference_uniform", "scale": 0.01}``. For
-        ``reference_uniform`` the training step ``dt_train`` defaults to ``rnn.dt``; for ``white`` noise
-        ``step_std: s`` means :meth:`WhiteNoise.from_step_std` (per-step SD ``s`` at ``rnn.dt``).
+        :meth:`neurorx.noise.NoiseModel.to_dict`, e.g. ``{"name": "reference_uniform", "scale": 0.01}``. Its
+        fields follow :data:`FOLLOWS` unless given (``dt_train`` follows ``rnn.dt``); string values are times
+        (``"50 ms"``); a key ``k`` that is not a field calls the model's ``from_k`` constructor with ``rnn.dt``
+        (``{name: white, step_std: s}`` is :meth:`WhiteNoise.from_step_std`: per-step SD ``s`` at ``rnn.dt``).
     trainer : TrainerConfig
     seed : int
         Seeds the initial weights, the task's cell centres (unless ``task.seed`` is set), every batch and
@@ -436,41 +284,28 @@ class Config:
     # -- conversion --------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """Plain, JSON- and YAML-able nested dict (card layout)."""
-        return {
-            "label": self.label,
-            "description": self.description,
-            "seed": self.seed,
-            "task": self.task.to_dict(),
-            "rnn": asdict(self.rnn),
-            "noise": copy.deepcopy(self.noise),
-            "trainer": asdict(self.trainer),
-        }
+        return {"label": self.label, "description": self.description, "seed": self.seed,
+                "task": self.task.to_dict(), "rnn": asdict(self.rnn), "noise": copy.deepcopy(self.noise),
+                "trainer": asdict(self.trainer)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Config:
-        """Build and validate a configuration from the card layout (unknown keys are errors)."""
+    def from_dict(cls, data: dict, *, validate: bool = True) -> Config:
+        """Build (and validate) a configuration from the card layout (unknown keys are errors)."""
         if not isinstance(data, dict):
             raise ConfigError(f"a model card must be a mapping of sections; got {type(data).__name__}")
-        allowed = [f.name for f in fields(cls)]
-        for k in data:
-            if k not in allowed:
-                raise ConfigError(f"unknown key '{k}'." + suggest(k, _all_static_keys())
-                                  + f" Valid top-level keys: {', '.join(allowed)}.")
-        cfg = cls(
-            task=TaskConfig.from_dict(data.get("task", {"name": TaskConfig.name})),
-            rnn=RNNConfig.from_dict(data.get("rnn"), "rnn"),
-            noise=coerce(data.get("noise", {}), dict, "noise"),
-            trainer=TrainerConfig.from_dict(data.get("trainer"), "trainer"),
-            seed=coerce(data.get("seed", 0), int, "seed"),
-            label=coerce(data.get("label", "") or "", str, "label"),
-            description=coerce(data.get("description", "") or "", str, "description"),
-        )
-        cfg.validate()
+        top = _typed(_Top, {k: v for k, v in data.items() if k not in ("task", "rnn", "trainer")}, "")
+        cfg = cls(task=TaskConfig.from_dict(data.get("task", {"name": TaskConfig.name})),
+                  rnn=RNNConfig(**_typed(RNNConfig, data.get("rnn") or {}, "rnn")),
+                  trainer=TrainerConfig(**_typed(TrainerConfig, data.get("trainer") or {}, "trainer")),
+                  noise={k: v for k, v in (top["noise"] or {}).items() if v is not None},
+                  seed=top["seed"], label=top["label"] or "", description=top["description"] or "")
+        if validate:
+            cfg.validate()
         return cfg
 
     def to_yaml(self) -> str:
-        """The configuration as YAML text (card layout; multi-line strings as literal blocks)."""
-        return yaml.dump(self.to_dict(), Dumper=_CardDumper, sort_keys=False, allow_unicode=True, width=100)
+        """The configuration as YAML text (card layout)."""
+        return OmegaConf.to_yaml(OmegaConf.create(self.to_dict()))
 
     def to_json(self) -> str:
         """The configuration as JSON text."""
@@ -483,8 +318,7 @@ class Config:
     # -- validation and builders -----------------------------------------------------------------------
     def validate(self) -> None:
         """Check every section and the noise specification; raise :class:`ConfigError`."""
-        if self.seed < 0:
-            raise ConfigError(f"seed must be a non-negative integer; got {self.seed}")
+        positive_int(self.seed, "seed", minimum=0)
         self.task.validate()
         self.rnn.validate()
         self.trainer.validate()
@@ -492,68 +326,26 @@ class Config:
 
     def build_noise(self) -> dict[str, NoiseModel]:
         """The training noise models by placement (see :attr:`noise`)."""
-        if not isinstance(self.noise, dict):
-            raise ConfigError(f"noise must map placements {PLACEMENTS} to noise specs; got {self.noise!r}")
-        out = {}
-        dt = self.rnn.dt_s
+        node = OmegaConf.create({"rnn": asdict(self.rnn), "noise": {}})
         for placement, spec in self.noise.items():
             if placement not in PLACEMENTS:
                 raise ConfigError(f"unknown key 'noise.{placement}': noise placements are {PLACEMENTS}."
                                   + suggest(str(placement), PLACEMENTS))
-            if spec is None or spec == "none":
-                spec = {"name": "none"}
+            spec = {"name": "none"} if spec in (None, "none") else spec
             if not isinstance(spec, dict) or "name" not in spec:
                 raise ConfigError(f"noise.{placement} must be a mapping with a 'name' (e.g. "
                                   f"{{name: reference_uniform, scale: 0.01}}); got {spec!r}")
-            spec = dict(spec)
             if spec.get("placement", placement) != placement:
                 raise ConfigError(f"noise.{placement}.placement is {spec['placement']!r}; it must be {placement!r}")
-            spec["placement"] = placement
-            name = spec["name"]
-            try:
-                if name == "white" and "step_std" in spec:
-                    if "sigma" in spec:
-                        raise ConfigError(f"noise.{placement}: give either step_std or sigma, not both")
-                    extra = set(spec) - {"name", "placement", "step_std"}
-                    if extra:
-                        raise ConfigError(f"unknown key(s) {sorted(extra)} in noise.{placement}; white noise "
-                                          f"takes step_std (per-step SD at rnn.dt) or sigma (s^-1/2)")
-                    step_std = coerce(spec["step_std"], float, f"noise.{placement}.step_std")
-                    out[placement] = WhiteNoise.from_step_std(step_std, dt, placement=placement)
-                    continue
-                if name == "reference_uniform":
-                    if "dt_train" in spec:   # the default, rnn.dt, is checked as rnn.dt
-                        spec["dt_train"] = parse_time(spec["dt_train"], f"noise.{placement}.dt_train")
-                    else:
-                        spec["dt_train"] = dt
-                cls = NOISE_MODELS.get(name)
-                allowed = ["name", *(f.name for f in fields(cls))] + (["step_std"] if name == "white" else [])
-                for k in spec:
-                    if k not in allowed:
-                        options = [f"noise.{placement}.{a}" for a in allowed]
-                        raise ConfigError(f"unknown key 'noise.{placement}.{k}' for {name} noise."
-                                          + suggest(f"noise.{placement}.{k}", options) + " Valid keys: "
-                                          + ", ".join(a for a in allowed if a != "placement") + ". To change "
-                                          f"the noise model give the whole entry, e.g. noise.{placement}="
-                                          "'{name: white, step_std: 0.01}'.")
-                for k, v in spec.items():
-                    if k in ("scale", "sigma") and isinstance(v, str):
-                        spec[k] = coerce(v, float, f"noise.{placement}.{k}")
-                    if k == "tau_noise":
-                        spec[k] = parse_time(v, f"noise.{placement}.tau_noise")
-                out[placement] = noise_from_dict(spec, trusted=True)   # its times went through parse_time
-            except ConfigError:
-                raise
-            except (ValueError, TypeError) as err:
-                raise ConfigError(f"noise.{placement}: {err}") from None
-        return out
+            names = {f.name for f in fields(_noise_class(spec["name"], placement))}
+            node.noise[placement] = {**{k: v for k, v in FOLLOWS.items() if k in names}, **spec}
+        resolved = OmegaConf.to_container(node, resolve=True)["noise"]
+        return {placement: _build_noise(placement, spec, self.rnn.dt_s) for placement, spec in resolved.items()}
 
     def build_task(self):
         """The task, with ``seed`` defaulting to the run's seed."""
-        cls = self.task.task_class()
-        params = {"seed": self.seed, **self.task.params}
         try:
-            task = cls(**params)
+            task = self.task.task_class()(**{"seed": self.seed, **self.task.params})
         except (TypeError, ValueError) as err:
             raise ConfigError(f"task {self.task.name!r}: {err}") from None
         task_dt = getattr(task, "dt", None)
@@ -581,44 +373,101 @@ class Config:
         """Every dotted key an override may set."""
         keys = ["seed", "label", "description", "task.name", "noise"]
         keys += [f"task.{k}" for k in self.task.param_names()]
-        keys += self.rnn.keys("rnn") + self.trainer.keys("trainer")
+        keys += [f"rnn.{f.name}" for f in fields(RNNConfig)] + [f"trainer.{f.name}" for f in fields(TrainerConfig)]
         for placement in PLACEMENTS:
-            keys.append(f"noise.{placement}")
             spec = self.noise.get(placement)
-            if isinstance(spec, dict):
-                keys += [f"noise.{placement}.{k}" for k in spec]
+            keys += [f"noise.{placement}", *(f"noise.{placement}.{k}" for k in (spec or {}) if isinstance(spec, dict))]
         return keys
 
 
+@dataclass
+class _Top:
+    """The card's top-level scalars and the noise section (typed by OmegaConf)."""
+
+    seed: int = 0
+    label: str | None = ""
+    description: str | None = ""
+    noise: dict | None = field(default_factory=dict)
+
+
+def _noise_class(name, placement: str):
+    try:
+        return NOISE_MODELS.get(name)
+    except ValueError as err:
+        raise ConfigError(f"noise.{placement}: {err}") from None
+
+
+def _build_noise(placement: str, spec: dict, dt: float) -> NoiseModel:
+    """One noise model from its resolved card entry: times parsed, ``from_<key>`` constructors applied."""
+    cls, spec = _noise_class(spec["name"], placement), {**spec, "placement": placement}
+    names = ["name", *(f.name for f in fields(cls))]
+    ctors = [k for k in spec if k not in names and hasattr(cls, f"from_{k}")]
+    for k in spec:
+        if k not in names and k not in ctors:
+            allowed = names + [m[5:] for m in dir(cls) if m.startswith("from_") and m != "from_dict"]
+            raise ConfigError(f"unknown key 'noise.{placement}.{k}' for {spec['name']} noise."
+                              + suggest(f"noise.{placement}.{k}", [f"noise.{placement}.{a}" for a in allowed])
+                              + " Valid keys: " + ", ".join(a for a in allowed if a != "placement") + ". To change "
+                              f"the noise model give the whole entry, e.g. noise.{placement}="
+                              "'{name: white, step_std: 0.01}'.")
+    times = {k: parse_time(v, f"noise.{placement}.{k}") * second for k, v in spec.items()
+             if isinstance(v, str) and k not in ("name", "placement")}
+    try:
+        if ctors:
+            if len(ctors) > 1 or set(spec) - {"name", "placement", *ctors}:
+                raise ConfigError(f"noise.{placement}: give {ctors[0]} alone (it sets every parameter of the model "
+                                  f"at rnn.dt), not with {sorted(set(spec) - {'name', 'placement', ctors[0]})}")
+            return getattr(cls, f"from_{ctors[0]}")(spec[ctors[0]], dt, placement=placement)
+        return noise_from_dict({**spec, **times})
+    except (ValueError, TypeError) as err:
+        if isinstance(err, ConfigError):
+            raise
+        raise ConfigError(f"noise.{placement}: {err}") from None
+
+
 def _all_static_keys() -> list[str]:
-    keys = ["seed", "label", "description", "task", "rnn", "noise", "trainer", "task.name"]
-    keys += [f"rnn.{f.name}" for f in fields(RNNConfig)] + [f"trainer.{f.name}" for f in fields(TrainerConfig)]
-    return keys
-
-
-# ----------------------------------------------------------------------------------------------------------
-# overrides
+    return (["seed", "label", "description", "task", "rnn", "noise", "trainer", "task.name"]
+            + [f"rnn.{f.name}" for f in fields(RNNConfig)] + [f"trainer.{f.name}" for f in fields(TrainerConfig)])
 
 
 def apply_overrides(cfg: Config, overrides) -> Config:
-    """Return a copy of ``cfg`` with dotted ``key=value`` overrides applied (left to right).
+    """Return a copy of ``cfg`` with dotted ``key=value`` overrides applied (left to right), validated.
 
     Parameters
     ----------
     cfg : Config
     overrides : iterable of str, or dict
         E.g. ``["trainer.n_epochs=300", "rnn.n_rec=64", "seed=1", "task.biased=true",
-        "noise.recurrent.scale=0.02", "noise.recurrent=null"]``.
+        "noise.recurrent.scale=0.02", "noise.recurrent=null"]``. Values are read as YAML by OmegaConf's
+        dot-list parser (``{name: white, sigma: 0.1}`` is a mapping, ``null`` removes a noise entry).
 
     Raises
     ------
     ConfigError
         For a malformed item, an unknown key (with close matches suggested) or a value of the wrong type.
     """
-    cfg = cfg.copy()
     items = list(overrides.items()) if isinstance(overrides, dict) else [_split(o) for o in overrides]
     for key, value in items:
-        _set(cfg, key.strip(), value)
+        key, data = key.strip(), cfg.to_dict()
+        parts = key.split(".")
+        if key not in cfg.valid_keys() and not (len(parts) == 3 and parts[0] == "noise" and parts[1] in PLACEMENTS):
+            raise ConfigError(f"unknown key '{key}'." + suggest(key, cfg.valid_keys())
+                              + " Run `neurorx train CARD --show` to see every key.")
+        if isinstance(value, str):
+            value = OmegaConf.to_container(OmegaConf.from_dotlist([f"v={value}"]))["v"]
+        if key == "task.name" and value != cfg.task.name:
+            data["task"] = {"name": value}           # another task: its own parameters
+        elif parts[0] == "noise" and len(parts) == 3:
+            spec = data["noise"].setdefault(parts[1], {"name": "none"})
+            if parts[2] == "name" and value != spec.get("name") and value in NOISE_MODELS:
+                keep = {f.name for f in fields(NOISE_MODELS.get(value))}   # another model: drop the old one's keys
+                spec = data["noise"][parts[1]] = {k: v for k, v in spec.items() if k in keep}
+            spec[parts[2]] = value
+        else:
+            node = OmegaConf.create(data)
+            OmegaConf.update(node, key, value, merge=False)
+            data = OmegaConf.to_container(node)
+        cfg = Config.from_dict(data, validate=False)
     cfg.validate()
     return cfg
 
@@ -632,71 +481,12 @@ def _split(item: str) -> tuple[str, str]:
     return key, value
 
 
-def _unknown(cfg: Config, key: str) -> ConfigError:
-    return ConfigError(f"unknown key '{key}'." + suggest(key, cfg.valid_keys())
-                       + " Run `neurorx train CARD --show` to see every key.")
-
-
-def _set(cfg: Config, key: str, value) -> None:
-    parts = key.split(".")
-    head = parts[0]
-    if head in ("seed", "label", "description") and len(parts) == 1:
-        setattr(cfg, head, coerce(value, {"seed": int}.get(head, str), head))
-        return
-    if head in ("rnn", "trainer") and len(parts) == 2:
-        section = getattr(cfg, head)
-        hints = typing.get_type_hints(type(section))
-        if parts[1] not in hints:
-            raise _unknown(cfg, key)
-        setattr(section, parts[1], coerce(value, hints[parts[1]], key))
-        return
-    if head == "task" and len(parts) == 2:
-        if parts[1] == "name":
-            new = coerce(value, str, key)
-            if new != cfg.task.name:
-                cfg.task = TaskConfig(name=new, params={})
-                cfg.task.task_class()
-            return
-        if parts[1] not in cfg.task.param_names():
-            raise _unknown(cfg, key)
-        cfg.task.params[parts[1]] = cfg.task.coerce_param(parts[1], value)
-        return
-    if head == "noise":
-        if len(parts) == 1:
-            cfg.noise = coerce(value, dict, key)
-            return
-        placement = parts[1]
-        if placement not in PLACEMENTS:
-            raise _unknown(cfg, key)
-        if len(parts) == 2:
-            parsed = yaml.safe_load(value) if isinstance(value, str) else value
-            if parsed is None or parsed == "none":
-                cfg.noise.pop(placement, None)
-            else:
-                cfg.noise[placement] = coerce(parsed, dict, key)
-            return
-        if len(parts) == 3:
-            spec = cfg.noise.setdefault(placement, {"name": "none"})
-            parsed = yaml.safe_load(value) if isinstance(value, str) else value
-            spec[parts[2]] = value if parts[2] == "name" else parsed
-            if parts[2] == "name":
-                spec.pop("step_std", None) if value != "white" else None
-            return
-    raise _unknown(cfg, key)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# model cards
-
-
-def load_card(path_or_name: str | Path) -> Config:
+def load_card(path_or_name) -> Config:
     """Read a model card (a path or a name under ``models/``) into a validated :class:`Config`."""
     path = find_card(path_or_name)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
-    try:
-        return Config.from_dict(data or {})
+        return Config.from_dict(OmegaConf.to_container(OmegaConf.load(path)) or {})
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
+    except OmegaConfBaseException as err:   # YAML syntax
+        raise ConfigError(f"{path} is not a valid card: {err}") from None
