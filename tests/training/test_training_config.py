@@ -185,3 +185,40 @@ def test_find_card_suggests():
 def test_task_and_network_step_must_agree(sp):
     with pytest.raises(ConfigError, match="time step"):
         apply_overrides(sp, ["rnn.dt=10 ms"]).build_task()
+
+
+def test_the_noise_training_step_follows_rnn_dt_by_interpolation(sp, tmp_path):
+    cfg = apply_overrides(sp, ["rnn.dt=10 ms", "task.dt=0.01"])
+    assert cfg.build_noise()["recurrent"].dt_train == 0.01           # follows rnn.dt ...
+    assert "dt_train" not in cfg.noise                                # ... without being written into the card
+    fixed = apply_overrides(sp, ["rnn.dt=10 ms", "noise.recurrent.dt_train=20 ms"])
+    assert fixed.build_noise()["recurrent"].dt_train == 0.02         # unless given
+    path = tmp_path / "c.yml"
+    path.write_text(sp.to_yaml().replace("scale: 0.01", "scale: 0.01\n    dt_train: ${rnn.tau}"))
+    assert load_card(path).build_noise()["recurrent"].dt_train == 0.1    # any OmegaConf interpolation
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_CARDS))
+def test_every_card_survives_the_yaml_round_trip(name, tmp_path):
+    cfg = load_card(name)
+    path = tmp_path / "again.yml"
+    path.write_text(cfg.to_yaml())
+    assert load_card(path) == cfg
+
+
+def test_shipped_networks_saved_configs_read_back():
+    import neurorx as nrx
+    from neurorx.zoo import list_networks
+
+    for name in list_networks():
+        saved = Config.from_dict(nrx.load(name).config)
+        card = load_card(name)
+        assert (saved.task, saved.rnn, saved.noise, saved.seed) == (card.task, card.rnn, card.noise, card.seed), name
+
+
+def test_one_exception_type_for_configuration_mistakes(sp):
+    from neurorx.errors import ConfigurationError
+
+    assert ConfigError is ConfigurationError
+    with pytest.raises(ConfigurationError, match=r"trainer.batch_size must be an integer >= 1 \(a positive integer\)"):
+        apply_overrides(sp, ["trainer.batch_size=0"])
