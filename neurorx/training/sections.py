@@ -25,7 +25,7 @@ from neurorx.units import parse_time
 __all__ = ["RNNConfig", "TaskConfig", "TrainerConfig", "static_keys", "typed"]
 
 _DTYPES = ("float32", "float64")
-_EXPECTED = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+_EXPECTED = {int: "an integer", float: "a number", bool: "true or false", str: "a string", dict: "a mapping"}
 
 
 def typed(cls, data: dict, prefix: str):
@@ -45,7 +45,8 @@ def typed(cls, data: dict, prefix: str):
     except OmegaConfBaseException as err:
         tp = hints.get(err.key, Any)
         words = " or ".join(_EXPECTED.get(a, "null") for a in typing.get_args(tp) or (tp,))
-        raise ConfigError(f"{prefix}.{err.key}: expected {words}, got {data.get(err.key)!r}") from None
+        key = f"{prefix}.{err.key}" if prefix else err.key
+        raise ConfigError(f"{key}: expected {words}, got {data.get(err.key)!r}") from None
 
 
 @dataclass
@@ -79,7 +80,7 @@ class TaskConfig:
         params = [p for p in inspect.signature(self.task_class().__init__).parameters.values()
                   if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in ("self", "centres")]
         return make_dataclass(f"{self.name}_task", [("name", str, field(default=self.name))] + [
-            (p.name, type(p.default), field(default=p.default)) if type(p.default) in _EXPECTED
+            (p.name, type(p.default), field(default=p.default)) if type(p.default) in (bool, int, float, str)
             else (p.name, Any, field(default=None)) for p in params])
 
     def param_names(self) -> list[str]:

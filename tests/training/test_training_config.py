@@ -222,3 +222,22 @@ def test_one_exception_type_for_configuration_mistakes(sp):
     assert ConfigError is ConfigurationError
     with pytest.raises(ConfigurationError, match=r"trainer.batch_size must be an integer >= 1 \(a positive integer\)"):
         apply_overrides(sp, ["trainer.batch_size=0"])
+
+
+@pytest.mark.parametrize("item,message", [
+    ("noise=abc", "noise: expected a mapping or null, got 'abc'"),
+    ("seed=x", "seed: expected an integer, got 'x'"),
+    ("trainer.threads=two", "trainer.threads: expected an integer or null, got 'two'"),
+    ("noise.recurrent={name: white, step_std: 0.01, sigma: 1}", "give step_std alone"),
+])
+def test_type_errors_name_the_key_and_the_expected_type(sp, item, message):
+    with pytest.raises(ConfigError) as err:
+        apply_overrides(sp, [item])
+    assert message in str(err.value)
+
+
+def test_noise_times_take_units_through_parse_time(sp):
+    ou = apply_overrides(sp, ["noise.input={name: ou, sigma: 0.1, tau_noise: 2 s}"]).build_noise()["input"]
+    assert ou.tau_noise == 2.0                                          # with a unit, a long time is fine
+    with pytest.raises(ConfigError, match=r"noise\.input\.tau_noise"):
+        apply_overrides(sp, ["noise.input={name: ou, sigma: 0.1, tau_noise: soon}"])
