@@ -27,6 +27,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError
@@ -86,9 +87,16 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict, *, validate: bool = True) -> Config:
-        """Build (and validate) a configuration from the card layout (unknown keys are errors)."""
+        """Build (and validate) a configuration from the card layout (unknown keys are errors).
+
+        Interpolations (``test_batch: ${trainer.batch_size}``) are resolved here, once, over the whole card.
+        """
         if not isinstance(data, dict):
             raise ConfigError(f"a model card must be a mapping of sections; got {type(data).__name__}")
+        try:
+            data = OmegaConf.to_container(OmegaConf.create(data), resolve=True)
+        except OmegaConfBaseException as err:
+            raise ConfigError(f"cannot resolve the card: {str(err).splitlines()[0]}") from None
         top = typed(_Top, {k: v for k, v in data.items() if k not in ("task", "rnn", "trainer")}, "")
         cfg = cls(task=TaskConfig.from_dict(data.get("task", {"name": TaskConfig.name})),
                   rnn=RNNConfig(**typed(RNNConfig, data.get("rnn") or {}, "rnn")),

@@ -241,3 +241,14 @@ def test_noise_times_take_units_through_parse_time(sp):
     assert ou.tau_noise == 2.0                                          # with a unit, a long time is fine
     with pytest.raises(ConfigError, match=r"noise\.input\.tau_noise"):
         apply_overrides(sp, ["noise.input={name: ou, sigma: 0.1, tau_noise: soon}"])
+
+
+def test_a_card_may_interpolate_across_sections(tmp_path):
+    path = tmp_path / "c.yml"
+    path.write_text("task: {name: head_direction}\nrnn: {n_rec: 128, tau: 40 ms, dt: 20 ms}\n"
+                    "trainer: {batch_size: 32, test_batch: '${trainer.batch_size}'}\nseed: 2\nlabel: x${seed}\n")
+    cfg = load_card(path)
+    assert cfg.trainer.test_batch == 32 and cfg.label == "x2"
+    path.write_text("trainer: {test_batch: '${trainer.batchsize}'}\n")
+    with pytest.raises(ConfigError, match="cannot resolve the card"):
+        load_card(path)
