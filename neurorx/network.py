@@ -342,5 +342,9 @@ def _check_meta(meta: dict, path) -> None:
 
 
 def load(path: str | Path) -> RateNetwork:
-    """Load a :class:`RateNetwork` from a ``.npz`` file written by :meth:`RateNetwork.save`."""
-    return RateNetwork.load(path)
+    """Load a :class:`RateNetwork` from a ``.npz`` file written by :meth:`RateNetwork.save`, or a shipped
+    network by name (``"spatial_navigation/noisy_unbiased"``, see :func:`neurorx.zoo.list_networks`).
+    """
+    from neurorx.zoo import find_network
+
+    return RateNetwork.load(find_network(path))

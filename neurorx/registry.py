@@ -11,9 +11,21 @@ T = TypeVar("T")
 __all__ = ["Registry", "suggest"]
 
 
-def suggest(name: str, options) -> str:
-    """Return a ' Did you mean ...?' hint for ``name`` among ``options`` (empty if none is close)."""
-    close = difflib.get_close_matches(str(name), [str(o) for o in options], n=3, cutoff=0.5)
+def suggest(name, options) -> str:
+    """Return a ' Did you mean ...?' hint for ``name`` among ``options`` (empty if none is close).
+
+    The one suggestion helper of neurorx (registries, configuration keys, model cards). Dotted names are
+    compared section by section: ``trainer.n_epoch`` is matched against the keys of ``trainer``, and a key
+    whose last part exists in another section is suggested there (``n_epochs`` -> ``trainer.n_epochs``).
+    """
+    name, options = str(name), sorted({str(o) for o in options})
+    head, _, last = name.rpartition(".")
+    same = {o.rpartition(".")[2]: o for o in options if o.rpartition(".")[0] == head}
+    close = [same[m] for m in difflib.get_close_matches(last, list(same), n=3, cutoff=0.5)]
+    close += [o for o in options if "." in o + name and o.rpartition(".")[2] == last and o != name]
+    if not same:  # an unknown section: compare whole names
+        close += difflib.get_close_matches(name, options, n=2, cutoff=0.8)
+    close = list(dict.fromkeys(close))[:3]
     return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 

@@ -177,3 +177,20 @@ def test_from_arrays_reads_times_with_units_and_names_a_ragged_list():
     assert net.tau == pytest.approx(0.04)
     with pytest.raises(ConfigurationError, match="w_in is a ragged nested list"):
         nrx.RateNetwork.from_arrays(**{**w, "w_in": [[1.0, 2.0], [3.0]]}, tau=40 * ms, dt=20 * ms)
+
+
+def test_load_finds_a_shipped_network_by_name():
+    from neurorx.zoo import find_network, list_networks, models_dir
+
+    assert "spatial_navigation/noisy_unbiased" in list_networks()
+    net = nrx.load("spatial_navigation/noisy_unbiased")
+    same = nrx.load(models_dir() / "spatial_navigation" / "noisy_unbiased.npz")
+    assert net.n_rec == same.n_rec == 512
+    assert np.array_equal(net.weights["w_rec"], same.weights["w_rec"])
+    assert find_network("head_direction/noisy_biased").name == "noisy_biased.npz"
+
+
+def test_load_by_an_unknown_name_suggests_the_shipped_ones():
+    with pytest.raises(FileNotFoundError, match=r"no network file 'spatial_navigation/noisy_unbiasd'.*"
+                                                r"Did you mean 'spatial_navigation/noisy_unbiased'"):
+        nrx.load("spatial_navigation/noisy_unbiasd")

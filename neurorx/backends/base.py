@@ -15,6 +15,7 @@ from typing import Protocol as TypingProtocol
 
 import numpy as np
 
+from neurorx.checks import positive_int as check_positive_int
 from neurorx.errors import SimulationError
 from neurorx.noise import NoiseModel
 from neurorx.registry import Registry
@@ -117,8 +118,3 @@ def check_dt_factor(dt_factor) -> int:
     return int(dt_factor)
 
 
-def check_positive_int(value, name: str) -> int:
-    """Return ``value`` as an int, or raise a ``ValueError`` naming ``name`` unless it is an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)

@@ -28,11 +28,10 @@ def configure(parser: argparse.ArgumentParser):
 
 def run(args: argparse.Namespace) -> int:
     """Run :func:`neurorx.demo.run_demo`."""
-    from pathlib import Path
-
     from neurorx.demo import DemoConfig, run_demo
+    from neurorx.zoo import models_dir
 
-    models = args.models or str(Path(__file__).resolve().parents[2] / "models")
+    models = args.models or str(models_dir())
     cfg = DemoConfig(models_dir=models, trials=args.trials, quiescent_steps=args.quiescent, seed=args.seed,
                      backends=tuple(args.backends), brian2_target=args.target,
                      head_direction=not args.no_head_direction)

@@ -8,8 +8,8 @@ import sys
 from neurorx.cli import command
 
 EPILOG = """\
-CARD is a path to a YAML card or a name under models/, e.g. spatial_navigation/noisy_unbiased.
-Overrides are dotted key=value pairs, applied after the card, e.g.
+CARD is a path to a YAML card or the name of a shipped card, e.g. spatial_navigation/noisy_unbiased.
+Overrides are dotted key=value pairs (an OmegaConf dot-list, values read as YAML), applied after the card, e.g.
   neurorx train spatial_navigation/noisy_unbiased rnn.n_rec=64 trainer.n_epochs=300 seed=1 --out runs/sp64
 Keys: seed, task.<task argument> (task.biased=true), rnn.{cell,activation,n_rec,tau,dt,bias},
 noise.<placement>.<field> (noise.recurrent.scale=0.02), trainer.{n_epochs,batch_size,steps,lr,
@@ -22,7 +22,7 @@ Outputs in DIR: config.yaml, metrics.jsonl, checkpoint.npz, network.npz, learnin
 def configure(parser: argparse.ArgumentParser):
     """Declare the arguments of ``neurorx train``."""
     parser.epilog = EPILOG
-    parser.add_argument("card", metavar="CARD", help="model card: a .yml path or a name under models/")
+    parser.add_argument("card", metavar="CARD", help="model card: a .yml path or a shipped card's name")
     parser.add_argument("overrides", metavar="key=value", nargs="*", help="configuration overrides")
     parser.add_argument("--out", metavar="DIR", help="output folder (required unless --show or --list)")
     parser.add_argument("--force", action="store_true", help="overwrite the outputs of an earlier run in DIR")
@@ -34,14 +34,22 @@ def configure(parser: argparse.ArgumentParser):
 
 def run(args: argparse.Namespace) -> int:
     """Resolve the card and overrides, print the configuration, train."""
-    from neurorx.training import ConfigError, TrainingDiverged, apply_overrides, list_cards, load_card, train
+    from neurorx.training import (
+        ConfigError,
+        TrainingDiverged,
+        apply_overrides,
+        list_cards,
+        load_card,
+        models_dir,
+        train,
+    )
 
     try:
         cfg = apply_overrides(load_card(args.card), args.overrides)
     except (ConfigError, FileNotFoundError) as err:
         print(f"neurorx train: error: {err}", file=sys.stderr)
         if isinstance(err, FileNotFoundError) and not list_cards():
-            print("(no cards found under models/)", file=sys.stderr)
+            print(f"(no cards found under {models_dir()})", file=sys.stderr)
         return 2
     if args.show:
         print(cfg.to_yaml(), end="")

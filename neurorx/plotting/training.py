@@ -110,7 +110,8 @@ def _band(ax, x, ys, color, label, ddof, linestyle="-"):
 def learning_curve(metrics, *, x_key: str | None = None, loss_key: str | None = None,
                    error_key: str | None = None, error: bool = True, ddof: int = 0, logy: bool = False,
                    loss_color: str = "0.5", error_color: str = "black", error_label: str | None = None,
-                   ax=None, error_ax=None, title: str | None = None):
+                   error_scale: float = 1.0, chance: float | None = None, ax=None, error_ax=None,
+                   title: str | None = None):
     """Test loss and decoding error against training batches (Fig. 1b), mean ± SD over runs.
 
     Parameters
@@ -134,6 +135,10 @@ def learning_curve(metrics, *, x_key: str | None = None, loss_key: str | None = 
         Grey and black, as in the paper.
     error_label : str, optional
         Label of the error axis (default from the column name, e.g. "position decoding error (m²)").
+    error_scale : float, default 1.0
+        Factor applied to the error before drawing (e.g. 100 for metres -> cm).
+    chance : float, optional
+        Chance-level error (same unit as the metrics), drawn as a dashed line on the error axis.
     ax : Axes, optional
         Axes for the loss; a new figure if omitted.
     error_ax : Axes, optional
@@ -169,7 +174,9 @@ def learning_curve(metrics, *, x_key: str | None = None, loss_key: str | None = 
             eax.spines["right"].set_visible(True)
             eax.spines["top"].set_visible(False)
         _, errs = _stack(tables, x_key, err_key)
-        _band(eax, x, errs, error_color, "decoding error", ddof)
+        _band(eax, x, errs * error_scale, error_color, "decoding error", ddof)
+        if chance is not None:
+            eax.axhline(chance * error_scale, ls="--", color="0.4", label="chance")
         eax.set_ylabel(error_label or _ERROR_LABELS.get(err_key, "decoding error"), color=error_color)
         finish_axes(eax)
     finish_axes(ax, title if title is not None else (f"n = {len(tables)} runs" if len(tables) > 1 else None))

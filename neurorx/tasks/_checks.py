@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from neurorx.checks import positive_int as check_int  # the one positive-integer check
 from neurorx.registry import suggest
 
 __all__ = [
@@ -24,18 +25,6 @@ __all__ = [
 def is_torch(x) -> bool:
     """True if ``x`` is a :class:`torch.Tensor` (without importing torch when it is not loaded)."""
     return type(x).__module__.startswith("torch") and hasattr(x, "detach")
-
-
-def check_int(value, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an ``int`` if it is an integer ``>= minimum``, else raise.
-
-    Booleans and floats (even integral ones such as ``3.0``) are refused, since they usually signal a mix-up.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def check_float(value, name: str, *, positive: bool = False, nonnegative: bool = False,

@@ -5,16 +5,15 @@
 >>> net = train(cfg, "runs/sp64")          # doctest: +SKIP
 """
 
+from neurorx.training.cards import apply_overrides, load_card
 from neurorx.training.config import (
     Config,
     ConfigError,
     RNNConfig,
     TaskConfig,
     TrainerConfig,
-    apply_overrides,
     find_card,
     list_cards,
-    load_card,
     models_dir,
     parse_time,
 )

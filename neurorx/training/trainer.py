@@ -20,11 +20,11 @@ of an uninterrupted one.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
 import shutil
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -37,6 +37,7 @@ import torch
 from neurorx.errors import SimulationError
 from neurorx.io import CorruptFileError, atomic_write_bytes, check_output_dir
 from neurorx.network import RateNetwork
+from neurorx.progress import get_logger, progress
 from neurorx.provenance import provenance
 from neurorx.seeds import numpy_rng, torch_generator
 from neurorx.training.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
@@ -162,12 +163,12 @@ class Trainer:
     resume : bool
         Continue from ``out/checkpoint.npz``; the final weights equal those of an uninterrupted run.
     quiet : bool
-        No progress bar and no log lines.
+        No progress bar and no log lines. Log lines go to the ``neurorx.training`` logger (see
+        :func:`neurorx.progress.get_logger`); silence them for every run with
+        ``logging.getLogger("neurorx").setLevel(logging.WARNING)``.
     callback : callable, optional
         ``callback(trainer, batch_done, record)`` after every batch (``record`` holds the loss, and the
         evaluation metrics at evaluation points); for tests and custom logging.
-    log : callable
-        Where log lines go (default: ``print`` to stderr).
 
     Notes
     -----
@@ -178,7 +179,7 @@ class Trainer:
     """
 
     def __init__(self, config: Config, out: str | Path | None = None, *, force: bool = False,
-                 resume: bool = False, quiet: bool = False, callback=None, log=None):
+                 resume: bool = False, quiet: bool = False, callback=None):
         if not isinstance(config, Config):
             raise TypeError(f"config must be a neurorx.training.Config (see load_card); got {type(config).__name__}")
         config.validate()
@@ -191,7 +192,6 @@ class Trainer:
         self.final_out = self.out
         self.force, self.resume, self.quiet = force, resume, quiet
         self.callback = callback
-        self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.task = config.build_task()
         check_training_resources(config, self.task)
         self.noise = config.build_noise()
@@ -210,7 +210,6 @@ class Trainer:
                                        "train_error": []}
         self.elapsed = 0.0
         self._window: list[float] = []
-        self._bar = None
 
     # -- files ----------------------------------------------------------------------------------------
     def path(self, name: str) -> Path | None:
@@ -218,13 +217,9 @@ class Trainer:
         return None if self.out is None else self.out / name
 
     def log(self, msg: str) -> None:
-        """Write a log line (above the progress bar, if one is shown)."""
-        if self.quiet:
-            return
-        if self._bar is not None:
-            self._bar.write(msg, file=sys.stderr)
-        else:
-            self._log(msg)
+        """Write a log line to the ``neurorx.training`` logger (above the progress bar, if one is shown)."""
+        if not self.quiet:
+            get_logger("training").info(msg)
 
     def _prepare_out(self) -> None:
         """Check the output folder before any work; a forced or resumed replacement trains in a staging folder.
@@ -386,7 +381,8 @@ class Trainer:
             return self._batch(tc.batch_size, batch_rng(cfg.seed, i), batch_generator(cfg.seed, i))
 
         pending = pool.submit(fetch, self.batch) if pool and self.batch < tc.n_epochs else None
-        bar = self._bar = _progress(tc.n_epochs, self.batch, self.quiet, cfg.label or cfg.task.name)
+        bar = progress(tc.n_epochs, cfg.label or cfg.task.name, "batch", enabled=not self.quiet,
+                       initial=self.batch, tty_only=True)
         try:
             while self.batch < tc.n_epochs:
                 i = self.batch
@@ -411,16 +407,13 @@ class Trainer:
                     rec = self._record_eval(test, batch, y)
                     self._checkpoint()
                     self.log(self._format_eval(rec))
-                if bar is not None:
-                    bar.update(1)
-                    if self.batch % 10 == 0 or rec["kind"] == "eval":
-                        bar.set_postfix_str(self._postfix(loss))
+                bar.update(1)
+                if self.batch % 10 == 0 or rec["kind"] == "eval":
+                    bar.set_postfix_str(self._postfix(loss))
                 if self.callback is not None:
                     self.callback(self, self.batch, rec)
         finally:
-            if bar is not None:
-                bar.close()
-                self._bar = None
+            bar.close()
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
         return self._finish()
@@ -476,10 +469,21 @@ class Trainer:
     def _plot(self) -> None:
         if self.out is None or not self.curve["batch"]:
             return
-        from neurorx.training.plots import plot_learning_curve
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
 
-        plot_learning_curve(self.metrics(), self.out / "learning_curve.png",
-                            title=f"{self.config.label} {self.config.task.name}".strip())
+        from neurorx.plotting import learning_curve
+
+        m = self.metrics()
+        fig = Figure(figsize=(9, 3.4), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax_loss, ax_err = fig.subplots(1, 2)
+        learning_curve(m, ax=ax_loss, error_ax=ax_err, logy=True, error_scale=m["error_scale"],
+                       chance=m["chance_error"], error_label=f"test decoding error ({m['error_unit']})")
+        fig.suptitle(f"{self.config.label} {self.config.task.name}".strip())
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        atomic_write_bytes(self.out / "learning_curve.png", buf.getvalue(), overwrite=True)
 
     def network(self) -> RateNetwork:
         """The current model as a :class:`RateNetwork` (float32 weights) with config, metrics, provenance."""
@@ -536,14 +540,6 @@ def _busy_cores(interval: float = 0.25) -> float | None:
     if total1 <= total0:
         return None
     return cores * (1.0 - (idle1 - idle0) / (total1 - total0))
-
-
-def _progress(total: int, initial: int, quiet: bool, desc: str):
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, desc=desc, unit="batch", dynamic_ncols=True)
 
 
 def _line_batch(line: str) -> int:

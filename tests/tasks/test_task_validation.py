@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from neurorx.errors import ConfigurationError
 from neurorx.tasks import HeadDirection, SpatialNavigation
 
 
@@ -108,7 +109,7 @@ def test_encode_decode_check_the_last_axis(task):
         task.decode(np.zeros((5, n - 1)))
     with pytest.raises(ValueError, match=r"k must lie in \[1, n_cells=512\]"):
         task.decode(np.zeros((5, n)), k=513)
-    with pytest.raises(TypeError, match="k must be an integer"):
+    with pytest.raises(ConfigurationError, match="k must be an integer"):
         task.decode(np.zeros((5, n)), k=2.0)
 
 

@@ -98,8 +98,8 @@ def test_parse_time_rejects(bad):
 
 
 def test_a_bare_number_of_a_second_or_more_asks_for_the_unit():
-    with pytest.raises(ConfigError,
-                       match=r"rnn.tau=100 has no unit and would read as 100 seconds; give it with units .*'100 ms'"):
+    with pytest.raises(ConfigError, match=r"rnn.tau=100 has no unit and would read as 100 seconds; "
+                                          r"give it with units .*'100 ms'"):
         parse_time(100, "rnn.tau")
 
 
@@ -185,3 +185,70 @@ def test_find_card_suggests():
 def test_task_and_network_step_must_agree(sp):
     with pytest.raises(ConfigError, match="time step"):
         apply_overrides(sp, ["rnn.dt=10 ms"]).build_task()
+
+
+def test_the_noise_training_step_follows_rnn_dt_by_interpolation(sp, tmp_path):
+    cfg = apply_overrides(sp, ["rnn.dt=10 ms", "task.dt=0.01"])
+    assert cfg.build_noise()["recurrent"].dt_train == 0.01           # follows rnn.dt ...
+    assert "dt_train" not in cfg.noise                                # ... without being written into the card
+    fixed = apply_overrides(sp, ["rnn.dt=10 ms", "noise.recurrent.dt_train=20 ms"])
+    assert fixed.build_noise()["recurrent"].dt_train == 0.02         # unless given
+    path = tmp_path / "c.yml"
+    path.write_text(sp.to_yaml().replace("scale: 0.01", "scale: 0.01\n    dt_train: ${rnn.tau}"))
+    assert load_card(path).build_noise()["recurrent"].dt_train == 0.1    # any OmegaConf interpolation
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_CARDS))
+def test_every_card_survives_the_yaml_round_trip(name, tmp_path):
+    cfg = load_card(name)
+    path = tmp_path / "again.yml"
+    path.write_text(cfg.to_yaml())
+    assert load_card(path) == cfg
+
+
+def test_shipped_networks_saved_configs_read_back():
+    import neurorx as nrx
+    from neurorx.zoo import list_networks
+
+    for name in list_networks():
+        saved = Config.from_dict(nrx.load(name).config)
+        card = load_card(name)
+        assert (saved.task, saved.rnn, saved.noise, saved.seed) == (card.task, card.rnn, card.noise, card.seed), name
+
+
+def test_one_exception_type_for_configuration_mistakes(sp):
+    from neurorx.errors import ConfigurationError
+
+    assert ConfigError is ConfigurationError
+    with pytest.raises(ConfigurationError, match=r"trainer.batch_size must be an integer >= 1 \(a positive integer\)"):
+        apply_overrides(sp, ["trainer.batch_size=0"])
+
+
+@pytest.mark.parametrize("item,message", [
+    ("noise=abc", "noise: expected a mapping or null, got 'abc'"),
+    ("seed=x", "seed: expected an integer, got 'x'"),
+    ("trainer.threads=two", "trainer.threads: expected an integer or null, got 'two'"),
+    ("noise.recurrent={name: white, step_std: 0.01, sigma: 1}", "give step_std alone"),
+])
+def test_type_errors_name_the_key_and_the_expected_type(sp, item, message):
+    with pytest.raises(ConfigError) as err:
+        apply_overrides(sp, [item])
+    assert message in str(err.value)
+
+
+def test_noise_times_take_units_through_parse_time(sp):
+    ou = apply_overrides(sp, ["noise.input={name: ou, sigma: 0.1, tau_noise: 2 s}"]).build_noise()["input"]
+    assert ou.tau_noise == 2.0                                          # with a unit, a long time is fine
+    with pytest.raises(ConfigError, match=r"noise\.input\.tau_noise"):
+        apply_overrides(sp, ["noise.input={name: ou, sigma: 0.1, tau_noise: soon}"])
+
+
+def test_a_card_may_interpolate_across_sections(tmp_path):
+    path = tmp_path / "c.yml"
+    path.write_text("task: {name: head_direction}\nrnn: {n_rec: 128, tau: 40 ms, dt: 20 ms}\n"
+                    "trainer: {batch_size: 32, test_batch: '${trainer.batch_size}'}\nseed: 2\nlabel: x${seed}\n")
+    cfg = load_card(path)
+    assert cfg.trainer.test_batch == 32 and cfg.label == "x2"
+    path.write_text("trainer: {test_batch: '${trainer.batchsize}'}\n")
+    with pytest.raises(ConfigError, match="cannot resolve the card"):
+        load_card(path)

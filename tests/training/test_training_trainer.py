@@ -159,3 +159,26 @@ def test_float64_training(tmp_path):
     net = train(tiny("spatial_navigation/no-noise_unbiased", "trainer.n_epochs=3", "trainer.dtype=float64"),
                 None, quiet=True)
     assert all(v.dtype == np.float32 for v in net.weights.values())
+
+
+def test_log_lines_go_through_logging_and_can_be_silenced():
+    import logging
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("neurorx")
+    cfg = tiny("spatial_navigation/noisy_unbiased", "trainer.n_epochs=10")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        train(cfg)
+        assert [r.name for r in records] == ["neurorx.training"] * 2          # batch 0 and batch 10
+        assert records[-1].getMessage().startswith("batch     10/10")
+        records.clear()
+        train(cfg, quiet=True)
+        assert records == []
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -1,0 +1,81 @@
+"""Model cards on disk and ``key=value`` overrides: the two ways a :class:`~neurorx.training.Config` is made.
+
+>>> cfg = apply_overrides(load_card("spatial_navigation/noisy_unbiased"), ["rnn.n_rec=64", "seed=1"])
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from neurorx.errors import ConfigurationError
+from neurorx.noise import NOISE_MODELS, PLACEMENTS
+from neurorx.registry import suggest
+from neurorx.training.config import Config
+from neurorx.zoo import find_card
+
+__all__ = ["apply_overrides", "load_card"]
+
+
+def apply_overrides(cfg: Config, overrides) -> Config:
+    """Return a copy of ``cfg`` with dotted ``key=value`` overrides applied (left to right), validated.
+
+    Parameters
+    ----------
+    cfg : Config
+    overrides : iterable of str, or dict
+        E.g. ``["trainer.n_epochs=300", "rnn.n_rec=64", "seed=1", "task.biased=true",
+        "noise.recurrent.scale=0.02", "noise.recurrent=null"]``. Values are read as YAML by OmegaConf's
+        dot-list parser (``{name: white, sigma: 0.1}`` is a mapping, ``null`` removes a noise entry).
+
+    Raises
+    ------
+    ConfigurationError
+        For a malformed item, an unknown key (with close matches suggested) or a value of the wrong type.
+    """
+    items = list(overrides.items()) if isinstance(overrides, dict) else [_split(o) for o in overrides]
+    for key, value in items:
+        key, data = key.strip(), cfg.to_dict()
+        parts = key.split(".")
+        if key not in cfg.valid_keys() and not (len(parts) == 3 and parts[0] == "noise" and parts[1] in PLACEMENTS):
+            raise ConfigurationError(f"unknown key '{key}'." + suggest(key, cfg.valid_keys())
+                              + " Run `neurorx train CARD --show` to see every key.")
+        if isinstance(value, str):
+            value = OmegaConf.to_container(OmegaConf.from_dotlist([f"v={value}"]))["v"]
+        if key == "task.name" and value != cfg.task.name:
+            data["task"] = {"name": value}           # another task: its own parameters
+        elif parts[0] == "noise" and len(parts) == 3:
+            spec = data["noise"].setdefault(parts[1], {"name": "none"})
+            if parts[2] == "name" and value != spec.get("name") and value in NOISE_MODELS:
+                keep = {f.name for f in fields(NOISE_MODELS.get(value))}   # another model: drop the old one's keys
+                spec = data["noise"][parts[1]] = {k: v for k, v in spec.items() if k in keep}
+            spec[parts[2]] = value
+        else:
+            node = OmegaConf.create(data)
+            OmegaConf.update(node, key, value, merge=False)
+            data = OmegaConf.to_container(node)
+        cfg = Config.from_dict(data, validate=False)
+    cfg.validate()
+    return cfg
+
+
+def _split(item: str) -> tuple[str, str]:
+    if not isinstance(item, str) or "=" not in item:
+        raise ConfigurationError(f"override {item!r} must have the form key=value, e.g. trainer.n_epochs=300")
+    key, value = item.split("=", 1)
+    if not key.strip():
+        raise ConfigurationError(f"override {item!r} has no key")
+    return key, value
+
+
+def load_card(path_or_name) -> Config:
+    """Read a model card (a path or a name under ``models/``) into a validated :class:`Config`."""
+    path = find_card(path_or_name)
+    try:
+        return Config.from_dict(OmegaConf.to_container(OmegaConf.load(path)) or {})
+    except ConfigurationError as err:
+        raise ConfigurationError(f"{path}: {err}") from None
+    except OmegaConfBaseException as err:   # YAML syntax
+        raise ConfigurationError(f"{path} is not a valid card: {err}") from None
