@@ -4,7 +4,7 @@ Reproduces and extends Krishna, Bredenberg, Levenstein, Richards & Lajoie, *Suff
 offline reactivation in recurrent neural networks* (ICLR 2024).
 """
 
-from neurorx import analysis, io, provenance, tasks
+from neurorx import analysis, io, provenance, sweep, tasks
 from neurorx._version import __version__
 from neurorx.compare import Comparison, compare
 from neurorx.network import RateNetwork, load
@@ -36,5 +36,6 @@ __all__ = [
     "io",
     "load",
     "provenance",
+    "sweep",
     "tasks",
 ]
