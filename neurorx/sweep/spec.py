@@ -443,12 +443,15 @@ def _parse_stat(name: str, data) -> StatisticSpec:
         raise SpecError(f"{prefix}.statistic: unknown statistic {kind!r}; choose one of {STATISTICS.names()}."
                         + suggest(kind, STATISTICS.names()))
     stat = STATISTICS.get(kind)
-    allowed = list(_STAT) + stat.parameters()
-    data = _check_keys(data, allowed, prefix)
-    params = {k: v for k, v in data.items() if k not in _STAT}
     function = data.get("function")
     if (kind == "custom") != (function is not None):
         raise SpecError(f"{prefix}: 'function: module:callable' goes with 'statistic: custom' (and only there)")
+    if kind == "custom":   # the parameters of the user's function, after the recording
+        names = list(inspect.signature(_resolve_callable(function, f"{prefix}.function")).parameters)[1:]
+    else:
+        names = stat.parameters()
+    data = _check_keys(data, list(_STAT) + names, prefix)
+    params = {k: v for k, v in data.items() if k not in _STAT}
     of = data.get("of")
     if of is not None and not isinstance(of, str):
         raise SpecError(f"{prefix}.of must name a run; got {of!r}")

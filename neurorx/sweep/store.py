@@ -21,6 +21,7 @@ override, a protocol or the package version gives new ids, and nothing stale is 
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 import os
@@ -36,6 +37,20 @@ __all__ = ["DONE", "Store", "execute", "job_id"]
 
 #: The completion record of a job folder.
 DONE = "done.json"
+
+
+_PROVENANCE: dict = {}
+
+
+def _provenance() -> dict:
+    """Versions and git commit of this worker process (looked up once per process)."""
+    if not _PROVENANCE:
+        from neurorx.provenance import provenance
+
+        _PROVENANCE.update(provenance())
+        _PROVENANCE.pop("created", None)
+        _PROVENANCE.pop("seed", None)
+    return dict(_PROVENANCE)
 
 
 def job_id(kind: str, config: dict, inputs=()) -> str:
@@ -123,10 +138,8 @@ def execute(job: dict, root: str, *dependencies) -> dict:
             return {"id": job.id, "status": "cached", "seconds": seconds, "worker": worker_name()}
         shutil.rmtree(final)        # left half-finished by a killed attempt
     os.replace(tmp, final)
-    from neurorx.provenance import provenance
-
     record = {"id": job.id, "kind": job.kind, "labels": job.labels, "inputs": list(job.inputs),
               "seconds": round(seconds, 3), "worker": worker_name(), "files": sorted(p.name for p in final.iterdir()),
-              "provenance": provenance()}
+              "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "provenance": _provenance()}
     atomic_write_bytes(final / DONE, json.dumps(record, indent=1, sort_keys=True, default=str).encode())
     return {"id": job.id, "status": "ran", "seconds": seconds, "worker": worker_name()}
