@@ -113,3 +113,27 @@ def test_yaml_interpolation_resolves(spec_dict, tmp_path):
 def test_seeds_may_be_a_range(spec_dict):
     spec_dict["train"]["seeds"] = {"start": 3, "count": 2}
     assert load_spec(spec_dict).train.seeds == (3, 4)
+
+
+def test_every_shipped_spec_is_valid_and_expands():
+    from pathlib import Path
+
+    specs = sorted((Path(__file__).parents[2] / "protocols" / "sweeps").glob("*.yaml"))
+    assert specs
+    for path in specs:
+        assert expand(load_spec(path))
+
+
+def test_the_paper_spec_trains_five_networks_per_condition_at_paper_scale():
+    from pathlib import Path
+
+    spec = load_spec(Path(__file__).parents[2] / "protocols" / "sweeps" / "paper_five_seeds.yaml")
+    jobs = expand(spec)
+    train = [j for j in jobs if j.kind == "train"]
+    assert len(train) == 20 and spec.train.seeds == (0, 1, 2, 3, 4)
+    assert {j.config["config"]["label"] for j in train} == {"U^σ", "B^σ", "U", "B"}
+    assert all(j.config["config"]["rnn"]["n_rec"] == 512 and j.config["config"]["trainer"]["n_epochs"] == 2500
+               for j in train)
+    variance = spec.run("variance")
+    assert variance.trials == 500 and variance.phase_steps() == {"quiescent": 2000}
+    assert set(variance.backends) == {"torch", "brian2"}
