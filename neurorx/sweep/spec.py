@@ -252,10 +252,26 @@ class SweepSpec:
         raise KeyError(name)
 
     def to_dict(self) -> dict:
-        """JSON-able form (without the output folder and source path, which do not change the results)."""
-        d = asdict(self)
-        d.pop("out")
-        d.pop("source")
+        """The spec in its YAML layout, JSON-able; :func:`load_spec` reads it back.
+
+        The output folder and the source path are left out: they do not change the results.
+        """
+        train = {"seeds": list(self.train.seeds), "overrides": list(self.train.overrides),
+                 "conditions": {c.name: {"card": c.card, "overrides": list(c.overrides)}
+                                for c in self.train.conditions}}
+        runs = {}
+        for r in self.runs:
+            d = asdict(r)
+            d.pop("name")
+            runs[r.name] = d
+        stats = {}
+        for st in self.statistics:
+            d = {"statistic": st.statistic, "of": st.of, "phases": list(st.phases), **st.params}
+            if st.function is not None:
+                d["function"] = st.function
+            stats[st.name] = d
+        d = {"name": self.name, "description": self.description, "retries": self.retries, "train": train,
+             "runs": runs, "statistics": stats}
         return json.loads(json.dumps(d))
 
     def to_json(self) -> str:

@@ -137,3 +137,10 @@ def test_the_paper_spec_trains_five_networks_per_condition_at_paper_scale():
     variance = spec.run("variance")
     assert variance.trials == 500 and variance.phase_steps() == {"quiescent": 2000}
     assert set(variance.backends) == {"torch", "brian2"}
+
+
+def test_to_dict_is_the_yaml_layout_and_reads_back(tiny_spec):
+    spec = load_spec(tiny_spec)
+    again = load_spec(spec.to_dict())
+    assert again.to_dict() == spec.to_dict()
+    assert [j.id for j in expand(again)] == [j.id for j in expand(spec)]
