@@ -125,6 +125,8 @@ def _client(scheduler, workers):
     """``(client, cluster or None)`` for ``scheduler``: None = LocalCluster, "sync" = in process, or an address."""
     from distributed import Client, LocalCluster
 
+    if isinstance(scheduler, Client):
+        return scheduler, None
     if scheduler is None:
         n = workers or len(os.sched_getaffinity(0))
         if n < 1:
@@ -167,10 +169,11 @@ def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run
         A sweep spec (YAML file, see :mod:`neurorx.sweep.spec`).
     out : path, optional
         Output folder (default: the spec's ``out``, else ``runs/sweeps/<name>``).
-    scheduler : None, "sync" or str
+    scheduler : None, "sync", str or distributed.Client
         ``None``: a ``LocalCluster`` with ``workers`` single-threaded worker processes (default: one per
         core); ``"sync"``: one job at a time in this process (debugging, reference results); an address
-        (``tcp://host:8786``): any running Dask scheduler and its workers, which must see ``out``.
+        (``tcp://host:8786``) or a ``Client``: any running Dask scheduler and its workers, which must see
+        ``out`` (a shared file system).
     workers : int, optional
         Workers of the local cluster.
     dry_run : bool
@@ -248,6 +251,7 @@ def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_prog
     finally:
         for f in futures.values():
             f.release()
-        client.close()
+        if client is not scheduler:   # a Client the caller gave stays open
+            client.close()
         if cluster is not None:
             cluster.close()
