@@ -87,7 +87,7 @@ def overhead(n_small: int, work: Path) -> dict:
     for name, (nworkers, processes) in {"dask_in_process": (1, False), "dask_local_1_worker": (1, True)}.items():
         copy_base(name)
         cluster = LocalCluster(n_workers=nworkers, threads_per_worker=1, processes=processes,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", silence_logs=40)
         try:   # warm the worker (imports, first-call costs) with one more, distinct job
             warm_spec = {**spec.to_dict(), "statistics": {"warm": {"statistic": "total_variance", "of": "r",
                                                                    "burn_in": n_small}}}
@@ -128,7 +128,7 @@ def throughput(n_train: int, batches: int, work: Path) -> dict:
         fn(expand(warm)[0].config, [], Path(tempfile.mkdtemp(dir=work)))    # imports, first-call costs
     serial = _timed(one_process)
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                            env=dict(THREAD_ENV), silence_logs=40)
     startup = time.perf_counter() - t0
     try:

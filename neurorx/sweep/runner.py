@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from neurorx.errors import ConfigurationError
+from neurorx.errors import ConfigurationError, SimulationError
 from neurorx.progress import get_logger, progress
 from neurorx.sweep.jobs import Job, expand
 from neurorx.sweep.spec import SweepSpec, load_spec
@@ -131,14 +131,19 @@ def _client(scheduler, workers):
         n = workers or len(os.sched_getaffinity(0))
         if n < 1:
             raise ConfigurationError(f"workers must be a positive integer; got {workers}")
-        dashboard = ":0" if _has_bokeh() else None
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=dashboard,
-                               env=dict(THREAD_ENV), silence_logs=40)
+        try:   # ":0": a free port, never another cluster's 8787
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                   env=dict(THREAD_ENV), silence_logs=40)
+        except RuntimeError as err:
+            raise SimulationError(
+                f"the local Dask cluster's worker processes did not start ({err or type(err).__name__}). In a "
+                "script, call neurorx.sweep under `if __name__ == \"__main__\":` (worker processes import the "
+                "script again), or run `neurorx sweep SPEC.yaml`, or use scheduler=\"sync\"") from None
         return Client(cluster), cluster
     if scheduler == "sync":
         if workers not in (None, 1):
             raise ConfigurationError("scheduler='sync' runs one job at a time in this process; drop workers=")
-        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0",
                                silence_logs=40)
         return Client(cluster), cluster
     if workers is not None:
