@@ -107,8 +107,9 @@ def main(argv=None) -> dict:
     res["shipped_training_hours"] = len(spec.train.seeds) * 2500 * sum(shipped_rate) / 3600
     print(f"{len(jobs)} jobs. Core-hours at these timings: training {train_h:.1f}, runs {runs_h:.1f}, KL {kl_h:.1f}; "
           f"wall time on {args.workers} workers ~{res['estimate_wall_hours']:.1f} h")
+    rates = ", ".join(f"{k} {v:.3f} s" for k, v in res["shipped_seconds_per_batch"].items())
     print(f"training at the batch times the shipped networks recorded (2 threads, the whole machine): "
-          f"{res['shipped_training_hours']:.1f} h ({', '.join(f'{k} {v:.3f} s' for k, v in zip(CARDS, shipped_rate, strict=True))})")
+          f"{res['shipped_training_hours']:.1f} h ({rates})")
     print(f"load average before {res['loadavg_before'][0]:.1f}, after {res['loadavg_after'][0]:.1f} "
           f"on {len(os.sched_getaffinity(0))} cores")
     if args.json:
