@@ -229,7 +229,8 @@ def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_prog
                                             key=f"{job.kind}-{job.id.split('-', 1)[1]}-{token}",
                                             retries=spec.retries, pure=False)
         by_key = {f.key: i for i, f in futures.items()}
-        bar = progress(len(pending), f"sweep {spec.name}", "job", enabled=show_progress, tty_only=True)
+        bar = progress(len(pending), f"sweep {spec.name}", "job", enabled=show_progress,
+                       tty_only="ipykernel" not in sys.modules)   # a terminal or a notebook, not a log file
         for fut in as_completed(list(futures.values())):
             job_id = by_key[fut.key]
             if fut.status == "finished" and fut.result()["status"] == "ran":
