@@ -73,14 +73,11 @@ def gather(spec, store, jobs=None):
             continue
         for suffix, o in first.items():
             var = f"{st.name}_{suffix}" if suffix else st.name
-            own = list(o.dims)
-            if own[:1] == ["phase"]:
-                coords.setdefault("phase", list(stat.resolve_phases(st.phases)))
             own_dims = []
-            for d in own:
-                labels = coords.get("phase") if d == "phase" else o.coords.get(d)
+            for d in o.dims:
+                labels = list(stat.resolve_phases(st.phases)) if d == "phase" else o.coords.get(d)
                 name = d
-                if d != "phase" and d in coords and list(coords[d]) != list(labels):
+                if d in coords and list(coords[d]) != list(labels):
                     name = f"{var}_{d}"   # same dimension name, other labels (e.g. trials of another run)
                 coords.setdefault(name, labels)
                 own_dims.append(name)

@@ -44,3 +44,25 @@ def test_a_job_that_did_not_finish_leaves_nan_and_is_listed(reference, tmp_path)
     assert np.isnan(ds["total_variance"].sel(where).item())
     assert ds["total_variance"].count().item() == 3
     assert json.loads(ds["total_variance"].attrs["missing_jobs"]) == [job.id]
+
+
+def test_dimensions_with_other_labels_get_their_own_name(reference, tmp_path):
+    from dataclasses import replace
+
+    from neurorx.sweep import execute, expand
+
+    result, ref = reference
+    out = tmp_path / "copy"
+    shutil.copytree(result.out, out)
+    stats = {s.name: s for s in result.spec.statistics}
+    flipped = replace(stats["explained_variance"], name="ev_flipped", phases=("quiescent", "active"))
+    spec = replace(result.spec, statistics=(*result.spec.statistics, flipped))
+    jobs = expand(spec)
+    for job in jobs:
+        execute(job.to_dict(), str(out))       # only the flipped statistic jobs are not done yet
+    ds = gather(spec, Store(out), jobs)
+    assert list(ds.phase.values) == ["active", "quiescent"]
+    assert ds["ev_flipped"].dims[-2:] == ("ev_flipped_phase", "component")
+    assert list(ds.ev_flipped_phase.values) == ["quiescent", "active"]
+    np.testing.assert_array_equal(ds["ev_flipped"].sel(ev_flipped_phase="active").values,
+                                  ref["explained_variance"].sel(phase="active").values)
