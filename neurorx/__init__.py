@@ -9,6 +9,7 @@ from neurorx import (
     analysis,
     io,
     provenance,
+    sweep,
     tasks,
 )
 from neurorx._version import __version__
@@ -42,5 +43,6 @@ __all__ = [
     "io",
     "load",
     "provenance",
+    "sweep",
     "tasks",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -196,20 +198,120 @@ class Recording:
             return f"meta['trials'] = {self.meta['trials']} but the arrays hold {b} trials"
         return None
 
+    # -- labelled arrays ----------------------------------------------------------------------------------
+    def dim_labels(self) -> list[str]:
+        """Names of the decoded/state dimensions: ``["x", "y"]`` for positions, ``["theta"]`` for angles."""
+        d = self.decoded.shape[-1]
+        if self.meta.get("circular"):
+            return ["theta"] if d == 1 else [f"theta{i}" for i in range(d)]
+        return ["x", "y", "z"][:d] if d <= 3 else [f"x{i}" for i in range(d)]
+
     def to_xarray(self):
-        """An ``xarray.Dataset`` with labelled dimensions (trial, time, dim, unit); needs xarray installed."""
+        r"""An ``xarray.Dataset`` with labelled dimensions, units and metadata; needs xarray installed.
+
+        Dimensions: ``trial``, ``time`` (every step), ``dim`` (``x``/``y``, or ``theta`` for head
+        direction), ``input``; ``time_rec`` (the recorded steps), ``unit`` and ``output`` when ``h``/``y``
+        were recorded; one dimension per axis of each hook result (``hook__<name>__<key>_d<i>``).
+
+        Coordinates: ``time`` in s, ``phase`` (label) and ``phase_index`` along ``time``; ``record_index``
+        and ``time_rec`` along ``time_rec``. Variables carry a ``units`` attribute (m or rad for positions
+        and angles, 1 for rates, inputs and raw outputs). The Dataset's attributes hold the phases, the
+        metadata and the names of the hook variables as JSON, so that :meth:`from_xarray` rebuilds the
+        recording exactly.
+        """
         try:
             import xarray as xr
         except ImportError:
             raise ImportError("to_xarray needs xarray: pip install xarray (or neurorx[xarray])") from None
-        coords = {"time": self.t, "phase": ("time", self.phase), "trial": np.arange(self.trials)}
-        data = {"decoded": (("trial", "time", "dim"), self.decoded),
-                "states": (("trial", "time", "dim"), self.states),
-                "inputs": (("trial", "time", "input"), self.inputs)}
+        space = "rad" if self.meta.get("circular") else "m"
+        coords = {"time": ("time", self.t, {"units": "s", "long_name": "time at the end of the step"}),
+                  "phase": ("time", np.asarray(self.phase, dtype=str), {"long_name": "phase label"}),
+                  "phase_index": ("time", np.asarray(self.phase_index), {"long_name": "phase index in the protocol"}),
+                  "trial": np.arange(self.trials), "dim": self.dim_labels()}
+        data = {"decoded": (("trial", "time", "dim"), self.decoded, {"units": space, "long_name": "decoded readout"}),
+                "states": (("trial", "time", "dim"), self.states, {"units": space, "long_name": "true task state"}),
+                "inputs": (("trial", "time", "input"), self.inputs, {"units": "1", "long_name": "network inputs"})}
         if self.h is not None or self.y is not None:
-            coords["time_rec"] = self.t[self.record_index]
+            coords["time_rec"] = ("time_rec", self.t[self.record_index], {"units": "s"})
+            coords["record_index"] = ("time_rec", np.asarray(self.record_index),
+                                      {"long_name": "index into time of the recorded steps"})
         if self.h is not None:
-            data["h"] = (("trial", "time_rec", "unit"), self.h)
+            data["h"] = (("trial", "time_rec", "unit"), self.h, {"units": "1", "long_name": "hidden state (rate)"})
         if self.y is not None:
-            data["y"] = (("trial", "time_rec", "output"), self.y)
-        return xr.Dataset(data, coords=coords, attrs={"meta": str(self.meta)})
+            data["y"] = (("trial", "time_rec", "output"), self.y, {"units": "1", "long_name": "raw outputs"})
+        hook_vars: dict = {}
+        for name, res in self.hooks.items():
+            for key, val in res.items():
+                # NetCDF names take no "/": a safe, unique variable name; attrs["hooks"] keeps the real keys
+                var = re.sub(r"[^A-Za-z0-9_.-]", "_", f"hook__{name}__{key}")
+                while var in data:
+                    var += "_"
+                val = np.asarray(val)
+                data[var] = (tuple(f"{var}_d{i}" for i in range(val.ndim)), val, {"hook": name, "key": key})
+                hook_vars.setdefault(name, {})[key] = var
+        attrs = {"format": FORMAT, "phases": json.dumps(self.phases), "meta": json.dumps(self.meta),
+                 "hooks": json.dumps(hook_vars), "backend": str(self.meta.get("backend", ""))}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
+    @classmethod
+    def from_xarray(cls, ds) -> Recording:
+        """Rebuild a recording from :meth:`to_xarray`'s Dataset (e.g. read back from NetCDF)."""
+        if ds.attrs.get("format") != FORMAT:
+            raise CorruptFileError(f"this Dataset is not a neurorx recording (format {ds.attrs.get('format')!r}; "
+                                   f"expected {FORMAT!r}); make it with Recording.to_xarray()")
+        hooks = {name: {key: ds[var].values for key, var in keys.items()}
+                 for name, keys in json.loads(ds.attrs["hooks"]).items()}
+        has = "record_index" in ds.coords
+        return cls(t=ds["time"].values, phase=ds["phase"].values.astype(str), phase_index=ds["phase_index"].values,
+                   decoded=ds["decoded"].values, states=ds["states"].values, inputs=ds["inputs"].values,
+                   h=ds["h"].values if "h" in ds else None, y=ds["y"].values if "y" in ds else None,
+                   record_index=ds["record_index"].values if has else np.zeros(0, dtype=np.int64),
+                   phases=json.loads(ds.attrs["phases"]), hooks=hooks, meta=json.loads(ds.attrs["meta"]))
+
+    def to_netcdf(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save :meth:`to_xarray` as NetCDF-4, atomically; refuses to overwrite by default.
+
+        The file opens with plain ``xarray.open_dataset``; :meth:`from_netcdf` reads it back exactly.
+        """
+        import os
+        import tempfile
+
+        path = Path(path)
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a directory; give a file name inside it, e.g. {path / 'run.nc'}")
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            self.to_xarray().to_netcdf(tmp, engine=_netcdf_engine())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def from_netcdf(cls, path: str | Path) -> Recording:
+        """Read a recording saved by :meth:`to_netcdf`."""
+        import xarray as xr
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such recording file: {path}")
+        try:
+            with xr.open_dataset(path, engine=_netcdf_engine()) as ds:
+                return cls.from_xarray(ds.load())
+        except (OSError, ValueError) as err:
+            if isinstance(err, CorruptFileError):
+                raise CorruptFileError(f"{path}: {err}") from None
+            raise CorruptFileError(f"{path} is not a readable NetCDF recording ({err})") from None
+
+
+def _netcdf_engine() -> str:
+    try:
+        import netCDF4  # noqa: F401
+    except ImportError:
+        return "h5netcdf"
+    return "netcdf4"

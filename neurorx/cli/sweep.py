@@ -1,0 +1,54 @@
+"""``neurorx sweep SPEC.yaml [--dry-run] [--scheduler ADDRESS] [--workers N] [--out DIR]``: run a sweep on Dask."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from neurorx.cli import command
+
+EPILOG = """\
+SPEC is a sweep spec (YAML): the networks to train (cards x overrides x seeds), the protocol runs
+(networks x protocols x backends x seeds) and the statistics to collect; see docs/sweeps.md, e.g.
+  neurorx sweep protocols/sweeps/paper_five_seeds.yaml --dry-run
+  neurorx sweep protocols/sweeps/paper_five_seeds.yaml --workers 8
+  neurorx sweep protocols/sweeps/paper_five_seeds.yaml --scheduler tcp://10.0.0.5:8786
+Jobs already done are not run again: after an interruption run the same command. Results: DIR/results.nc.
+Exit status: 0 all jobs done, 1 some jobs failed (the others are kept), 2 invalid spec or options.
+"""
+
+
+@command("sweep", help="run a grid of train/run/statistics jobs on Dask", description=__doc__)
+def configure(parser: argparse.ArgumentParser):
+    """Declare the arguments of ``neurorx sweep``."""
+    parser.epilog = EPILOG
+    parser.add_argument("spec", metavar="SPEC.yaml", help="sweep spec")
+    parser.add_argument("--dry-run", action="store_true", help="list the jobs and which are done; run nothing")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="a running Dask scheduler (tcp://host:8786); 'sync' runs one job at a time here; "
+                             "default: a local cluster")
+    parser.add_argument("--workers", type=int, metavar="N", help="workers of the local cluster (default: one per core)")
+    parser.add_argument("--out", metavar="DIR", help="output folder (default: the spec's out, else runs/sweeps/NAME)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return run
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate, run, report."""
+    from neurorx.errors import NeurorxError
+    from neurorx.sweep import sweep
+
+    if args.workers is not None and args.workers < 1:
+        print(f"neurorx sweep: error: --workers must be a positive integer; got {args.workers}", file=sys.stderr)
+        return 2
+    try:
+        result = sweep(args.spec, out=args.out, scheduler=args.scheduler, workers=args.workers,
+                       dry_run=args.dry_run, show_progress=not args.quiet)
+    except (NeurorxError, FileNotFoundError) as err:
+        print(f"neurorx sweep: error: {err}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(f"output folder: {result.out}")
+        return 0
+    print(result.summary())
+    return 0 if result.ok else 1

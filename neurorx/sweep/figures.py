@@ -1,0 +1,154 @@
+"""Figures and a table from a sweep's results (the paper's Figs. 1b, 1c, 2e, 2f over several networks).
+
+Reads the variables that ``protocols/sweeps/paper_five_seeds.yaml`` collects — ``learning_curve_*``,
+``explained_variance``, ``kl``, ``total_variance`` — from the Dataset (or ``results.nc``), and draws each
+panel with :mod:`neurorx.plotting`: mean ± SD over the ``seed`` dimension (the networks of a condition),
+one row per backend. Variables a sweep did not collect are skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["paper_figures", "summary_table"]
+
+
+def _open(ds):
+    if isinstance(ds, str | Path):
+        import xarray as xr
+
+        with xr.open_dataset(ds) as opened:
+            return opened.load()
+    return ds
+
+
+def _labels(ds, names) -> list[str]:
+    if "condition_label" not in ds.coords:
+        return [str(n) for n in names]
+    lab = dict(zip(ds.condition.values.tolist(), ds.condition_label.values.tolist(), strict=True))
+    return [str(lab.get(n, n)) for n in names]
+
+
+def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: str = "Us") -> list[Path]:
+    """Draw Figs. 1b, 1c, 2e (both estimators) and 2f from a sweep's results; returns the PNG paths.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset or path
+        The gathered results (``results.nc``).
+    out : path
+        Folder for ``fig1b_learning_curves.png``, ``fig1c_explained_variance.png``, ``fig2e_kl.png``,
+        ``fig2f_total_variance.png``.
+    overwrite : bool
+        Replace existing figures (otherwise an existing file is an error).
+    condition : str
+        The condition of Fig. 1c (the paper shows U^σ); the first one if absent.
+    """
+    import matplotlib.pyplot as plt
+
+    import neurorx.plotting as nplt
+
+    ds = _open(ds)
+    out = Path(out)
+    paths = []
+    if "learning_curve_test_loss" in ds:
+        conds = ds.condition.values.tolist()
+        fig, axes = plt.subplots(1, len(conds), figsize=(4.5 * len(conds), 3.6), squeeze=False)
+        for ax, c, label in zip(axes[0], conds, _labels(ds, conds), strict=True):
+            runs = [{"batch": ds.eval_batch.values.tolist(),
+                     "test_loss": ds["learning_curve_test_loss"].sel(condition=c, seed=s).values.tolist(),
+                     "test_error": ds["learning_curve_test_error"].sel(condition=c, seed=s).values.tolist()}
+                    for s in ds.seed.values]
+            nplt.learning_curve(runs, ax=ax, title=f"{label} (n={len(runs)})", logy=True)
+        fig.tight_layout()
+        paths.append(nplt.save_figure(fig, out / "fig1b_learning_curves.png", overwrite=overwrite, dpi=120))
+        plt.close(fig)
+    if "explained_variance" in ds:
+        ev = ds["explained_variance"]
+        conds = ev.condition.values.tolist()
+        c = condition if condition in conds else conds[0]
+        backends = ev.backend.values.tolist()
+        fig, axes = plt.subplots(1, len(backends), figsize=(4.5 * len(backends), 3.6), squeeze=False)
+        for ax, b in zip(axes[0], backends, strict=True):
+            sel = ev.sel(condition=c, backend=b).isel(run_seed=0)
+            nplt.explained_variance_curve(sel.sel(phase="active").values, sel.sel(phase="quiescent").values,
+                                          n_components=sel.sizes["component"], ax=ax,
+                                          title=f"{_labels(ds, [c])[0]} ({b}, n={sel.sizes['seed']})")
+        fig.tight_layout()
+        paths.append(nplt.save_figure(fig, out / "fig1c_explained_variance.png", overwrite=overwrite, dpi=120))
+        plt.close(fig)
+    if "kl" in ds:
+        kl = ds["kl"].isel(run_seed=0)
+        backends, ests = kl.backend.values.tolist(), kl.estimator.values.tolist()
+        fig, axes = plt.subplots(len(backends), len(ests), figsize=(5.2 * len(ests), 4.2 * len(backends)),
+                                 squeeze=False)
+        rows = _labels(ds, kl.active.values.tolist())
+        cols = [("uniform" if q == "uniform" else lab) for q, lab in
+                zip(kl.quiescent.values.tolist(), _labels(ds, kl.quiescent.values.tolist()), strict=True)]
+        for r, b in enumerate(backends):
+            for k, e in enumerate(ests):
+                m = kl.sel(backend=b, estimator=e).transpose("seed", "active", "quiescent").values
+                nplt.kl_matrix(m, [f"A {x}" for x in rows], [f"Q {x}" for x in cols], show_sd=True, ax=axes[r, k],
+                               title=f"KL(Q‖A), {e} ({b}, mean of {m.shape[0]})")
+        fig.tight_layout()
+        paths.append(nplt.save_figure(fig, out / "fig2e_kl.png", overwrite=overwrite, dpi=120))
+        plt.close(fig)
+    if "total_variance" in ds:
+        tv = ds["total_variance"].isel(run_seed=0)
+        backends = tv.backend.values.tolist()
+        fig, axes = plt.subplots(1, len(backends), figsize=(4.5 * len(backends), 3.6), squeeze=False)
+        for ax, b in zip(axes[0], backends, strict=True):
+            groups = {lab: tv.sel(backend=b, condition=c).values
+                      for c, lab in zip(tv.condition.values.tolist(), _labels(ds, tv.condition.values), strict=True)}
+            nplt.variance_boxplot(groups, ax=ax, show_points=True, ylabel=f"total variance ({tv.attrs['units']})",
+                                  title=f"quiescent total variance ({b}, one point per network)")
+        fig.tight_layout()
+        paths.append(nplt.save_figure(fig, out / "fig2f_total_variance.png", overwrite=overwrite, dpi=120))
+        plt.close(fig)
+    return paths
+
+
+def _msd(values) -> str:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return "–"
+    return f"{v.mean():.3g} ± {v.std():.2g}" if len(v) > 1 else f"{v[0]:.3g}"
+
+
+def summary_table(ds) -> str:
+    """A Markdown table, one row per condition and backend: mean ± SD over seeds (SD with ddof 0).
+
+    Columns (when collected): final test decoding error, quiescent total variance, KL(Q‖A) of the network
+    itself and KL(𝒰‖A) against the uniform box, each KL with the corrected and the reference estimator.
+    """
+    ds = _open(ds)
+    conds = ds.condition.values.tolist()
+    backends = [None]
+    for var in ("total_variance", "kl"):
+        if var in ds:
+            backends = ds[var].backend.values.tolist()
+            break
+    head = ["condition", "backend"]
+    if "learning_curve_final_test_error" in ds:
+        head.append(f"final test error ({ds['learning_curve_final_test_error'].attrs['units']})")
+    if "total_variance" in ds:
+        head.append(f"total variance ({ds['total_variance'].attrs['units']})")
+    ests = ds["kl"].estimator.values.tolist() if "kl" in ds else []
+    for e in ests:
+        head += [f"KL(Q‖A) {e} (nat)", f"KL(𝒰‖A) {e} (nat)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for c, label in zip(conds, _labels(ds, conds), strict=True):
+        for b in backends:
+            row = [label, b or "–"]
+            if "learning_curve_final_test_error" in ds:
+                row.append(_msd(ds["learning_curve_final_test_error"].sel(condition=c).values))
+            if "total_variance" in ds:
+                row.append(_msd(ds["total_variance"].sel(condition=c, backend=b).isel(run_seed=0).values))
+            for e in ests:
+                kl = ds["kl"].sel(backend=b, estimator=e, active=c).isel(run_seed=0)
+                row += [_msd(kl.sel(quiescent=c).values), _msd(kl.sel(quiescent="uniform").values)]
+            lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,491 @@
+r"""Jobs: plain functions of a resolved, JSON-serialisable config, and the grid a spec expands into.
+
+Three job kinds are registered in :data:`JOB_KINDS`, each ``fn(config, inputs, out)`` writing its files into
+the fresh folder ``out`` (``inputs`` are the folders of the jobs it depends on):
+
+- ``train``: train a resolved card (:func:`neurorx.training.train`) -> ``network.npz``, ``metrics.jsonl``, ...
+- ``run``: run a protocol on the trained network with one backend and seed -> ``recording.npz``.
+- ``statistic``: a statistic of recordings (or of the training) -> ``result.npz``.
+
+The statistics a spec may collect are in :data:`STATISTICS`; each calls :mod:`neurorx.analysis` directly and
+returns named :class:`Output` arrays with their dimensions and units.
+
+Notes
+-----
+Dependencies are ``train -> run -> statistic``: a run reads one network; a statistic of scope
+``"recording"`` reads one recording, of scope ``"conditions"`` the recordings of every condition for one
+(training seed, backend, run seed), of scope ``"training"`` one trained network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from neurorx.errors import ConfigurationError, SimulationError
+from neurorx.registry import Registry
+
+__all__ = ["JOB_KINDS", "STATISTICS", "Job", "Output", "Statistic", "expand", "worker_environment"]
+
+#: Job kinds: name -> ``fn(config: dict, inputs: list[Path], out: Path) -> None``.
+JOB_KINDS: Registry[Callable] = Registry("job kind")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work of a sweep.
+
+    Attributes
+    ----------
+    kind : str
+        A name in :data:`JOB_KINDS`.
+    config : dict
+        The resolved, JSON-serialisable configuration the job function gets.
+    inputs : tuple of str
+        Ids of the jobs whose outputs it reads.
+    labels : dict
+        Where its results go (condition, seed, backend, run, run_seed, statistic); not part of its identity.
+    id : str
+        ``<kind>-<hash>`` of kind, config, input ids and the neurorx version (:func:`neurorx.sweep.store.job_id`).
+    """
+
+    kind: str
+    config: dict
+    inputs: tuple[str, ...]
+    labels: dict
+    id: str
+
+    def to_dict(self) -> dict:
+        """JSON-able form (what a worker receives)."""
+        return {"kind": self.kind, "config": self.config, "inputs": list(self.inputs), "labels": self.labels,
+                "id": self.id}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Job:
+        """Inverse of :meth:`to_dict`."""
+        return cls(d["kind"], d["config"], tuple(d["inputs"]), d["labels"], d["id"])
+
+    def describe(self) -> str:
+        """One line: kind and labels."""
+        lab = " ".join(f"{k}={v}" for k, v in self.labels.items())
+        return f"{self.kind:<9} {lab}"
+
+
+def make_job(kind: str, config: dict, inputs=(), labels=None) -> Job:
+    """A :class:`Job` with its id computed from kind, config and inputs."""
+    from neurorx.sweep.store import job_id
+
+    inputs = tuple(inputs)
+    return Job(kind, config, inputs, dict(labels or {}), job_id(kind, config, inputs))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the worker environment
+
+
+_WORKER_CACHE: dict[str, str] = {}
+
+
+def worker_name() -> str:
+    """The Dask worker's name (``pid<N>`` outside a worker), safe as a folder name."""
+    try:
+        from distributed import get_worker
+
+        name = str(get_worker().name)
+    except (ImportError, ValueError):
+        name = f"pid{os.getpid()}"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def brian2_cache_dir() -> str:
+    """The Cython cache folder of this worker for Brian2 (workers never compile into one folder at once)."""
+    name = worker_name()
+    if name not in _WORKER_CACHE:
+        path = Path(tempfile.gettempdir()) / "neurorx-brian2-cache" / f"{name}-{os.getpid()}"
+        path.mkdir(parents=True, exist_ok=True)
+        _WORKER_CACHE[name] = str(path)
+    return _WORKER_CACHE[name]
+
+
+@contextlib.contextmanager
+def worker_environment():
+    """One torch thread and one BLAS/OpenMP thread while a job runs (restored afterwards).
+
+    A worker runs one job per core, so threads inside a job would only compete; and with one thread a
+    job's numbers do not depend on the machine it runs on.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# job kinds
+
+
+def _train(config: dict, inputs: list[Path], out: Path) -> None:
+    from neurorx.training import Config, train
+
+    train(Config.from_dict(config["config"]), out, quiet=True)
+
+
+def _protocol(phases: list[dict]):
+    from neurorx.protocols import Protocol
+    from neurorx.sweep.spec import phase_classes
+
+    kinds = phase_classes()
+    return Protocol([kinds[p["phase"]](**{k: v for k, v in p.items() if k != "phase"}) for p in phases])
+
+
+def _run(config: dict, inputs: list[Path], out: Path) -> None:
+    from neurorx.backends import get_backend
+    from neurorx.network import load
+
+    net = load(inputs[0] / "network.npz")
+    options = dict(config["options"])
+    accepted = getattr(get_backend(config["backend"]), "options", None) or ()
+    if "cache_dir" in accepted and "cache_dir" not in options:
+        options["cache_dir"] = brian2_cache_dir()
+    rec = _protocol(config["protocol"]).run(net, backend=config["backend"], trials=config["trials"],
+                                            seed=config["seed"], record=tuple(config["record"]),
+                                            every=config["every"], dt_factor=config["dt_factor"], **options)
+    rec.meta.get("backend_options", {}).pop("cache_dir", None)
+    rec.save(out / "recording.npz")
+
+
+def _statistic(config: dict, inputs: list[Path], out: Path) -> None:
+    from neurorx.io import write_npz
+
+    stat = STATISTICS.get(config["statistic"])
+    outputs = stat.evaluate(config, inputs)
+    arrays = {f"out/{k}": np.asarray(o.values, dtype=np.float64) for k, o in outputs.items()}
+    meta = {"format": "neurorx.sweep.Result/1",
+            "outputs": {k: {"dims": list(o.dims), "unit": o.unit, "coords": o.coords} for k, o in outputs.items()}}
+    write_npz(out / "result.npz", arrays, meta)
+
+
+JOB_KINDS.add("train", _train)
+JOB_KINDS.add("run", _run)
+JOB_KINDS.add("statistic", _statistic)
+
+
+def read_result(folder: Path) -> dict[str, Output]:
+    """The outputs a ``statistic`` job saved in ``folder``."""
+    from neurorx.io import read_npz
+
+    arrays, meta = read_npz(Path(folder) / "result.npz", "sweep result")
+    return {k: Output(tuple(m["dims"]), arrays[f"out/{k}"], m["unit"], m["coords"])
+            for k, m in meta["outputs"].items()}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# statistics
+
+
+@dataclass
+class Output:
+    """One named output of a statistic: values with labelled dimensions and a unit.
+
+    ``coords`` gives the labels of the statistic's own dimensions (e.g. ``component: [1, 2, ...]``).
+    """
+
+    dims: tuple[str, ...]
+    values: np.ndarray
+    unit: str
+    coords: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A statistic a sweep can collect.
+
+    Attributes
+    ----------
+    compute : callable
+        Scope ``"recording"``: ``compute(rec, **params)`` on one phase of one recording; ``"conditions"``:
+        ``compute(recs: dict condition -> Recording, phases, **params)``; ``"training"``:
+        ``compute(network, **params)``. Returns ``dict name -> Output`` (name ``""`` is the main output).
+    scope : {"recording", "conditions", "training"}
+    default_phases : tuple of str
+        Phases used when a spec names none.
+    needs : tuple of str
+        Recorded arrays it needs (``"h"``).
+    """
+
+    compute: Callable
+    scope: str = "recording"
+    default_phases: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+
+    def parameters(self) -> list[str] | None:
+        """Keyword parameters a spec may give (``None``: any, for custom statistics)."""
+        if self.compute is _custom:
+            return None
+        from neurorx.sweep.spec import statistic_parameters
+
+        return statistic_parameters(self.compute)
+
+    def resolve_phases(self, phases) -> tuple[str, ...]:
+        """The spec's phases, or the default ones."""
+        return tuple(phases) or self.default_phases
+
+    def check(self, st, run, where: str) -> None:
+        """Spec-time checks against the run ``st`` reads (recorded arrays, burn-in within the phase)."""
+        from neurorx.sweep.spec import SpecError
+
+        for name in self.needs:
+            if name not in run.record:
+                raise SpecError(f"{where}: {st.statistic} needs the hidden states; add 'record: [{name}]' to "
+                                f"runs.{run.name}")
+        steps = run.phase_steps()
+        burn_in = st.params.get("burn_in")
+        if burn_in is not None:
+            if isinstance(burn_in, bool) or not isinstance(burn_in, int) or burn_in < 0:
+                raise SpecError(f"{where}.burn_in must be a non-negative integer number of steps; got {burn_in!r}")
+            for ph in self.resolve_phases(st.phases):
+                if burn_in > steps[ph] - 2:
+                    raise SpecError(f"{where}.burn_in={burn_in} leaves fewer than 2 of the {steps[ph]} steps of "
+                                    f"phase {ph!r} of run {run.name!r}; use a burn-in below {steps[ph] - 1}")
+        if self.scope == "conditions" and len(self.resolve_phases(st.phases)) != 2:
+            raise SpecError(f"{where}.phases: {st.statistic} takes two phases [active_phase, quiescent_phase]")
+        n = st.params.get("n_components")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise SpecError(f"{where}.n_components must be a positive integer; got {n!r}")
+        for name in ("estimators",):
+            if name in st.params:
+                bad = [e for e in st.params[name] if e not in ESTIMATORS]
+                if bad or not st.params[name]:
+                    raise SpecError(f"{where}.estimators: choose from {list(ESTIMATORS)}; got {st.params[name]!r}")
+        n_mc = st.params.get("n_mc")
+        if n_mc is not None and (isinstance(n_mc, bool) or not isinstance(n_mc, int) or n_mc < 2):
+            raise SpecError(f"{where}.n_mc must be an integer >= 2; got {n_mc!r}")
+
+    def evaluate(self, config: dict, inputs: list[Path]) -> dict[str, Output]:
+        """Run the statistic on the inputs of a ``statistic`` job."""
+        from neurorx.recording import Recording
+
+        params = dict(config["params"])
+        phases = self.resolve_phases(config["phases"])
+        if self.scope == "training":
+            from neurorx.network import load
+
+            return self.compute(load(inputs[0] / "network.npz"), **params)
+        if self.scope == "conditions":
+            recs = {c: Recording.load(p / "recording.npz") for c, p in zip(config["conditions"], inputs, strict=True)}
+            return self.compute(recs, phases, **params)
+        rec = Recording.load(inputs[0] / "recording.npz")
+        compute = self.compute
+        if compute is _custom:
+            fn = _import(config["function"])
+            params = {"fn": fn, **params}
+        per_phase = [compute(rec.select(ph), **params) for ph in phases]
+        if len(phases) == 1:
+            return per_phase[0]
+        return {k: Output(("phase", *o.dims), np.stack([p[k].values for p in per_phase]), o.unit, o.coords)
+                for k, o in per_phase[0].items()}
+
+
+def _import(ref: str):
+    mod, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(mod), attr)
+
+
+def _circular(rec) -> bool:
+    return bool(rec.meta.get("circular", False))
+
+
+def _space_unit(rec) -> str:
+    return "rad" if _circular(rec) else "m"
+
+
+def _total_variance(rec, *, burn_in: int = 0) -> dict[str, Output]:
+    r"""Total variance of the decoded trajectories (Fig. 2f).
+
+    Notes
+    -----
+    Per trajectory :math:`b`, after dropping the first ``burn_in`` steps,
+    :math:`V_b = \sum_k \operatorname{Var}_t[\hat x_{b,t,k}]`; the main output is :math:`\frac1B\sum_b V_b`,
+    ``per_trajectory`` keeps every :math:`V_b`.
+    """
+    from neurorx.analysis import total_variance
+
+    per = np.asarray(total_variance(rec.decoded, burn_in=burn_in, per_trajectory=True, circular=_circular(rec)))
+    unit = f"{_space_unit(rec)}^2"
+    return {"": Output((), per.mean(), unit),
+            "per_trajectory": Output(("trajectory",), per, unit, {"trajectory": list(range(len(per)))})}
+
+
+def _explained_variance(rec, *, n_components: int = 10) -> dict[str, Output]:
+    r"""Cumulative explained-variance ratio of the hidden states' leading principal components (Fig. 1c).
+
+    Notes
+    -----
+    PCA of the hidden states of the phase (all trials and recorded steps as samples):
+    :math:`r_k = \sum_{i\le k}\lambda_i / \sum_i \lambda_i` for :math:`k = 1..n`.
+    """
+    from neurorx.analysis import explained_variance
+
+    ratios = np.asarray(explained_variance(rec.require("h"), n_components=n_components))
+    return {"": Output(("component",), ratios, "1", {"component": list(range(1, len(ratios) + 1))})}
+
+
+def _stepwise_distance(rec) -> dict[str, Output]:
+    r"""Mean distance between consecutive decoded positions, :math:`\langle\|\hat x_{t+1}-\hat x_t\|\rangle`."""
+    from neurorx.analysis import stepwise_distance
+
+    return {"": Output((), float(np.mean(stepwise_distance(rec.decoded, circular=_circular(rec)))),
+                       f"{_space_unit(rec)}/step")}
+
+
+#: KL estimators of :func:`neurorx.analysis.kl_divergence`; "reference" also uses the reference code's
+#: per-axis uniform density for the uniform column (its log 2.2 inflation).
+ESTIMATORS = ("corrected", "reference")
+
+
+def _kl_matrix(recs: dict, phases, *, estimators=ESTIMATORS, n_mc: int = 2500, mc_seed: int = 0,
+               box: float = 1.1) -> dict[str, Output]:
+    r"""The KL matrix of Fig. 2e: :math:`\mathrm{KL}(Q_j \,\|\, A_i)` between the conditions' networks.
+
+    Rows :math:`i`: the active decoded distribution of each condition; columns :math:`j`: the quiescent one
+    of each condition, plus the uniform distribution on the box :math:`[-b, b]^2`. One value per estimator.
+
+    Notes
+    -----
+    ``corrected``: :func:`neurorx.analysis.kl_divergence` without clipping, and
+    :math:`\mathrm{KL}(\mathcal U\|A)` with the 2-D uniform density. ``reference``: the reference code's
+    clipped ratio and, for the uniform column, its per-axis density (``reference_quirk=True``), which adds
+    :math:`\log 2.2` nats.
+    """
+    from neurorx.analysis import kl_divergence, kl_uniform_vs
+
+    active_phase, quiescent_phase = phases
+    names = list(recs)
+    if any(_circular(r) for r in recs.values()):
+        raise SimulationError("kl_matrix compares planar positions; for head direction use a circular statistic")
+    act = {c: r.select(active_phase).decoded.reshape(-1, r.decoded.shape[-1]) for c, r in recs.items()}
+    qui = {c: r.select(quiescent_phase).decoded.reshape(-1, r.decoded.shape[-1]) for c, r in recs.items()}
+    cols = [*names, "uniform"]
+    out = np.empty((len(names), len(cols), len(estimators)))
+    for k, est in enumerate(estimators):
+        for i, a in enumerate(names):
+            for j, q in enumerate(names):
+                out[i, j, k] = kl_divergence(qui[q], act[a], method=est, n_mc=n_mc, seed=mc_seed)
+            out[i, -1, k] = kl_uniform_vs(act[a], box=(-box, box), method=est, n_mc=n_mc, seed=mc_seed,
+                                          reference_quirk=est == "reference")
+    return {"": Output(("active", "quiescent", "estimator"), out, "nat",
+                       {"active": names, "quiescent": cols, "estimator": list(estimators)})}
+
+
+def _learning_curve(net) -> dict[str, Output]:
+    """Test loss and test decoding error over training (Fig. 1b), and their final values."""
+    m = net.metrics or {}
+    curve = m.get("curve") or {}
+    if not curve.get("batch"):
+        raise SimulationError("the trained network carries no learning curve (metrics.curve is empty)")
+    batch = [int(b) for b in curve["batch"]]
+    unit = "rad" if m.get("error_unit") == "deg" else "m"
+    loss = np.asarray(curve["test_loss"], dtype=float)
+    err = np.asarray(curve["test_error"], dtype=float)
+    return {"test_loss": Output(("eval_batch",), loss, "1", {"eval_batch": batch}),
+            "test_error": Output(("eval_batch",), err, unit, {"eval_batch": batch}),
+            "final_test_loss": Output((), loss[-1], "1"),
+            "final_test_error": Output((), err[-1], unit)}
+
+
+def _custom(rec, *, fn, **params) -> dict[str, Output]:
+    """A user's statistic ``fn(recording, **params) -> dict name -> float`` (dimensionless scalars)."""
+    result = fn(rec, **params)
+    if not isinstance(result, dict):
+        raise ConfigurationError(f"custom statistic {fn.__name__} must return a dict name -> number; got "
+                                 f"{type(result).__name__}")
+    return {str(k): Output((), float(v), "") for k, v in result.items()}
+
+
+#: Statistics a spec's ``statistics`` section may name.
+STATISTICS: Registry[Statistic] = Registry("statistic")
+STATISTICS.add("total_variance", Statistic(_total_variance, default_phases=("quiescent",)))
+STATISTICS.add("explained_variance", Statistic(_explained_variance, default_phases=("active", "quiescent"),
+                                               needs=("h",)))
+STATISTICS.add("stepwise_distance", Statistic(_stepwise_distance, default_phases=("quiescent",)))
+STATISTICS.add("kl_matrix", Statistic(_kl_matrix, scope="conditions", default_phases=("active", "quiescent")))
+STATISTICS.add("learning_curve", Statistic(_learning_curve, scope="training"))
+STATISTICS.add("custom", Statistic(_custom, default_phases=("quiescent",)))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# expanding a spec into jobs
+
+
+def expand(spec) -> list[Job]:
+    """All jobs of a :class:`~neurorx.sweep.spec.SweepSpec`, each after the jobs it reads (train, run, statistic).
+
+    Identical jobs (same resolved config and inputs) appear once.
+    """
+    from neurorx.sweep.spec import resolve_training
+
+    jobs: dict[str, Job] = {}
+
+    def add(job: Job) -> Job:
+        jobs.setdefault(job.id, job)
+        return job
+
+    trained = {}
+    for cond in spec.train.conditions:
+        for seed in spec.train.seeds:
+            cfg = resolve_training(spec.train, cond, seed)
+            trained[cond.name, seed] = add(make_job("train", {"config": cfg}, (),
+                                                    {"condition": cond.name, "seed": seed}))
+    ran = {}
+    for run in spec.runs:
+        conds = list(run.conditions) or spec.train.names
+        for cond in conds:
+            for seed in spec.train.seeds:
+                for backend in run.backends:
+                    for run_seed in run.seeds:
+                        config = {"protocol": [dict(p) for p in run.protocol], "backend": backend,
+                                  "trials": run.trials, "seed": run_seed, "record": list(run.record),
+                                  "every": run.every, "dt_factor": run.dt_factor,
+                                  "options": dict(run.options.get(backend, {}))}
+                        labels = {"run": run.name, "condition": cond, "seed": seed, "backend": backend,
+                                  "run_seed": run_seed}
+                        ran[run.name, cond, seed, backend, run_seed] = add(
+                            make_job("run", config, (trained[cond, seed].id,), labels))
+    for st in spec.statistics:
+        stat = STATISTICS.get(st.statistic)
+        base = {"statistic": st.statistic, "phases": list(st.phases), "params": dict(st.params),
+                "function": st.function}
+        if stat.scope == "training":
+            for (cond, seed), tj in trained.items():
+                add(make_job("statistic", base, (tj.id,), {"statistic": st.name, "condition": cond, "seed": seed}))
+            continue
+        run = spec.run(st.of)
+        conds = list(run.conditions) or spec.train.names
+        for seed in spec.train.seeds:
+            for backend in run.backends:
+                for run_seed in run.seeds:
+                    where = {"seed": seed, "backend": backend, "run_seed": run_seed}
+                    if stat.scope == "conditions":
+                        inputs = [ran[run.name, c, seed, backend, run_seed].id for c in conds]
+                        add(make_job("statistic", {**base, "conditions": conds}, inputs,
+                                     {"statistic": st.name, "run": run.name, **where}))
+                        continue
+                    for cond in conds:
+                        rj = ran[run.name, cond, seed, backend, run_seed]
+                        add(make_job("statistic", base, (rj.id,),
+                                     {"statistic": st.name, "run": run.name, "condition": cond, **where}))
+    return list(jobs.values())

@@ -1,0 +1,263 @@
+"""Run a sweep's jobs on Dask (``dask.distributed``): a local cluster, any running scheduler, or in process.
+
+Only jobs that are not done are submitted, each as a Dask future that depends on the futures of the jobs it
+reads. Dask schedules them, retries a failing job ``retries`` times (``Client.submit(..., retries=)``) and
+moves the work of a lost worker to the others; this module only submits, watches and reports.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from neurorx.errors import ConfigurationError, SimulationError
+from neurorx.progress import get_logger, progress
+from neurorx.sweep.jobs import Job, expand
+from neurorx.sweep.spec import SweepSpec, load_spec
+from neurorx.sweep.store import Store, execute
+
+__all__ = ["SweepResult", "plan", "sweep"]
+
+#: Environment of local workers: one thread for every numerical library (set before they import).
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+              "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
+
+_log = get_logger("sweep")
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did.
+
+    Attributes
+    ----------
+    spec : SweepSpec
+    out : Path
+        The output folder (``jobs/`` and ``results.nc``).
+    jobs : list of Job
+        Every job of the spec.
+    done_before : list of str
+        Ids already done when the sweep started (not submitted).
+    executed : list of str
+        Ids run now.
+    failed : dict of str -> str
+        Ids that raised after their retries, with the error message.
+    skipped : dict of str -> str
+        Ids not run because a job they read failed (which one).
+    results : Path or None
+        The NetCDF file of the gathered results (``None`` for a dry run).
+    dashboard : str or None
+        The Dask dashboard address, when there is one.
+    """
+
+    spec: SweepSpec
+    out: Path
+    jobs: list[Job]
+    done_before: list[str] = field(default_factory=list)
+    executed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    results: Path | None = None
+    dashboard: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Every job is done."""
+        return not self.failed and not self.skipped
+
+    def job(self, job_id: str) -> Job:
+        """The job with this id."""
+        return next(j for j in self.jobs if j.id == job_id)
+
+    def dataset(self):
+        """The gathered results as an ``xarray.Dataset`` (read from :attr:`results`)."""
+        import xarray as xr
+
+        with xr.open_dataset(self.results) as ds:
+            return ds.load()
+
+    def summary(self) -> str:
+        """A few lines: counts, failures, where the results are."""
+        lines = [f"sweep {self.spec.name!r}: {len(self.jobs)} jobs, {len(self.done_before)} already done, "
+                 f"{len(self.executed)} run now, {len(self.failed)} failed, {len(self.skipped)} skipped"]
+        for i, msg in self.failed.items():
+            lines.append(f"  FAILED {self.job(i).describe()} ({i}): {msg}")
+        for i, why in self.skipped.items():
+            lines.append(f"  skipped {self.job(i).describe()} ({i}): {why}")
+        if self.results:
+            lines.append(f"results: {self.results}")
+        if not self.ok:
+            lines.append("finished jobs are kept; fix the cause and run the same command again to do the rest")
+        return "\n".join(lines)
+
+
+def default_out(spec: SweepSpec) -> Path:
+    """The output folder when none is given: the spec's ``out``, else ``runs/sweeps/<name>``."""
+    return Path(spec.out) if spec.out else Path("runs") / "sweeps" / spec.name
+
+
+def plan(spec, out=None) -> tuple[SweepSpec, Store, list[Job], set[str]]:
+    """Validate ``spec`` and expand it: ``(spec, store, jobs, ids already done)``; starts nothing."""
+    spec = load_spec(spec)
+    store = Store(out if out is not None else default_out(spec))
+    jobs = expand(spec)
+    return spec, store, jobs, store.done_ids(j.id for j in jobs)
+
+
+def format_plan(jobs: list[Job], done: set[str]) -> str:
+    """The job list of a dry run: one line per job, with its state."""
+    lines = []
+    for kind in ("train", "run", "statistic"):
+        sel = [j for j in jobs if j.kind == kind]
+        if not sel:
+            continue
+        n_done = sum(j.id in done for j in sel)
+        lines.append(f"{kind} jobs: {len(sel)} ({n_done} done)")
+        lines += [f"  [{'done' if j.id in done else 'todo'}] {j.id}  {j.describe()}" for j in sel]
+    lines.append(f"total: {len(jobs)} jobs, {len(done)} done, {len(jobs) - len(done)} to run")
+    return "\n".join(lines)
+
+
+def _client(scheduler, workers):
+    """``(client, cluster or None)`` for ``scheduler``: None = LocalCluster, "sync" = in process, or an address."""
+    from distributed import Client, LocalCluster
+
+    if isinstance(scheduler, Client):
+        return scheduler, None
+    if scheduler is None:
+        n = workers or len(os.sched_getaffinity(0))
+        if n < 1:
+            raise ConfigurationError(f"workers must be a positive integer; got {workers}")
+        try:   # ":0": a free port, never another cluster's 8787
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                   env=dict(THREAD_ENV), silence_logs=40)
+        except RuntimeError as err:
+            raise SimulationError(
+                f"the local Dask cluster's worker processes did not start ({err or type(err).__name__}). In a "
+                "script, call neurorx.sweep under `if __name__ == \"__main__\":` (worker processes import the "
+                "script again), or run `neurorx sweep SPEC.yaml`, or use scheduler=\"sync\"") from None
+        return Client(cluster), cluster
+    if scheduler == "sync":
+        if workers not in (None, 1):
+            raise ConfigurationError("scheduler='sync' runs one job at a time in this process; drop workers=")
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0",
+                               silence_logs=40)
+        return Client(cluster), cluster
+    if workers is not None:
+        raise ConfigurationError("workers= starts a local cluster; with scheduler=ADDRESS the scheduler's own "
+                                 "workers run the jobs (start more with `dask worker ADDRESS --nthreads 1`)")
+    try:
+        return Client(scheduler, timeout="20s"), None
+    except (OSError, TimeoutError) as err:
+        raise ConfigurationError(f"cannot reach the Dask scheduler at {scheduler!r} ({err}); start one with "
+                                 "`dask scheduler` and give the address it prints (tcp://HOST:8786)") from None
+
+
+def _has_bokeh() -> bool:
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run: bool = False,
+          show_progress: bool = True, gather: bool = True) -> SweepResult:
+    """Run a sweep: validate the spec, expand it into jobs, run what is not done on Dask, gather the results.
+
+    Parameters
+    ----------
+    spec : str, Path, dict or SweepSpec
+        A sweep spec (YAML file, see :mod:`neurorx.sweep.spec`).
+    out : path, optional
+        Output folder (default: the spec's ``out``, else ``runs/sweeps/<name>``).
+    scheduler : None, "sync", str or distributed.Client
+        ``None``: a ``LocalCluster`` with ``workers`` single-threaded worker processes (default: one per
+        core); ``"sync"``: one job at a time in this process (debugging, reference results); an address
+        (``tcp://host:8786``) or a ``Client``: any running Dask scheduler and its workers, which must see
+        ``out`` (a shared file system).
+    workers : int, optional
+        Workers of the local cluster.
+    dry_run : bool
+        Only list the jobs and which are done.
+    show_progress : bool
+        Progress bar on stderr.
+    gather : bool
+        Gather the finished statistics into ``OUT/results.nc``.
+
+    Returns
+    -------
+    SweepResult
+        Also when jobs failed (see :attr:`SweepResult.failed`); the other jobs are finished and kept.
+    """
+    spec, store, jobs, done = plan(spec, out)
+    result = SweepResult(spec, store.root, jobs, done_before=sorted(done))
+    if dry_run:
+        print(format_plan(jobs, done))
+        return result
+    pending = [j for j in jobs if j.id not in done]
+    if pending:
+        _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress)
+    if gather:
+        from neurorx.sweep.gather import gather as gather_results
+        from neurorx.sweep.gather import save_netcdf
+
+        ds = gather_results(spec, store, jobs)
+        result.results = save_netcdf(ds, store.root / "results.nc")
+    return result
+
+
+def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress) -> None:
+    from distributed import as_completed
+
+    store.root.mkdir(parents=True, exist_ok=True)
+    client, cluster = _client(scheduler, workers)
+    token = uuid.uuid4().hex[:8]
+    futures = {}
+    try:
+        link = getattr(client, "dashboard_link", None) if _has_bokeh() else None
+        result.dashboard = link
+        n_workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+        _log.info(f"sweep {spec.name!r}: {len(pending)} jobs to run on {n_workers} worker(s)"
+                  + (f"; dashboard {link}" if link else " (dashboard: install bokeh for Dask's dashboard)"))
+        for job in pending:   # jobs come in dependency order
+            deps = [futures[i] for i in job.inputs if i in futures]
+            futures[job.id] = client.submit(execute, job.to_dict(), str(store.root.resolve()), *deps,
+                                            key=f"{job.kind}-{job.id.split('-', 1)[1]}-{token}",
+                                            retries=spec.retries, pure=False)
+        by_key = {f.key: i for i, f in futures.items()}
+        bar = progress(len(pending), f"sweep {spec.name}", "job", enabled=show_progress,
+                       tty_only="ipykernel" not in sys.modules)   # a terminal or a notebook, not a log file
+        for fut in as_completed(list(futures.values())):
+            job_id = by_key[fut.key]
+            if fut.status == "finished" and fut.result()["status"] == "ran":
+                result.executed.append(job_id)
+            bar.update(1)
+        bar.close()
+        jobs = {j.id: j for j in pending}
+        for job in pending:   # dependency order: a failed input is reported before its dependants
+            fut = futures[job.id]
+            if fut.status == "finished":
+                continue
+            bad = [i for i in job.inputs if i in result.failed or i in result.skipped]
+            if bad:
+                result.skipped[job.id] = f"input job {bad[0]} ({jobs[bad[0]].describe().strip()}) did not finish"
+            else:
+                err = fut.exception()
+                result.failed[job.id] = f"{type(err).__name__}: {err}"
+                _log.warning(f"job {job.id} ({job.describe().strip()}) failed after {spec.retries} retries: "
+                             f"{type(err).__name__}: {err}")
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished jobs are kept in {store.root}; run the same command again to do the rest",
+              file=sys.stderr)
+        raise
+    finally:
+        for f in futures.values():
+            f.release()
+        if client is not scheduler:   # a Client the caller gave stays open
+            client.close()
+        if cluster is not None:
+            cluster.close()

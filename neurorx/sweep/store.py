@@ -1,0 +1,145 @@
+r"""The job store: one folder per job, named by a hash of what determines its outputs.
+
+Layout of a sweep's output folder::
+
+    OUT/jobs/<kind>-<hash>/        a finished job: its files, and done.json written last
+    OUT/jobs/.<kind>-<hash>.<token>.tmp/   a job being written (ignored; removed when it fails)
+    OUT/results.nc                 the gathered results (neurorx.sweep.gather)
+
+A job counts as done exactly when ``done.json`` exists in its folder. Its outputs are written into a fresh
+temporary folder, which is renamed into place when the job function returns; the completion record is then
+written atomically. A job killed at any point therefore leaves either nothing, a temporary folder, or a
+folder without ``done.json``; all three are redone by the next run of the sweep.
+
+Notes
+-----
+The id is :math:`\mathrm{kind}\text{-}\mathrm{sha256}(\mathrm{json}(kind, config, inputs, version))[:20]`,
+with ``config`` the resolved configuration (JSON with sorted keys), ``inputs`` the ids of the jobs it reads
+(themselves hashes of their own configs and inputs) and ``version`` the neurorx version: changing a card, an
+override, a protocol or the package version gives new ids, and nothing stale is reused.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from neurorx.errors import OutputPathError, SimulationError
+from neurorx.io import atomic_write_bytes
+
+__all__ = ["DONE", "Store", "execute", "job_id"]
+
+#: The completion record of a job folder.
+DONE = "done.json"
+
+
+_PROVENANCE: dict = {}
+
+
+def _provenance() -> dict:
+    """Versions and git commit of this worker process (looked up once per process)."""
+    if not _PROVENANCE:
+        from neurorx.provenance import provenance
+
+        _PROVENANCE.update(provenance())
+        _PROVENANCE.pop("created", None)
+        _PROVENANCE.pop("seed", None)
+    return dict(_PROVENANCE)
+
+
+def job_id(kind: str, config: dict, inputs=()) -> str:
+    """The content hash naming a job's folder (see the module notes)."""
+    from neurorx._version import __version__
+
+    blob = json.dumps({"kind": kind, "config": config, "inputs": list(inputs), "neurorx": __version__},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:20]}"
+
+
+class Store:
+    """The job folders of one sweep output folder ``root``."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise OutputPathError(f"sweep output {self.root} exists and is not a folder; give a folder path")
+
+    @property
+    def jobs_dir(self) -> Path:
+        """Where the job folders live."""
+        return self.root / "jobs"
+
+    def path(self, job_id: str) -> Path:
+        """The folder of a job."""
+        return self.jobs_dir / job_id
+
+    def is_done(self, job_id: str) -> bool:
+        """Whether the job finished (its completion record exists)."""
+        return (self.path(job_id) / DONE).is_file()
+
+    def record(self, job_id: str) -> dict:
+        """The completion record of a finished job."""
+        return json.loads((self.path(job_id) / DONE).read_text(encoding="utf-8"))
+
+    def done_ids(self, ids) -> set[str]:
+        """The subset of ``ids`` already done."""
+        return {i for i in ids if self.is_done(i)}
+
+
+def execute(job: dict, root: str, *dependencies) -> dict:
+    """Run one job (the function a Dask worker calls), unless it is already done.
+
+    Parameters
+    ----------
+    job : dict
+        :meth:`neurorx.sweep.jobs.Job.to_dict`.
+    root : str
+        The sweep's output folder (shared by every worker).
+    *dependencies
+        Results of the jobs it depends on (passed only so that Dask runs it after them).
+
+    Returns
+    -------
+    dict
+        ``id``, ``status`` ("ran" or "cached"), ``seconds`` and ``worker``.
+    """
+    from neurorx.sweep.jobs import JOB_KINDS, Job, worker_environment, worker_name
+
+    job = Job.from_dict(job)
+    store = Store(root)
+    final = store.path(job.id)
+    if store.is_done(job.id):
+        return {"id": job.id, "status": "cached", "seconds": 0.0, "worker": worker_name()}
+    missing = [i for i in job.inputs if not store.is_done(i)]
+    if missing:
+        raise SimulationError(f"job {job.id} cannot start: its input job(s) {missing} are not done")
+    fn = JOB_KINDS.get(job.kind)
+    store.jobs_dir.mkdir(parents=True, exist_ok=True)
+    tmp = store.jobs_dir / f".{job.id}.{uuid.uuid4().hex[:8]}.tmp"
+    tmp.mkdir()
+    start = time.perf_counter()
+    try:
+        with worker_environment():
+            fn(job.config, [store.path(i) for i in job.inputs], tmp)
+        atomic_write_bytes(tmp / "job.json", json.dumps(job.to_dict(), indent=1, sort_keys=True).encode())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    seconds = time.perf_counter() - start
+    if final.exists():
+        if store.is_done(job.id):   # another attempt finished first: keep its outputs
+            shutil.rmtree(tmp, ignore_errors=True)
+            return {"id": job.id, "status": "cached", "seconds": seconds, "worker": worker_name()}
+        shutil.rmtree(final)        # left half-finished by a killed attempt
+    os.replace(tmp, final)
+    record = {"id": job.id, "kind": job.kind, "labels": job.labels, "inputs": list(job.inputs),
+              "seconds": round(seconds, 3), "worker": worker_name(), "files": sorted(p.name for p in final.iterdir()),
+              "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "provenance": _provenance()}
+    atomic_write_bytes(final / DONE, json.dumps(record, indent=1, sort_keys=True, default=str).encode())
+    return {"id": job.id, "status": "ran", "seconds": seconds, "worker": worker_name()}

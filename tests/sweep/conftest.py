@@ -1,0 +1,97 @@
+"""Fixtures of the sweep tests: the tiny spec, a reference run in one process, a two-worker Dask cluster."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))   # sweep_flaky, the custom statistics of the tests
+
+TINY = HERE / "tiny.yaml"
+
+
+@pytest.fixture(scope="session")
+def tiny_spec() -> Path:
+    return TINY
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory):
+    """The tiny sweep run one job at a time in this process: ``(SweepResult, Dataset)``."""
+    import neurorx as nrx
+
+    out = tmp_path_factory.mktemp("reference")
+    result = nrx.sweep(TINY, out=out, scheduler="sync", show_progress=False)
+    assert result.ok, result.summary()
+    return result, result.dataset()
+
+
+def _env() -> dict:
+    from neurorx.sweep.runner import THREAD_ENV
+
+    path = os.pathsep.join(p for p in (str(ROOT), str(HERE), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, **THREAD_ENV, "PYTHONPATH": path}
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+
+
+class LabCluster:
+    """A scheduler and workers started as a lab would: ``dask scheduler`` and ``dask worker ADDR --nthreads 1``."""
+
+    def __init__(self, folder: Path, n_workers: int = 2):
+        self.folder = folder
+        self.env = _env()
+        sched_file = folder / "scheduler.json"
+        self.log = open(folder / "dask.log", "w")
+        self.scheduler = subprocess.Popen(
+            [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(sched_file)], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        _wait_for(sched_file.exists, 90, "the scheduler file")
+        _wait_for(lambda: "address" in json.loads(sched_file.read_text() or "{}"), 30, "the scheduler address")
+        self.address = json.loads(sched_file.read_text())["address"]
+        self.workers = [self.start_worker(f"w{i}") for i in range(n_workers)]
+        from distributed import Client
+
+        with Client(self.address, timeout="30s") as client:
+            client.wait_for_workers(n_workers, timeout=120)
+
+    def start_worker(self, name: str) -> subprocess.Popen:
+        """``dask worker ADDRESS --nthreads 1`` (no nanny: the pid is the worker's own)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "dask", "worker", self.address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+             "--name", name, "--local-directory", str(self.folder / name)],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def close(self):
+        for proc in [*self.workers, self.scheduler]:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in [*self.workers, self.scheduler]:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def lab_cluster(tmp_path_factory):
+    cluster = LabCluster(tmp_path_factory.mktemp("dask"))
+    try:
+        yield cluster
+    finally:
+        cluster.close()
