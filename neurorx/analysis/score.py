@@ -377,12 +377,30 @@ class ScoreAlignment:
         cos = self.cosine.ravel()
         return {"edges": edges, "mean_cosine": np.array([cos[idx == i].mean() for i in range(bins)])}
 
+    def nonlinear_cosine(self) -> np.ndarray:
+        r"""Cosine of drift and score after removing from each its best affine fit in the coordinates, (B, T).
+
+        Any contracting network's drift and the score of any unimodal law both point roughly towards the
+        mean (a linear, Gaussian-like component): this measures whether the *rest* (the place-specific,
+        multi-modal structure) agrees. Least squares :math:`d \approx [z, 1]\,\beta`, :math:`s \approx [z, 1]\,\gamma`
+        over all samples; cosine of the residuals.
+        """
+        k = self.points.shape[-1]
+        z = np.concatenate([self.points.reshape(-1, k), np.ones((self.points[..., 0].size, 1))], axis=1)
+
+        def residual(v):
+            v = v.reshape(-1, k)
+            return v - z @ np.linalg.lstsq(z, v, rcond=None)[0]
+
+        return cosine_similarity(residual(self.drift), residual(self.score)).reshape(self.cosine.shape)
+
     def summary(self) -> dict:
         """JSON-able numbers."""
         q = np.quantile(self.cosine, [0.1, 0.25, 0.5, 0.75, 0.9])
         return {"estimator": self.estimator, "mean_cosine": self.mean_cosine,
                 "cosine_quantiles": dict(zip(("q10", "q25", "q50", "q75", "q90"), map(float, q), strict=True)),
                 "fraction_positive": float((self.cosine > 0).mean()), "scale": self.scale,
+                "mean_nonlinear_cosine": float(self.nonlinear_cosine().mean()),
                 "theory_scale": self.theory_scale,
                 "scale_over_theory": self.scale / self.theory_scale if self.theory_scale else None,
                 "n_components": self.subspace.n_components,
@@ -464,7 +482,9 @@ def score_alignment(network, states, *, score_states=None, estimator: str = "kde
 
 def alignment_intervals(result: ScoreAlignment, *, n_resamples: int = 2000, confidence: float = 0.95,
                         seed: int = 0) -> dict[str, tuple[float, float]]:
-    """Bootstrap intervals over trials of the mean cosine and of the scale (:func:`scipy.stats.bootstrap`).
+    """Bootstrap intervals over trials of the mean cosine, the scale and the mean non-linear cosine.
+
+    Percentile intervals from :func:`scipy.stats.bootstrap`, resampling whole trials.
 
     The score estimate is held fixed (not refitted per resample): the intervals cover the spread over trials
     of the drift-score agreement, not the estimator's own error.
@@ -482,8 +502,11 @@ def alignment_intervals(result: ScoreAlignment, *, n_resamples: int = 2000, conf
     ci_scale = bootstrap((ds, ss), lambda a, b, axis=-1: a.sum(axis) / b.sum(axis), paired=True,
                          n_resamples=n_resamples, confidence_level=confidence, method="percentile",
                          rng=rng).confidence_interval
+    ci_nl = bootstrap((result.nonlinear_cosine().mean(axis=1),), np.mean, n_resamples=n_resamples,
+                      confidence_level=confidence, method="percentile", rng=rng).confidence_interval
     return {"mean_cosine": (float(ci_cos.low), float(ci_cos.high)),
-            "scale": (float(ci_scale.low), float(ci_scale.high))}
+            "scale": (float(ci_scale.low), float(ci_scale.high)),
+            "mean_nonlinear_cosine": (float(ci_nl.low), float(ci_nl.high))}
 
 
 # -- temperature ----------------------------------------------------------------------------------------------

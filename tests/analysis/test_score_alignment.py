@@ -115,6 +115,20 @@ def test_a_shuffled_distribution_does_not_align(ou, aligned):
     assert r.mean_cosine < aligned["kde"].mean_cosine - 0.2
 
 
+def test_the_nonlinear_cosine_sees_only_what_an_affine_fit_leaves():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(4, 50, 2))
+    bump = np.stack([np.sin(3 * z[..., 0]), np.cos(2 * z[..., 1])], axis=-1)
+    r = sc.ScoreAlignment(drift=-0.5 * z + 0.1 * bump, score=-z + bump, points=z,
+                          cosine=sc.cosine_similarity(-0.5 * z + 0.1 * bump, -z + bump), scale=0.0, theory_scale=0.0,
+                          subspace=None, estimator="test", log_density=np.zeros((4, 50)))
+    assert r.nonlinear_cosine().mean() > 0.99          # same non-affine part
+    other = sc.ScoreAlignment(drift=-0.5 * z + 0.1 * bump[..., ::-1], score=-z + bump, points=z, cosine=r.cosine,
+                              scale=0.0, theory_scale=0.0, subspace=None, estimator="test",
+                              log_density=np.zeros((4, 50)))
+    assert abs(other.nonlinear_cosine().mean()) < 0.3  # same affine part, unrelated rest
+
+
 def test_bootstrap_intervals_over_trials_bracket_the_estimate(aligned):
     r = aligned["kde"]
     ci = sc.alignment_intervals(r, n_resamples=300)
