@@ -121,6 +121,23 @@ def alignment_stage(args, cache: Path) -> dict:
     return results
 
 
+def noise_mean_stage(args, cache: Path) -> dict:
+    """How the bare cell drift compares with the reference uniform noise's mean s/2 per step."""
+    def measure(net, h):
+        d0, d1 = sc.quiescent_drift(net, h, noise_mean=0), sc.quiescent_drift(net, h)
+        return {"noise_mean_per_step": sc.noise_step_moments(net)[0],
+                "bare_drift_mean": float(d0.mean()), "bare_drift_rms": float(np.sqrt((d0**2).mean())),
+                "drift_with_noise_mean_mean": float(d1.mean()),
+                "drift_with_noise_mean_rms": float(np.sqrt((d1**2).mean()))}
+
+    out = {}
+    for name in (NOISY["uniform"], NOISY["white"], "no-noise_unbiased"):
+        net = load(args, f"{SP}/{name}.npz")
+        h = active_states(net, args, cache, name, "torch")[:, ::5]
+        out[name] = cached(cache, f"noise_mean_{name}", measure, net, h)
+    return out
+
+
 def flow_stage(args, cache: Path) -> dict:
     out = {}
     for family in ("uniform", "white"):
@@ -312,7 +329,8 @@ def main():
     p.add_argument("--flow-samples", type=int, default=300)
     p.add_argument("--dt-factors", type=int, nargs="+", default=[1, 16])
     p.add_argument("--cache", default="/tmp/score_cache", help="stage cache (resumable)")
-    p.add_argument("--stages", nargs="+", default=["synthetic", "alignment", "flow", "temperature", "figure"])
+    p.add_argument("--stages", nargs="+",
+                   default=["synthetic", "alignment", "noise_mean", "flow", "temperature", "figure"])
     p.set_defaults(trials=100, target="numpy")
     args = p.parse_args()
     out = Path(args.out)
@@ -321,8 +339,8 @@ def main():
     cache.mkdir(parents=True, exist_ok=True)
     results = {"args": vars(args), "versions": nrx.provenance.provenance(args.seed)}
     t0 = time.time()
-    stages = {"synthetic": synthetic_stage, "alignment": alignment_stage, "flow": flow_stage,
-              "temperature": temperature_stage}
+    stages = {"synthetic": synthetic_stage, "alignment": alignment_stage, "noise_mean": noise_mean_stage,
+              "flow": flow_stage, "temperature": temperature_stage}
     for name in stages:
         if name in args.stages:
             results[name] = stages[name](args, cache)
