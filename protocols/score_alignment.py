@@ -276,11 +276,15 @@ def draw(results: dict, path: Path, force: bool) -> None:
         r = results["alignment"][key]
         m, (lo_, hi_) = r["summary"]["mean_cosine"], r["intervals"]["mean_cosine"]
         color = {"uniform": "tab:orange", "white": "tab:green", "none": "tab:gray"}[key.split("/")[0]]
-        ax.errorbar(m, i, xerr=[[m - lo_], [hi_ - m]], fmt="o", color=color)
+        ax.errorbar(m, i, xerr=[[m - lo_], [hi_ - m]], fmt="o", color=color, label="cosine" if i == 0 else None)
+        m, (lo_, hi_) = r["summary"]["mean_nonlinear_cosine"], r["intervals"]["mean_nonlinear_cosine"]
+        ax.errorbar(m, i + 0.3, xerr=[[m - lo_], [hi_ - m]], fmt="x", color=color, alpha=0.7,
+                    label="non-linear cosine (affine parts removed)" if i == 0 else None)
+    ax.legend(fontsize=7, loc="lower right")
     ax.set_yticks(range(len(keys)))
     ax.set_yticklabels(keys, fontsize=7)
     ax.axvline(0, color="k", lw=0.5)
-    ax.set_xlabel("mean cosine(drift, score), 95% bootstrap over trials")
+    ax.set_xlabel("mean cosine (o) and non-linear cosine (x), 95% bootstrap over trials")
     ax.set_title("alignment per condition")
     for ax, what in zip(axes[1, 1:], ("kl", "var"), strict=True):
         for family, color in (("uniform", "tab:orange"), ("white", "tab:green")):
@@ -311,7 +315,7 @@ def draw(results: dict, path: Path, force: bool) -> None:
     fig.tight_layout()
     if path.exists() and not force:
         raise SystemExit(f"{path} exists; pass --force to overwrite it")
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
 
 
 def main():
