@@ -121,6 +121,26 @@ def alignment_stage(args, cache: Path) -> dict:
     return results
 
 
+def head_direction_stage(args, cache: Path) -> dict:
+    """The head-direction networks (reference uniform noise only): noisy vs permuted, random, biased."""
+    results = {}
+    net = load(args, "head_direction/noisy_unbiased.npz")
+    h = active_states(net, args, cache, "hd_noisy_unbiased", "torch")
+    results["hd/noisy/torch/kde"] = cached(cache, "hd_noisy_kde", align, net, h, args)
+    perm = np.random.default_rng(args.seed).permutation(net.n_rec)
+    results["hd/permuted/torch/kde"] = cached(cache, "hd_permuted_kde", align, net, h[..., perm], args)
+    biased = load(args, "head_direction/noisy_biased.npz")
+    hb = active_states(biased, args, cache, "hd_noisy_biased_on_unbiased", "torch", task=net.task)
+    results["hd/biased_on_unbiased/torch/kde"] = cached(cache, "hd_biased_on_unbiased_kde", align, biased, hb, args)
+    rnd = random_network(net, args.seed)
+    hr = active_states(rnd, args, cache, "hd_random", "torch")
+    results["hd/random/torch/kde"] = cached(cache, "hd_random_kde", align, rnd, hr, args)
+    for r in results.values():
+        r.pop("arrows", None)
+        r.pop("points_2d", None)
+    return results
+
+
 def noise_mean_stage(args, cache: Path) -> dict:
     """How the bare cell drift compares with the reference uniform noise's mean s/2 per step."""
     def measure(net, h):
@@ -334,7 +354,8 @@ def main():
     p.add_argument("--dt-factors", type=int, nargs="+", default=[1, 16])
     p.add_argument("--cache", default="/tmp/score_cache", help="stage cache (resumable)")
     p.add_argument("--stages", nargs="+",
-                   default=["synthetic", "alignment", "noise_mean", "flow", "temperature", "figure"])
+                   default=["synthetic", "alignment", "noise_mean", "flow", "temperature", "head_direction",
+                            "figure"])
     p.set_defaults(trials=100, target="numpy")
     args = p.parse_args()
     out = Path(args.out)
@@ -344,7 +365,7 @@ def main():
     results = {"args": vars(args), "versions": nrx.provenance.provenance(args.seed)}
     t0 = time.time()
     stages = {"synthetic": synthetic_stage, "alignment": alignment_stage, "noise_mean": noise_mean_stage,
-              "flow": flow_stage, "temperature": temperature_stage}
+              "flow": flow_stage, "temperature": temperature_stage, "head_direction": head_direction_stage}
     for name in stages:
         if name in args.stages:
             results[name] = stages[name](args, cache)
