@@ -155,6 +155,15 @@ def test_the_torch_flow_at_the_training_step_is_the_euler_update(ou):
     assert sc.cosine_similarity(fine, flow).min() > 0.99
 
 
+def test_the_brian2_flow_at_the_training_step_is_the_euler_update_and_at_dt_factor_16_close_to_it(ou):
+    net, states, _, _ = ou
+    h = states[:4, 0]
+    euler = sc.quiescent_drift(net, h, noise_mean=0)
+    assert np.allclose(sc.continuous_flow(net, h, dt_factor=1, target="numpy"), euler, atol=1e-10)
+    fine = sc.continuous_flow(net, h, dt_factor=16, target="numpy")
+    assert np.allclose(fine, sc.continuous_flow(net, h, backend="torch", dt_factor=16), atol=1e-10)
+
+
 def test_the_temperature_comparison_of_a_scaled_gaussian_follows_k_squared_over_two():
     rng = np.random.default_rng(0)
     active = rng.normal(size=(2000, 2)) * [1.0, 0.5]
@@ -165,6 +174,26 @@ def test_the_temperature_comparison_of_a_scaled_gaussian_follows_k_squared_over_
         assert out["sample_variance_ratio"] == pytest.approx(k**2 / 2, rel=0.1)
         # the tempered law is much closer to the scaled cloud than the active law itself (KDE tails limit it)
         assert out["kl_quiescent_tempered"] < 0.5 * out["kl_quiescent_active"]
+
+
+def test_the_subspace_is_the_fewest_components_explaining_the_requested_variance():
+    x = np.random.default_rng(0).normal(size=(2000, 6)) * [4.0, 2.0, 1.0, 0.1, 0.1, 0.1]
+    # variances 16, 4, 1, 0.01 x 3: cumulative fractions 0.76, 0.95, 0.999
+    assert sc.fit_subspace(x, variance=0.75).n_components == 1
+    assert sc.fit_subspace(x, variance=0.9).n_components == 2
+    assert sc.fit_subspace(x, variance=0.99).n_components == 3
+    assert sc.fit_subspace(x, variance=0.999, max_components=4).n_components == 4
+    sub = sc.fit_subspace(x, n_components=2)
+    assert np.allclose(sub.components @ sub.components.T, np.eye(2))
+
+
+def test_the_summary_is_json_and_reports_disagreement_by_density(aligned):
+    import json
+
+    summary = json.loads(json.dumps(aligned["kde"].summary()))
+    assert len(summary["cosine_by_density_quintile"]) == 5
+    assert summary["n_components"] == 3 and summary["estimator"] == "kde"
+    assert np.mean(summary["cosine_by_density_quintile"]) == pytest.approx(summary["mean_cosine"], abs=0.01)
 
 
 def test_bad_input_names_the_problem(ou):
