@@ -56,7 +56,8 @@ def active_states(net, args, cache: Path, name: str, backend: str = "torch", tas
         return np.load(path, allow_pickle=False)
     opts = {"target": args.target} if backend == "brian2" else {}
     rec = nrx.Protocol([nrx.Active(steps=args.steps)]).run(net, backend=backend, trials=args.trials, seed=args.seed,
-                                                          record=("h",), every=args.every, task=task, **opts)
+                                                          record=("h",), every=args.every, task=task, progress=True,
+                                                          **opts)
     h = rec.h[:, args.burn_in // args.every:].astype(np.float64)
     np.save(path, h)
     return h
@@ -200,7 +201,8 @@ def temperature_stage(args, cache: Path) -> dict:
             def measure(net, k):
                 proto = nrx.Protocol([nrx.Active(steps=args.steps),
                                       nrx.Quiescent(steps=args.q_steps, noise_scale=k)])
-                rec = proto.run(net, trials=args.q_trials, seed=args.seed, record=("h",), every=args.every)
+                rec = proto.run(net, trials=args.q_trials, seed=args.seed, record=("h",), every=args.every,
+                                progress=True)
                 act_mask = rec.phase[rec.record_index] == "active"
                 ha = rec.h[:, act_mask][:, args.burn_in // args.every:]
                 hq = rec.h[:, ~act_mask][:, args.q_burn_in // args.every:]

@@ -164,6 +164,15 @@ def test_the_brian2_flow_at_the_training_step_is_the_euler_update_and_at_dt_fact
     assert np.allclose(fine, sc.continuous_flow(net, h, backend="torch", dt_factor=16), atol=1e-10)
 
 
+@pytest.mark.parametrize("cell", ["vanilla", "gru"])
+def test_the_drift_of_any_cell_type_is_one_noise_free_zero_input_backend_step(cell):
+    from netfactory import make_network
+
+    net = make_network(n_rec=6, cell=cell, noise={"recurrent": WhiteNoise(sigma=0.1)})
+    h = np.random.default_rng(2).normal(size=(5, 6))
+    assert np.allclose(sc.quiescent_drift(net, h), sc.continuous_flow(net, h, backend="torch"), atol=1e-10)
+
+
 def test_the_temperature_comparison_of_a_scaled_gaussian_follows_k_squared_over_two():
     rng = np.random.default_rng(0)
     active = rng.normal(size=(2000, 2)) * [1.0, 0.5]
