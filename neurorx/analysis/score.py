@@ -206,6 +206,7 @@ def fit_subspace(states, *, variance: float = 0.9, n_components: int | None = No
 
 
 # -- score estimators -----------------------------------------------------------------------------------------
+#: Score estimators ``f(points (n, d), at (m, d), **options) -> (m, d)``; each ignores the others' options.
 SCORE_ESTIMATORS: Registry[Callable[..., np.ndarray]] = Registry("score estimator")
 
 
@@ -233,6 +234,8 @@ def kde_score(points, at, *, bw_method=score_bandwidth, max_points: int = 20000,
 
     the exact gradient of the estimate's log density. It is the score of :math:`p * \mathcal N(0, C)`,
     i.e. of the active law smoothed by the kernel. At most ``max_points`` kernels (a random subset).
+    Every estimator in :data:`SCORE_ESTIMATORS` takes ``(points, at, **options)`` and ignores the options of
+    the others (``sigma``, ``steps``), so one call can try them all.
     """
     x = as_array(points, "points")
     q = as_array(at, "at")
