@@ -30,6 +30,7 @@ from .circular import (
 from .density import kde, kde_grid, subsample_points
 from .divergence import energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
 from .pca import explained_variance, fit_pca, project
+from .score import score_alignment as score_alignment  # the rest: neurorx.analysis.score
 from .variance import stepwise_distance, total_variance
 
 __all__ = [
