@@ -181,7 +181,7 @@ def run_one(spec: RunSpec, cfg: ExperimentConfig, data=None) -> dict:
     from neurorx.ei.data import load_images
     from neurorx.ei.diagnostics import gradient_cosine, layer_moments, output_cosine
     from neurorx.ei.network import EINetwork, EINetworkConfig
-    from neurorx.ei.training import TrainConfig, test_inputs, train
+    from neurorx.ei.training import TrainConfig, jittered_test_images, train
 
     data = load_images(cfg.data, seed=cfg.seed) if data is None else data
     cond = CONDITIONS.get(spec.condition)
@@ -204,7 +204,7 @@ def run_one(spec: RunSpec, cfg: ExperimentConfig, data=None) -> dict:
         out = {"test_acc": 1.0 / data.n_classes, "train_loss": [], "diverged": True}
     out.update(asdict(spec), key=spec.key, seconds=time.perf_counter() - t0)
     if cfg.diagnostics and cond.layer == "inorm" and not out["diverged"]:
-        x = test_inputs(data, spec.epsilon, run_seed)[:256]
+        x = jittered_test_images(data, spec.epsilon, run_seed)[:256]
         y = torch.from_numpy(data.y_test[:256])
         out["grad_cosine"] = gradient_cosine(net, x, y)
         out["output_cosine"] = output_cosine(net, x)

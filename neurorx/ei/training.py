@@ -20,7 +20,7 @@ from neurorx.ei.network import EINetwork
 from neurorx.errors import ConfigurationError, SimulationError
 from neurorx.seeds import torch_generator
 
-__all__ = ["TrainConfig", "TrainResult", "evaluate", "make_optimizer", "test_inputs", "train"]
+__all__ = ["TrainConfig", "TrainResult", "evaluate", "make_optimizer", "jittered_test_images", "train"]
 
 _SHUFFLE, _JITTER, _TEST_JITTER = 20, 21, 22  # seed purposes
 
@@ -92,7 +92,7 @@ def make_optimizer(net: EINetwork, cfg: TrainConfig) -> torch.optim.SGD:
     return torch.optim.SGD(groups, lr=cfg.lr_e, momentum=cfg.momentum)
 
 
-def test_inputs(data: ImageSet, epsilon: float, seed: int, draw: int = 0) -> torch.Tensor:
+def jittered_test_images(data: ImageSet, epsilon: float, seed: int, draw: int = 0) -> torch.Tensor:
     """The test images jittered with the fixed stream ``(seed, draw)``."""
     gen = torch_generator(seed, _TEST_JITTER, draw)
     return jitter(torch.from_numpy(data.x_test).clone(), epsilon, gen)
@@ -127,7 +127,7 @@ def train(net: EINetwork, data: ImageSet, cfg: TrainConfig, *, progress: bool = 
                                  f"build the network with n_in={data.n_pixels}")
     x_tr, y_tr = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     y_te = torch.from_numpy(data.y_test)
-    x_te = test_inputs(data, cfg.epsilon, cfg.seed)
+    x_te = jittered_test_images(data, cfg.epsilon, cfg.seed)
     opt = make_optimizer(net, cfg)
     g_shuffle, g_jitter = torch_generator(cfg.seed, _SHUFFLE), torch_generator(cfg.seed, _JITTER)
     result = TrainResult(test_acc=float("nan"))
@@ -162,7 +162,7 @@ def train(net: EINetwork, data: ImageSet, cfg: TrainConfig, *, progress: bool = 
         result.train_loss.append(total / n)
         result.local_loss.append(total_local / n)
         if cfg.redraw_test:
-            x_te = test_inputs(data, cfg.epsilon, cfg.seed, draw=epoch + 1)
+            x_te = jittered_test_images(data, cfg.epsilon, cfg.seed, draw=epoch + 1)
         result.test_acc_history.append(evaluate(net, x_te, y_te))
     result.test_acc = result.test_acc_history[-1] if result.test_acc_history else evaluate(net, x_te, y_te)
     if not np.isfinite(result.test_acc):
