@@ -59,9 +59,10 @@ def synapse_indices(n_pre: int, n_post: int, n_images: int = 1) -> tuple[np.ndar
     return i, j
 
 
-def _connect(src, tgt, target_var: str, w: np.ndarray, n_images: int, name: str, model: str = "w : 1"):
+def _connect(src, tgt, target_var: str, w: np.ndarray, n_images: int, name: str, namespace: dict):
     n_post, n_pre = w.shape
-    syn = Synapses(src, tgt, model=f"{model}\n{target_var}_post = w*r_pre : 1 (summed)", name=name)
+    syn = Synapses(src, tgt, model=f"w : 1\n{target_var}_post = w*r_pre : 1 (summed)", name=name,
+                   namespace=namespace)
     i, j = synapse_indices(n_pre, n_post, n_images)
     syn.connect(i=i, j=j)
     syn.w[:] = np.tile(np.asarray(w, dtype=np.float64).T.ravel(), n_images)
@@ -193,16 +194,16 @@ def to_brian2(net: EINetwork, images, *, tau_e="10 ms", tau_i="5 ms", dt="0.5 ms
 def _build(net, x, tau_e, tau_i, dt, input_dt, method, settle_taus) -> EIBrian2Network:
     n_images = x.shape[-2]
     objects = []
+    ns = {"tau_e": tau_e, "tau_i": tau_i}
     if x.ndim == 2:
         inp = NeuronGroup(n_images * net.config.n_in, "r : 1", name="input")
         inp.r[:] = x.ravel()
     else:
         step = parse_time(input_dt, "input_dt") * second if input_dt is not None else dt
         ta = TimedArray(x.reshape(x.shape[0], -1), dt=step, name="input_rates")
-        inp = NeuronGroup(n_images * net.config.n_in, "r = input_rates(t, i) : 1", name="input",
-                          namespace={"input_rates": ta})
+        ns["input_rates"] = ta  # r_pre of the first synapses is this subexpression: they need it too
+        inp = NeuronGroup(n_images * net.config.n_in, "r = input_rates(t, i) : 1", name="input", namespace=ns)
     objects.append(inp)
-    ns = {"tau_e": tau_e, "tau_i": tau_i}
     layers, pre = [], inp
     for k, layer in enumerate(net.layers):
         spec = layer.spec
@@ -221,19 +222,19 @@ def _build(net, x, tau_e, tau_i, dt, input_dt, method, settle_taus) -> EIBrian2N
         i_sub = NeuronGroup(n_images * spec.n_i, "dr/dt = (-r + I_in)/tau_i : 1\nI_in : 1", method=method, dt=dt,
                             name=f"Isub_{k}", namespace=ns)
         objects += [e, i_sub,
-                    _connect(pre, e, "I_e", _np(layer.W_EE), n_images, f"EE_{k}"),
-                    _connect(pre, i_sub, "I_in", _np(layer.W_IE), n_images, f"IE_{k}"),
-                    _connect(i_sub, e, "I_s", _np(layer.W_EI), n_images, f"EI_{k}")]
+                    _connect(pre, e, "I_e", _np(layer.W_EE), n_images, f"EE_{k}", ns),
+                    _connect(pre, i_sub, "I_in", _np(layer.W_IE), n_images, f"IE_{k}", ns),
+                    _connect(i_sub, e, "I_s", _np(layer.W_EI), n_images, f"EI_{k}", ns)]
         i_div = None
         if divisive == "svd":
             pool = layer.div.pool
             i_div = NeuronGroup(n_images * pool, "dr/dt = (-r + I_in**2)/tau_i : 1\nI_in : 1", method=method,
                                 dt=dt, name=f"Idiv_{k}", namespace=ns)
-            objects += [i_div, _connect(pre, i_div, "I_in", _np(layer.div.U_IE), n_images, f"UIE_{k}"),
-                        _connect(i_div, e, "I_d", _np(layer.div.U_EI), n_images, f"UEI_{k}")]
+            objects += [i_div, _connect(pre, i_div, "I_in", _np(layer.div.U_IE), n_images, f"UIE_{k}", ns),
+                        _connect(i_div, e, "I_d", _np(layer.div.U_EI), n_images, f"UEI_{k}", ns)]
         elif divisive == "dann":
             w = _np(layer.W_EI) * np.exp(_np(layer.div.alpha))[None, :]
-            objects.append(_connect(i_sub, e, "I_d", w, n_images, f"EIdiv_{k}"))
+            objects.append(_connect(i_sub, e, "I_d", w, n_images, f"EIdiv_{k}", ns))
         layers.append({"E": e, "I_sub": i_sub, "I_div": i_div})
         pre = e
     settle = settle_taus * (tau_e + tau_i) * len(layers)

@@ -20,7 +20,7 @@ from neurorx.ei.network import EINetwork
 from neurorx.errors import ConfigurationError, SimulationError
 from neurorx.seeds import torch_generator
 
-__all__ = ["TrainConfig", "TrainResult", "evaluate", "make_optimizer", "jittered_test_images", "train"]
+__all__ = ["TrainConfig", "TrainResult", "evaluate", "jittered_test_images", "make_optimizer", "train"]
 
 _SHUFFLE, _JITTER, _TEST_JITTER = 20, 21, 22  # seed purposes
 

@@ -70,7 +70,7 @@ def test_idx_gz_and_plain_round_trip(idx_files):
 
 
 def test_idx_with_separate_test_files(idx_files, tmp_path):
-    paths, imgs, labels = idx_files
+    paths, _, _ = idx_files
     data = load_images(f"idx:{paths['img']},{paths['lbl']},{paths['img']},{paths['lbl']}")
     assert len(data.y_train) == len(data.y_test) == 30
     other = tmp_path / "other.idx"

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from neurorx.ei.network import EINetwork, EINetworkConfig
-from neurorx.ei.training import TrainConfig, make_optimizer, jittered_test_images, train
+from neurorx.ei.training import TrainConfig, jittered_test_images, make_optimizer, train
 from neurorx.errors import ConfigurationError, SimulationError
 
 
@@ -64,5 +64,5 @@ def test_bad_settings_are_clear_errors(digits):
 def test_divergence_is_reported(digits):
     bad = dataclasses.replace(digits, x_train=digits.x_train * np.float32("nan"))  # NaN loss on the first step
     net = EINetwork(EINetworkConfig(hidden=(8, 8)))
-    with pytest.raises(SimulationError, match="diverged at epoch 0.*lower lr_e"):
+    with pytest.raises(SimulationError, match=r"diverged at epoch 0.*lower lr_e"):
         train(net, bad, TrainConfig(epochs=1))
