@@ -51,9 +51,9 @@ def test_a_finished_experiment_resumes_without_rerunning(done):
 
 
 def test_another_design_in_the_same_folder_needs_force(done):
-    out, cfg, _ = done
+    out, _, _ = done
     other = ExperimentConfig.quick(**{**TINY, "epochs": 2})
-    with pytest.raises(FileExistsError, match="another configuration.*--force"):
+    with pytest.raises(FileExistsError, match=r"another configuration.*--force"):
         run_experiment(other, out, progress=False)
 
 
