@@ -15,7 +15,7 @@ import concurrent.futures as cf
 import json
 import multiprocessing as mp
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -396,8 +396,3 @@ def analyse(runs: list[dict], cfg: ExperimentConfig | None = None) -> dict:
             "diverged": sum(bool(r.get("diverged")) for r in runs),
             "run_seconds_total": float(sum(r.get("seconds", 0.0) for r in runs)),
             "experiment": cfg.to_dict() if cfg is not None else None}
-
-
-def with_overrides(cfg: ExperimentConfig, **kw) -> ExperimentConfig:
-    """A copy of ``cfg`` with fields replaced (validated again)."""
-    return replace(cfg, **kw)
