@@ -2,7 +2,7 @@ import pytest
 import torch
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True, scope="module")
 def one_thread():
     """Small tensors: one torch thread is faster and robust to a busy machine (restored afterwards)."""
     before = torch.get_num_threads()
