@@ -96,7 +96,7 @@ def test_homeostasis_restores_mean_zero_and_unit_variance():
     g = _gen(4)
     opt = torch.optim.SGD(layer.roles()["inhibitory_local"], lr=0.1)
     layer(torch.rand(64, 30, generator=g))
-    before = float(layer.local_loss(1.0))
+    before = layer.local_loss(1.0).item()
     for _ in range(200):
         layer(torch.rand(64, 30, generator=g))
         opt.zero_grad()
@@ -104,7 +104,7 @@ def test_homeostasis_restores_mean_zero_and_unit_variance():
         opt.step()
         layer.project_()
     layer(torch.rand(256, 30, generator=g))
-    assert float(layer.local_loss(1.0)) < 0.1 * before
+    assert layer.local_loss(1.0).item() < 0.1 * before
 
 
 @pytest.mark.parametrize("kind", LAYERS.names())
