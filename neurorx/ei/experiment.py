@@ -1,0 +1,398 @@
+"""The luminosity experiment: conditions x luminosity levels x random configurations x seeds, paired.
+
+Every condition is trained with the same list of random configurations (widths and learning rates) and the
+same seeds, so runs pair by ``(epsilon, config, seed)``. Results are appended to ``runs.jsonl`` as they finish
+(an interrupted experiment resumes where it stopped); :func:`analyse` turns them into the table of mean
+accuracies, paired Wilcoxon signed-rank tests and the paper's Mann-Whitney tests against LN⁺.
+
+>>> from neurorx.ei.experiment import ExperimentConfig, run_experiment     # doctest: +SKIP
+>>> summary = run_experiment(ExperimentConfig.full(), "runs/ei")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import multiprocessing as mp
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neurorx.ei.data import check_epsilon
+from neurorx.errors import ConfigurationError, OutputPathError
+from neurorx.io import atomic_write_bytes
+from neurorx.registry import Registry
+from neurorx.seeds import derive_seed, numpy_rng
+
+__all__ = [
+    "CONDITIONS",
+    "Condition",
+    "ExperimentConfig",
+    "RunSpec",
+    "analyse",
+    "load_runs",
+    "run_experiment",
+    "run_one",
+    "sample_configs",
+]
+
+
+_CONFIGS, _RUN = 40, 41  # seed purposes
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A network condition: hidden-layer kind, divisive pathway and error normalization."""
+
+    name: str
+    layer: str
+    error_norm: str = "none"
+    divisive: str = "svd"
+    label: str = ""
+
+#: Experimental conditions by name.
+CONDITIONS: Registry[Condition] = Registry("experimental condition")
+for _c in (
+    Condition("ei", "dann", label="EI, no normalization (DANN)"),
+    Condition("ln_plus", "ln_plus", label="LN⁺ (E-only + exact LayerNorm)"),
+    Condition("ln_minus", "ln_minus", label="LN⁻ (E-only, no LayerNorm)"),
+    Condition("inorm", "inorm", label="I-Norm (forward only)"),
+    Condition("inorm_sub", "inorm", divisive="none", label="I-Norm (sub), no divisive inhibition"),
+    Condition("inorm_dann", "inorm", "full", divisive="dann", label="I-Norm, Dale shunting + full"),
+    *(Condition(f"inorm_{v}", "inorm", v, label=f"I-Norm + {v}")
+      for v in ("full", "center", "scale", "decorrelate", "lateral")),
+):
+    CONDITIONS.add(_c.name, _c)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """The design of an experiment.
+
+    Attributes
+    ----------
+    conditions : tuple of str
+        Names in :data:`CONDITIONS`.
+    epsilons : tuple of float
+        Luminosity levels in [0, 1].
+    n_configs : int
+        Random configurations shared by all conditions.
+    seeds : int
+        Seeds per configuration.
+    epochs, batch_size : int
+        Training length and batch size.
+    lam : float
+        Weight of the homeostatic loss.
+    width : tuple of int
+        Hidden widths are drawn uniformly from ``[width[0], width[1]]``.
+    log_lr_e, log_lr_i : tuple of float
+        ``log10`` ranges of the excitatory and inhibitory learning rates.
+    data : str
+        Image source (see :func:`neurorx.ei.data.load_images`).
+    seed : int
+        Master seed of the configurations and the runs.
+    """
+
+    conditions: tuple[str, ...] = ("ei", "ln_plus", "inorm", "inorm_full")
+    epsilons: tuple[float, ...] = (0.0, 0.5, 0.75)
+    n_configs: int = 6
+    seeds: int = 2
+    epochs: int = 40
+    batch_size: int = 32
+    lam: float = 0.01
+    width: tuple[int, int] = (64, 160)
+    log_lr_e: tuple[float, float] = (-2.0, -1.0)
+    log_lr_i: tuple[float, float] = (-2.0, 0.0)
+    data: str = "digits"
+    seed: int = 0
+    diagnostics: bool = True
+
+    def __post_init__(self):
+        for name in ("conditions", "epsilons", "width", "log_lr_e", "log_lr_i"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        for c in self.conditions:
+            if c not in CONDITIONS:
+                try:
+                    CONDITIONS.get(c)
+                except ValueError as err:
+                    raise ConfigurationError(f"{err} Pass conditions= names from this list.") from None
+        for e in self.epsilons:
+            check_epsilon(e)
+        if self.n_configs < 1 or self.seeds < 1 or self.epochs < 0:
+            raise ConfigurationError("ExperimentConfig needs n_configs >= 1, seeds >= 1 and epochs >= 0")
+
+    @classmethod
+    def quick(cls, **overrides) -> ExperimentConfig:
+        """A few seconds: 4 conditions x 2 levels, 1 configuration, 1 seed, 2 epochs, narrow layers."""
+        base = dict(epsilons=(0.0, 0.75), n_configs=1, seeds=1, epochs=2, width=(32, 48))
+        return cls(**{**base, **overrides})
+
+    @classmethod
+    def full(cls, **overrides) -> ExperimentConfig:
+        """The documented run: 4 conditions x 3 levels x 6 configurations x 2 seeds, 40 epochs (144 runs)."""
+        return cls(**overrides)
+
+    def to_dict(self) -> dict:
+        """JSON-able dict."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: a condition at one level with one configuration and seed."""
+
+    condition: str
+    epsilon: float
+    config: int
+    seed: int
+    width: int
+    lr_e: float
+    lr_i: float
+
+    @property
+    def key(self) -> str:
+        """Unique key of the run."""
+        return f"{self.condition}|{self.epsilon:g}|{self.config}|{self.seed}"
+
+
+def sample_configs(cfg: ExperimentConfig) -> list[dict]:
+    """The shared random configurations: width ~ U(width), log10 learning rates ~ U(ranges)."""
+    rng = numpy_rng(cfg.seed, _CONFIGS)
+    out = []
+    for _ in range(cfg.n_configs):
+        out.append({"width": int(rng.integers(cfg.width[0], cfg.width[1] + 1)),
+                    "lr_e": float(10 ** rng.uniform(*cfg.log_lr_e)),
+                    "lr_i": float(10 ** rng.uniform(*cfg.log_lr_i))})
+    return out
+
+
+def _specs(cfg: ExperimentConfig) -> list[RunSpec]:
+    configs = sample_configs(cfg)
+    return [RunSpec(c, float(e), k, s, **configs[k]) for e in cfg.epsilons for k in range(cfg.n_configs)
+            for s in range(cfg.seeds) for c in cfg.conditions]
+
+
+def run_one(spec: RunSpec, cfg: ExperimentConfig, data=None) -> dict:
+    """Train one network and return its result (accuracy, history, diagnostics) as a JSON-able dict."""
+    import torch
+
+    from neurorx.ei.data import load_images
+    from neurorx.ei.diagnostics import gradient_cosine, layer_moments, output_cosine
+    from neurorx.ei.network import EINetwork, EINetworkConfig
+    from neurorx.ei.training import TrainConfig, jittered_test_images, train
+
+    data = load_images(cfg.data, seed=cfg.seed) if data is None else data
+    cond = CONDITIONS.get(spec.condition)
+    # paired: every condition gets the same initial-weight seed and the same batch/jitter seed
+    run_seed = derive_seed(cfg.seed, _RUN, spec.config, spec.seed)
+    net = EINetwork(EINetworkConfig(n_in=data.n_pixels, hidden=(spec.width, spec.width), n_out=data.n_classes,
+                                    layer=cond.layer, divisive=cond.divisive, error_norm=cond.error_norm,
+                                    seed=run_seed))
+    tcfg = TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr_e=spec.lr_e, lr_i=spec.lr_i, lam=cfg.lam,
+                       epsilon=spec.epsilon, seed=run_seed)
+    t0 = time.perf_counter()
+    try:
+        res = train(net, data, tcfg)
+        out = {"test_acc": res.test_acc, "train_loss": res.train_loss[-1:], "diverged": False}
+    except Exception as err:  # a diverged run is a result (chance accuracy), not a crash of the sweep
+        from neurorx.errors import SimulationError
+
+        if not isinstance(err, SimulationError):
+            raise
+        out = {"test_acc": 1.0 / data.n_classes, "train_loss": [], "diverged": True}
+    out.update(asdict(spec), key=spec.key, seconds=time.perf_counter() - t0)
+    if cfg.diagnostics and cond.layer == "inorm" and not out["diverged"]:
+        x = jittered_test_images(data, spec.epsilon, run_seed)[:256]
+        y = torch.from_numpy(data.y_test[:256])
+        out["grad_cosine"] = gradient_cosine(net, x, y)
+        out["output_cosine"] = output_cosine(net, x)
+        out["moments"] = layer_moments(net, x)
+    return out
+
+
+def _worker_init(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _work(args):
+    spec, cfg = args
+    return run_one(spec, cfg)
+
+
+def load_runs(out_dir: str | Path) -> list[dict]:
+    """The finished runs recorded in ``out_dir/runs.jsonl``."""
+    path = Path(out_dir) / "runs.jsonl"
+    if not path.exists():
+        return []
+    runs = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            try:
+                runs.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut by an interruption: that run is redone
+    return runs
+
+
+def _prepare(out_dir: Path, cfg: ExperimentConfig, force: bool) -> None:
+    from neurorx.provenance import provenance
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputPathError(f"{out_dir} is a file; give a folder for the experiment's results")
+    cfg_path = out_dir / "config.json"
+    if cfg_path.exists():
+        old = json.loads(cfg_path.read_text()).get("experiment")
+        if old != cfg.to_dict():
+            if not force:
+                raise FileExistsError(f"{out_dir} holds an experiment with another configuration; give a new --out "
+                                      "folder, or --force to discard it")
+            for name in ("runs.jsonl", "summary.json", "config.json"):
+                (out_dir / name).unlink(missing_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not cfg_path.exists():
+        meta = {"experiment": cfg.to_dict(), "configs": sample_configs(cfg), "provenance": provenance(cfg.seed)}
+        atomic_write_bytes(cfg_path, json.dumps(meta, indent=1).encode())
+
+
+def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int = 1, threads: int = 1,
+                   force: bool = False, progress: bool = True) -> dict:
+    """Run (or resume) the experiment into ``out_dir`` and return :func:`analyse`'s summary.
+
+    Parameters
+    ----------
+    cfg : ExperimentConfig
+        The design.
+    out_dir : str or Path
+        Results folder: ``config.json`` (design, configurations, versions), ``runs.jsonl`` (one line per
+        finished run), ``summary.json`` (table and tests).
+    workers : int
+        Processes (each runs whole trainings; 1 = in this process).
+    threads : int
+        Torch threads per process.
+    force : bool
+        Discard results of a different design in ``out_dir``.
+    progress : bool
+        Show a progress bar.
+    """
+    import torch
+
+    out_dir = Path(out_dir)
+    _prepare(out_dir, cfg, force)
+    done = {r["key"] for r in load_runs(out_dir)}
+    todo = [s for s in _specs(cfg) if s.key not in done]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="E/I runs")
+    t0 = time.perf_counter()
+    with open(out_dir / "runs.jsonl", "a") as fh:
+        def record(result):
+            fh.write(json.dumps(result) + "\n")
+            fh.flush()
+            if bar is not None:
+                bar.update(1)
+
+        if workers <= 1:
+            from neurorx.ei.data import load_images
+
+            data = load_images(cfg.data, seed=cfg.seed)
+            before = torch.get_num_threads()
+            torch.set_num_threads(threads)
+            try:
+                for spec in todo:
+                    record(run_one(spec, cfg, data))
+            finally:
+                torch.set_num_threads(before)
+        else:
+            ctx = mp.get_context("spawn")
+            with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                        initargs=(threads,)) as pool:
+                # longest first (I-Norm, wide) keeps both workers busy to the end
+                order = sorted(todo, key=lambda s: -(s.width * (2 if s.condition.startswith("inorm") else 1)))
+                for result in pool.map(_work, [(s, cfg) for s in order], chunksize=1):
+                    record(result)
+    if bar is not None:
+        bar.close()
+    summary = analyse(load_runs(out_dir), cfg)
+    summary["wall_seconds_last_call"] = time.perf_counter() - t0
+    atomic_write_bytes(out_dir / "summary.json", json.dumps(summary, indent=1).encode(), overwrite=True)
+    return summary
+
+
+def _paired(runs: list[dict], a: str, b: str) -> dict:
+    """Paired comparison a - b over matching (epsilon, config, seed): Wilcoxon signed-rank."""
+    from scipy.stats import wilcoxon
+
+    by = {(r["condition"], r["epsilon"], r["config"], r["seed"]): r["test_acc"] for r in runs}
+    keys = sorted({k[1:] for k in by if k[0] == a} & {k[1:] for k in by if k[0] == b})
+    diff = np.array([by[(a, *k)] - by[(b, *k)] for k in keys])
+    out = {"a": a, "b": b, "n_pairs": len(keys), "mean_gain": float(diff.mean()) if len(keys) else None,
+           "median_gain": float(np.median(diff)) if len(keys) else None,
+           "n_better": int((diff > 0).sum()), "n_worse": int((diff < 0).sum()), "n_tied": int((diff == 0).sum())}
+    if len(keys) >= 2 and np.any(diff != 0):
+        res = wilcoxon(diff, zero_method="wilcox", alternative="two-sided")
+        out.update(wilcoxon_statistic=float(res.statistic), wilcoxon_p=float(res.pvalue))
+    else:
+        out.update(wilcoxon_statistic=None, wilcoxon_p=None)
+    return out
+
+
+def analyse(runs: list[dict], cfg: ExperimentConfig | None = None) -> dict:
+    """Table of mean accuracies, paired tests and Mann-Whitney tests against LN⁺.
+
+    Returns
+    -------
+    dict
+        ``table[condition][epsilon] = {mean, sd, n}``; ``paired`` (pooled over epsilon): ``inorm_full`` vs
+        ``inorm`` and every condition vs ``ln_plus`` (Wilcoxon signed-rank, two-sided); ``mann_whitney``: per
+        epsilon, every condition vs ``ln_plus`` (two-sided, as the paper reports); ``diagnostics``: mean
+        gradient and output cosines and layer moments per condition and epsilon.
+    """
+    from scipy.stats import mannwhitneyu
+
+    conditions = list(dict.fromkeys(r["condition"] for r in runs))
+    epsilons = sorted({r["epsilon"] for r in runs})
+    table, diag, mw = {}, {}, {}
+    for c in conditions:
+        table[c], diag[c] = {}, {}
+        for e in epsilons:
+            acc = np.array([r["test_acc"] for r in runs if r["condition"] == c and r["epsilon"] == e])
+            if acc.size:
+                table[c][f"{e:g}"] = {"mean": float(acc.mean()), "sd": float(acc.std(ddof=1)) if acc.size > 1 else 0.0,
+                                      "n": int(acc.size)}
+            rs = [r for r in runs if r["condition"] == c and r["epsilon"] == e and "grad_cosine" in r]
+            if rs:
+                diag[c][f"{e:g}"] = {
+                    "grad_cosine": float(np.mean([np.mean(r["grad_cosine"]) for r in rs])),
+                    "output_cosine": float(np.mean([np.mean(r["output_cosine"]) for r in rs])),
+                    "mean": float(np.mean([np.mean([m[0] for m in r["moments"]]) for r in rs])),
+                    "var": float(np.mean([np.mean([m[1] for m in r["moments"]]) for r in rs])),
+                }
+    if "ln_plus" in conditions:
+        for c in conditions:
+            if c == "ln_plus":
+                continue
+            mw[c] = {}
+            for e in epsilons:
+                a = [r["test_acc"] for r in runs if r["condition"] == c and r["epsilon"] == e]
+                b = [r["test_acc"] for r in runs if r["condition"] == "ln_plus" and r["epsilon"] == e]
+                if len(a) >= 2 and len(b) >= 2:
+                    res = mannwhitneyu(a, b, alternative="two-sided")
+                    mw[c][f"{e:g}"] = {"U": float(res.statistic), "p": float(res.pvalue)}
+    paired = {}
+    if {"inorm_full", "inorm"} <= set(conditions):
+        paired["inorm_full-inorm"] = _paired(runs, "inorm_full", "inorm")
+    if "ln_plus" in conditions:
+        for c in conditions:
+            if c != "ln_plus":
+                paired[f"{c}-ln_plus"] = _paired(runs, c, "ln_plus")
+    return {"n_runs": len(runs), "conditions": conditions, "epsilons": epsilons, "table": table,
+            "paired": paired, "mann_whitney_vs_ln_plus": mw, "diagnostics": diag,
+            "diverged": sum(bool(r.get("diverged")) for r in runs),
+            "run_seconds_total": float(sum(r.get("seconds", 0.0) for r in runs)),
+            "experiment": cfg.to_dict() if cfg is not None else None}
