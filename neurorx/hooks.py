@@ -16,11 +16,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurorx.protocols import Hook
-
-__all__ = ["DecodedHistogram", "PCAProjection", "RunningMoments", "StateCovariance"]
+__all__ = ["DecodedHistogram", "Hook", "PCAProjection", "RunningMoments", "StateCovariance"]
 
 _SOURCES = ("h", "y", "decoded")
+
+
+class Hook:
+    """An analysis that consumes a run chunk by chunk, so large runs need not keep hidden states.
+
+    Subclasses override :meth:`update` (called with each chunk, in time order, with the phase label, the
+    step indices and the arrays ``h (B, n, N)``, ``y (B, n, n_out)``, ``decoded (B, n, d)``) and
+    :meth:`result` (a dict of arrays stored in ``Recording.hooks[name]``). The same hook works on every
+    backend.
+    """
+
+    name = "hook"
+
+    def start(self, network, trials: int, phases: list[dict]) -> None:
+        """Called once before the run."""
+
+    def update(self, phase: str, steps: np.ndarray, h: np.ndarray, y: np.ndarray, decoded: np.ndarray) -> None:
+        """Consume one chunk."""
+        raise NotImplementedError
+
+    def result(self) -> dict[str, np.ndarray]:
+        """The hook's result."""
+        raise NotImplementedError
+
 
 
 def _check_source(of: str) -> str:

@@ -9,7 +9,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from netfactory import make_network
 
+from neurorx.backends import all_backends
+
+#: Options that keep each backend fast on tiny test networks (a backend not listed runs with its defaults).
+FAST_OPTIONS = {"brian2": {"target": "numpy"}}
+
 
 @pytest.fixture
 def tiny_net():
     return make_network()
+
+
+@pytest.fixture(params=sorted(all_backends()))
+def backend(request):
+    """Every registered backend, by name."""
+    return request.param
+
+
+@pytest.fixture
+def backend_options(backend):
+    """Options of :meth:`Protocol.run` that keep ``backend`` fast in tests."""
+    return dict(FAST_OPTIONS.get(backend, {}))
