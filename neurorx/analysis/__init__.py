@@ -6,7 +6,9 @@ One module per job:
 - :mod:`~neurorx.analysis.divergence` -- ``kl_divergence`` (reference and corrected estimators),
   ``uniform_box_logpdf``, ``kl_uniform_vs`` (uniform baseline, with the reference's log 2.2 quirk on
   request), ``energy_distance``.
-- :mod:`~neurorx.analysis.bootstrap` -- ``bootstrap_interval`` (percentile intervals).
+- :mod:`~neurorx.analysis.bootstrap` -- ``bootstrap_interval`` (BCa intervals) and ``permutation_p_value``,
+  both from scipy.
+- :mod:`~neurorx.analysis.statistics` -- ``STATISTICS``, the registry of per-phase statistics.
 - :mod:`~neurorx.analysis.variance` -- ``total_variance`` (Fig. 2f), ``stepwise_distance`` (Fig. C.4).
 - :mod:`~neurorx.analysis.pca` -- ``explained_variance`` (Fig. 1c), ``fit_pca``, ``project``.
 - :mod:`~neurorx.analysis.circular` -- head-direction statistics (Fig. 3, C.5).
@@ -17,7 +19,7 @@ dimensions), hidden states ``(..., N)``. Every function validates its input and 
 """
 
 from .baselines import random_weights, uniform_box_samples
-from .bootstrap import BootstrapInterval, bootstrap_interval
+from .bootstrap import BootstrapInterval, PermutationResult, bootstrap_interval, permutation_p_value
 from .circular import (
     angular_velocity,
     circular_error,
@@ -30,11 +32,16 @@ from .circular import (
 from .density import kde, kde_grid, subsample_points
 from .divergence import energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
 from .pca import explained_variance, fit_pca, project
+from .statistics import STATISTICS, Statistic, applicable_statistics, register_statistic
 from .variance import stepwise_distance, total_variance
 
 __all__ = [
+    "STATISTICS",
     "BootstrapInterval",
+    "PermutationResult",
+    "Statistic",
     "angular_velocity",
+    "applicable_statistics",
     "bootstrap_interval",
     "circular_error",
     "circular_kl",
@@ -47,9 +54,11 @@ __all__ = [
     "kl_divergence",
     "kl_uniform_vs",
     "mean_angular_velocity",
+    "permutation_p_value",
     "polar_histogram",
     "project",
     "random_weights",
+    "register_statistic",
     "stepwise_distance",
     "subsample_points",
     "total_variance",
