@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DecodedHistogram", "Hook", "PCAProjection", "RunningMoments", "StateCovariance"]
+__all__ = ["DecodedHistogram", "Hook", "PCAProjection", "PhaseStatistics", "RunningMoments", "StateCovariance"]
 
 _SOURCES = ("h", "y", "decoded")
 
@@ -243,3 +243,46 @@ class DecodedHistogram(_PerPhase):
         inside = counts.sum()
         return {"counts": counts, "edges": self.edges, "outside": np.array(acc["total"] - inside),
                 "density": counts / max(inside, 1) / width ** counts.ndim}
+
+
+class PhaseStatistics(_PerPhase):
+    """Every registered statistic of the decoded outputs (:data:`neurorx.analysis.STATISTICS`), per phase.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Statistics to compute (default: every registered one defined for the task's data, on decoded outputs).
+    burn_in : float
+        Fraction of each phase dropped by statistics that use a burn-in (as :func:`neurorx.compare`).
+
+    Notes
+    -----
+    Keeps the decoded outputs of each phase (``B x T x d``, small) and computes the statistics at the end.
+    Results per phase: ``<statistic name>`` (the mean over trials) and ``<statistic name>/per_trial``.
+    """
+
+    name = "statistics"
+
+    def __init__(self, names=None, burn_in: float = 0.5, name: str | None = None):
+        super().__init__("decoded", name)
+        self.names, self.burn_in = names, float(burn_in)
+
+    def start(self, network, trials, phases):
+        from neurorx.analysis import STATISTICS, applicable_statistics
+
+        super().start(network, trials, phases)
+        self.circular = bool(getattr(network.task, "circular", False))
+        stats = applicable_statistics(self.circular, has_h=False)
+        self.stats = stats if self.names is None else [STATISTICS.get(n) for n in self.names]
+
+    def update(self, phase, steps, h, y, decoded):
+        self.acc.setdefault(phase, {"decoded": []})["decoded"].append(np.asarray(decoded))
+
+    def finish(self, acc):
+        x = np.concatenate(acc["decoded"], axis=1)
+        out = {}
+        for stat in self.stats:
+            values = stat.values(x, self.circular, self.burn_in)
+            out[stat.name] = values.mean()
+            out[f"{stat.name}/per_trial"] = values
+        return out

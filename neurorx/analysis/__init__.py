@@ -8,6 +8,7 @@ One module per job:
   request), ``energy_distance``.
 - :mod:`~neurorx.analysis.bootstrap` -- ``bootstrap_interval`` (BCa intervals) and ``permutation_p_value``,
   both from scipy.
+- :mod:`~neurorx.analysis.tables` -- ``kl_table`` (Fig. 2e's KL matrix of several runs).
 - :mod:`~neurorx.analysis.statistics` -- ``STATISTICS``, the registry of per-phase statistics.
 - :mod:`~neurorx.analysis.variance` -- ``total_variance`` (Fig. 2f), ``stepwise_distance`` (Fig. C.4).
 - :mod:`~neurorx.analysis.pca` -- ``explained_variance`` (Fig. 1c), ``fit_pca``, ``project``.
@@ -33,6 +34,7 @@ from .density import kde, kde_grid, subsample_points
 from .divergence import energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
 from .pca import explained_variance, fit_pca, project
 from .statistics import STATISTICS, Statistic, applicable_statistics, register_statistic
+from .tables import kl_table
 from .variance import stepwise_distance, total_variance
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "kde",
     "kde_grid",
     "kl_divergence",
+    "kl_table",
     "kl_uniform_vs",
     "mean_angular_velocity",
     "permutation_p_value",
