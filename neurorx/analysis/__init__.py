@@ -13,13 +13,13 @@ One module per job:
 - :mod:`~neurorx.analysis.variance` -- ``total_variance`` (Fig. 2f), ``stepwise_distance`` (Fig. C.4).
 - :mod:`~neurorx.analysis.pca` -- ``explained_variance`` (Fig. 1c), ``fit_pca``, ``project``.
 - :mod:`~neurorx.analysis.circular` -- head-direction statistics (Fig. 3, C.5).
-- :mod:`~neurorx.analysis.baselines` -- ``uniform_box_samples``, ``random_weights``.
+- :mod:`~neurorx.analysis.baselines` -- ``uniform_box_samples``, ``random_weights``, ``random_network``.
 
 Arrays follow one convention: point clouds are ``(n, d)``, trajectories ``(B, T, d)`` (trials, time steps,
 dimensions), hidden states ``(..., N)``. Every function validates its input and says how to fix it.
 """
 
-from .baselines import random_weights, uniform_box_samples
+from .baselines import random_network, random_weights, uniform_box_samples
 from .bootstrap import BootstrapInterval, PermutationResult, bootstrap_interval, permutation_p_value
 from .circular import (
     angular_velocity,
@@ -60,6 +60,7 @@ __all__ = [
     "permutation_p_value",
     "polar_histogram",
     "project",
+    "random_network",
     "random_weights",
     "register_statistic",
     "stepwise_distance",
