@@ -8,7 +8,12 @@ from brian2 import ms
 from netfactory import make_network
 
 import neurorx as nrx
+from neurorx.analysis import Statistic, register_statistic
 from neurorx.protocols import Active, Protocol, Quiescent
+
+# registration only: compare() picks it up without other edits
+register_statistic(Statistic("largest step (test_compare)",
+                             lambda x, circular: np.linalg.norm(np.diff(x, axis=1), axis=-1).max(axis=1), "{u}"))
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +132,12 @@ def test_smallest_reportable_p_is_stated_and_reached(recs):
     d = cmp.divergence("active", "energy distance (decoded)")
     assert d.min_p == pytest.approx(0.001) and d.p_value == pytest.approx(0.001)
     assert "Smallest reportable permutation p: 0.001 (999 permutations" in str(cmp) and "≤ 0.001" in str(cmp)
+
+
+def test_a_statistic_registered_in_a_test_file_is_in_the_table(recs):
+    _, a, b = recs
+    cmp = nrx.compare(a, b, n_boot=10, n_perm=9)
+    q = a.select("quiescent").decoded
+    expected = np.linalg.norm(np.diff(q, axis=1), axis=-1).max(axis=1).mean()
+    assert cmp.value("quiescent", "largest step (test_compare)", "a") == pytest.approx(expected)
+    assert "| quiescent | largest step (test_compare) [m] |" in str(cmp)
