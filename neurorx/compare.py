@@ -106,8 +106,11 @@ class Comparison:
             lines.append(f"| {d.phase} | {d.statistic} | {d.between} | {d.estimate:.4g} | {interval} | {pv} |")
         min_p = [d.min_p for d in self.divergences if d.min_p is not None]
         if min_p:
-            lines += ["", f"Smallest reportable permutation p: {max(min_p):.2g} ({self.meta.get('n_perm')} "
-                          "permutations; pass n_perm=999 to resolve p down to 0.001)."]
+            n_perm = self.meta.get("n_perm")
+            why = ("every permutation of the trials enumerated; more trials lower it"
+                   if n_perm and max(min_p) > 1.5 / (n_perm + 1)
+                   else f"{n_perm} permutations; pass n_perm=999 to resolve p down to 0.001")
+            lines += ["", f"Smallest reportable permutation p: {max(min_p):.2g} ({why})."]
         return "\n".join(lines)
 
     def __str__(self) -> str:
