@@ -16,6 +16,17 @@ FAST_OPTIONS = {"brian2": {"target": "numpy"}}
 
 
 @pytest.fixture
+def one_torch_thread():
+    """Tiny tensors: one torch thread is faster and robust to a busy machine (restored afterwards)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def tiny_net():
     return make_network()
 
