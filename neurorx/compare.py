@@ -20,10 +20,10 @@ import numpy as np
 from neurorx.analysis import (
     BootstrapInterval,
     PermutationResult,
+    TrialEnergy,
     applicable_statistics,
     bootstrap_interval,
     circular_kl,
-    energy_distance,
     kl_divergence,
     permutation_p_value,
 )
@@ -109,7 +109,8 @@ class Comparison:
             n_perm = self.meta.get("n_perm")
             why = ("every permutation of the trials enumerated; more trials lower it"
                    if n_perm and max(min_p) > 1.5 / (n_perm + 1)
-                   else f"{n_perm} permutations; pass n_perm=999 to resolve p down to 0.001")
+                   else f"{n_perm} permutations" + ("; pass n_perm=999 to resolve p down to 0.001"
+                                                     if n_perm and n_perm < 999 else ""))
             lines += ["", f"Smallest reportable permutation p: {max(min_p):.2g} ({why})."]
         return "\n".join(lines)
 
@@ -123,17 +124,22 @@ def _trial_points(x: np.ndarray, max_points: int) -> np.ndarray:
     return x[:, ::stride]
 
 
-def _energy(x: np.ndarray, y: np.ndarray) -> float:
-    return energy_distance(x.reshape(-1, x.shape[-1]), y.reshape(-1, y.shape[-1]), max_points=None)
-
-
 def _distance_test(a: np.ndarray, b: np.ndarray, paired: bool, n_boot: int, n_perm: int, seed: int,
-                   ci: float) -> tuple[BootstrapInterval, PermutationResult]:
-    """BCa interval (trials resampled) and permutation p-value of the energy distance between two phases."""
-    bi = bootstrap_interval(_energy, a, b, n_boot=n_boot, seed=seed, ci=ci, paired=paired)
-    if a.shape[1:] != b.shape[1:]:   # phases of different lengths: exchange points, not trials
-        a, b, paired = a.reshape(-1, 1, a.shape[-1]), b.reshape(-1, 1, b.shape[-1]), False
-    return bi, permutation_p_value(_energy, a, b, n_resamples=n_perm, seed=seed, paired=paired)
+                   ci: float) -> tuple[BootstrapInterval, PermutationResult | None]:
+    """BCa interval (trials resampled) and permutation p-value of the trial-level energy distance.
+
+    Phases of different lengths are not exchangeable trial by trial: no p-value then.
+    """
+    energy = TrialEnergy(a, b, paired=paired)
+    ids_a, ids_b = (i[:, None].astype(np.float64) for i in energy.ids())
+
+    def stat(ia, ib):
+        return energy(ia[:, 0], ib[:, 0])
+
+    bi = bootstrap_interval(stat, ids_a, ids_b, n_boot=n_boot, seed=seed, ci=ci, paired=paired)
+    if a.shape[1] != b.shape[1]:
+        return bi, None
+    return bi, permutation_p_value(stat, ids_a, ids_b, n_resamples=n_perm, seed=seed, paired=paired)
 
 
 def _decoded_divergence(p: np.ndarray, q: np.ndarray, circular: bool, seed: int, n_mc: int) -> float:
@@ -144,7 +150,7 @@ def _decoded_divergence(p: np.ndarray, q: np.ndarray, circular: bool, seed: int,
 
 
 def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None = None, burn_in: float = 0.5,
-            n_boot: int = 199, n_perm: int = 99, max_points: int = 2000, n_mc: int = 2500, seed: int = 0,
+            n_boot: int = 1999, n_perm: int = 999, max_points: int = 2000, n_mc: int = 2500, seed: int = 0,
             ci: float = 0.95) -> Comparison:
     """Compare two recordings phase by phase.
 
@@ -183,9 +189,10 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
     -----
     The rows are every statistic of :data:`neurorx.analysis.STATISTICS` defined for the data (angles or
     positions; hidden-state statistics when both recorded ``h``). The energy distance
-    :math:`D^2 = 2E\\|X-Y\\| - E\\|X-X'\\| - E\\|Y-Y'\\|` is zero iff the two decoded distributions are equal.
-    Its interval is :func:`scipy.stats.bootstrap`'s BCa interval over whole trials (trajectories are
-    autocorrelated; BCa corrects the upward bias of a distance on resamples with duplicated trials). Whether
+    :math:`D^2 = 2E\\|X-Y\\| - E\\|X-X'\\| - E\\|Y-Y'\\|` is zero iff the two decoded distributions are equal;
+    it is computed over pairs of points from different trials (:class:`neurorx.analysis.TrialEnergy`), on every
+    k-th step so that a cloud has at most ``max_points`` points. Its interval is :func:`scipy.stats.bootstrap`'s
+    BCa interval over whole trials (trajectories are autocorrelated), and whether
     the two recordings differ at all is answered by :func:`scipy.stats.permutation_test`.
     Recordings with identical inputs (one protocol run with one seed on two backends) have *paired* trials:
     then pairs are resampled jointly and the permutation swaps the members of random pairs; otherwise trials
@@ -231,13 +238,14 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
         pa, pb = _trial_points(a.decoded, max_points), _trial_points(b.decoded, max_points)
         bi, perm = _distance_test(pa, pb, paired, n_boot, n_perm, seed, ci)
         out.divergences.append(Divergence(phase, "energy distance (decoded)", bi.estimate, bi.low, bi.high,
-                                          p_value=perm.p_value, min_p=perm.min_p,
+                                          p_value=perm and perm.p_value, min_p=perm and perm.min_p,
                                           between="a vs b (paired trials)" if paired else "a vs b"))
         kl = _decoded_divergence(a.decoded, b.decoded, circular, seed, n_mc)
         out.divergences.append(Divergence(phase, "KL(a‖b) decoded", float(kl)))
         if both_h and a.h.shape[1] and b.h.shape[1]:
-            out.divergences.append(Divergence(phase, "energy distance (hidden states)",
-                                              _energy(_trial_points(a.h, max_points), _trial_points(b.h, max_points))))
+            ha, hb = _trial_points(a.h, max_points), _trial_points(b.h, max_points)
+            energy = TrialEnergy(ha, hb, paired=paired)
+            out.divergences.append(Divergence(phase, "energy distance (hidden states)", energy(*energy.ids())))
     for rec, nm in ((rec_a, names[0]), (rec_b, names[1])):
         if "quiescent" in rec.labels and "active" in rec.labels:
             q, act = rec.select("quiescent").decoded, rec.select("active").decoded

@@ -5,7 +5,7 @@ One module per job:
 - :mod:`~neurorx.analysis.density` -- ``kde``, ``kde_grid`` (Gaussian KDEs of point clouds).
 - :mod:`~neurorx.analysis.divergence` -- ``kl_divergence`` (reference and corrected estimators),
   ``uniform_box_logpdf``, ``kl_uniform_vs`` (uniform baseline, with the reference's log 2.2 quirk on
-  request), ``energy_distance``.
+  request), ``energy_distance``, ``TrialEnergy`` (for resampling whole trials).
 - :mod:`~neurorx.analysis.bootstrap` -- ``bootstrap_interval`` (BCa intervals) and ``permutation_p_value``,
   both from scipy.
 - :mod:`~neurorx.analysis.tables` -- ``kl_table`` (Fig. 2e's KL matrix of several runs).
@@ -31,7 +31,7 @@ from .circular import (
     wrap_angle,
 )
 from .density import kde, kde_grid, subsample_points
-from .divergence import energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
+from .divergence import TrialEnergy, energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
 from .pca import explained_variance, fit_pca, project
 from .statistics import STATISTICS, Statistic, applicable_statistics, register_statistic
 from .tables import kl_table
@@ -42,6 +42,7 @@ __all__ = [
     "BootstrapInterval",
     "PermutationResult",
     "Statistic",
+    "TrialEnergy",
     "angular_velocity",
     "applicable_statistics",
     "bootstrap_interval",

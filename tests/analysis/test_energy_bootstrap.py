@@ -114,3 +114,32 @@ def test_bca_interval_is_second_order_where_percentile_is_biased():
     bca = bootstrap_interval(np.var, a, n_boot=2000, seed=0)
     pct = bootstrap_interval(np.var, a, n_boot=2000, seed=0, method="percentile")
     assert bca.method == "BCa" and bca.high > pct.high and bca.low > pct.low
+
+
+def test_trial_energy_leaves_out_pairs_within_a_trial():
+    from scipy.spatial.distance import cdist
+
+    from neurorx.analysis import TrialEnergy
+
+    rng = np.random.default_rng(10)
+    a, b = rng.normal(size=(5, 1, 2)), rng.normal(size=(6, 1, 2)) + 3.0   # one point per trial
+    x, y = a[:, 0], b[:, 0]
+    off = ~np.eye(5, dtype=bool), ~np.eye(6, dtype=bool)
+    d2 = 2 * cdist(x, y).mean() - cdist(x, x)[off[0]].mean() - cdist(y, y)[off[1]].mean()
+    energy = TrialEnergy(a, b)
+    assert d2 > 0 and energy(*energy.ids()) == pytest.approx(np.sqrt(d2))
+    # two runs of the same trials, compared as pairs: exactly 0
+    same = TrialEnergy(a, a, paired=True)
+    assert same(*same.ids()) == 0.0
+
+
+def test_trial_energy_bootstrap_interval_brackets_its_estimate_for_paired_runs():
+    # the V-statistic's resamples all exceed its estimate (duplicated trials add zero distances); by trials they do not
+    from neurorx.analysis import TrialEnergy
+
+    rng = np.random.default_rng(11)
+    walk = np.cumsum(rng.normal(0, 0.05, size=(60, 40, 2)), axis=1)
+    energy = TrialEnergy(walk, walk + rng.normal(0, 0.02, size=walk.shape), paired=True)
+    ids = [i[:, None].astype(float) for i in energy.ids()]
+    res = bootstrap_interval(lambda ia, ib: energy(ia[:, 0], ib[:, 0]), *ids, n_boot=999, seed=0, paired=True)
+    assert res.low <= res.estimate <= res.high
