@@ -70,8 +70,8 @@ class DemoConfig:
     n_mc: int = 2500
     head_direction: bool = True
     burn_in: float = 0.5
-    n_boot: int = 199
-    n_perm: int = 99
+    n_boot: int = 1999
+    n_perm: int = 999
     networks: dict = field(default_factory=lambda: {
         "U^σ": "spatial_navigation/noisy_unbiased.npz",
         "B^σ": "spatial_navigation/noisy_biased.npz",
