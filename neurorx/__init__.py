@@ -16,11 +16,12 @@ from neurorx._version import __version__
 from neurorx.compare import Comparison, compare
 from neurorx.network import RateNetwork, load
 from neurorx.noise import FrozenNoise, NoNoise, OUNoise, ReferenceUniformNoise, WhiteNoise
-from neurorx.protocols import Active, Hook, Inputs, Phase, Protocol, Quiescent
+from neurorx.protocols import PHASES, Active, Hook, Inputs, Phase, Protocol, Quiescent
 from neurorx.recording import Recording
 from neurorx.tasks import HeadDirection, SpatialNavigation
 
 __all__ = [
+    "PHASES",
     "Active",
     "Comparison",
     "FrozenNoise",

@@ -1,9 +1,9 @@
 """Side-by-side reactivation statistics of two recordings (e.g. the torch and the Brian2 backend).
 
 :func:`compare` computes, for every phase the two recordings share, the same statistics on both
-(stepwise distance, total variance, coverage, angular velocity for head direction, explained variance of the
-hidden states when recorded), the divergence between the two decoded distributions (energy distance with
-a bootstrap interval over trials; KDE-based KL or circular KL), the divergence between the hidden-state
+(every registered statistic of :data:`neurorx.analysis.STATISTICS` that applies), the divergence between the
+two decoded distributions (energy distance with a BCa bootstrap interval over trials and a permutation
+p-value, both from scipy; KDE-based KL or circular KL), the divergence between the hidden-state
 distributions when both recorded them, and, within each recording, the paper's reactivation measure
 KL(quiescent ‖ active).
 """
@@ -11,21 +11,21 @@ KL(quiescent ‖ active).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from neurorx.analysis import (
+    BootstrapInterval,
+    PermutationResult,
+    TrialEnergy,
+    applicable_statistics,
     bootstrap_interval,
     circular_kl,
-    energy_distance,
-    explained_variance,
     kl_divergence,
-    mean_angular_velocity,
-    stepwise_distance,
-    subsample_points,
-    total_variance,
+    permutation_p_value,
 )
 from neurorx.io import atomic_write_bytes
 from neurorx.recording import Recording
@@ -55,6 +55,7 @@ class Divergence:
     high: float | None = None
     between: str = "a vs b"
     p_value: float | None = None
+    min_p: float | None = None
 
 
 @dataclass
@@ -95,76 +96,50 @@ class Comparison:
         lines = [f"| phase | statistic | {a} | {b} |", "|---|---|---|---|"]
         for r in self.rows:
             lines.append(f"| {r.phase} | {r.statistic} [{r.unit}] | {r.a:.4g} | {r.b:.4g} |")
-        lines += ["", "| phase | divergence | between | estimate | bootstrap 95% | permutation p |",
+        ci = self.meta.get("ci", 0.95)
+        lines += ["", f"| phase | divergence | between | estimate | BCa bootstrap {100 * ci:g}% | permutation p |",
                   "|---|---|---|---|---|---|"]
         for d in self.divergences:
-            ci = f"[{d.low:.3g}, {d.high:.3g}]" if d.low is not None else "–"
-            pv = f"{d.p_value:.3g}" if d.p_value is not None else "–"
-            lines.append(f"| {d.phase} | {d.statistic} | {d.between} | {d.estimate:.4g} | {ci} | {pv} |")
+            interval = f"[{d.low:.3g}, {d.high:.3g}]" if d.low is not None else "–"
+            pv = "–" if d.p_value is None else (f"≤ {d.min_p:.2g}" if d.min_p is not None and d.p_value <= d.min_p
+                                                 else f"{d.p_value:.3g}")
+            lines.append(f"| {d.phase} | {d.statistic} | {d.between} | {d.estimate:.4g} | {interval} | {pv} |")
+        min_p = [d.min_p for d in self.divergences if d.min_p is not None]
+        if min_p:
+            n_perm = self.meta.get("n_perm")
+            why = ("every permutation of the trials enumerated; more trials lower it"
+                   if n_perm and max(min_p) > 1.5 / (n_perm + 1)
+                   else f"{n_perm} permutations" + ("; pass n_perm=999 to resolve p down to 0.001"
+                                                     if n_perm and n_perm < 999 else ""))
+            lines += ["", f"Smallest reportable permutation p: {max(min_p):.2g} ({why})."]
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.table()
 
 
-def _phase_stats(rec: Recording, circular: bool, burn_in: float) -> dict[str, tuple[float, str]]:
-    dec = rec.decoded
-    unit = "rad" if circular else "m"
-    stats = {
-        "stepwise distance": (float(np.mean(stepwise_distance(dec, circular=circular))), f"{unit}/step"),
-        "total variance": (float(total_variance(dec, burn_in=int(dec.shape[1] * burn_in), circular=circular)),
-                           f"{unit}²"),
-    }
-    if circular:
-        stats["mean angular velocity"] = (float(mean_angular_velocity(dec[..., 0])), "rad/step")
-    else:
-        stats["mean distance from centre"] = (float(np.linalg.norm(dec, axis=-1).mean()), "m")
-    if rec.h is not None and rec.h.shape[1] >= 2 and rec.h.shape[0] * rec.h.shape[1] > 3:
-        k = min(3, rec.h.shape[-1], rec.h.shape[0] * rec.h.shape[1] - 1)
-        stats[f"h variance explained by {k} PCs"] = (float(explained_variance(rec.h, n_components=k)[-1]), "1")
-    return stats
+def _trial_points(x: np.ndarray, max_points: int) -> np.ndarray:
+    """Every k-th step of every trial, k the smallest stride keeping ``B * T/k <= max_points`` (deterministic)."""
+    stride = max(1, math.ceil(x.shape[0] * x.shape[1] / max(1, max_points)))
+    return x[:, ::stride]
 
 
-def _permutation_p(stat, a: np.ndarray, b: np.ndarray, observed: float, n_perm: int,
-                   rng: np.random.Generator, paired: bool) -> float:
-    """Permutation p-value of ``stat(a, b) >= observed``.
+def _distance_test(a: np.ndarray, b: np.ndarray, paired: bool, n_boot: int, n_perm: int, seed: int,
+                   ci: float) -> tuple[BootstrapInterval, PermutationResult | None]:
+    """BCa interval (trials resampled) and permutation p-value of the trial-level energy distance.
 
-    Paired trials (same inputs and start states, e.g. two backends run with one seed) are permuted by
-    swapping the two members of random pairs; independent trials by reassigning pooled trials (or points).
+    Phases of different lengths are not exchangeable trial by trial: no p-value then.
     """
-    if paired:
-        draws = []
-        for _ in range(n_perm):
-            swap = rng.random(a.shape[0]) < 0.5
-            draws.append(stat(np.where(swap[:, None, None], b, a), np.where(swap[:, None, None], a, b)))
-    else:
-        if a.shape[1:] == b.shape[1:]:
-            pooled, n_a = np.concatenate([a, b]), a.shape[0]
-        else:
-            pooled = np.concatenate([a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])])[:, None, :]
-            n_a = a.shape[0] * a.shape[1]
-        draws = []
-        for _ in range(n_perm):
-            idx = rng.permutation(len(pooled))
-            draws.append(stat(pooled[idx[:n_a]], pooled[idx[n_a:]]))
-    hits = sum(d >= observed - 1e-15 for d in draws)
-    return (hits + 1) / (n_perm + 1)
+    energy = TrialEnergy(a, b, paired=paired)
+    ids_a, ids_b = (i[:, None].astype(np.float64) for i in energy.ids())
 
+    def stat(ia, ib):
+        return energy(ia[:, 0], ib[:, 0])
 
-def _interval(stat, a: np.ndarray, b: np.ndarray, n_boot: int, seed: int, paired: bool) -> tuple[float, float, float]:
-    """Estimate and bias-shifted 95% bootstrap interval of a two-sample distance (trials resampled).
-
-    A resampled cloud holds duplicated trials, which inflates a distance; the percentile interval is therefore
-    shifted by the bootstrap estimate of that bias (mean of the replicates minus the estimate) and clipped at 0.
-    Paired trials are resampled jointly.
-    """
-    if paired:
-        bi = bootstrap_interval(lambda ab: stat(ab[:, 0], ab[:, 1]), np.stack([a, b], axis=1), n_boot=n_boot,
-                                seed=seed)
-    else:
-        bi = bootstrap_interval(stat, a, b, n_boot=n_boot, seed=seed)
-    bias = float(np.mean(bi.replicates)) - bi.estimate
-    return bi.estimate, max(0.0, bi.low - bias), max(0.0, bi.high - bias)
+    bi = bootstrap_interval(stat, ids_a, ids_b, n_boot=n_boot, seed=seed, ci=ci, paired=paired)
+    if a.shape[1] != b.shape[1]:
+        return bi, None
+    return bi, permutation_p_value(stat, ids_a, ids_b, n_resamples=n_perm, seed=seed, paired=paired)
 
 
 def _decoded_divergence(p: np.ndarray, q: np.ndarray, circular: bool, seed: int, n_mc: int) -> float:
@@ -175,7 +150,8 @@ def _decoded_divergence(p: np.ndarray, q: np.ndarray, circular: bool, seed: int,
 
 
 def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None = None, burn_in: float = 0.5,
-            n_boot: int = 50, max_points: int = 2000, n_mc: int = 2500, seed: int = 0) -> Comparison:
+            n_boot: int = 1999, n_perm: int = 999, max_points: int = 2000, n_mc: int = 2500, seed: int = 0,
+            ci: float = 0.95) -> Comparison:
     """Compare two recordings phase by phase.
 
     Parameters
@@ -185,14 +161,20 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
     names : (str, str), optional
         Column names; the backends by default.
     burn_in : float
-        Fraction of each phase dropped before the total variance (the paper drops 1000 of 2000 steps).
+        Fraction of each phase dropped before the statistics that use a burn-in, e.g. the total variance (the
+        paper drops 1000 of 2000 steps).
     n_boot : int
-        Bootstrap resamples (over trials) for the energy-distance interval.
+        Bootstrap resamples (over trials) for the BCa interval of the energy distance.
+    n_perm : int
+        Permutations for the p-value; the smallest reportable p is ``1/(n_perm+1)`` (999 -> 0.001), stated
+        in the table.
     max_points : int
-        Points subsampled per cloud for the energy distance.
+        Points per cloud for the energy distance (every k-th step of every trial).
     n_mc : int
         Monte-Carlo samples of the KL estimator.
     seed : int
+    ci : float
+        Coverage of the bootstrap interval.
 
     Returns
     -------
@@ -205,10 +187,13 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
 
     Notes
     -----
-    The energy distance :math:`D^2 = 2E\\|X-Y\\| - E\\|X-X'\\| - E\\|Y-Y'\\|` is zero iff the two decoded
-    distributions are equal. Its bootstrap interval resamples whole trials (trajectories are
-    autocorrelated); resampled duplicates inflate a distance, so the percentile interval is shifted by the
-    bootstrap bias estimate. Whether the two recordings differ at all is answered by the permutation p-value.
+    The rows are every statistic of :data:`neurorx.analysis.STATISTICS` defined for the data (angles or
+    positions; hidden-state statistics when both recorded ``h``). The energy distance
+    :math:`D^2 = 2E\\|X-Y\\| - E\\|X-X'\\| - E\\|Y-Y'\\|` is zero iff the two decoded distributions are equal;
+    it is computed over pairs of points from different trials (:class:`neurorx.analysis.TrialEnergy`), on every
+    k-th step so that a cloud has at most ``max_points`` points. Its interval is :func:`scipy.stats.bootstrap`'s
+    BCa interval over whole trials (trajectories are autocorrelated), and whether
+    the two recordings differ at all is answered by :func:`scipy.stats.permutation_test`.
     Recordings with identical inputs (one protocol run with one seed on two backends) have *paired* trials:
     then pairs are resampled jointly and the permutation swaps the members of random pairs; otherwise trials
     are pooled and reassigned at random. KL uses
@@ -232,35 +217,35 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
     names = names or (str(rec_a.meta.get("backend", "a")), str(rec_b.meta.get("backend", "b")))
     if names[0] == names[1]:
         names = (f"{names[0]} (a)", f"{names[1]} (b)")
-    rng = np.random.default_rng(seed)
     out = Comparison(names=tuple(names), meta={"a": rec_a.meta.get("network"), "b": rec_b.meta.get("network"),
-                                               "burn_in": burn_in, "seed": seed, "circular": circular})
-
-    def dist(x, y):
-        return energy_distance(subsample_points(x, max_points, rng), subsample_points(y, max_points, rng),
-                               max_points=None)
-
+                                               "burn_in": burn_in, "seed": seed, "circular": circular,
+                                               "ci": ci, "n_boot": n_boot, "n_perm": n_perm})
     # same protocol, same seed: the trials share inputs and start states, so they come in pairs
     paired = rec_a.inputs.shape == rec_b.inputs.shape and np.array_equal(rec_a.inputs, rec_b.inputs) \
         and np.array_equal(rec_a.states, rec_b.states, equal_nan=True)
     out.meta["paired_trials"] = bool(paired)
+    both_h = rec_a.h is not None and rec_b.h is not None
     for phase in phases:
         a, b = rec_a.select(phase), rec_b.select(phase)
         for rec, nm in ((a, names[0]), (b, names[1])):
             if rec.decoded.shape[1] < 2 or rec.decoded.shape[0] < 1:
                 raise ValueError(f"phase {phase!r} of {nm} has {rec.decoded.shape[1]} steps; at least 2 are needed")
-        sa, sb = _phase_stats(a, circular, burn_in), _phase_stats(b, circular, burn_in)
-        for key, (va, unit) in sa.items():
-            if key in sb:
-                out.rows.append(Row(phase, key, unit, va, sb[key][0]))
-        est, low, high = _interval(dist, a.decoded, b.decoded, n_boot, seed, paired)
-        pval = _permutation_p(dist, a.decoded, b.decoded, est, n_boot, rng, paired)
-        out.divergences.append(Divergence(phase, "energy distance (decoded)", est, low, high, p_value=pval,
+        h_ok = both_h and min(a.h.shape[1], b.h.shape[1]) >= 2 and min(a.h.shape[0] * a.h.shape[1],
+                                                                     b.h.shape[0] * b.h.shape[1]) > 3
+        for stat in applicable_statistics(circular, has_h=h_ok):
+            out.rows.append(Row(phase, stat.name, stat.unit_for(circular), stat.value(a, circular, burn_in),
+                                stat.value(b, circular, burn_in)))
+        pa, pb = _trial_points(a.decoded, max_points), _trial_points(b.decoded, max_points)
+        bi, perm = _distance_test(pa, pb, paired, n_boot, n_perm, seed, ci)
+        out.divergences.append(Divergence(phase, "energy distance (decoded)", bi.estimate, bi.low, bi.high,
+                                          p_value=perm and perm.p_value, min_p=perm and perm.min_p,
                                           between="a vs b (paired trials)" if paired else "a vs b"))
         kl = _decoded_divergence(a.decoded, b.decoded, circular, seed, n_mc)
         out.divergences.append(Divergence(phase, "KL(a‖b) decoded", float(kl)))
-        if a.h is not None and b.h is not None and a.h.shape[1] and b.h.shape[1]:
-            out.divergences.append(Divergence(phase, "energy distance (hidden states)", float(dist(a.h, b.h))))
+        if both_h and a.h.shape[1] and b.h.shape[1]:
+            ha, hb = _trial_points(a.h, max_points), _trial_points(b.h, max_points)
+            energy = TrialEnergy(ha, hb, paired=paired)
+            out.divergences.append(Divergence(phase, "energy distance (hidden states)", energy(*energy.ids())))
     for rec, nm in ((rec_a, names[0]), (rec_b, names[1])):
         if "quiescent" in rec.labels and "active" in rec.labels:
             q, act = rec.select("quiescent").decoded, rec.select("active").decoded

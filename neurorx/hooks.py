@@ -16,11 +16,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurorx.protocols import Hook
-
-__all__ = ["DecodedHistogram", "PCAProjection", "RunningMoments", "StateCovariance"]
+__all__ = ["DecodedHistogram", "Hook", "PCAProjection", "PhaseStatistics", "RunningMoments", "StateCovariance"]
 
 _SOURCES = ("h", "y", "decoded")
+
+
+class Hook:
+    """An analysis that consumes a run chunk by chunk, so large runs need not keep hidden states.
+
+    Subclasses override :meth:`update` (called with each chunk, in time order, with the phase label, the
+    step indices and the arrays ``h (B, n, N)``, ``y (B, n, n_out)``, ``decoded (B, n, d)``) and
+    :meth:`result` (a dict of arrays stored in ``Recording.hooks[name]``). The same hook works on every
+    backend.
+    """
+
+    name = "hook"
+
+    def start(self, network, trials: int, phases: list[dict]) -> None:
+        """Called once before the run."""
+
+    def update(self, phase: str, steps: np.ndarray, h: np.ndarray, y: np.ndarray, decoded: np.ndarray) -> None:
+        """Consume one chunk."""
+        raise NotImplementedError
+
+    def result(self) -> dict[str, np.ndarray]:
+        """The hook's result."""
+        raise NotImplementedError
+
 
 
 def _check_source(of: str) -> str:
@@ -221,3 +243,46 @@ class DecodedHistogram(_PerPhase):
         inside = counts.sum()
         return {"counts": counts, "edges": self.edges, "outside": np.array(acc["total"] - inside),
                 "density": counts / max(inside, 1) / width ** counts.ndim}
+
+
+class PhaseStatistics(_PerPhase):
+    """Every registered statistic of the decoded outputs (:data:`neurorx.analysis.STATISTICS`), per phase.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Statistics to compute (default: every registered one defined for the task's data, on decoded outputs).
+    burn_in : float
+        Fraction of each phase dropped by statistics that use a burn-in (as :func:`neurorx.compare`).
+
+    Notes
+    -----
+    Keeps the decoded outputs of each phase (``B x T x d``, small) and computes the statistics at the end.
+    Results per phase: ``<statistic name>`` (the mean over trials) and ``<statistic name>/per_trial``.
+    """
+
+    name = "statistics"
+
+    def __init__(self, names=None, burn_in: float = 0.5, name: str | None = None):
+        super().__init__("decoded", name)
+        self.names, self.burn_in = names, float(burn_in)
+
+    def start(self, network, trials, phases):
+        from neurorx.analysis import STATISTICS, applicable_statistics
+
+        super().start(network, trials, phases)
+        self.circular = bool(getattr(network.task, "circular", False))
+        stats = applicable_statistics(self.circular, has_h=False)
+        self.stats = stats if self.names is None else [STATISTICS.get(n) for n in self.names]
+
+    def update(self, phase, steps, h, y, decoded):
+        self.acc.setdefault(phase, {"decoded": []})["decoded"].append(np.asarray(decoded))
+
+    def finish(self, acc):
+        x = np.concatenate(acc["decoded"], axis=1)
+        out = {}
+        for stat in self.stats:
+            values = stat.values(x, self.circular, self.burn_in)
+            out[stat.name] = values.mean()
+            out[f"{stat.name}/per_trial"] = values
+        return out

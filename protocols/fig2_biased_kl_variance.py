@@ -15,7 +15,7 @@ import numpy as np
 
 import neurorx as nrx
 import neurorx.plotting as nplt
-from neurorx.demo import random_network
+from neurorx.analysis import random_network
 
 parser = _common.parser(__doc__, "runs/fig2")
 parser.add_argument("--quiescent", type=int, default=1000)
@@ -39,21 +39,17 @@ for row, backend in zip(axes, backends, strict=True):
     nplt.kde_panel(rec_b, phase="quiescent", ax=row[1], title=f"B^σ quiescent KDE ({backend})")
     active = {k: runs[k][backend] for k in nets if k != "R^σ"}
     quiescent = {k: runs[k][backend] for k in nets if k != "R^σ"} | {"Uniform": uniform, "R^σ": runs["R^σ"][backend]}
-    table = nplt.kl_table(active, quiescent, seed=args.seed)
+    table = nrx.analysis.kl_table(active, quiescent, seed=args.seed)
     np.savetxt(out / f"kl_matrix_{backend}.csv", table, delimiter=",", header=",".join(quiescent), comments="")
     nplt.kl_matrix(table, [f"A {k}" for k in active], [f"Q {k}" for k in quiescent], ax=row[2],
                    title=f"KL(Q‖A) nats ({backend})")
     print(f"{backend}: KL(Q‖A) rows {list(active)} cols {list(quiescent)}\n{np.round(table, 2)}")
 
 long = nrx.Protocol([nrx.Quiescent(steps=args.variance_steps)])
+long_runs = {k: _common.run(long, net, args) for k, net in nets.items() if k != "R^σ"}
 for row, backend in zip(axes, backends, strict=True):
-    groups = {}
-    for k, net in nets.items():
-        if k == "R^σ":
-            continue
-        rec = long.run(net, backend=backend, trials=args.trials, seed=args.seed,
-                       **({"target": args.target} if backend == "brian2" else {}))
-        groups[k] = nrx.analysis.total_variance(rec.decoded, burn_in=args.variance_steps // 2, per_trajectory=True)
-    nplt.variance_boxplot(groups, ax=row[3], title=f"quiescent total variance ({backend})")
+    groups = {k: r[backend] for k, r in long_runs.items()}
+    nplt.statistic_boxplot(groups, "total variance", burn_in=0.5, ax=row[3],
+                           title=f"quiescent total variance ({backend})")
 fig.tight_layout()
 print("saved", nplt.save_figure(fig, out / "fig2_biased_kl_variance.png", overwrite=args.force, dpi=120))

@@ -38,7 +38,8 @@ for col, (kind, (nt, dt)) in enumerate(pairs.items()):
     }
     for row, backend in zip(axes, args.backends, strict=True):
         groups = {k: r[backend] for k, r in runs.items()}
-        nplt.stepwise_distance_boxplot(groups, phase="quiescent", ax=row[col], title=f"{kind} ({backend})")
+        nplt.statistic_boxplot(groups, "stepwise distance", phase="quiescent", color="0.6", ax=row[col],
+                               title=f"{kind} ({backend})")
         med = {k: float(nrx.analysis.stepwise_distance(r[backend].select("quiescent").decoded).mean())
                for k, r in runs.items()}
         print(f"{kind} {backend}: mean stepwise distance " + ", ".join(f"{k} {v:.4f}" for k, v in med.items()))

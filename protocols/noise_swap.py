@@ -43,9 +43,8 @@ models = {
 rows = []
 for name, model in models.items():
     protocol = nrx.Protocol([nrx.Active(steps=args.active), nrx.Quiescent(steps=args.quiescent, noise=model)])
-    for backend in ("torch", "brian2"):
-        opts = {"target": args.target} if backend == "brian2" else {}
-        rec = protocol.run(net, backend=backend, trials=args.trials, seed=args.seed, **opts)
+    runs = protocol.run_each(net, options={"brian2": {"target": args.target}}, trials=args.trials, seed=args.seed)
+    for backend, rec in runs.items():
         q, a = rec.select("quiescent").decoded, rec.select("active").decoded
         if rec.meta["circular"]:   # head direction: angles
             kl = nrx.analysis.circular_kl(q.ravel(), a.ravel())

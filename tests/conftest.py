@@ -11,6 +11,20 @@ from netfactory import make_network
 
 from neurorx.backends import all_backends
 
+#: Options that keep each backend fast on tiny test networks (a backend not listed runs with its defaults).
+FAST_OPTIONS = {"brian2": {"target": "numpy"}}
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny tensors: one torch thread is faster and robust to a busy machine (restored afterwards)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 @pytest.fixture
 def tiny_net():
@@ -19,6 +33,11 @@ def tiny_net():
 
 @pytest.fixture(params=sorted(all_backends()))
 def backend(request):
-    """Every registered backend (:func:`neurorx.backends.all_backends`), one test per backend: the backend object
-    (``backend.name`` is its registry name)."""
-    return all_backends()[request.param]
+    """Every registered backend, by name."""
+    return request.param
+
+
+@pytest.fixture
+def backend_options(backend):
+    """Options of :meth:`Protocol.run` that keep ``backend`` fast in tests."""
+    return dict(FAST_OPTIONS.get(backend, {}))

@@ -8,7 +8,12 @@ from brian2 import ms
 from netfactory import make_network
 
 import neurorx as nrx
+from neurorx.analysis import Statistic, register_statistic
 from neurorx.protocols import Active, Protocol, Quiescent
+
+# registration only: compare() picks it up without other edits
+register_statistic(Statistic("largest step (test_compare)",
+                             lambda x, circular: np.linalg.norm(np.diff(x, axis=1), axis=-1).max(axis=1), "{u}"))
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +111,33 @@ def test_head_direction_total_variance_is_taken_on_unwrapped_angles():
     assert np.abs(np.diff(dec[:, burn:], axis=1)).max() > np.pi    # some trajectory crosses +-pi here
     assert cmp.value("active", "total variance", "a") == pytest.approx(
         total_variance(dec, burn_in=burn, circular=True))
+
+
+def test_every_applicable_registered_statistic_is_a_row(recs):
+    from neurorx.analysis import applicable_statistics
+
+    _, a, b = recs
+    cmp = nrx.compare(a, b, n_boot=10, n_perm=9)
+    for stat in applicable_statistics(circular=False):
+        for phase in ("active", "quiescent"):
+            expected = stat.value(a.select(phase), False, 0.5)
+            assert cmp.value(phase, stat.name, "a") == pytest.approx(expected), stat.name
+    assert "mean angular velocity" not in {r.statistic for r in cmp.rows}   # defined for angles only
+
+
+def test_smallest_reportable_p_is_stated_and_reached(recs):
+    _, a, b = recs
+    shifted = nrx.Recording(**{**b.__dict__, "decoded": b.decoded + 0.5})
+    cmp = nrx.compare(a, shifted, n_boot=10, n_perm=999)        # independent trials: C(16, 8) > 999
+    d = cmp.divergence("active", "energy distance (decoded)")
+    assert d.min_p == pytest.approx(0.001) and d.p_value == pytest.approx(0.001)
+    assert "Smallest reportable permutation p: 0.001 (999 permutations" in str(cmp) and "≤ 0.001" in str(cmp)
+
+
+def test_a_statistic_registered_in_a_test_file_is_in_the_table(recs):
+    _, a, b = recs
+    cmp = nrx.compare(a, b, n_boot=10, n_perm=9)
+    q = a.select("quiescent").decoded
+    expected = np.linalg.norm(np.diff(q, axis=1), axis=-1).max(axis=1).mean()
+    assert cmp.value("quiescent", "largest step (test_compare)", "a") == pytest.approx(expected)
+    assert "| quiescent | largest step (test_compare) [m] |" in str(cmp)

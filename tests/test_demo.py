@@ -2,12 +2,18 @@
 
 import json
 
+import numpy as np
 import pytest
 from brian2 import ms
 from netfactory import make_network
 
 import neurorx as nrx
-from neurorx.demo import DemoConfig, random_network, run_demo
+from neurorx.analysis import Statistic, random_network, register_statistic
+from neurorx.experiments.demo import DemoConfig, run_demo
+
+# registration only: the demo report and compare() pick it up without other edits
+register_statistic(Statistic("furthest excursion (test)", lambda x, circular: np.abs(x).max(axis=(1, 2)), "{u}",
+                             circular=False))
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +29,13 @@ def models_dir(tmp_path_factory):
 
 def test_demo_writes_report_figures_and_results(models_dir, tmp_path):
     cfg = DemoConfig(models_dir=str(models_dir), trials=6, active_steps=20, quiescent_steps=40, n_mc=200,
-                     max_kde_points=500, brian2_target="numpy")
+                     max_kde_points=500, backend_options={"brian2": {"target": "numpy"}}, n_boot=20, n_perm=19)
     results = run_demo(tmp_path / "demo", cfg, quiet=True)
     out = tmp_path / "demo"
     report = (out / "report.md").read_text()
-    assert "Fig. 2e" in report and "torch vs Brian2" in report
+    assert "Fig. 2e" in report and "torch vs brian2" in report
+    # a statistic registered in this test file alone is in the report's table and in the comparison
+    assert "furthest excursion (test) (m)" in report and report.count("furthest excursion (test)") >= 2
     for png in ("trajectories.png", "kl_matrix.png", "explained_variance.png", "occupancy.png"):
         assert (out / png).stat().st_size > 1000
     data = json.loads((out / "results.json").read_text())

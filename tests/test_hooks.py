@@ -76,3 +76,16 @@ def test_same_hooks_on_brian2_equal_its_recording():
     h = rec.select("quiescent").h.reshape(-1, 12)
     np.testing.assert_allclose(rec.hooks["moments"]["quiescent/mean"], h.mean(axis=0), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(rec.hooks["state_covariance"]["quiescent/cov"], np.cov(h.T), rtol=1e-8, atol=1e-12)
+
+
+def test_phase_statistics_hook_equals_the_registry_on_the_recording(tiny_net):
+    net = tiny_net
+    from neurorx.analysis import applicable_statistics
+    from neurorx.hooks import PhaseStatistics
+
+    rec = Protocol([Active(steps=12), Quiescent(steps=20)]).run(net, trials=3, hooks=[PhaseStatistics()],
+                                                               memory_budget=8 * 3 * 16 * 5)
+    res = rec.hooks["statistics"]
+    for stat in applicable_statistics(circular=False, has_h=False):
+        for phase in ("active", "quiescent"):
+            assert res[f"{phase}/{stat.name}"] == pytest.approx(stat.value(rec.select(phase), False, 0.5))

@@ -8,7 +8,7 @@ from brian2 import ms
 from netfactory import divergence_step_and_time, make_network
 
 import neurorx as nrx
-from neurorx.protocols import Active, Hook, Inputs, Protocol, Quiescent
+from neurorx.protocols import PHASES, Active, Hook, Inputs, Protocol, Quiescent
 from neurorx.recording import Recording
 
 
@@ -137,10 +137,9 @@ def test_hooks_see_every_step_once(net):
     assert int(rec.hooks["count"]["active"]) == 7 and int(rec.hooks["count"]["quiescent"]) == 9
 
 
-@pytest.mark.parametrize("backend", ["torch", "brian2"])
-def test_nan_names_the_phase_and_time(backend):
+def test_nan_names_the_phase_and_time(backend, backend_options):
     net = make_network(scale=50.0, activation="identity")
-    opts = {"target": "numpy"} if backend == "brian2" else {}
+    opts = backend_options
     with pytest.raises(nrx.backends.SimulationError, match="phase 'quiescent' at step") as info:
         Protocol([Active(steps=2), Quiescent(steps=400)]).run(net, backend=backend, trials=2, **opts)
     step, t = divergence_step_and_time(info.value)
@@ -223,16 +222,15 @@ class Ramp(nrx.Phase):
         return x, ctx.last_states[:, None, :] + np.cumsum(x, axis=1)
 
 
-class Broken(nrx.Phase):
+class Broken(nrx.Phase, register=False):
     kind = "broken"
 
     def inputs(self, ctx, steps):
         return np.full((ctx.trials, steps, ctx.network.n_in), np.nan), np.zeros((ctx.trials, steps, 2))
 
 
-@pytest.mark.parametrize("backend", ["torch", "brian2"])
-def test_user_phases_and_inputs_run_on_both_backends(net, backend):
-    opts = {"target": "numpy"} if backend == "brian2" else {}
+def test_user_phases_and_inputs_run_on_every_backend(net, backend, backend_options):
+    opts = backend_options
     values = np.random.default_rng(1).normal(size=(2, 4, 2)) * 0.01
     proto = Protocol([Active(steps=3), Ramp(steps=5, noise_scale=0.0), Inputs(values=values, noise_scale=0.0)])
     rec = proto.run(net, backend=backend, trials=2, record=("h",), **opts)
@@ -267,7 +265,7 @@ def test_protocol_misuse_names_the_fix(net, make, exc, match):
 
 
 def test_a_backend_that_does_not_list_its_options_gets_them(net, monkeypatch):
-    from neurorx.backends import BACKENDS
+    import neurorx.runner
 
     seen = {}
 
@@ -280,6 +278,34 @@ def test_a_backend_that_does_not_list_its_options_gets_them(net, monkeypatch):
             return nrx.backends.get_backend("torch").simulate(network, segments, trials=trials, seed=seed,
                                                                dt_factor=dt_factor, chunk_steps=chunk_steps)
 
-    monkeypatch.setitem(BACKENDS._items, "plain", Plain())
+    real = neurorx.runner.get_backend
+    monkeypatch.setattr(neurorx.runner, "get_backend", lambda name: Plain() if name == "plain" else real(name))
     rec = Protocol([Active(steps=3)]).run(net, backend="plain", trials=2, dtype="float32", colour="red")
     assert rec.decoded.shape == (2, 3, 2) and seen == {"dtype": "float32", "colour": "red"}
+
+
+# -- the phase registry --------------------------------------------------------------------------------------
+def test_every_registered_phase_runs_on_every_backend(net, backend, backend_options):
+    # iterates the registry: a phase registered anywhere (here: Ramp, defined in this file) is run too
+    assert {"active", "quiescent", "inputs", "ramp"} <= set(PHASES.names())
+    for kind, cls in PHASES.items():
+        rec = Protocol([Active(steps=2), cls.example(net, 3)]).run(net, backend=backend, trials=2, seed=1,
+                                                                   **backend_options)
+        assert rec.decoded.shape == (2, 5, 2), kind
+        assert np.isfinite(rec.decoded).all(), kind
+        assert rec.phases[1]["kind"] == kind and list(rec.phase[2:]) == [cls.example(net, 3).name] * 3
+
+
+def test_a_phase_defined_in_a_test_file_is_found_by_the_cli(net):
+    from neurorx.cli.run import parse_phase
+
+    assert PHASES.get("ramp") is Ramp
+    phase = parse_phase("ramp:4:noise_scale=0")
+    assert isinstance(phase, Ramp) and phase.n_steps(net) == 4 and phase.noise_scale == 0.0
+    assert "broken" not in PHASES     # register=False keeps a subclass out
+
+
+def test_a_second_class_cannot_claim_a_registered_kind():
+    with pytest.raises(ValueError, match=r"phase kind 'quiescent' is already registered by neurorx\.phases\.Quiescent"):
+        class Sleep(nrx.Phase):
+            kind = "quiescent"

@@ -5,19 +5,22 @@ One module per job:
 - :mod:`~neurorx.analysis.density` -- ``kde``, ``kde_grid`` (Gaussian KDEs of point clouds).
 - :mod:`~neurorx.analysis.divergence` -- ``kl_divergence`` (reference and corrected estimators),
   ``uniform_box_logpdf``, ``kl_uniform_vs`` (uniform baseline, with the reference's log 2.2 quirk on
-  request), ``energy_distance``.
-- :mod:`~neurorx.analysis.bootstrap` -- ``bootstrap_interval`` (percentile intervals).
+  request), ``energy_distance``, ``TrialEnergy`` (for resampling whole trials).
+- :mod:`~neurorx.analysis.bootstrap` -- ``bootstrap_interval`` (BCa intervals) and ``permutation_p_value``,
+  both from scipy.
+- :mod:`~neurorx.analysis.tables` -- ``kl_table`` (Fig. 2e's KL matrix of several runs).
+- :mod:`~neurorx.analysis.statistics` -- ``STATISTICS``, the registry of per-phase statistics.
 - :mod:`~neurorx.analysis.variance` -- ``total_variance`` (Fig. 2f), ``stepwise_distance`` (Fig. C.4).
 - :mod:`~neurorx.analysis.pca` -- ``explained_variance`` (Fig. 1c), ``fit_pca``, ``project``.
 - :mod:`~neurorx.analysis.circular` -- head-direction statistics (Fig. 3, C.5).
-- :mod:`~neurorx.analysis.baselines` -- ``uniform_box_samples``, ``random_weights``.
+- :mod:`~neurorx.analysis.baselines` -- ``uniform_box_samples``, ``random_weights``, ``random_network``.
 
 Arrays follow one convention: point clouds are ``(n, d)``, trajectories ``(B, T, d)`` (trials, time steps,
 dimensions), hidden states ``(..., N)``. Every function validates its input and says how to fix it.
 """
 
-from .baselines import random_weights, uniform_box_samples
-from .bootstrap import BootstrapInterval, bootstrap_interval
+from .baselines import random_network, random_weights, uniform_box_samples
+from .bootstrap import BootstrapInterval, PermutationResult, bootstrap_interval, permutation_p_value
 from .circular import (
     angular_velocity,
     circular_error,
@@ -28,14 +31,21 @@ from .circular import (
     wrap_angle,
 )
 from .density import kde, kde_grid, subsample_points
-from .divergence import energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
+from .divergence import TrialEnergy, energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
 from .pca import explained_variance, fit_pca, project
 from .score import score_alignment as score_alignment  # the rest: neurorx.analysis.score
+from .statistics import STATISTICS, Statistic, applicable_statistics, register_statistic
+from .tables import kl_table
 from .variance import stepwise_distance, total_variance
 
 __all__ = [
+    "STATISTICS",
     "BootstrapInterval",
+    "PermutationResult",
+    "Statistic",
+    "TrialEnergy",
     "angular_velocity",
+    "applicable_statistics",
     "bootstrap_interval",
     "circular_error",
     "circular_kl",
@@ -46,11 +56,15 @@ __all__ = [
     "kde",
     "kde_grid",
     "kl_divergence",
+    "kl_table",
     "kl_uniform_vs",
     "mean_angular_velocity",
+    "permutation_p_value",
     "polar_histogram",
     "project",
+    "random_network",
     "random_weights",
+    "register_statistic",
     "stepwise_distance",
     "subsample_points",
     "total_variance",

@@ -11,9 +11,9 @@ reference's log 2.2 bug.
 the same shapes as the trained ones (``n_in``, ``n_rec``, ``n_out``, ``n_init``; no biases) and torch's
 default ``nn.Linear`` initialisation, run through the quiescent protocol (zero input, initial state
 ``encoder(init_code)`` of a fresh test batch, recurrent noise ``sqrt(2) * sqrt(noise)``), its outputs
-decoded with the task of the *last loaded* trained model. The network and the protocol are built
-elsewhere in neurorx; this module only provides the weights, :func:`random_weights`, drawn from the
-same distribution as torch's default (not the same random stream: torch's generator is not numpy's).
+decoded with the task of the *last loaded* trained model. :func:`random_weights` draws the weights from the
+same distribution as torch's default (not the same random stream: torch's generator is not numpy's);
+:func:`random_network` wraps them into a :class:`~neurorx.RateNetwork` shaped like a trained one.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from scipy import stats
 
 from ._validate import as_box, check_int, check_seed
 
-__all__ = ["random_weights", "uniform_box_samples"]
+__all__ = ["random_network", "random_weights", "uniform_box_samples"]
 
 
 def uniform_box_samples(n: int, box=(-1.1, 1.1), d: int = 2, seed=0) -> np.ndarray:
@@ -131,3 +131,30 @@ def random_weights(
         if bias:
             weights["b_" + key.removeprefix("w_")] = b
     return weights
+
+
+def random_network(like, seed: int = 0):
+    """The paper's R^σ baseline: an untrained network with ``like``'s shapes, time constants, task and noise.
+
+    Parameters
+    ----------
+    like : RateNetwork
+        The trained network whose shapes, ``tau``, ``dt``, cell, activation, noise and task are copied.
+    seed : int, default 0
+        Seed of :func:`random_weights`.
+
+    Returns
+    -------
+    RateNetwork
+
+    Notes
+    -----
+    Weights :math:`W_{ij} \\sim \\mathcal{U}(\\pm 1/\\sqrt{\\mathrm{fan\\_in}})`, as torch's default
+    initialisation (:func:`random_weights`).
+    """
+    from neurorx.network import RateNetwork
+
+    w = random_weights(like.n_rec, like.n_in, like.n_out, like.n_init, seed=seed)
+    return RateNetwork.from_arrays(**w, tau=like.tau_quantity, dt=like.dt_quantity, cell=like.cell,
+                                   activation=like.activation, noise=dict(like.noise), task=like.task,
+                                   config={"baseline": "random", "seed": seed})

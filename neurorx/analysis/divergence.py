@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from ._validate import as_box, as_points, check_int, check_seed
+from ._validate import as_box, as_points, as_trajectories, check_int, check_seed
 from .baselines import uniform_box_samples
 from .density import kde, subsample_points
 
-__all__ = ["energy_distance", "kl_divergence", "kl_uniform_vs", "uniform_box_logpdf"]
+__all__ = ["TrialEnergy", "energy_distance", "kl_divergence", "kl_uniform_vs", "uniform_box_logpdf"]
 
 _METHODS = ("corrected", "reference")
 
@@ -343,3 +343,66 @@ def energy_distance(a, b, max_points: int | None = 10_000, seed=0) -> float:
         x, y = subsample_points(x, max_points, rng), subsample_points(y, max_points, rng)
     d2 = 2 * _mean_pairwise_distance(x, y) - _mean_pairwise_distance(x, x) - _mean_pairwise_distance(y, y)
     return float(np.sqrt(max(d2, 0.0)))
+
+
+class TrialEnergy:
+    r"""Energy distance between two sets of trials, for resampling: built once, evaluated on any trial indices.
+
+    Parameters
+    ----------
+    a, b : array_like, shapes (Ba, Ta, d) and (Bb, Tb, d)
+        Trajectories (trials, steps, dimensions); keep ``Ta * Ba`` to a few thousand points (every k-th
+        step), the cost is that of one pairwise distance matrix of all points.
+    paired : bool, default False
+        ``a[k]`` and ``b[k]`` are one trial run twice (same inputs, e.g. on two backends): the pair is one
+        unit.
+
+    Notes
+    -----
+    Trials are indexed in a pooled list: ``a`` is ``0 .. Ba-1``, ``b`` is ``Ba .. Ba+Bb-1``. With
+    :math:`M_{kl}` the mean distance between the points of trials :math:`k` and :math:`l`,
+
+    .. math::
+
+        D^2(I, J) = 2\,\overline{M}_{I \times J} - \overline{M}_{I \times I} - \overline{M}_{J \times J},
+
+    each mean taken over the pairs :math:`(k, l)` of *different units* (a trial, or a trial pair when
+    ``paired``). Leaving out pairs within one unit makes the statistic a U-statistic over units: trials that a
+    bootstrap resample duplicates add no zero distances (which would inflate :math:`D`, as the V-statistic of
+    :func:`energy_distance` does on resamples), points of one autocorrelated trajectory are never compared
+    with each other, and two runs of the same trials (``paired``) are compared across trials only, so that
+    identical recordings give :math:`D = 0`. Returns :math:`D = \sqrt{\max(D^2, 0)}`. A term with no pair of
+    different units (a resample of one trial repeated, possible with a handful of trials) falls back to all pairs.
+    """
+
+    def __init__(self, a, b, paired: bool = False):
+        x, y = as_trajectories(a, "a"), as_trajectories(b, "b")
+        if x.shape[-1] != y.shape[-1]:
+            raise ValueError(f"a and b must have the same dimension d; got a {x.shape} and b {y.shape}.")
+        if paired and x.shape[0] != y.shape[0]:
+            raise ValueError("paired=True needs as many trials in a as in b.")
+        trials = [t for t in x] + [t for t in y]
+        points = np.concatenate(trials)
+        starts = np.cumsum([0] + [len(t) for t in trials[:-1]])
+        dist = cdist(points, points)
+        sums = np.add.reduceat(np.add.reduceat(dist, starts, axis=0), starts, axis=1)
+        sizes = np.array([len(t) for t in trials], dtype=np.float64)
+        self.mean = sums / np.outer(sizes, sizes)
+        self.n_a = x.shape[0]
+        n_b = y.shape[0]
+        self.unit = np.concatenate([np.arange(self.n_a), np.arange(n_b) if paired else self.n_a + np.arange(n_b)])
+
+    def ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pooled indices of the trials of ``a`` and of ``b``."""
+        return np.arange(self.n_a), self.n_a + np.arange(len(self.unit) - self.n_a)
+
+    def _mean(self, i: np.ndarray, j: np.ndarray) -> float:
+        block = self.mean[np.ix_(i, j)]
+        keep = self.unit[i][:, None] != self.unit[j][None, :]
+        return float(block[keep].mean() if keep.any() else block.mean())
+
+    def __call__(self, ia, ib) -> float:
+        """:math:`D` between the trials ``ia`` and ``ib`` (pooled indices, repeats allowed)."""
+        ia, ib = np.asarray(ia, dtype=np.int64).ravel(), np.asarray(ib, dtype=np.int64).ravel()
+        d2 = 2 * self._mean(ia, ib) - self._mean(ia, ia) - self._mean(ib, ib)
+        return float(np.sqrt(max(d2, 0.0)))

@@ -15,6 +15,9 @@ def configure(parser: argparse.ArgumentParser):
     parser.add_argument("b", help="second recording .npz")
     parser.add_argument("--json", default=None, help="also write the comparison as JSON")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-boot", type=int, default=199, help="bootstrap resamples of the BCa intervals")
+    parser.add_argument("--n-perm", type=int, default=99,
+                        help="permutations; the smallest reportable p is 1/(n+1): 999 resolves p to 0.001")
     parser.add_argument("--force", action="store_true")
     return run
 
@@ -24,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     import neurorx as nrx
 
     try:
-        cmp = nrx.compare(nrx.Recording.load(args.a), nrx.Recording.load(args.b), seed=args.seed)
+        cmp = nrx.compare(nrx.Recording.load(args.a), nrx.Recording.load(args.b), seed=args.seed,
+                          n_boot=args.n_boot, n_perm=args.n_perm)
         if args.json:
             cmp.to_json(args.json, overwrite=args.force)
     except (ValueError, OSError) as err:   # OSError: missing or existing file, a directory for a file

@@ -18,7 +18,8 @@ def configure(parser: argparse.ArgumentParser):
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--quiescent", type=int, default=1000, help="quiescent steps (paper: 1000)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--backends", nargs="+", default=["torch", "brian2"], choices=["torch", "brian2"])
+    parser.add_argument("--backends", nargs="+", default=["torch", "brian2"],
+                        help="registered backends to run; the first two are compared")
     parser.add_argument("--target", default="auto", help="Brian2 target: auto, cython or numpy")
     parser.add_argument("--no-head-direction", action="store_true", help="skip the head-direction networks")
     parser.add_argument("--force", action="store_true", help="overwrite an existing report in DIR")
@@ -27,17 +28,17 @@ def configure(parser: argparse.ArgumentParser):
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run :func:`neurorx.demo.run_demo`."""
-    from neurorx.demo import DemoConfig, run_demo
+    """Run :func:`neurorx.experiments.demo.run_demo`."""
+    from neurorx.experiments.demo import DemoConfig, run_demo
     from neurorx.zoo import models_dir
 
     models = args.models or str(models_dir())
     cfg = DemoConfig(models_dir=models, trials=args.trials, quiescent_steps=args.quiescent, seed=args.seed,
-                     backends=tuple(args.backends), brian2_target=args.target,
+                     backends=tuple(args.backends), backend_options={"brian2": {"target": args.target}},
                      head_direction=not args.no_head_direction)
     try:
         run_demo(args.out, cfg, force=args.force, quiet=args.quiet)
-    except (FileExistsError, FileNotFoundError) as err:
+    except (FileExistsError, FileNotFoundError, ValueError) as err:
         print(f"neurorx demo: {err}", file=sys.stderr)
         return 2
     return 0

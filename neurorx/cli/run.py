@@ -7,18 +7,18 @@ import sys
 
 from neurorx.cli import command
 
-PHASES_HELP = ("phases as KIND:STEPS[:key=value,...], KIND one of active, quiescent; keys: start "
-               "(continue|reset), noise_scale, label. E.g. active:100 quiescent:1000:start=reset,noise_scale=1")
+PHASES_HELP = ("phases as KIND:STEPS[:key=value,...], KIND a registered phase (neurorx.PHASES: active, "
+               "quiescent, ...); keys: start (continue|reset), noise_scale, label. "
+               "E.g. active:100 quiescent:1000:start=reset,noise_scale=1")
 
 
 def parse_phase(spec: str):
-    """Build a phase from ``KIND:STEPS[:key=value,...]``."""
-    from neurorx.protocols import Active, Quiescent
+    """Build a phase of :data:`neurorx.PHASES` from ``KIND:STEPS[:key=value,...]``."""
+    from neurorx.phases import PHASES, phase_from_spec
 
-    kinds = {"active": Active, "quiescent": Quiescent}
     parts = spec.split(":")
-    if len(parts) < 2 or parts[0] not in kinds:
-        raise ValueError(f"bad phase {spec!r}: {PHASES_HELP}")
+    if len(parts) < 2 or parts[0] not in PHASES:
+        raise ValueError(f"bad phase {spec!r}: {PHASES_HELP}; registered kinds: {', '.join(PHASES.names())}")
     try:
         steps = int(parts[1])
     except ValueError:
@@ -29,7 +29,7 @@ def parse_phase(spec: str):
         if key not in ("start", "noise_scale", "label"):
             raise ValueError(f"bad phase option {key!r} in {spec!r}; use start, noise_scale or label")
         kwargs[key] = float(value) if key == "noise_scale" else value
-    return kinds[parts[0]](steps=steps, **kwargs)
+    return phase_from_spec(parts[0], steps, **kwargs)
 
 
 @command("run", help="run a protocol on a network and save the recording", description=__doc__)
@@ -37,7 +37,7 @@ def configure(parser: argparse.ArgumentParser):
     """Declare the arguments of ``neurorx run``."""
     parser.add_argument("network", help="a network .npz file")
     parser.add_argument("--phases", nargs="+", default=["active:100", "quiescent:1000"], help=PHASES_HELP)
-    parser.add_argument("--backend", default="torch", choices=["torch", "brian2"])
+    parser.add_argument("--backend", default="torch", help="a registered backend: torch, brian2, ...")
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dt-factor", type=int, default=1, help="simulate at dt = training step / k")

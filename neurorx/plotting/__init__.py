@@ -15,11 +15,11 @@ Panels (paper figure in brackets):
 - :func:`pc_projection` / :func:`pc_ring` -- states on two PCs coloured by the decoded distance from the
   centre or bearing (Fig. 1f-g, 2c-d, 3c-d); :func:`reference_pca` gives a basis to share.
 - :func:`kde_panel` -- KDE contours of decoded outputs or of PC projections (Fig. 1h-k, 2).
-- :func:`kl_matrix` -- KL heatmap with annotated cells in nats (Fig. 2e); :func:`kl_table` and
-  :func:`kl_matrix_from_recordings` compute it from Recordings.
-- :func:`variance_boxplot` -- total variance per condition (Fig. 2f).
+- :func:`kl_matrix` -- KL heatmap with annotated cells in nats (Fig. 2e); :func:`kl_matrix_from_recordings`
+  draws :func:`neurorx.analysis.kl_table` of Recordings.
+- :func:`statistic_boxplot` -- any statistic of :data:`neurorx.analysis.STATISTICS` per condition: total
+  variance (Fig. 2f), stepwise distance (Fig. C.4), ...
 - :func:`polar_histogram_panel` -- histogram of bearings with area-true wedges (Fig. 3).
-- :func:`stepwise_distance_boxplot` -- mean step distance per condition (Fig. C.4).
 - :func:`angular_velocity_histogram` -- angular velocity with the mean marked (Fig. C.5).
 
 :func:`save_figure` writes a figure atomically and refuses to overwrite; :func:`style` is the house rc
@@ -41,8 +41,7 @@ from .summary import (
     kl_matrix,
     kl_matrix_from_recordings,
     kl_table,
-    stepwise_distance_boxplot,
-    variance_boxplot,
+    statistic_boxplot,
 )
 from .training import explained_variance_curve, explained_variance_ratios, learning_curve
 from .trajectories import decoded_trajectories
@@ -73,8 +72,7 @@ __all__ = [
     "polar_histogram_panel",
     "reference_pca",
     "save_figure",
-    "stepwise_distance_boxplot",
+    "statistic_boxplot",
     "style",
     "use_house_style",
-    "variance_boxplot",
 ]

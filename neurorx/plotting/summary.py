@@ -1,4 +1,4 @@
-"""Summary panels across networks: KL heatmap (Fig. 2e), total variance (Fig. 2f), stepwise distance (C.4)."""
+"""Summary panels across networks: KL heatmap (Fig. 2e) and one box plot for any registered statistic (2f, C.4)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from neurorx.analysis import kl_divergence, stepwise_distance, total_variance
+from neurorx.analysis import STATISTICS, Statistic, kl_table
 from neurorx.recording import Recording
 
 from ._core import finish_axes, is_circular, new_axes, panel, select
@@ -19,8 +19,7 @@ __all__ = [
     "kl_matrix",
     "kl_matrix_from_recordings",
     "kl_table",
-    "stepwise_distance_boxplot",
-    "variance_boxplot",
+    "statistic_boxplot",
 ]
 
 #: Row labels of the paper's Fig. 2e (active distributions): noisy/noiseless, unbiased/biased.
@@ -127,50 +126,6 @@ def kl_matrix(matrix, row_labels: Sequence[str] | None = None, col_labels: Seque
     return ax
 
 
-def _cloud(x, phase) -> np.ndarray:
-    if isinstance(x, Recording):
-        return select(x, phase).decoded.reshape(-1, x.decoded.shape[-1])
-    arr = np.asarray(x, dtype=float)
-    return arr.reshape(-1, arr.shape[-1]) if arr.ndim == 3 else arr
-
-
-def kl_table(active: Mapping, quiescent: Mapping, *, active_phase="active", quiescent_phase="quiescent",
-             method: str = "corrected", n_mc: int = 2500, seed=0, **kl_kwargs) -> np.ndarray:
-    """KL(quiescent ‖ active) between the decoded clouds of several runs, in nats (Fig. 2e's numbers).
-
-    Parameters
-    ----------
-    active : mapping of str -> Recording or array_like
-        Rows: runs whose ``active_phase`` defines the reference distributions (or point clouds ``(n, d)``
-        / trajectories ``(B, T, d)``).
-    quiescent : mapping of str -> Recording or array_like
-        Columns: runs whose ``quiescent_phase`` is compared, or baselines given as samples (e.g.
-        :func:`neurorx.analysis.uniform_box_samples`).
-    active_phase, quiescent_phase : str or int
-        Phases taken from the Recordings.
-    method : {"corrected", "reference"}, default "corrected"
-        Estimator of :func:`neurorx.analysis.kl_divergence`.
-    n_mc : int, default 2500
-        Monte Carlo samples, as the paper.
-    seed : int, default 0
-        Seed of the Monte Carlo samples (the same for every cell).
-    **kl_kwargs
-        Passed to :func:`neurorx.analysis.kl_divergence`.
-
-    Returns
-    -------
-    numpy.ndarray, shape (len(active), len(quiescent))
-        ``out[i, j]`` = KL(Q_j ‖ A_i).
-    """
-    a_clouds = [_cloud(v, active_phase) for v in active.values()]
-    q_clouds = [_cloud(v, quiescent_phase) for v in quiescent.values()]
-    out = np.empty((len(a_clouds), len(q_clouds)))
-    for i, a in enumerate(a_clouds):
-        for j, q in enumerate(q_clouds):
-            out[i, j] = kl_divergence(q, a, method=method, n_mc=n_mc, seed=seed, **kl_kwargs)
-    return out
-
-
 def kl_matrix_from_recordings(active: Mapping, quiescent: Mapping | None = None, *, active_phase="active",
                               quiescent_phase="quiescent", method: str = "corrected", n_mc: int = 2500, seed=0,
                               ax=None, **kwargs):
@@ -224,75 +179,31 @@ def _boxplot(ax, groups: Mapping, color, ylabel: str, show_points: bool):
     ax.set_ylabel(ylabel)
 
 
-def _group_values(value, stat, per_recording_mean: bool):
-    """Recording -> per-trajectory values; list of Recordings -> one mean (or all values) each; arrays as is."""
-    if isinstance(value, Recording):
-        return stat(value)
-    if isinstance(value, list | tuple) and value and all(isinstance(v, Recording) for v in value):
-        vals = [stat(v) for v in value]
-        return np.array([v.mean() for v in vals]) if per_recording_mean else np.concatenate(vals)
-    return value
-
-
 @panel(compare=False)
-def variance_boxplot(groups: Mapping, *, phase="quiescent", burn_in: int = 0, color=QUIESCENT_COLOR,
-                     ylabel: str = "total variance (m²)", show_points: bool = False, ax=None,
-                     title: str | None = None):
-    """Box plot of the total variance of decoded outputs per condition, one box per group (Fig. 2f).
+def statistic_boxplot(groups: Mapping, statistic: str | Statistic = "total variance", *, phase="quiescent",
+                      burn_in: float = 0.0, pool: bool = False, color=QUIESCENT_COLOR, ylabel: str | None = None,
+                      show_points: bool = False, ax=None, title: str | None = None):
+    """Box plot of a registered statistic per condition, one box per group (Fig. 2f, C.4, ...).
 
     Parameters
     ----------
     groups : mapping of str -> values or Recording(s)
-        Label -> values (e.g. one total variance per seed, from :func:`neurorx.analysis.total_variance`).
-        A list of Recordings gives one value per recording (mean over its trajectories, as the paper's box
-        over 5 networks); a single Recording gives its per-trajectory values.
-    phase : str or int, default "quiescent"
-        Phase analysed in Recordings.
-    burn_in : int, default 0
-        Steps dropped at the start of the phase (the paper drops 1000 of 2000).
+        Label -> values already computed (drawn as given), a Recording (its per-trial values of the
+        statistic) or a list of Recordings (seeds: one mean per recording, as the paper's box over 5 networks;
+        all per-trial values with ``pool=True``, as Fig. C.4 pools 200 x 5).
+    statistic : str or Statistic, default "total variance"
+        A name in :data:`neurorx.analysis.STATISTICS` (e.g. "stepwise distance") or a Statistic.
+    phase : str, int or None, default "quiescent"
+        Phase of the Recordings (None: the whole recording).
+    burn_in : float, default 0
+        Fraction of the phase dropped first by statistics that use a burn-in (the paper drops 1000 of 2000
+        quiescent steps for the total variance: 0.5).
+    pool : bool, default False
+        With a list of Recordings, pool their per-trial values instead of one mean each.
     color : color, default the quiescent red
         Box colour.
-    ylabel : str
-        Axis label.
-    show_points : bool, default False
-        Overlay the individual values (jittered).
-    ax : Axes, optional
-        Axes to draw on.
-    title : str, optional
-        Panel title.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    def stat(rec):
-        return total_variance(select(rec, phase).decoded, burn_in=burn_in, per_trajectory=True,
-                              circular=bool(rec.meta.get("circular", False)))
-
-    ax = new_axes(ax, figsize=(0.75 * len(groups) + 1.4, 2.6))
-    _boxplot(ax, {k: _group_values(v, stat, True) for k, v in groups.items()}, color, ylabel, show_points)
-    finish_axes(ax, title)
-    return ax
-
-
-@panel(compare=False)
-def stepwise_distance_boxplot(groups: Mapping, *, phase=None, color="0.6", ylabel: str | None = None,
-                              show_points: bool = False, ax=None, title: str | None = None):
-    """Box plot of the mean distance between consecutive decoded points, one box per group (Fig. C.4).
-
-    Parameters
-    ----------
-    groups : mapping of str -> values or Recording(s)
-        Label -> per-trajectory values (from :func:`neurorx.analysis.stepwise_distance`), e.g.
-        "NT active", "NT quiescent", "DT active", "DT quiescent", "DT noisy quiescent". A Recording or a list
-        of Recordings (seeds) contributes all its per-trajectory values (the paper pools 200 x 5).
-    phase : str or int, optional
-        Phase analysed in Recordings (default the whole recording; usually set per group by passing
-        ``rec.select("quiescent")``).
-    color : color, default grey
-        Box colour, as the paper.
     ylabel : str, optional
-        Default "mean step distance (m)" (or "(rad)" when the recordings decode bearings).
+        Default ``"<name> (<unit>)"``, the unit in metres or radians as the recordings decode.
     show_points : bool, default False
         Overlay the individual values (jittered).
     ax : Axes, optional
@@ -304,16 +215,25 @@ def stepwise_distance_boxplot(groups: Mapping, *, phase=None, color="0.6", ylabe
     -------
     matplotlib.axes.Axes
     """
-    circular = [False]
+    stat = STATISTICS.get(statistic) if isinstance(statistic, str) else statistic
+    circular = []
 
-    def stat(rec):
-        circular[0] = circular[0] or is_circular(rec)
-        return stepwise_distance(select(rec, phase).decoded, circular=is_circular(rec))
+    def values(rec):
+        circular.append(is_circular(rec))
+        return stat.values(select(rec, phase), is_circular(rec), burn_in)
 
-    values = {k: _group_values(v, stat, False) for k, v in groups.items()}
+    def group(value):
+        if isinstance(value, Recording):
+            return values(value)
+        if isinstance(value, list | tuple) and value and all(isinstance(v, Recording) for v in value):
+            vals = [values(v) for v in value]
+            return np.concatenate(vals) if pool else np.array([v.mean() for v in vals])
+        return value
+
+    data = {k: group(v) for k, v in groups.items()}
     if ylabel is None:
-        ylabel = f"mean step distance ({'rad' if circular[0] else 'm'})"
+        ylabel = f"{stat.name} ({stat.unit_for(any(circular))})"
     ax = new_axes(ax, figsize=(0.75 * len(groups) + 1.4, 2.6))
-    _boxplot(ax, values, color, ylabel, show_points)
+    _boxplot(ax, data, color, ylabel, show_points)
     finish_axes(ax, title)
     return ax

@@ -1,10 +1,10 @@
-"""Energy distance and percentile bootstrap intervals for two-sample statistics."""
+"""Energy distance, BCa bootstrap intervals and permutation p-values for two-sample statistics."""
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from neurorx.analysis import BootstrapInterval, bootstrap_interval, energy_distance
+from neurorx.analysis import BootstrapInterval, bootstrap_interval, energy_distance, permutation_p_value
 
 
 def test_energy_distance_equals_scipy_in_one_dimension():
@@ -70,7 +70,12 @@ def test_bootstrap_resamples_whole_trajectories_along_axis_0():
         return float(x.mean())
 
     res = bootstrap_interval(stat, decoded, n_boot=5, seed=0)
-    assert seen == [(30, 50, 2)] * 6 and res.replicates.shape == (5,)
+    # every call sees whole trials: resamples of 30, and BCa's jackknife leaving one trial out (29), 30 times
+    assert {s[1:] for s in seen} == {(50, 2)} and seen.count((29, 50, 2)) == 30
+    assert seen.count((30, 50, 2)) >= 6 and res.replicates.shape == (5,)
+    n = len(seen)
+    pct = bootstrap_interval(stat, decoded, n_boot=5, seed=0, method="percentile")
+    assert pct.method == "percentile" and set(seen[n:]) == {(30, 50, 2)}
 
 
 def test_bootstrap_with_energy_distance():
@@ -85,3 +90,56 @@ def test_bootstrap_is_reproducible_with_a_seed():
     r1 = bootstrap_interval(np.mean, a, n_boot=30, seed=3)
     r2 = bootstrap_interval(np.mean, a, n_boot=30, seed=3)
     np.testing.assert_array_equal(r1.replicates, r2.replicates)
+
+
+def test_permutation_p_value_resolves_to_the_requested_floor():
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(size=(40, 2)), rng.normal(size=(40, 2)) + 2.0
+    res = permutation_p_value(energy_distance, a, b, n_resamples=999, seed=0)
+    assert res.min_p == pytest.approx(1 / 1000) and res.p_value == pytest.approx(res.min_p) and not res.exact
+    same = permutation_p_value(energy_distance, a, rng.normal(size=(40, 2)), n_resamples=199, seed=0)
+    assert same.p_value > 0.05 and same.min_p == pytest.approx(1 / 200)
+
+
+def test_paired_permutations_swap_pair_members():
+    # pairs (x, x + 1): swapping members within pairs is the only permutation; 2^4 = 16 are enumerated
+    x = np.arange(4.0)[:, None]
+    res = permutation_p_value(lambda u, v: float(np.mean(v - u)), x, x + 1.0, n_resamples=999, paired=True)
+    assert res.exact and res.n_resamples == 16 and res.p_value == pytest.approx(1 / 16)
+
+
+def test_bca_interval_is_second_order_where_percentile_is_biased():
+    # a skewed statistic (the variance of an exponential sample): BCa moves the interval up
+    a = np.random.default_rng(9).exponential(size=200)
+    bca = bootstrap_interval(np.var, a, n_boot=2000, seed=0)
+    pct = bootstrap_interval(np.var, a, n_boot=2000, seed=0, method="percentile")
+    assert bca.method == "BCa" and bca.high > pct.high and bca.low > pct.low
+
+
+def test_trial_energy_leaves_out_pairs_within_a_trial():
+    from scipy.spatial.distance import cdist
+
+    from neurorx.analysis import TrialEnergy
+
+    rng = np.random.default_rng(10)
+    a, b = rng.normal(size=(5, 1, 2)), rng.normal(size=(6, 1, 2)) + 3.0   # one point per trial
+    x, y = a[:, 0], b[:, 0]
+    off = ~np.eye(5, dtype=bool), ~np.eye(6, dtype=bool)
+    d2 = 2 * cdist(x, y).mean() - cdist(x, x)[off[0]].mean() - cdist(y, y)[off[1]].mean()
+    energy = TrialEnergy(a, b)
+    assert d2 > 0 and energy(*energy.ids()) == pytest.approx(np.sqrt(d2))
+    # two runs of the same trials, compared as pairs: exactly 0
+    same = TrialEnergy(a, a, paired=True)
+    assert same(*same.ids()) == 0.0
+
+
+def test_trial_energy_bootstrap_interval_brackets_its_estimate_for_paired_runs():
+    # the V-statistic's resamples all exceed its estimate (duplicated trials add zero distances); by trials they do not
+    from neurorx.analysis import TrialEnergy
+
+    rng = np.random.default_rng(11)
+    walk = np.cumsum(rng.normal(0, 0.05, size=(60, 40, 2)), axis=1)
+    energy = TrialEnergy(walk, walk + rng.normal(0, 0.02, size=walk.shape), paired=True)
+    ids = [i[:, None].astype(float) for i in energy.ids()]
+    res = bootstrap_interval(lambda ia, ib: energy(ia[:, 0], ib[:, 0]), *ids, n_boot=999, seed=0, paired=True)
+    assert res.low <= res.estimate <= res.high

@@ -17,7 +17,7 @@ import torch
 from brian2 import ms
 
 from neurorx import RateNetwork
-from neurorx.backends import Segment
+from neurorx.backends import Segment, get_backend
 from neurorx.noise import NOISE_MODELS, Brian2Terms, MemorylessNoise, with_changes
 
 TRIALS, UNITS, STEPS = 64, 16, 40      # 1024 independent series of 40 increments
@@ -94,7 +94,7 @@ def test_the_test_file_model_is_registered_like_the_others():
 def test_every_noise_model_adds_increments_with_its_step_moments(backend, name, placement):
     model = NOISE_MODELS.get(name).example(STEPS, (TRIALS, UNITS), DT, placement=placement, seed=5)
     mean, var = model.step_moments(DT)
-    x = increments_on(backend, model, placement)
+    x = increments_on(get_backend(backend), model, placement)
     # Series (trials x units) are independent: the spread of their time averages gives honest standard errors
     # whatever the correlation in time (OU).
     k = x.shape[0]

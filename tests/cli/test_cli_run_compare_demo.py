@@ -26,6 +26,8 @@ def test_run_then_compare(net_path, tmp_path, capsys):
     assert main(["compare", str(a), str(b), "--json", str(tmp_path / "c.json")]) == 0
     out = capsys.readouterr().out
     assert "| quiescent | stepwise distance" in out
+    # 4 paired trials: all 2^4 pair swaps are enumerated, so p cannot fall below 1/16, and the table says so
+    assert "Smallest reportable permutation p: 0.062" in out
     assert json.loads((tmp_path / "c.json").read_text())["names"] == ["torch", "brian2"]
 
 

@@ -3,7 +3,7 @@ import pytest
 from matplotlib.patches import PathPatch
 
 import neurorx.plotting as nplt
-from neurorx.analysis import stepwise_distance, total_variance
+from neurorx.analysis import STATISTICS, stepwise_distance, total_variance
 
 
 def test_kl_matrix_annotations_equal_formatted_values():
@@ -41,35 +41,45 @@ def test_kl_matrix_from_recordings(sp_pair):
     assert [t.get_text() for t in ax.texts] == [f"{v:.2f}" for v in table.ravel()]
 
 
-def test_variance_boxplot_one_box_per_group():
+def test_statistic_boxplot_one_box_per_group_of_values():
     groups = {"noiseless\nunbiased": [0.001, 0.002, 0.0015], "noisy\nunbiased": [0.01, 0.012, 0.011],
               "noisy\nbiased": [0.008, 0.009, 0.007, 0.0085]}
-    ax = nplt.variance_boxplot(groups, show_points=True)
+    ax = nplt.statistic_boxplot(groups, "total variance", show_points=True)
     boxes = [p for p in ax.patches if isinstance(p, PathPatch)]
     assert len(boxes) == 3
     assert [t.get_text() for t in ax.get_xticklabels()] == list(groups)
-    assert "m²" in ax.get_ylabel()
+    assert ax.get_ylabel() == "total variance (m²)"
 
 
-def test_variance_boxplot_from_recordings(make_recording):
+def test_statistic_boxplot_of_recordings_draws_the_registry_values(make_recording):
     seeds = [make_recording(seed=s) for s in range(3)]
-    ax = nplt.variance_boxplot({"seeds": seeds, "one run": seeds[0]}, burn_in=10)
+    ax = nplt.statistic_boxplot({"seeds": seeds, "one run": seeds[0]}, "total variance", burn_in=0.25)
     assert len([p for p in ax.patches if isinstance(p, PathPatch)]) == 2
     medians = [ln for ln in ax.lines if ln.get_color() == "black" and len(ln.get_xdata()) == 2]
-    per_seed = [total_variance(r.select("quiescent").decoded, burn_in=10) for r in seeds]
+    per_seed = [total_variance(r.select("quiescent").decoded, burn_in=20) for r in seeds]   # 80 steps x 0.25
     assert any(np.isclose(ln.get_ydata()[0], np.median(per_seed)) for ln in medians)
 
 
-def test_stepwise_distance_boxplot(make_recording):
+@pytest.mark.parametrize("name", [n for n, s in STATISTICS.items() if s.linear])
+def test_every_registered_statistic_draws_one_box_per_group(make_recording, name):
+    groups = {"seed 0": make_recording(seed=0), "seed 1": make_recording(seed=1)}
+    ax = nplt.statistic_boxplot(groups, name, phase="quiescent")
+    assert len([p for p in ax.patches if isinstance(p, PathPatch)]) == 2
+    assert ax.get_ylabel().startswith(name)
+
+
+def test_stepwise_distance_box_plot_pools_seeds_and_names_radians(make_recording):
     rec = make_recording()
     groups = {"NT\nactive": rec.select("active"), "NT\nquiescent": rec.select("quiescent"),
               "DT\nnoisy": np.random.default_rng(0).uniform(0, 0.5, 50)}
-    ax = nplt.stepwise_distance_boxplot(groups)
+    ax = nplt.statistic_boxplot(groups, "stepwise distance", phase=None)
     assert len([p for p in ax.patches if isinstance(p, PathPatch)]) == 3
-    assert ax.get_ylabel() == "mean step distance (m)"
+    assert ax.get_ylabel() == "stepwise distance (m/step)"
     hd = make_recording(circular=True)
-    ax = nplt.stepwise_distance_boxplot({"a": [hd, hd]}, phase="active")
+    ax = nplt.statistic_boxplot({"a": [hd, hd]}, "stepwise distance", phase="active", pool=True)
     assert "rad" in ax.get_ylabel()
     assert stepwise_distance(hd.select("active").decoded, circular=True).shape == (hd.trials,)
     with pytest.raises(ValueError, match="no values"):
-        nplt.stepwise_distance_boxplot({"empty": []})
+        nplt.statistic_boxplot({"empty": []}, "stepwise distance")
+    with pytest.raises(ValueError, match="unknown statistic 'stepwise'"):
+        nplt.statistic_boxplot({"a": [1.0]}, "stepwise")

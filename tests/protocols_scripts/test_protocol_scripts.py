@@ -61,3 +61,9 @@ def test_continuous_vs_discrete_prints_and_saves_the_divergence_per_factor(model
     again = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=600,
                            cwd=tmp_path)
     assert again.returncode != 0 and "pass --force" in again.stderr + again.stdout
+
+
+def test_scripts_import_nothing_from_the_demo_application():
+    for script in sorted((ROOT / "protocols").glob("*.py")):
+        text = script.read_text()
+        assert "neurorx.experiments" not in text and "neurorx.demo" not in text, script.name

@@ -23,13 +23,15 @@ from pathlib import Path
 import numpy as np
 
 from neurorx import analysis
+from neurorx.analysis import STATISTICS, applicable_statistics, random_network
 from neurorx.compare import compare
 from neurorx.io import atomic_write_bytes
-from neurorx.network import RateNetwork, load
+from neurorx.network import load
+from neurorx.progress import get_logger
 from neurorx.protocols import Active, Protocol, Quiescent
 from neurorx.provenance import provenance
 
-__all__ = ["DemoConfig", "random_network", "run_demo"]
+__all__ = ["DemoConfig", "run_demo"]
 
 
 @dataclass
@@ -44,12 +46,17 @@ class DemoConfig:
         The paper uses 200 trials, 100 active steps and 1000 quiescent steps for Fig. 2e.
     seed : int
     backends : tuple of str
-    brian2_target : str
-        Brian2 code-generation target ("auto": cython if it compiles, else numpy).
+        Registered backends to run; the first is compared with the second (:func:`neurorx.compare`).
+    backend_options : dict
+        Per-backend options of :meth:`neurorx.Protocol.run_each`, e.g. ``{"brian2": {"target": "numpy"}}``.
     max_kde_points : int
         Points per cloud used to fit each KDE (a random subsample; the reference uses all B*T points).
     n_mc : int
         Monte-Carlo samples of the KL estimator (2500 in the reference).
+    burn_in : float
+        Fraction of a phase dropped by the statistics that use a burn-in (the total variance).
+    n_boot, n_perm : int
+        Bootstrap resamples and permutations of the backend comparison (smallest p: 1/(n_perm+1)).
     """
 
     models_dir: str = "models"
@@ -58,30 +65,29 @@ class DemoConfig:
     quiescent_steps: int = 1000
     seed: int = 0
     backends: tuple[str, ...] = ("torch", "brian2")
-    brian2_target: str = "auto"
+    backend_options: dict = field(default_factory=lambda: {"brian2": {"target": "auto"}})
     max_kde_points: int = 10_000
     n_mc: int = 2500
     head_direction: bool = True
+    burn_in: float = 0.5
+    n_boot: int = 1999
+    n_perm: int = 999
     networks: dict = field(default_factory=lambda: {
         "U^σ": "spatial_navigation/noisy_unbiased.npz",
         "B^σ": "spatial_navigation/noisy_biased.npz",
     })
 
 
-def random_network(like: RateNetwork, seed: int = 0) -> RateNetwork:
-    """The paper's R^σ baseline: an untrained network with ``like``'s shapes, task and noise.
-
-    Weights are drawn as torch's default initialisation, :math:`U(\\pm 1/\\sqrt{\\text{fan\\_in}})`.
-    """
-    w = analysis.random_weights(like.n_rec, like.n_in, like.n_out, like.n_init, seed=seed)
-    return RateNetwork.from_arrays(**w, tau=like.tau_quantity, dt=like.dt_quantity, cell=like.cell,
-                                   activation=like.activation, noise=dict(like.noise), task=like.task,
-                                   config={"baseline": "random", "seed": seed})
-
-
 def _say(msg: str, quiet: bool) -> None:
     if not quiet:
-        print(msg, flush=True)
+        get_logger("demo").info(msg)
+
+
+def phase_statistics(rec, circular: bool, burn_in: float) -> dict[str, dict[str, float]]:
+    """``{phase: {statistic: value}}`` for every registered statistic defined for the data."""
+    has_h = rec.h is not None
+    return {phase: {st.name: st.value(rec.select(phase), circular, burn_in)
+                    for st in applicable_statistics(circular, has_h=has_h)} for phase in rec.labels}
 
 
 def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool = False,
@@ -118,13 +124,13 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
 
     protocol = Protocol([Active(steps=cfg.active_steps), Quiescent(steps=cfg.quiescent_steps, start="reset")])
     recs: dict[str, dict[str, object]] = {b: {} for b in cfg.backends}
-    for backend in cfg.backends:
-        opts = {"target": cfg.brian2_target} if backend == "brian2" else {}
-        for label, net in nets.items():
-            t0 = time.perf_counter()
-            recs[backend][label] = protocol.run(net, backend=backend, trials=cfg.trials, seed=cfg.seed,
-                                                record=("h",), every=10, progress=not quiet, **opts)
-            _say(f"  ran {label} on {backend} in {time.perf_counter() - t0:.1f} s", quiet)
+    for label, net in nets.items():
+        t0 = time.perf_counter()
+        runs = protocol.run_each(net, cfg.backends, options=cfg.backend_options, trials=cfg.trials, seed=cfg.seed,
+                                 record=("h",), every=10, progress=not quiet)
+        for backend, rec in runs.items():
+            recs[backend][label] = rec
+        _say(f"  ran {label} on {', '.join(cfg.backends)} in {time.perf_counter() - t0:.1f} s", quiet)
 
     rng = np.random.default_rng(cfg.seed)
     box = nets["U^σ"].task.box_width / 2 if hasattr(nets["U^σ"].task, "box_width") else 1.1
@@ -142,10 +148,7 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
         for label in nets:
             q, a = r[label].select("quiescent"), r[label].select("active")
             stats[label] = {
-                "quiescent_total_variance_m2": float(analysis.total_variance(q.decoded,
-                                                                             burn_in=q.decoded.shape[1] // 2)),
-                "quiescent_stepwise_distance_m": float(analysis.stepwise_distance(q.decoded).mean()),
-                "active_stepwise_distance_m": float(analysis.stepwise_distance(a.decoded).mean()),
+                **phase_statistics(r[label], False, cfg.burn_in),
                 "active_decoding_error_cm": float(100 * np.mean(nets[label].task.error(a.decoded, a.states))),
                 "explained_variance_active": analysis.explained_variance(a.h, 10).tolist(),
                 "explained_variance_quiescent": analysis.explained_variance(q.h, 10).tolist(),
@@ -154,9 +157,9 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
                                         "stats": stats}
         _say(f"{backend}: KL(Q‖A_U^σ): U^σ {kl[0, 0]:.2f}, B^σ {kl[0, 1]:.2f}, 𝒰 {kl[0, 2]:.2f}, "
              f"R^σ {kl[0, 3]:.2f} nats", quiet)
-    if len(cfg.backends) == 2:
-        cmp = compare(recs[cfg.backends[0]]["U^σ"], recs[cfg.backends[1]]["U^σ"], seed=cfg.seed, n_boot=30,
-                      max_points=1000, n_mc=cfg.n_mc)
+    if len(cfg.backends) >= 2:
+        cmp = compare(recs[cfg.backends[0]]["U^σ"], recs[cfg.backends[1]]["U^σ"], seed=cfg.seed, n_boot=cfg.n_boot,
+                      n_perm=cfg.n_perm, burn_in=cfg.burn_in, max_points=1000, n_mc=cfg.n_mc)
         results["comparison_U^σ"] = cmp.to_dict()
         cmp.to_json(out / "comparison_U_sigma.json", overwrite=True)
     else:
@@ -181,16 +184,16 @@ def _head_direction(models: Path, cfg: DemoConfig, quiet: bool) -> dict:
         _say("head-direction networks not shipped; skipping the head-direction part", quiet)
         return out
     protocol = Protocol([Active(steps=cfg.active_steps), Quiescent(steps=cfg.quiescent_steps, start="reset")])
+    velocity = STATISTICS.get("mean angular velocity")
     for name, path in paths.items():
         net = load(path)
         out[name] = {}
-        for backend in cfg.backends:
-            opts = {"target": cfg.brian2_target} if backend == "brian2" else {}
-            rec = protocol.run(net, backend=backend, trials=cfg.trials, seed=cfg.seed, **opts)
+        runs = protocol.run_each(net, cfg.backends, options=cfg.backend_options, trials=cfg.trials, seed=cfg.seed)
+        for backend, rec in runs.items():
             q, a = rec.select("quiescent").decoded[..., 0], rec.select("active").decoded[..., 0]
             out[name][backend] = {
-                "quiescent_mean_angular_velocity": float(analysis.mean_angular_velocity(q)),
-                "active_mean_angular_velocity": float(analysis.mean_angular_velocity(a)),
+                "quiescent_mean_angular_velocity": velocity.value(rec.select("quiescent"), True),
+                "active_mean_angular_velocity": velocity.value(rec.select("active"), True),
                 "kl_quiescent_active": float(analysis.circular_kl(q, a)),
                 "active_error_deg": float(np.degrees(np.mean(net.task.error(rec.select("active").decoded,
                                                                                rec.select("active").states)))),
@@ -263,9 +266,23 @@ def _summary_table(results: dict, cfg: DemoConfig) -> str:
         ok = kl[0] < kl[1] and kl[0] < kl[3]
         st = res["stats"]["U^σ"]
         lines.append(f"| {backend} | {kl[0]:.2f} | {kl[1]:.2f} | {kl[2]:.2f} | {kl[3]:.2f} | "
-                     f"{'holds' if ok else 'VIOLATED'} | {st['quiescent_total_variance_m2']:.4f} | "
+                     f"{'holds' if ok else 'VIOLATED'} | {st['quiescent']['total variance']:.4f} | "
                      f"{st['active_decoding_error_cm']:.1f} |")
     return "\n".join(lines)
+
+
+def _statistics_table(results: dict) -> list[str]:
+    """One row per backend, network and phase; one column per registered statistic."""
+    names = [st.name for st in applicable_statistics(circular=False)]
+    units = {st.name: st.unit_for(False) for st in applicable_statistics(circular=False)}
+    lines = ["| backend | network | phase | " + " | ".join(f"{n} ({units[n]})" for n in names) + " |",
+             "|---|---|---|" + "---|" * len(names)]
+    for backend, res in results["backends"].items():
+        for label, st in res["stats"].items():
+            for phase in ("active", "quiescent"):
+                cells = [f"{st[phase][n]:.4g}" if n in st[phase] else "–" for n in names]
+                lines.append(f"| {backend} | {label} | {phase} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _report(results: dict, figures: dict, cmp, cfg: DemoConfig) -> str:
@@ -292,17 +309,15 @@ def _report(results: dict, figures: dict, cmp, cfg: DemoConfig) -> str:
         "",
         f"![explained variance]({figures['explained_variance']})",
         "",
-        "## Quiescent statistics",
+        "## Statistics per phase",
         "",
-        "| backend | network | total variance (m²) | stepwise distance quiescent (m) | stepwise distance active (m) |",
-        "|---|---|---|---|---|",
+        f"Every statistic of `neurorx.analysis.STATISTICS` defined for positions (burn-in {cfg.burn_in:g} of the "
+        "phase where a statistic uses one).",
+        "",
     ]
-    for backend, res in results["backends"].items():
-        for label, st in res["stats"].items():
-            parts.append(f"| {backend} | {label} | {st['quiescent_total_variance_m2']:.4g} | "
-                         f"{st['quiescent_stepwise_distance_m']:.4g} | {st['active_stepwise_distance_m']:.4g} |")
+    parts += _statistics_table(results)
     if cmp is not None:
-        parts += ["", "## torch vs Brian2 (U^σ)", "",
+        parts += ["", f"## {cmp.names[0]} vs {cmp.names[1]} (U^σ)", "",
                   "`neurorx.compare` fits its KDEs to every decoded point of a phase (trials × steps), the table "
                   f"above to at most {cfg.max_kde_points} per cloud. A KDE's bandwidth shrinks with the number of "
                   "points, so the same KL comes out differently at the two sample sizes; compare KL values "
