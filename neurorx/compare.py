@@ -112,6 +112,10 @@ class Comparison:
                    else f"{n_perm} permutations" + ("; pass n_perm=999 to resolve p down to 0.001"
                                                      if n_perm and n_perm < 999 else ""))
             lines += ["", f"Smallest reportable permutation p: {max(min_p):.2g} ({why})."]
+        for which, labels in self.meta.get("dropped_phases", {}).items():
+            name = self.names[0 if which == "a" else 1]
+            lines += ["", f"Not compared: phase{'s' if len(labels) > 1 else ''} {', '.join(map(repr, labels))} of "
+                          f"{name} (absent from the other recording)."]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -213,13 +217,20 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
     phases = [p for p in rec_a.labels if p in rec_b.labels]
     if not phases:
         raise ValueError(f"the recordings share no phase: {rec_a.labels} vs {rec_b.labels}")
+    dropped = {nm: [p for p in rec.labels if p not in phases] for rec, nm in ((rec_a, "a"), (rec_b, "b"))}
+    if rec_a.h is not None and rec_b.h is not None and rec_a.h.shape[-1] != rec_b.h.shape[-1]:
+        raise ValueError(
+            f"the recordings' hidden states have different sizes ({rec_a.h.shape[-1]} vs {rec_b.h.shape[-1]} "
+            "units), so their hidden-state statistics cannot be compared; compare networks of the same size, or "
+            "recordings without h (record=()) to compare decoded outputs only")
     circular = bool(rec_a.meta.get("circular", False))
     names = names or (str(rec_a.meta.get("backend", "a")), str(rec_b.meta.get("backend", "b")))
     if names[0] == names[1]:
         names = (f"{names[0]} (a)", f"{names[1]} (b)")
     out = Comparison(names=tuple(names), meta={"a": rec_a.meta.get("network"), "b": rec_b.meta.get("network"),
                                                "burn_in": burn_in, "seed": seed, "circular": circular,
-                                               "ci": ci, "n_boot": n_boot, "n_perm": n_perm})
+                                               "ci": ci, "n_boot": n_boot, "n_perm": n_perm,
+                                               "dropped_phases": {k: v for k, v in dropped.items() if v}})
     # same protocol, same seed: the trials share inputs and start states, so they come in pairs
     paired = rec_a.inputs.shape == rec_b.inputs.shape and np.array_equal(rec_a.inputs, rec_b.inputs) \
         and np.array_equal(rec_a.states, rec_b.states, equal_nan=True)

@@ -16,6 +16,7 @@ __all__ = [
     "OutputPathError",
     "ResourceError",
     "SimulationError",
+    "StateRangeWarning",
 ]
 
 
@@ -45,3 +46,7 @@ class ResourceError(NeurorxError, MemoryError):
 
 class InterruptedRun(NeurorxError, KeyboardInterrupt):
     """A run stopped by SIGINT/SIGTERM after saving what it had; names the command that resumes it."""
+
+
+class StateRangeWarning(UserWarning):
+    """States left the range a rate network can sensibly reach (exploding, but still finite)."""

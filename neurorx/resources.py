@@ -14,8 +14,9 @@ The estimates count the arrays that dominate, in bytes (``b`` bytes per number):
   targets), plus the test batch. It is a lower bound: temporaries come on top.
 - protocols: the arrays a :class:`~neurorx.recording.Recording` keeps, :math:`8BT(2d + n_{in})` (decoded,
   true states, inputs) plus recorded ``h``/``y`` every ``every`` steps, plus one chunk of work.
-- simulation time: at least :math:`10^{-9}` s per unit and integration step (no simulator here is faster),
-  i.e. :math:`10^{-9}\\,B N T k` for ``T`` training steps at ``dt_factor`` ``k``.
+- simulation time: at least :math:`10^{-5}` s per integration step (each backend's per-step overhead) plus
+  :math:`10^{-9}` s per unit and step (no simulator here is faster), i.e. :math:`Tk(10^{-5} + 10^{-9}BN)` for
+  ``T`` training steps at ``dt_factor`` ``k``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ __all__ = [
 MAX_SIMULATION_SECONDS = 86_400.0
 #: Lower bound on the cost of one unit over one integration step (seconds).
 _SECONDS_PER_UNIT_STEP = 1e-9
+#: Lower bound on the fixed cost of one integration step of any backend (seconds).
+_SECONDS_PER_STEP = 1e-5
 #: Fraction of the available memory a request may use.
 _MEMORY_FRACTION = 0.9
 
@@ -110,7 +113,7 @@ def check_memory(required: float, what: str, fix: str, *, available: float | Non
 def check_simulation_time(*, trials: int, n_rec: int, steps: int, dt_factor: int, what: str = "this run",
                           limit: float = MAX_SIMULATION_SECONDS) -> float:
     """Return a lower bound on the run time (seconds); raise :class:`ResourceError` if it exceeds ``limit``."""
-    seconds = _SECONDS_PER_UNIT_STEP * float(trials) * float(n_rec) * float(steps) * float(dt_factor)
+    seconds = float(steps) * float(dt_factor) * (_SECONDS_PER_STEP + _SECONDS_PER_UNIT_STEP * float(trials) * n_rec)
     if seconds > limit:
         raise ResourceError(
             f"{what} would take at least {seconds / 3600:.3g} hours ({steps} steps x dt_factor {dt_factor} x "

@@ -16,6 +16,9 @@ A run is a pipeline of one-job pieces:
 
 from __future__ import annotations
 
+import math
+import os
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,12 +27,14 @@ import numpy as np
 
 from neurorx.backends import all_backends, get_backend
 from neurorx.backends.base import Segment, check_dt_factor, check_positive_int
+from neurorx.errors import ConfigurationError, StateRangeWarning
 from neurorx.hooks import Hook
 from neurorx.noise import OutputNoise
 from neurorx.phases import Phase, PhaseContext
 from neurorx.progress import progress as progress_bar
 from neurorx.provenance import provenance
 from neurorx.recording import Recording
+from neurorx.resources import check_memory, check_simulation_time, protocol_memory
 from neurorx.seeds import derive_seed
 
 __all__ = [
@@ -99,6 +104,49 @@ def check_run(network, backend: str, trials, seed, record, every, dt_factor, tas
     impl = get_backend(backend)
     check_backend_options(backend, impl, options)
     return RunSettings(backend, impl, task, trials, int(seed), tuple(record), every, check_dt_factor(dt_factor))
+
+
+def check_memory_budget(memory_budget) -> float:
+    """``memory_budget`` as a positive, finite number of bytes (a clear error otherwise)."""
+    if isinstance(memory_budget, bool) or not isinstance(memory_budget, int | float | np.integer | np.floating) \
+            or not math.isfinite(memory_budget) or memory_budget <= 0:
+        raise ConfigurationError(f"memory_budget must be a positive number of bytes (e.g. 32e6); got {memory_budget!r}")
+    return float(memory_budget)
+
+
+def check_resources(protocol, network, cfg: RunSettings) -> None:
+    """Refuse, before anything is allocated, a run that would not fit in memory or would take more than a day."""
+    steps = sum(p.n_steps(network) for p in protocol.phases)
+    dims = 1 if getattr(cfg.task, "circular", False) else 2
+    need = protocol_memory(trials=cfg.trials, steps=steps, n_rec=network.n_rec, n_out=network.n_out,
+                           n_in=network.n_in, dims=dims, record=cfg.record, every=cfg.every)
+    check_memory(need, f"this protocol ({cfg.trials} trials x {steps} steps)",
+                 "use fewer trials or steps, record h/y less often (every=k) or not at all (decoded only), or "
+                 "split the protocol into shorter runs")
+    check_simulation_time(trials=cfg.trials, n_rec=network.n_rec, steps=steps, dt_factor=cfg.dt_factor,
+                          what=f"this protocol on the {cfg.backend!r} backend")
+
+
+class StateRange:
+    """Warn once per run when hidden states leave a sane range (finite, but exploding)."""
+
+    #: Largest magnitude a rate state is expected to reach.
+    LIMIT = 1e6
+
+    def __init__(self):
+        self.warned = False
+
+    def check(self, chunk) -> None:
+        """Warn (once) if ``chunk.h`` holds a state of magnitude above :attr:`LIMIT`."""
+        if self.warned or not chunk.h.size:
+            return
+        peak = float(np.max(np.abs(chunk.h)))
+        if peak > self.LIMIT:
+            self.warned = True
+            warnings.warn(f"hidden states reached |h| = {peak:.3g} in phase {chunk.phase!r} (step "
+                          f"{int(chunk.steps[0]) + 1}): the network is unstable (exploding); check the weights "
+                          f"(e.g. the spectral radius of w_rec), the input scale and the noise", StateRangeWarning,
+                          stacklevel=4)
 
 
 # -- 3. memory policy ----------------------------------------------------------------------------------------
@@ -300,7 +348,13 @@ class Protocol:
         **backend_options
             Passed to the backend (e.g. ``coupling="matmul"``, ``dtype="float32"``).
         """
+        if isinstance(network, str | os.PathLike):
+            from neurorx.network import load
+
+            network = load(network)      # a path or a shipped network's name
         cfg = check_run(network, backend, trials, seed, record, every, dt_factor, task, backend_options)
+        memory_budget = check_memory_budget(memory_budget)
+        check_resources(self, network, cfg)
         segments, true_states = self.segments(network, cfg.task, cfg.trials, cfg.seed)
         total = sum(s.steps for s in segments)
         options = with_memory_budget(cfg.impl, backend_options, memory_budget)
@@ -312,7 +366,9 @@ class Protocol:
         chunks = cfg.impl.simulate(network, segments, trials=cfg.trials, seed=cfg.seed, dt_factor=cfg.dt_factor,
                                    chunk_steps=chunk_steps(memory_budget, cfg.trials, network), **options)
         bar = progress_bar(total, f"{backend} run", "step", enabled=progress)
+        watch = StateRange()
         for chunk in readout_stream(chunks, network, cfg.task, segments, cfg.trials, cfg.seed):
+            watch.check(chunk)
             buffers.update(chunk)
             for hk in hooks:
                 hk.update(chunk.phase, chunk.steps, chunk.h, chunk.y, chunk.decoded)

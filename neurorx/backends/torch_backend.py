@@ -23,6 +23,7 @@ from neurorx.backends.base import (
     check_positive_int,
     derive_seed,
 )
+from neurorx.errors import ConfigurationError
 from neurorx.models.cells import get_cell
 from neurorx.noise import NoiseStream, NoNoise, add_increments
 
@@ -114,8 +115,9 @@ class TorchBackend:
             tdtype = _DTYPES[dtype]
         except KeyError:
             raise ValueError(f"dtype must be one of {sorted(_DTYPES)}; got {dtype!r}") from None
+        _check_device(device)
         if threads is not None:
-            torch.set_num_threads(int(threads))
+            torch.set_num_threads(check_positive_int(threads, "threads"))
         dt = network.dt / k
         a = dt / network.tau
         cell, act = get_cell(network.cell), get_activation(network.activation)
@@ -176,3 +178,16 @@ class TorchBackend:
 
 
 BACKENDS.add("torch", TorchBackend())
+
+
+def _check_device(device: str) -> None:
+    """Raise one clear line for a torch device this machine does not have."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigurationError(f"device={device!r} is not a torch device; use 'cpu' or 'cuda'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigurationError(f"device={device!r}, but this torch build or machine has no CUDA; use "
+                                 f"device='cpu'")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigurationError(f"device={device!r}, but MPS is not available here; use device='cpu'")

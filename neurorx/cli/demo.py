@@ -20,7 +20,8 @@ def configure(parser: argparse.ArgumentParser):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backends", nargs="+", default=["torch", "brian2"],
                         help="registered backends to run; the first two are compared")
-    parser.add_argument("--target", default="auto", help="Brian2 target: auto, cython or numpy")
+    parser.add_argument("--target", default="auto", choices=["auto", "cython", "numpy"],
+                        help="Brian2 code-generation target (default: auto)")
     parser.add_argument("--no-head-direction", action="store_true", help="skip the head-direction networks")
     parser.add_argument("--force", action="store_true", help="overwrite an existing report in DIR")
     parser.add_argument("--quiet", action="store_true")

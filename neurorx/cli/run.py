@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import neurorx as nrx
+    from neurorx.io import check_output_file
 
     if Path(args.out).is_dir():
         print(f"neurorx run: --out {args.out} is a directory; give a file name, e.g. {Path(args.out) / 'run.npz'}",
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and not args.force:
         print(f"neurorx run: {args.out} exists; pass --force to overwrite", file=sys.stderr)
         return 2
+    check_output_file(args.out, overwrite=args.force)     # before any work: a path under a file, unwritable, ...
     try:
         protocol = nrx.Protocol([parse_phase(s) for s in args.phases])
         net = nrx.load(args.network)

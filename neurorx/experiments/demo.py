@@ -24,8 +24,10 @@ import numpy as np
 
 from neurorx import analysis
 from neurorx.analysis import STATISTICS, applicable_statistics, random_network
+from neurorx.checks import positive_int
 from neurorx.compare import compare
-from neurorx.io import atomic_write_bytes
+from neurorx.errors import ConfigurationError
+from neurorx.io import atomic_write_bytes, check_output_dir
 from neurorx.network import load
 from neurorx.progress import get_logger
 from neurorx.protocols import Active, Protocol, Quiescent
@@ -77,6 +79,17 @@ class DemoConfig:
         "B^σ": "spatial_navigation/noisy_biased.npz",
     })
 
+    def __post_init__(self):
+        for name in ("trials", "active_steps", "quiescent_steps", "max_kde_points", "n_mc"):
+            positive_int(getattr(self, name), f"demo {name}")
+        if self.seed is None or isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigurationError(f"demo seed must be a non-negative integer; got {self.seed!r}")
+
+
+def _n_pcs(h: np.ndarray, most: int = 10) -> int:
+    """Principal components to report: ``most`` (the paper's 10), fewer when a small run has fewer samples."""
+    return max(1, min(most, h.shape[0] * h.shape[1], h.shape[2]))
+
 
 def _say(msg: str, quiet: bool) -> None:
     if not quiet:
@@ -105,7 +118,7 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
 
     matplotlib.use("Agg")
     cfg = config or DemoConfig()
-    out = Path(out)
+    out = check_output_dir(out)
     if (out / "report.md").exists() and not force:
         raise FileExistsError(f"{out} already holds a demo report; pass --force to overwrite it")
     out.mkdir(parents=True, exist_ok=True)
@@ -150,8 +163,8 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
             stats[label] = {
                 **phase_statistics(r[label], False, cfg.burn_in),
                 "active_decoding_error_cm": float(100 * np.mean(nets[label].task.error(a.decoded, a.states))),
-                "explained_variance_active": analysis.explained_variance(a.h, 10).tolist(),
-                "explained_variance_quiescent": analysis.explained_variance(q.h, 10).tolist(),
+                "explained_variance_active": analysis.explained_variance(a.h, _n_pcs(a.h)).tolist(),
+                "explained_variance_quiescent": analysis.explained_variance(q.h, _n_pcs(q.h)).tolist(),
             }
         results["backends"][backend] = {"kl_rows_active": rows, "kl_cols_quiescent": cols, "kl": kl.tolist(),
                                         "stats": stats}

@@ -22,6 +22,7 @@ import torch
 from brian2.units.allunits import second
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
+from neurorx.errors import ConfigurationError
 from neurorx.registry import Registry
 from neurorx.units import parse_time
 
@@ -51,7 +52,11 @@ def diffusion_value(value, name: str) -> float:
         if get_dimensions(value) != get_dimensions(second**-0.5):
             raise TypeError(f"{name} must have units of second**-0.5 (e.g. 0.07/sqrt(second)); got {value!r}")
         value = float(np.asarray(value))
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a number (s^-1/2) or a Brian2 quantity such as "
+                                 f"0.07/sqrt(second); got {value!r}") from None
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite, non-negative number (s^-1/2); got {value!r}")
     return value

@@ -102,8 +102,9 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
         for ax, b in zip(axes[0], backends, strict=True):
             groups = {lab: tv.sel(backend=b, condition=c).values
                       for c, lab in zip(tv.condition.values.tolist(), _labels(ds, tv.condition.values), strict=True)}
-            nplt.variance_boxplot(groups, ax=ax, show_points=True, ylabel=f"total variance ({tv.attrs['units']})",
-                                  title=f"quiescent total variance ({b}, one point per network)")
+            nplt.statistic_boxplot(groups, "total variance", ax=ax, show_points=True,
+                                   ylabel=f"total variance ({tv.attrs['units']})",
+                                   title=f"quiescent total variance ({b}, one point per network)")
         fig.tight_layout()
         paths.append(nplt.save_figure(fig, out / "fig2f_total_variance.png", overwrite=overwrite, dpi=120))
         plt.close(fig)

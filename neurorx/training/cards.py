@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from pathlib import Path
 
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -73,6 +74,9 @@ def _split(item: str) -> tuple[str, str]:
 def load_card(path_or_name) -> Config:
     """Read a model card (a path or a name under ``models/``) into a validated :class:`Config`."""
     path = find_card(path_or_name)
+    if not Path(path).read_text(encoding="utf-8").strip():
+        raise ConfigurationError(f"{path} is an empty card; a card needs at least a task (e.g. copy "
+                                 f"models/spatial_navigation/noisy_unbiased.yml and edit it)")
     try:
         return Config.from_dict(OmegaConf.to_container(OmegaConf.load(path)) or {})
     except ConfigurationError as err:

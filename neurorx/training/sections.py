@@ -211,7 +211,7 @@ class TrainerConfig:
         """Check the counts, the learning rate, the weight decay and the dtype."""
         for name in ("n_epochs", "batch_size", "steps", "eval_every", "test_batch", "threads"):
             if name != "threads" or self.threads is not None:
-                positive_int(getattr(self, name), f"trainer.{name}", minimum=0 if name == "n_epochs" else 1)
+                positive_int(getattr(self, name), f"trainer.{name}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"trainer.lr must be a positive number; got {self.lr}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
