@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-from neurorx.errors import ConfigurationError
+from neurorx.errors import ArgumentTypeError, ConfigurationError
 
 __all__ = ["positive_int"]
 
@@ -28,10 +28,12 @@ def positive_int(value, name: str, *, minimum: int = 1) -> int:
     Raises
     ------
     ConfigurationError
-        ``"<name> must be an integer >= <minimum> (a positive integer); got <value> (<type>)"``.
+        ``"<name> must be an integer >= <minimum> (a positive integer); got <value> (<type>)"``; an
+        :class:`~neurorx.errors.ArgumentTypeError` (also a ``TypeError``) when ``value`` is not an integer.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    wrong_type = isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    if wrong_type or value < minimum:
         kind = "a positive integer" if minimum == 1 else "a non-negative integer" if minimum == 0 else "an integer"
-        raise ConfigurationError(f"{name} must be an integer >= {minimum} ({kind}); got {value!r} "
-                                 f"({type(value).__name__})")
+        error = ArgumentTypeError if wrong_type else ConfigurationError
+        raise error(f"{name} must be an integer >= {minimum} ({kind}); got {value!r} ({type(value).__name__})")
     return int(value)

@@ -9,6 +9,7 @@ built-in exception a caller would expect (``ValueError`` for bad values, ``OSErr
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentTypeError",
     "ConfigurationError",
     "FileFormatError",
     "InterruptedRun",
@@ -26,6 +27,10 @@ class NeurorxError(Exception):
 
 class ConfigurationError(NeurorxError, ValueError):
     """An invalid setting: unknown key, value of the wrong type or range, inconsistent options."""
+
+
+class ArgumentTypeError(ConfigurationError, TypeError):
+    """A value of the wrong type (a float or a string where an integer is expected, ...)."""
 
 
 class FileFormatError(NeurorxError, ValueError):

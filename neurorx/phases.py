@@ -49,7 +49,7 @@ class _PhaseRegistry(Registry):
             if (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
                 raise ValueError(f"phase kind {kind!r} is already registered by {old.__module__}.{old.__qualname__}; "
                                  f"give {cls.__qualname__} another kind = '...'")
-            self._items[kind] = cls
+            self.replace(kind, cls)
             return
         self.add(kind, cls)
 

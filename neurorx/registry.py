@@ -57,6 +57,16 @@ class Registry(Generic[T]):
         """Register ``obj`` under ``name`` and return it."""
         return self.register(name)(obj)
 
+    def replace(self, name: str, obj: T) -> T:
+        """Register ``obj`` under ``name``, replacing what was registered there (a re-defined class)."""
+        self._items[name] = obj
+        return obj
+
+    def remove(self, name: str) -> T:
+        """Unregister ``name`` and return what was registered (a temporary entry of a test or notebook)."""
+        self.get(name)   # the same error as get() for an unknown name
+        return self._items.pop(name)
+
     def get(self, name: str) -> T:
         """Return the object registered as ``name``, or raise a clear error listing the choices."""
         try:

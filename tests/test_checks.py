@@ -5,7 +5,7 @@ import pytest
 
 from neurorx.backends.base import check_positive_int
 from neurorx.checks import positive_int
-from neurorx.errors import ConfigurationError
+from neurorx.errors import ArgumentTypeError, ConfigurationError
 from neurorx.tasks import SpatialNavigation
 
 
@@ -34,6 +34,7 @@ def test_backends_and_tasks_use_the_same_check():
         with pytest.raises(ConfigurationError) as err:
             call()
         errors.append(err.value)
-    assert {type(e) for e in errors} == {ConfigurationError}
+    assert {type(e) for e in errors} == {ArgumentTypeError}     # one type for one mistake: a ConfigurationError
+    assert all(isinstance(e, TypeError) for e in errors)         # and a TypeError
     tail = " be an integer >= 1 (a positive integer); got 2.5 (float)"
     assert [str(e).split(" must")[1] for e in errors] == [tail, tail]

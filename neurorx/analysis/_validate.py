@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from neurorx.errors import ArgumentTypeError, ConfigurationError
+
 __all__ = [
     "as_array",
     "as_box",
@@ -110,10 +112,10 @@ def as_trajectories(x, name: str, *, min_steps: int = 1) -> np.ndarray:
 def check_int(value, name: str, *, minimum: int | None = None) -> int:
     """Return ``value`` as an int, refusing floats, bools and values below ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__}).")
+        raise ArgumentTypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__}).")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
+        raise ConfigurationError(f"{name} must be >= {minimum}; got {value}.")
     return value
 
 

@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn import functional
 
 from neurorx.activations import get_activation
+from neurorx.checks import positive_int
 from neurorx.models.cells import Cell, get_cell
 from neurorx.noise import NoiseModel, add_increments, draw_placed
 
@@ -48,8 +49,7 @@ class RecurrentModel(nn.Module):
                  activation: str | None = None, bias: bool = False):
         super().__init__()
         for name, v in (("n_in", n_in), ("n_rec", n_rec), ("n_out", n_out), ("n_init", n_init)):
-            if not isinstance(v, int) or v <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            positive_int(v, name)
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha = dt/tau must be in (0, 1] for a stable Euler step; got {alpha!r}")
         self.cell = get_cell(cell)

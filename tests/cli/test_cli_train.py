@@ -80,7 +80,7 @@ def test_adding_a_command_is_two_lines():
         assert main(["_probe", "--x", "2"]) == 42
         assert isinstance(build_parser(), argparse.ArgumentParser)
     finally:
-        COMMANDS._items.pop("_probe")
+        COMMANDS.remove("_probe")
     assert "train" in COMMANDS
 
 

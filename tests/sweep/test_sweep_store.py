@@ -9,7 +9,7 @@ from neurorx.sweep.jobs import make_job
 
 
 @pytest.fixture
-def kinds(monkeypatch):
+def kinds():
     calls = []
 
     def write(config, inputs, out):
@@ -20,9 +20,11 @@ def kinds(monkeypatch):
         (out / "partial.txt").write_text("half")
         raise RuntimeError("job failed on purpose")
 
-    monkeypatch.setitem(JOB_KINDS._items, "test_write", write)
-    monkeypatch.setitem(JOB_KINDS._items, "test_fail", fail)
-    return calls
+    JOB_KINDS.add("test_write", write)
+    JOB_KINDS.add("test_fail", fail)
+    yield calls
+    JOB_KINDS.remove("test_write")
+    JOB_KINDS.remove("test_fail")
 
 
 def test_the_id_is_a_hash_of_kind_config_inputs_and_version(monkeypatch):
