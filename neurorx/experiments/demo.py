@@ -32,6 +32,7 @@ from neurorx.network import load
 from neurorx.progress import get_logger
 from neurorx.protocols import Active, Protocol, Quiescent
 from neurorx.provenance import provenance
+from neurorx.zoo import models_dir
 
 __all__ = ["DemoConfig", "run_demo"]
 
@@ -43,7 +44,8 @@ class DemoConfig:
     Attributes
     ----------
     models_dir : str
-        Folder holding ``spatial_navigation/noisy_unbiased.npz`` etc.
+        Folder holding ``spatial_navigation/noisy_unbiased.npz`` etc. (default: the shipped networks, from
+        the installed package or the checkout).
     trials, active_steps, quiescent_steps : int
         The paper uses 200 trials, 100 active steps and 1000 quiescent steps for Fig. 2e.
     seed : int
@@ -61,7 +63,7 @@ class DemoConfig:
         Bootstrap resamples and permutations of the backend comparison (smallest p: 1/(n_perm+1)).
     """
 
-    models_dir: str = "models"
+    models_dir: str = field(default_factory=lambda: str(models_dir()))
     trials: int = 100
     active_steps: int = 100
     quiescent_steps: int = 1000

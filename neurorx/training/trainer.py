@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from neurorx.errors import SimulationError
+from neurorx.errors import OutputPathError, SimulationError
 from neurorx.io import CorruptFileError, atomic_write_bytes, check_output_dir
 from neurorx.network import RateNetwork
 from neurorx.progress import get_logger, progress
@@ -269,9 +269,15 @@ class Trainer:
         self.out = self.final_out
 
     def _append_metrics(self, record: dict) -> None:
-        if self.out is not None:
+        if self.out is None:
+            return
+        try:
             with open(self.out / "metrics.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")
+        except OSError as err:
+            raise OutputPathError(f"could not write {self.out / 'metrics.jsonl'}: {err.strerror or err}; free some "
+                                  f"space or choose another folder, then continue with --resume (the last "
+                                  f"checkpoint is kept)") from err
 
     def _checkpoint(self) -> None:
         if self.out is None:

@@ -95,3 +95,22 @@ def test_an_output_folder_under_a_file_is_refused_before_any_work(tmp_path, caps
                  "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "is a file, not a folder" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_background_run_stops_on_sigint_and_writes_no_recording(tmp_path):
+    from netfactory import make_network
+
+    make_network().save(tmp_path / "net.npz")
+    out = tmp_path / "rec.npz"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "neurorx.cli", "run", str(tmp_path / "net.npz"), "--phases", "quiescent:2000000",
+         "--trials", "2", "--out", str(out)],
+        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    time.sleep(8)        # imports done, the protocol under way (2 million steps take minutes)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "neurorx: interrupted" in err and "Traceback" not in err
+    assert not out.exists()
