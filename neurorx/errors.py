@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "ArgumentTypeError",
     "ConfigurationError",
+    "DirectoryGivenError",
     "FileFormatError",
     "InterruptedRun",
     "NeurorxError",
@@ -39,6 +40,10 @@ class FileFormatError(NeurorxError, ValueError):
 
 class OutputPathError(NeurorxError, OSError):
     """An output path that cannot be written (missing parent, a file where a directory is needed, ...)."""
+
+
+class DirectoryGivenError(OutputPathError, IsADirectoryError):
+    """A directory given where a file is to be written."""
 
 
 class SimulationError(NeurorxError, RuntimeError):

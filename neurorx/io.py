@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurorx.errors import FileFormatError, OutputPathError
+from neurorx.errors import DirectoryGivenError, FileFormatError, OutputPathError
 
 __all__ = ["CorruptFileError", "atomic_write_bytes", "check_output_dir", "check_output_file", "read_npz", "write_npz"]
 
@@ -65,13 +65,14 @@ def check_output_file(path: str | Path, *, overwrite: bool = False) -> Path:
     Raises
     ------
     OutputPathError
-        If ``path`` is a directory, lies under a file, or under a folder that is not writable.
+        If ``path`` is a directory (a :class:`~neurorx.errors.DirectoryGivenError`, also an
+        ``IsADirectoryError``), lies under a file, or under a folder that is not writable.
     FileExistsError
         If ``path`` exists and ``overwrite`` is false: nothing already saved is replaced silently.
     """
     path = Path(path)
     if path.is_dir():
-        raise OutputPathError(f"{path} is a directory; give a file name inside it, e.g. {path / 'result.npz'}")
+        raise DirectoryGivenError(f"{path} is a directory; give a file name inside it, e.g. {path / 'result.npz'}")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True (or --force on the command line) to replace it")
     _writable_parent(path, "the file")
@@ -89,12 +90,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = False
         If the file cannot be written (under a file, a read-only folder, a full disk); a previous file of
         that name is left as it was.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory; give a file name inside it, e.g. {path / 'result.npz'}")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True (or --force on the command line) to replace it")
-    _writable_parent(path, "the file")
+    path = check_output_file(path, overwrite=overwrite)
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -214,15 +214,19 @@ class PlaceCells:
         """Mean centre of the ``k`` most active cells: (..., n_cells) -> (..., 2), same type as the input."""
         k = check_int(k, "k")
         if is_torch(outputs):
-            import torch
-
-            _check_last_dim(outputs, self.n_cells, "outputs")
-            idx = top_k_indices(outputs.detach(), k)
-            dtype = outputs.dtype if torch.is_floating_point(outputs) else torch.get_default_dtype()
-            c = torch.tensor(self.centres, dtype=dtype, device=outputs.device)
-            return c[idx].mean(dim=-2)
+            return _top_k_torch(outputs, self.centres, self.n_cells, k).mean(dim=-2)
         out = _numpy_input(outputs, self.n_cells, "outputs")
         return self.centres[top_k_indices(out, k)].mean(axis=-2)
+
+
+def _top_k_torch(outputs, values: np.ndarray, n_cells: int, k: int):
+    """``values`` of the ``k`` most active cells of torch ``outputs`` (..., n_cells): (..., k, *values.shape[1:])."""
+    import torch
+
+    _check_last_dim(outputs, n_cells, "outputs")
+    idx = top_k_indices(outputs.detach(), k)
+    dtype = outputs.dtype if torch.is_floating_point(outputs) else torch.get_default_dtype()
+    return torch.tensor(values, dtype=dtype, device=outputs.device)[idx]
 
 
 class HeadDirectionCells:
@@ -293,10 +297,7 @@ class HeadDirectionCells:
         if is_torch(outputs):
             import torch
 
-            _check_last_dim(outputs, self.n_cells, "outputs")
-            idx = top_k_indices(outputs.detach(), k)
-            dtype = outputs.dtype if torch.is_floating_point(outputs) else torch.get_default_dtype()
-            mu = torch.tensor(self.preferred, dtype=dtype, device=outputs.device)[idx]
+            mu = _top_k_torch(outputs, self.preferred, self.n_cells, k)
             return torch.atan2(torch.sin(mu).mean(dim=-1), torch.cos(mu).mean(dim=-1))[..., None]
         out = _numpy_input(outputs, self.n_cells, "outputs")
         idx = top_k_indices(out, k)
