@@ -8,6 +8,7 @@ saved network decodes exactly as it was trained.
 
 from __future__ import annotations
 
+import inspect
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -192,9 +193,13 @@ class Task(ABC):
 
     # -- cards ---------------------------------------------------------------------------------------------
 
-    @abstractmethod
+    #: Constructor arguments that travel in :meth:`arrays`, not in :meth:`params`.
+    array_params: tuple[str, ...] = ()
+
     def params(self) -> dict[str, Any]:
-        """Constructor keyword arguments, JSON-able."""
+        """Constructor keyword arguments (read back from the attributes of the same name), JSON-able."""
+        names = [n for n in inspect.signature(type(self).__init__).parameters if n != "self"]
+        return {n: _jsonable(getattr(self, n)) for n in names if n not in self.array_params}
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Arrays that belong to the task (e.g. place-cell centres)."""
@@ -248,3 +253,10 @@ class Task(ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"
+
+
+def _jsonable(value):
+    """Tuples as lists and numpy scalars as Python numbers, so that ``params`` is plain JSON."""
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value

@@ -195,21 +195,6 @@ class HeadDirection(Task):
         check_choice(metric, ("distance", "mse"), "metric")
         return float(np.pi**2 / 3) if metric == "mse" else float(np.pi / 2)
 
-    def params(self) -> dict:
-        """Constructor keyword arguments (JSON-able)."""
-        return {
-            "dt": self.dt,
-            "turn_mu": self.turn_mu,
-            "turn_sigma": self.turn_sigma,
-            "n_cells": self.n_cells,
-            "sigma": self.sigma,
-            "biased": self.biased,
-            "init": self.init,
-            "top_k": self.top_k,
-            "code": self.code,
-            "seed": self.seed,
-        }
-
     def arrays(self) -> dict[str, np.ndarray]:
         """``{"preferred_angles": (n_cells,)}`` (determined by ``n_cells``; stored for self-description)."""
         return {"preferred_angles": self.preferred_angles}

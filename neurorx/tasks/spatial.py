@@ -348,27 +348,7 @@ class SpatialNavigation(Task):
 
     # -- cards ---------------------------------------------------------------------------------------------
 
-    def params(self) -> dict:
-        """Constructor keyword arguments (JSON-able; the centres travel in :meth:`arrays`)."""
-        return {
-            "box_width": self.box_width,
-            "box_height": self.box_height,
-            "border_region": self.border_region,
-            "border_slow_factor": self.border_slow_factor,
-            "dt": self.dt,
-            "turn_mu": self.turn_mu,
-            "turn_sigma": self.turn_sigma,
-            "speed_scale": self.speed_scale,
-            "n_cells": self.n_cells,
-            "sigma": self.sigma,
-            "biased": self.biased,
-            "drift_const": self.drift_const,
-            "anchor": list(self.anchor),
-            "init": self.init,
-            "top_k": self.top_k,
-            "code": self.code,
-            "seed": self.seed,
-        }
+    array_params = ("centres",)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """``{"centres": (n_cells, 2)}``."""
