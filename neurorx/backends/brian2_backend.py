@@ -414,6 +414,12 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
     - ``"recurrent"`` (GRU: ``"recurrent_I_zrec"``, ...): the ``Synapses``, ``w[pre -> post] =
       w_rec[post, pre]``; or ``"recurrent_matmul"`` (...) network operations for ``coupling="matmul"``.
     - ``"source_I_hrec"`` (GRU only): fills ``src_I_hrec = g*h`` before the candidate's current is summed.
+    - Cells with populations (``dale``): instead of ``"neurons"``, one group per population, ``"neurons_E"``
+      (``B*N_E`` units) and ``"neurons_I"`` (``B*N_I``), neuron ``i = trial*n_P + k`` with ``unit`` the index in
+      the whole network; currents ``I_rec_E``, ``I_rec_I`` (summed from the E and the I population's rates
+      ``src_I_rec_E = clip(h, 0, inf)``); couplings ``"recurrent_E_to_E"``, ``"recurrent_E_to_I"``,
+      ``"recurrent_I_to_E"``, ``"recurrent_I_to_I"`` (Synapses; ``"recurrent_matmul_<pre>_to_<post>"`` for
+      ``coupling="matmul"``), each carrying its block of ``w_rec``. Record or replace either population alone.
 
     The state equation is :math:`dh/dt = F(h, u)/\\tau + \\text{noise}` with the cell's drift :math:`F`; at
     ``dt_factor=1`` its Euler step is the torch step :math:`h + aF + \\text{increment}`, :math:`a = dt/\\tau`.
