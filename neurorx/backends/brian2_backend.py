@@ -34,6 +34,7 @@ import torch
 from brian2 import Network, NetworkOperation, NeuronGroup, Synapses, TimedArray, prefs, second
 from brian2.devices.device import RuntimeDevice, get_device
 
+from neurorx.activations import get_activation
 from neurorx.backends.base import (
     BACKENDS,
     Chunk,
@@ -45,6 +46,7 @@ from neurorx.backends.base import (
     derive_seed,
 )
 from neurorx.backends.brian2_equations import INPUT_ARRAY, Current, NeuronModel, neuron_model, noise_prefix
+from neurorx.models.cells import get_cell
 from neurorx.noise import PLACEMENTS, Brian2Terms, NoiseModel, NoiseStream, NoNoise, add_increments
 from neurorx.registry import Registry
 
@@ -131,13 +133,19 @@ class _Assembly:
     n_rec: int
     dt_sim: float
     zero_terms: dict[str, Brian2Terms]   # noise type -> its terms at zero amplitude (inactive)
+    groups: tuple = ()   # cells with populations: ((NeuronGroup, slice of units), ...); empty: (neurons, all)
+
+    def parts(self) -> tuple:
+        """``((NeuronGroup, slice of the N units it holds), ...)``: one group, or one per population."""
+        return self.groups or ((self.neurons, slice(0, self.n_rec)),)
 
     def set_state(self, h0) -> None:
         """Set ``h`` from an array (B, N)."""
         h0 = np.asarray(h0, dtype=np.float64)
         if h0.shape != (self.trials, self.n_rec):
             raise ValueError(f"h0 has shape {h0.shape}; expected (trials, N) = ({self.trials}, {self.n_rec})")
-        self.neurons.h_ = h0.reshape(-1)
+        for group, units in self.parts():
+            group.h_ = h0[:, units].reshape(-1)
 
     def set_noise(self, active: dict[str, NoiseModel], generator: torch.Generator | None) -> None:
         """Set the recurrent noise: ``active`` maps noise type -> model; every other type is set to zero.
@@ -148,16 +156,20 @@ class _Assembly:
         for kind, prefix in self.model.noise_prefixes.items():
             model = active.get(kind)
             terms = self.zero_terms[kind] if model is None else model.brian2_terms(prefix)
-            for param, (value, _unit) in terms.parameters.items():
-                setattr(self.neurons, f"{param}_", value)
+            for group, _units in self.parts():
+                for param, (value, _unit) in terms.parameters.items():
+                    setattr(group, f"{param}_", value)
             state = self.model.noise_states.get(kind)
             if state is None:
                 continue
             if model is None:
-                setattr(self.neurons, f"{state}_", 0.0)
+                for group, _units in self.parts():
+                    setattr(group, f"{state}_", 0.0)
             else:
                 eta = model.initial_state((self.trials * self.n_rec,), self.dt_sim, generator, torch.float64)
-                setattr(self.neurons, f"{state}_", np.asarray(eta, dtype=np.float64))
+                eta = np.asarray(eta, dtype=np.float64).reshape(self.trials, self.n_rec)
+                for group, units in self.parts():
+                    setattr(group, f"{state}_", eta[:, units].reshape(-1))
 
 
 def _matmul_operation(neurons: NeuronGroup, current: Current, w: np.ndarray, trials: int, n_rec: int):
@@ -194,6 +206,8 @@ def _assemble(network, trials: int, dt_factor: int, coupling: str, noise_models:
               x_values: np.ndarray, noise_arrays: dict) -> _Assembly:
     """Build the Brian2 objects; ``x_values`` (T, B*n_in), ``noise_arrays`` name -> (values (steps, B*N), unit)."""
     coupling = resolve_coupling(coupling)
+    if get_cell(network.cell).populations(network.n_rec):
+        return _assemble_populations(network, trials, dt_factor, coupling, noise_models, x_values, noise_arrays)
     n_rec, dt_sim = network.n_rec, network.dt / dt_factor
     model = neuron_model(network.cell, network.activation, network.n_in, noise_models)
     namespace = {}
@@ -242,6 +256,110 @@ def _assemble(network, trials: int, dt_factor: int, coupling: str, noise_models:
                                             clock=neurons.clock, when="groups", order=order + 1,
                                             name=f"recurrent_matmul{suffix}"))
     return _Assembly(Network(*objects), neurons, model, trials, n_rec, dt_sim, zero_terms)
+
+
+def _assemble_populations(network, trials: int, dt_factor: int, coupling: str, noise_models: Sequence[NoiseModel],
+                          x_values: np.ndarray, noise_arrays: dict) -> _Assembly:
+    """Build one ``NeuronGroup`` per population of the cell (dale: ``neurons_E``, ``neurons_I``).
+
+    Every group has the cell's equations, ``B*n_P`` units (trial-major: neuron ``i = trial*n_P + k``, ``unit``
+    the unit's index in the whole network). Each recurrent current sums over one presynaptic population
+    (:attr:`Brian2Cell.presynaptic`), so the ``w_rec`` blocks become one coupling per (pre, post) pair:
+    ``recurrent_E_to_E``, ``recurrent_E_to_I``, ``recurrent_I_to_E``, ``recurrent_I_to_I`` (Synapses, or
+    network operations ``recurrent_matmul_<pre>_to_<post>``). Frozen-noise arrays are split by column.
+    """
+    cell = get_cell(network.cell)
+    pops = cell.populations(network.n_rec)
+    if len(cell.gates) != 1:
+        raise NotImplementedError(f"cell {cell.name!r}: populations are supported for one-gate cells only")
+    bcell = cell.brian2(get_activation(network.activation))
+    n_rec, dt_sim = network.n_rec, network.dt / dt_factor
+    model = neuron_model(network.cell, network.activation, network.n_in, noise_models)
+    x_array = TimedArray(x_values, dt=network.dt * second, name=INPUT_ARRAY) if model.n_in else None
+    zero_terms = {}
+    for m in noise_models:
+        if m is not None and not m.is_zero and m.name not in zero_terms:
+            zero_terms[m.name] = m.scaled(0.0).brian2_terms(model.noise_prefixes[m.name])
+    w_in = np.asarray(network.weights["w_in"], dtype=np.float64)
+    bias = np.asarray(network.weights["bias"], dtype=np.float64)
+    w_rec = np.asarray(network.weights["w_rec"], dtype=np.float64)
+
+    groups = {}
+    for pop, units in pops.items():
+        n_p = units.stop - units.start
+        namespace = {} if x_array is None else {INPUT_ARRAY: x_array}
+        for name, (values, unit) in noise_arrays.items():
+            cols = values.reshape(values.shape[0], trials, n_rec)[:, :, units].reshape(values.shape[0], trials * n_p)
+            namespace[name] = TimedArray(cols * unit, dt=dt_sim * second, name=f"{name}_{pop}")
+        group = NeuronGroup(trials * n_p, model.equations, method="euler", dt=dt_sim * second,
+                            name=f"neurons_{pop}", namespace=namespace)
+        group.tau = network.tau * second
+        idx = np.arange(trials * n_p)
+        group.trial = idx // n_p
+        group.unit = units.start + idx % n_p
+        for inp in model.inputs:
+            rows = np.arange(inp.block * n_rec, (inp.block + 1) * n_rec)[units]
+            setattr(group, inp.bias, np.tile(bias[rows], trials))
+            for j in range(model.n_in):
+                setattr(group, inp.weight(j), np.tile(w_in[rows, j], trials))
+        groups[pop] = (group, units, n_p)
+
+    # Scheduling as in _assemble: every group fills its presynaptic sources (order -3), then the currents are
+    # summed (order -1), all in the "groups" slot before the state update.
+    objects = [g for g, _, _ in groups.values()]
+    filled = set()
+    for current in model.currents:
+        if current.needs_source and current.source not in filled:
+            filled.add(current.source)
+            for pop, (group, _, _) in groups.items():
+                group.run_regularly(f"{current.source} = {current.expression}", when="groups", order=-3,
+                                    name=f"source_{current.source}_{pop}")
+    for current in model.currents:
+        pre = bcell.presynaptic[current.name]
+        pre_group, pre_units, _ = groups[pre]
+        for post, (post_group, post_units, _) in groups.items():
+            w = w_rec[post_units, pre_units]   # one gate block: the currents split w_rec by presynaptic population
+            if coupling == "synapses":
+                syn = _synapses_between(pre_group, post_group, current, w, trials, f"recurrent_{pre}_to_{post}")
+                syn.summed_updaters[f"{current.name}_post"].order = -1
+                objects.append(syn)
+            else:
+                objects.append(NetworkOperation(
+                    _matmul_between(pre_group, post_group, current, w, trials), clock=post_group.clock,
+                    when="groups", order=-1, name=f"recurrent_matmul_{pre}_to_{post}"))
+    first = objects[0]
+    return _Assembly(Network(*objects), first, model, trials, n_rec, dt_sim, zero_terms,
+                     groups=tuple((g, units) for g, units, _ in groups.values()))
+
+
+def _matmul_between(pre: NeuronGroup, post: NeuronGroup, current: Current, w: np.ndarray, trials: int):
+    """``current`` of ``post`` = ``source`` of ``pre`` @ ``w.T`` for all trials (``w``: torch ``[post, pre]``)."""
+    src = pre.variables[current.source].get_value().reshape(trials, -1)
+    dst = post.variables[current.name].get_value().reshape(trials, -1)
+    w_t = np.ascontiguousarray(w.T, dtype=np.float64)
+
+    def matmul():
+        with np.errstate(all="ignore"):
+            np.matmul(src, w_t, out=dst)
+
+    return matmul
+
+
+def _synapses_between(pre: NeuronGroup, post: NeuronGroup, current: Current, w: np.ndarray, trials: int,
+                      name: str) -> Synapses:
+    """Dense synapses ``pre -> post`` within each trial, summing ``w*source_pre`` into ``current_post``.
+
+    ``w`` is the torch ``[post, pre]`` block; synapse ``p -> q`` gets ``w[q, p]``.
+    """
+    n_post, n_pre = w.shape
+    syn = Synapses(pre, post, model=f"w : 1 (constant)\n{current.name}_post = w*{current.source}_pre : 1 (summed)",
+                   clock=post.clock, name=name, namespace={})
+    p = np.repeat(np.arange(n_pre, dtype=np.int32), n_post)
+    q = np.tile(np.arange(n_post, dtype=np.int32), n_pre)
+    trial = np.arange(trials, dtype=np.int32)[:, None]
+    syn.connect(i=(trial * n_pre + p).ravel(), j=(trial * n_post + q).ravel())
+    syn.w = np.tile(np.asarray(w, dtype=np.float64).T.ravel(), trials)
+    return syn
 
 
 def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "auto",
@@ -296,6 +414,12 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
     - ``"recurrent"`` (GRU: ``"recurrent_I_zrec"``, ...): the ``Synapses``, ``w[pre -> post] =
       w_rec[post, pre]``; or ``"recurrent_matmul"`` (...) network operations for ``coupling="matmul"``.
     - ``"source_I_hrec"`` (GRU only): fills ``src_I_hrec = g*h`` before the candidate's current is summed.
+    - Cells with populations (``dale``): instead of ``"neurons"``, one group per population, ``"neurons_E"``
+      (``B*N_E`` units) and ``"neurons_I"`` (``B*N_I``), neuron ``i = trial*n_P + k`` with ``unit`` the index in
+      the whole network; currents ``I_rec_E``, ``I_rec_I`` (summed from the E and the I population's rates
+      ``src_I_rec_E = clip(h, 0, inf)``); couplings ``"recurrent_E_to_E"``, ``"recurrent_E_to_I"``,
+      ``"recurrent_I_to_E"``, ``"recurrent_I_to_I"`` (Synapses; ``"recurrent_matmul_<pre>_to_<post>"`` for
+      ``coupling="matmul"``), each carrying its block of ``w_rec``. Record or replace either population alone.
 
     The state equation is :math:`dh/dt = F(h, u)/\\tau + \\text{noise}` with the cell's drift :math:`F`; at
     ``dt_factor=1`` its Euler step is the torch step :math:`h + aF + \\text{increment}`, :math:`a = dt/\\tau`.
@@ -406,22 +530,25 @@ class _Recorder:
     first substep of each training step instead).
     """
 
-    def __init__(self, neurons: NeuronGroup, trials: int, n_rec: int, every: int):
-        self.h = neurons.variables["h"].get_value().reshape(trials, n_rec)
+    def __init__(self, parts, trials: int, n_rec: int, every: int):
+        # parts: ((NeuronGroup, slice of the N units), ...) -- one group, or one per population
+        self.views = [(g.variables["h"].get_value().reshape(trials, -1), units) for g, units in parts]
+        self.shape = (trials, n_rec)
         self.every = every
         self.count = 0
         self.row = 0
         self.buffer = np.empty((trials, 0, n_rec))
 
     def start(self, rows: int) -> None:
-        self.buffer = np.empty((self.h.shape[0], rows, self.h.shape[1]))
+        self.buffer = np.empty((self.shape[0], rows, self.shape[1]))
         self.row = 0
 
     def record(self) -> None:
         self.count += 1
         if self.count == self.every:
             self.count = 0
-            self.buffer[:, self.row] = self.h
+            for h, units in self.views:
+                self.buffer[:, self.row, units] = h
             self.row += 1
 
 
@@ -577,7 +704,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
         assembly = _assemble(network, trials, dt_factor, coupling, recurrent,
                              _input_values(np.concatenate(xs, axis=1)), noise_arrays)
     del xs, seg_arrays, noise_arrays
-    recorder = _Recorder(assembly.neurons, trials, n_rec, dt_factor * record_every)
+    recorder = _Recorder(assembly.parts(), trials, n_rec, dt_factor * record_every)
     assembly.net.add(NetworkOperation(recorder.record, clock=assembly.neurons.clock, when="end",
                                       order=_RECORDER_ORDER, name="recorder"))
     used_target = _compile(assembly.net, target, cache_dir)

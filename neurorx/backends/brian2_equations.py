@@ -174,13 +174,15 @@ def neuron_model(cell: str, activation: str, n_in: int, noise_models=()) -> Neur
         lines.append(f"{inp.bias} : 1 (constant)")
         lines.extend(f"{inp.weight(j)} : 1 (constant)" for j in range(n_in))
 
-    currents = []
+    currents, sources = [], {}
     for k, (name, expr) in enumerate(bcell.currents.items()):
         expr = expr.strip()
-        source = expr if expr.isidentifier() else f"src_{name}"
+        # Currents with the same presynaptic expression share one source variable (dale: I_rec_E, I_rec_I).
+        source = expr if expr.isidentifier() else sources.get(expr, f"src_{name}")
         currents.append(Current(name, k, expr, source))
         lines.append(f"{name} : 1")
-        if source != expr:
+        if source != expr and expr not in sources:
+            sources[expr] = source
             lines.append(f"{source} : 1")
 
     lines += ["tau : second (shared, constant)", "trial : integer (constant)", "unit : integer (constant)"]

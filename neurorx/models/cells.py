@@ -15,16 +15,19 @@ Weight layout (torch ``[post, pre]``): ``w_in`` is ``(G*N, n_in)``, ``w_rec`` is
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
 import torch
 
 from neurorx.activations import Activation
+from neurorx.errors import ConfigurationError
 from neurorx.registry import Registry
 
-__all__ = ["CELLS", "Brian2Cell", "Cell", "GRUCell", "VanillaCell", "get_cell"]
+__all__ = ["CELLS", "Brian2Cell", "Cell", "DaleCell", "GRUCell", "VanillaCell", "get_cell"]
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,16 @@ class Brian2Cell:
         current for gate block ``k`` is ``sum_j w_rec[k*N + i, j] * expr_j``.
     inputs : tuple of str
         Names of the input currents (one per gate block; each is ``(W_in x + b)`` of that block).
+    presynaptic : dict
+        For a cell with populations (:meth:`Cell.populations`): ``current name -> presynaptic population``;
+        the current sums over that population's columns of ``w_rec`` only. Empty for one population.
     """
 
     drift: str
     subexpressions: str
     currents: dict[str, str]
     inputs: tuple[str, ...]
+    presynaptic: dict[str, str] = field(default_factory=dict)
 
 
 class Cell:
@@ -125,6 +132,23 @@ class Cell:
         """The drift as Brian2 expressions (see :class:`Brian2Cell`)."""
         raise NotImplementedError
 
+    # -- hooks for constrained cells (no-ops here) -------------------------------------------------------
+    def populations(self, n_rec: int) -> dict[str, slice]:
+        """Named populations of units (``name -> slice`` of unit indices); empty: one homogeneous population.
+
+        The Brian2 backend builds one ``NeuronGroup`` per population.
+        """
+        return {}
+
+    def init_weights_(self, weights: Mapping[str, torch.Tensor]) -> None:
+        """Initialise a freshly built model's weights in place (default: keep torch's default init)."""
+
+    def project_(self, weights: Mapping[str, torch.Tensor]) -> None:
+        """Project the weights onto the cell's constraints in place; the trainer calls it after every step."""
+
+    def validate_weights(self, weights: Mapping[str, object], n_rec: int) -> None:
+        """Raise :class:`~neurorx.errors.ConfigurationError` if ``weights`` break the cell's constraints."""
+
 
 CELLS: Registry[Cell] = Registry("cell type")
 
@@ -194,12 +218,135 @@ class GRUCell(Cell):
         )
 
 
+class DaleCell(Cell):
+    """A rate network that obeys Dale's law: ``N_E`` excitatory and ``N_I`` inhibitory units.
+
+    Units ``0 .. N_E-1`` are excitatory (E), units ``N_E .. N-1`` inhibitory (I), with
+    :math:`N_E` = round(:attr:`excitatory_fraction` :math:`\\cdot N`) (80/20 by default). Every unit's
+    outgoing weights have the sign of its population: column :math:`j` of ``w_rec`` (torch ``[post, pre]``)
+    is :math:`\\ge 0` for an E unit and :math:`\\le 0` for an I unit, i.e.
+    :math:`W_{rec} = |W|\\,\\mathrm{diag}(s)`, :math:`s_j = \\pm 1`. Units communicate through their rates
+    :math:`r = [h]_+ \\ge 0`, so a negative state (from the initial state or zero-mean noise) cannot flip the
+    sign of a synapse. The readout uses the E units only (the I columns of ``w_out`` are zero).
+
+    Notes
+    -----
+    .. math:: \\tau\\frac{dh}{dt} = -h + \\phi\\big(W_{rec}[h]_+ + W_{in}x + b\\big),\\qquad
+              W_{rec} = |W|\\,\\mathrm{diag}(s)
+
+    In the non-negative orthant this is the vanilla cell with a sign-constrained :math:`W_{rec}`.
+
+    *Constraint*: :meth:`project_` (called by the trainer after every optimizer step) clamps wrong-signed
+    recurrent weights to zero (projected gradient descent, as for the DANN weights of Cornford et al. 2021)
+    and zeroes the readout's I columns. :meth:`validate_weights` refuses weights that break either rule, so a
+    network file with a violation does not load.
+
+    *Initialisation* (after Song, Yang & Wang 2016, PLoS Comput. Biol. 12:e1004792): magnitudes
+    :math:`|W_{ij}| \\sim \\mathrm{Gamma}(k=2)`, no self-connections; in every row the inhibitory weights are
+    rescaled so that their sum equals the excitatory sum (exact E/I balance: each row of :math:`W_{rec}` sums to
+    zero, removing the large outlier eigenvalue a non-negative matrix has); then the matrix is scaled to the
+    spectral radius :attr:`init_radius`. Its default :math:`1/\\sqrt 3` is the radius of the unconstrained
+    reference initialisation :math:`U(\\pm 1/\\sqrt N)`, so the two networks start from the same radius
+    (Li et al. 2023, "Learning better with Dale's law: a spectral perspective", show that the spectrum at
+    initialisation, more than the sign constraint, decides how well such networks learn). The input weights,
+    the initial-state encoder and the readout's E columns keep the torch default initialisation.
+    """
+
+    name = "dale"
+    gates = ("h",)
+    default_activation = "relu"
+    #: Fraction of excitatory units.
+    excitatory_fraction: ClassVar[float] = 0.8
+    #: Spectral radius of ``w_rec`` at initialisation.
+    init_radius: ClassVar[float] = 1.0 / math.sqrt(3.0)
+    #: Shape of the gamma distribution of the initial weight magnitudes.
+    gamma_shape: ClassVar[float] = 2.0
+
+    def n_excitatory(self, n_rec: int) -> int:
+        """:math:`N_E` of a network of ``n_rec`` units (at least one E and one I unit)."""
+        if n_rec < 2:
+            raise ConfigurationError(f"a dale network needs at least 2 units (one E, one I); got n_rec = {n_rec}")
+        return min(n_rec - 1, max(1, round(self.excitatory_fraction * n_rec)))
+
+    def populations(self, n_rec: int) -> dict[str, slice]:
+        n_e = self.n_excitatory(n_rec)
+        return {"E": slice(0, n_e), "I": slice(n_e, n_rec)}
+
+    def signs(self, n_rec: int, dtype=torch.float64) -> torch.Tensor:
+        """The presynaptic signs :math:`s` (+1 for E, -1 for I units)."""
+        s = torch.ones(n_rec, dtype=dtype)
+        s[self.n_excitatory(n_rec):] = -1.0
+        return s
+
+    def drift(self, h, u, w_rec, act):
+        return act.torch(torch.addmm(u, torch.relu(h), w_rec.T)) - h
+
+    def brian2(self, act: Activation) -> Brian2Cell:
+        rate = "clip(h, 0, inf)"
+        return Brian2Cell(
+            drift=f"-h + {act.brian2_expr('I_rec_E + I_rec_I + I_in')}",
+            subexpressions="",
+            currents={"I_rec_E": rate, "I_rec_I": rate},
+            inputs=("I_in",),
+            presynaptic={"I_rec_E": "E", "I_rec_I": "I"},
+        )
+
+    def init_weights_(self, weights: Mapping[str, torch.Tensor]) -> None:
+        w_rec = weights["w_rec"]
+        n = w_rec.shape[1]
+        n_e = self.n_excitatory(n)
+        with torch.no_grad():
+            mag = torch.distributions.Gamma(torch.tensor(self.gamma_shape, dtype=torch.float64),
+                                            torch.tensor(1.0, dtype=torch.float64)).sample((n, n))
+            mag.fill_diagonal_(0.0)
+            e_sum = mag[:, :n_e].sum(dim=1, keepdim=True)
+            i_sum = mag[:, n_e:].sum(dim=1, keepdim=True).clamp_min(1e-12)
+            mag[:, n_e:] *= e_sum / i_sum
+            w = mag * self.signs(n)
+            radius = torch.linalg.eigvals(w).abs().max().real
+            w *= self.init_radius / float(radius) if float(radius) > 0 else 1.0
+            w_rec.copy_(w.to(w_rec.dtype))
+        self.project_(weights)
+
+    def project_(self, weights: Mapping[str, torch.Tensor]) -> None:
+        w_rec = weights["w_rec"]
+        n_e = self.n_excitatory(w_rec.shape[1])
+        with torch.no_grad():
+            w_rec[:, :n_e].clamp_(min=0.0)
+            w_rec[:, n_e:].clamp_(max=0.0)
+            if "w_out" in weights:
+                weights["w_out"][:, n_e:] = 0.0
+
+    def validate_weights(self, weights: Mapping[str, object], n_rec: int) -> None:
+        n_e = self.n_excitatory(n_rec)
+        fix = ("; a dale network's w_rec is |W| diag(signs) with units 0..N_E-1 excitatory (columns >= 0) and "
+               "N_E..N-1 inhibitory (columns <= 0), and its readout reads the E units only. Project the weights "
+               "with neurorx.models.cells.CELLS.get('dale').project_(weights), or use cell='vanilla'")
+        w_rec = np.asarray(weights["w_rec"])
+        bad_e = np.flatnonzero((w_rec[:, :n_e] < 0).any(axis=0))
+        if bad_e.size:
+            raise ConfigurationError(
+                f"w_rec breaks Dale's law: excitatory column(s) {bad_e[:5].tolist()} (N_E = {n_e} of N = {n_rec}) "
+                f"hold negative weights (min {w_rec[:, :n_e].min():.3g})" + fix)
+        bad_i = n_e + np.flatnonzero((w_rec[:, n_e:] > 0).any(axis=0))
+        if bad_i.size:
+            raise ConfigurationError(
+                f"w_rec breaks Dale's law: inhibitory column(s) {bad_i[:5].tolist()} (N_E = {n_e} of N = {n_rec}) "
+                f"hold positive weights (max {w_rec[:, n_e:].max():.3g})" + fix)
+        w_out = np.asarray(weights["w_out"])
+        if np.any(w_out[:, n_e:] != 0):
+            raise ConfigurationError(
+                f"w_out reads inhibitory units: its columns {n_e}..{n_rec - 1} (the I units) must be zero "
+                f"(max |w| {np.abs(w_out[:, n_e:]).max():.3g})" + fix)
+
+
 CELLS.add("vanilla", VanillaCell())
 CELLS.add("gru", GRUCell())
+CELLS.add("dale", DaleCell())
 
 
 def get_cell(name: str) -> Cell:
-    """Return the registered cell ``name`` ("vanilla" or "gru")."""
+    """Return the registered cell ``name`` ("vanilla", "gru", "dale")."""
     return CELLS.get(name)
 
 
@@ -236,4 +383,5 @@ def check_weights(cell: Cell, weights: Mapping[str, object]) -> tuple[int, int, 
                 f"{key} has shape {shape}, but with N={n_rec} recurrent units it must be {expected[key]} "
                 f"(torch [post, pre] layout: transpose Brian2-style [pre, post] matrices)"
             )
+    cell.validate_weights(weights, n_rec)
     return n_rec, n_in, n_out, n_init

@@ -28,7 +28,7 @@ class RecurrentModel(nn.Module):
     Parameters
     ----------
     cell : str
-        Registered cell name ("vanilla" or "gru").
+        Registered cell name ("vanilla", "gru", "dale").
     n_in, n_rec, n_out, n_init : int
         Input, recurrent, output and initial-code sizes.
     alpha : float
@@ -63,6 +63,7 @@ class RecurrentModel(nn.Module):
         self.w_rec = nn.Linear(n_rec, g * n_rec, bias=False)
         self.w_out = nn.Linear(n_rec, n_out, bias=False)
         self.bias = nn.Parameter(torch.zeros(g * n_rec)) if bias else None
+        self.cell.init_weights_(self.weights())   # a constrained cell (dale) sets its own start; others: no-op
 
     @property
     def n_rec(self) -> int:

@@ -135,6 +135,7 @@ def train_step(model, optimizer, batch: Batch, noise, dt: float, generator, fuse
         return loss.detach(), y.detach()
     loss.backward()
     optimizer.step()
+    model.cell.project_(model.weights())   # constrained cells (dale: sign structure); a no-op for the others
     return loss.detach(), y.detach()
 
 

@@ -12,6 +12,7 @@ from brian2 import ms
 
 from neurorx import RateNetwork
 from neurorx.backends import Segment, get_backend
+from neurorx.models.cells import CELLS
 from neurorx.noise import NOISE_MODELS
 
 TAU, DT = 100 * ms, 20 * ms
@@ -22,12 +23,18 @@ D = 0.02  # training step in seconds
 def make_net(cell="vanilla", activation="relu", n=8, n_in=2, seed=0, rec_scale=1.0, w_rec=None, w_in=None,
              bias=True) -> RateNetwork:
     rng = np.random.default_rng(seed)
-    g = 3 if cell == "gru" else 1
+    g = len(CELLS.get(cell).gates)
+    weights = {"w_rec": rec_scale * rng.normal(size=(g * n, n)) / math.sqrt(n) if w_rec is None else w_rec,
+               "w_out": rng.normal(size=(3, n))}
+    if CELLS.get(cell).populations(n):   # a constrained cell (dale): project the random weights onto its rules
+        weights = {k: torch.as_tensor(np.array(v, dtype=np.float64)) for k, v in weights.items()}
+        CELLS.get(cell).project_(weights)
+        weights = {k: v.numpy() for k, v in weights.items()}
     return RateNetwork.from_arrays(
         encoder=rng.normal(size=(n, 4)),
         w_in=rng.normal(size=(g * n, n_in)) if w_in is None else w_in,
-        w_rec=rec_scale * rng.normal(size=(g * n, n)) / math.sqrt(n) if w_rec is None else w_rec,
-        w_out=rng.normal(size=(3, n)),
+        w_rec=weights["w_rec"],
+        w_out=weights["w_out"],
         bias=0.1 * rng.normal(size=g * n) if bias else None,
         tau=TAU, dt=DT, cell=cell, activation=activation,
     )

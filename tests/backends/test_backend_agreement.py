@@ -9,8 +9,9 @@ from brian2 import ms
 import neurorx as nrx
 from neurorx import FrozenNoise, OUNoise, WhiteNoise
 from neurorx.backends import Segment
+from neurorx.models.cells import CELLS
 
-PAIRS = [(cell, coupling) for cell in ("vanilla", "gru") for coupling in ("matmul", "synapses")]
+PAIRS = [(cell, coupling) for cell in CELLS.names() for coupling in ("matmul", "synapses")]
 
 
 @pytest.mark.parametrize(("cell", "coupling"), PAIRS)
@@ -39,7 +40,7 @@ def test_frozen_noise_brian2_equals_the_torch_backend_pathwise(cell, coupling, d
                                      b, dt_factor=dt_factor)).max() > 1e-3   # the noise is felt
 
 
-@pytest.mark.parametrize("cell", ["vanilla", "gru"])
+@pytest.mark.parametrize("cell", CELLS.names())
 def test_protocols_agree_across_backends(cell):
     # Through Protocol.run: active inputs, a reset, frozen noise in quiescence: decoded outputs, states, readouts.
     net = _with_task(make_net(cell, "tanh"), cell)
