@@ -165,14 +165,23 @@ def kl_divergence(
     kde_p = kde(p, bw_method=bw_method)
     kde_q = kde(q, bw_method=bw_method)
     x = kde_p.resample(n_mc, seed=seed)
+    log_ratio = _log_ratio(method, clip, lambda: kde_p.pdf(x), lambda: kde_q.pdf(x), lambda: kde_p.logpdf(x),
+                           lambda: kde_q.logpdf(x))
+    return _finish(log_ratio, return_stderr)
+
+
+def _log_ratio(method: str, clip, pdf_p, pdf_q, logpdf_p, logpdf_q) -> np.ndarray:
+    r""":math:`\log p(x)/q(x)` at the Monte-Carlo samples, from callables evaluating each density.
+
+    ``"reference"``: the ratio of densities clipped to ``clip`` before the log (the reference's estimator);
+    ``"corrected"``: the difference of log densities, no clip.
+    """
     if method == "reference":
         lo, hi = _check_clip(clip)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            ratio = kde_p.pdf(x) / kde_q.pdf(x)
-        log_ratio = np.log(np.clip(ratio, lo, hi))
-    else:
-        log_ratio = kde_p.logpdf(x) - kde_q.logpdf(x)
-    return _finish(log_ratio, return_stderr)
+            ratio = pdf_p() / pdf_q()
+        return np.log(np.clip(ratio, lo, hi))
+    return logpdf_p() - logpdf_q()
 
 
 def uniform_box_logpdf(points, box=(-1.1, 1.1)) -> np.ndarray:
@@ -277,13 +286,8 @@ def kl_uniform_vs(
         log_u = -log_widths[:, None] * np.ones((1, n_mc))  # (d, n): one 1-D density per coordinate row
     else:
         log_u = np.full((1, n_mc), -log_widths.sum())
-    if method == "reference":
-        lo, hi = _check_clip(clip)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            ratio = np.exp(log_u) / kde_a.pdf(x)
-        log_ratio = np.log(np.clip(ratio, lo, hi))
-    else:
-        log_ratio = log_u - kde_a.logpdf(x)
+    log_ratio = _log_ratio(method, clip, lambda: np.exp(log_u), lambda: kde_a.pdf(x), lambda: log_u,
+                           lambda: kde_a.logpdf(x))
     return _finish(log_ratio.T, return_stderr)
 
 
