@@ -260,3 +260,19 @@ def _jsonable(value):
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
     return value.item() if isinstance(value, np.generic) else value
+
+
+class CellCodedTask(Task):
+    """A task whose targets are a population code ``self.cells`` (place or head-direction cells)."""
+
+    cells: Any
+
+    @property
+    def sigma(self) -> float:
+        """Width of the cells' tuning (metres for place cells, radians for head-direction cells)."""
+        return self.cells.sigma
+
+    @property
+    def code(self) -> str:
+        """Name of the population code."""
+        return self.cells.code

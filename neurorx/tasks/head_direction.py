@@ -16,7 +16,7 @@ from neurorx.tasks._checks import (
     is_torch,
     make_rng,
 )
-from neurorx.tasks.base import TASKS, Task, TaskBatch
+from neurorx.tasks.base import TASKS, CellCodedTask, TaskBatch
 from neurorx.tasks.cells import HeadDirectionCells
 
 __all__ = ["HeadDirection", "wrap_angle"]
@@ -34,7 +34,7 @@ def wrap_angle(x):
 
 
 @TASKS.register("head_direction")
-class HeadDirection(Task):
+class HeadDirection(CellCodedTask):
     r"""Head-direction estimation, read out by a ring of head-direction cells.
 
     All parameters are keyword-only; the defaults are the reference configuration
@@ -118,16 +118,6 @@ class HeadDirection(Task):
     def preferred_angles(self) -> np.ndarray:
         """Preferred angles of the cells, ``linspace(-pi, pi, n_cells)`` (read-only)."""
         return self.cells.preferred
-
-    @property
-    def sigma(self) -> float:
-        """Angular spread in radians."""
-        return self.cells.sigma
-
-    @property
-    def code(self) -> str:
-        """Name of the head-direction code."""
-        return self.cells.code
 
     def sample(self, batch: int, steps: int, seed, init_state=None) -> TaskBatch:
         r"""Draw a batch: turn inputs, bearings, head-direction-code targets and initial codes.

@@ -19,7 +19,7 @@ from neurorx.tasks._checks import (
     is_torch,
     make_rng,
 )
-from neurorx.tasks.base import TASKS, Task, TaskBatch
+from neurorx.tasks.base import TASKS, CellCodedTask, TaskBatch
 from neurorx.tasks.cells import PlaceCells
 
 __all__ = ["SpatialNavigation", "mean_distance_in_rectangle"]
@@ -51,7 +51,7 @@ def mean_distance_in_rectangle(a: float, b: float) -> float:
 
 
 @TASKS.register("spatial_navigation")
-class SpatialNavigation(Task):
+class SpatialNavigation(CellCodedTask):
     r"""Spatial position estimation in a rectangular box, read out by place cells.
 
     All parameters are keyword-only; the defaults are the reference configuration
@@ -201,16 +201,6 @@ class SpatialNavigation(Task):
     def centres(self) -> np.ndarray:
         """Place-cell centres, shape (n_cells, 2), in metres (read-only)."""
         return self.cells.centres
-
-    @property
-    def sigma(self) -> float:
-        """Place-cell width in metres."""
-        return self.cells.sigma
-
-    @property
-    def code(self) -> str:
-        """Name of the place code."""
-        return self.cells.code
 
     # -- generator -----------------------------------------------------------------------------------------
 
