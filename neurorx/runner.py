@@ -140,7 +140,7 @@ class StateRange:
         """Warn (once) if ``chunk.h`` holds a state of magnitude above :attr:`LIMIT`."""
         if self.warned or not chunk.h.size:
             return
-        peak = float(np.max(np.abs(chunk.h)))
+        peak = max(float(chunk.h.max()), -float(chunk.h.min()))   # no |h| temporary on the hot path
         if peak > self.LIMIT:
             self.warned = True
             warnings.warn(f"hidden states reached |h| = {peak:.3g} in phase {chunk.phase!r} (step "
