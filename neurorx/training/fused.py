@@ -25,7 +25,7 @@ from neurorx.noise import NoiseModel, add_increments, draw_placed
 from neurorx.training.linalg import linear, linear_add, matmul_tn
 
 __all__ = ["FUSED_RECURRENCES", "GRURecurrence", "InputProjection", "ReadoutMSE", "VanillaRecurrence", "can_fuse",
-           "draw_increments", "forward_time_major", "gru_recurrence", "vanilla_recurrence"]
+           "dale_recurrence", "draw_increments", "forward_time_major", "gru_recurrence", "vanilla_recurrence"]
 
 
 class VanillaRecurrence(torch.autograd.Function):
@@ -54,10 +54,15 @@ class VanillaRecurrence(torch.autograd.Function):
     (one product over all steps), :math:`\partial L/\partial h_0 = g_0`. Saved: the states
     :math:`h_{0..T}` and pre-activations :math:`z_{0..T-1}` (two ``(T, B, N)`` arrays). The noise increments
     :math:`\xi_t` do not depend on the parameters and get no gradient.
+
+    With ``rectify`` (the Dale cell, :class:`~neurorx.models.cells.DaleCell`) units communicate through their
+    rates :math:`r_t = [h_t]_+`: :math:`z_t = u_t + r_t W^\top`, so
+    :math:`g_t = (1 - a)\,g_{t+1} + (\gamma_t W) \odot \mathbb{1}[h_t > 0]` and
+    :math:`\partial L/\partial W = \sum_t \gamma_t^\top r_t`.
     """
 
     @staticmethod
-    def forward(ctx, h0, u, w_rec, increments, a: float, act, onednn: bool):
+    def forward(ctx, h0, u, w_rec, increments, a: float, act, onednn: bool, rectify: bool = False):
         t_steps, b, n = u.shape
         hs = u.new_empty((t_steps + 1, b, n))
         zs = torch.empty_like(u)
@@ -65,19 +70,20 @@ class VanillaRecurrence(torch.autograd.Function):
         a_t = torch.as_tensor(a, dtype=h0.dtype)
         for t in range(t_steps):
             h = hs[t]
-            z = linear_add(h, w_rec, u[t], onednn, out=zs[t])      # u + h W^T
+            pre = torch.relu(h) if rectify else h                  # [h]+ (DaleCell.drift) or h
+            z = linear_add(pre, w_rec, u[t], onednn, out=zs[t])    # u + pre W^T
             drift = act.torch(z) - h                               # phi(z) - h   (VanillaCell.drift)
             h_new = torch.addcmul(h, drift, a_t, out=hs[t + 1])    # h + a*drift  (Cell.step)
             if increments is not None:
                 h_new.add_(increments[t])                          # + increment  (Cell.step)
         ctx.save_for_backward(hs, zs, w_rec)
-        ctx.a, ctx.act, ctx.onednn = float(a), act, onednn
+        ctx.a, ctx.act, ctx.onednn, ctx.rectify = float(a), act, onednn, rectify
         return hs[1:]
 
     @staticmethod
     def backward(ctx, grad_hs):
         hs, zs, w_rec = ctx.saved_tensors
-        a, onednn = ctx.a, ctx.onednn
+        a, onednn, rectify = ctx.a, ctx.onednn, ctx.rectify
         t_steps, b, n = zs.shape
         gz = ctx.act.torch_derivative(zs)              # phi'(z_t)      (Activation.derivative)
         gz.mul_(a)                                     # a phi'(z_t); becomes gamma_t in the loop
@@ -87,13 +93,16 @@ class VanillaRecurrence(torch.autograd.Function):
             if grad_hs is not None:
                 g.add_(grad_hs[t])                     # g_{t+1}
             gamma = gz[t].mul_(g)                      # a phi'(z_t) * g_{t+1}
-            g = linear_add(gamma, w_t, g.mul_(1.0 - a), onednn)   # (1-a) g_{t+1} + gamma W
+            if rectify:                                # (1-a) g_{t+1} + (gamma W) * 1[h_t > 0]
+                g = g.mul_(1.0 - a).addcmul_(linear(gamma, w_t, onednn), hs[t] > 0)
+            else:                                      # (1-a) g_{t+1} + gamma W
+                g = linear_add(gamma, w_t, g.mul_(1.0 - a), onednn)
         flat_gz = gz.view(t_steps * b, n)
         flat_h = hs[:-1].reshape(t_steps * b, n)
-        grad_w = matmul_tn(flat_gz, flat_h, onednn)    # sum_t gamma_t^T h_t
+        grad_w = matmul_tn(flat_gz, torch.relu(flat_h) if rectify else flat_h, onednn)   # sum_t gamma_t^T pre_t
         need_h0, need_u, need_w = ctx.needs_input_grad[:3]
         return (g if need_h0 else None, gz if need_u else None, grad_w if need_w else None,
-                None, None, None, None)
+                None, None, None, None, None)
 
 
 class GRURecurrence(torch.autograd.Function):
@@ -277,12 +286,12 @@ def draw_increments(noise: dict[str, NoiseModel] | None, steps: int, batch: int,
                        dtype)
 
 
-def _apply(function, h0, u, w_rec, increments, a, act, onednn):
+def _apply(function, h0, u, w_rec, increments, a, act, onednn, *extra):
     if act.derivative is None:
         raise ValueError(f"no fused backward for activation {act.name!r} (it states no derivative); use Cell.run")
     if increments is not None:
         increments = increments.detach()
-    return function.apply(h0, u.contiguous(), w_rec, increments, a, act, onednn)
+    return function.apply(h0, u.contiguous(), w_rec, increments, a, act, onednn, *extra)
 
 
 def vanilla_recurrence(h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, increments: torch.Tensor | None,
@@ -322,8 +331,19 @@ def gru_recurrence(h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, incre
     return _apply(GRURecurrence, h0, u, w_rec, increments, a, act, onednn)
 
 
+def dale_recurrence(h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, increments: torch.Tensor | None,
+                    a: float, act, onednn: bool = True) -> torch.Tensor:
+    r"""Run the fused Dale recurrence: :class:`VanillaRecurrence` with presynaptic rates :math:`[h]_+`.
+
+    As :func:`vanilla_recurrence`; the step is that of :meth:`DaleCell.drift
+    <neurorx.models.cells.DaleCell.drift>`, :math:`h + a(\phi(u + [h]_+ W^	op) - h)`. The sign constraint is
+    not applied here: the trainer projects the weights after every optimizer step.
+    """
+    return _apply(VanillaRecurrence, h0, u, w_rec, increments, a, act, onednn, True)
+
+
 #: The fused recurrence of each cell type, by :attr:`Cell.name`.
-FUSED_RECURRENCES = {"vanilla": vanilla_recurrence, "gru": gru_recurrence}
+FUSED_RECURRENCES = {"vanilla": vanilla_recurrence, "gru": gru_recurrence, "dale": dale_recurrence}
 
 
 def can_fuse(model) -> bool:

@@ -4,12 +4,14 @@ import torch
 from torch.nn import functional
 
 from neurorx.activations import ACTIVATIONS
+from neurorx.models.cells import CELLS
 from neurorx.models.rnn import RecurrentModel
 from neurorx.noise import FrozenNoise, ReferenceUniformNoise
 from neurorx.training.fused import (
     FUSED_RECURRENCES,
     ReadoutMSE,
     can_fuse,
+    dale_recurrence,
     forward_time_major,
     gru_recurrence,
     vanilla_recurrence,
@@ -47,7 +49,7 @@ def _grads(loss, model):
 
 @pytest.mark.parametrize("cell,act", [("vanilla", "relu"), ("vanilla", "tanh"), ("vanilla", "sigmoid"),
                                       ("vanilla", "softplus"), ("vanilla", "identity"), ("gru", "tanh"),
-                                      ("gru", "relu")])
+                                      ("gru", "relu"), ("dale", "relu"), ("dale", "tanh")])
 def test_fast_path_gradients_equal_straightforward_loop(cell, act):
     """Fused recurrence (hand-written BPTT) + fused readout/loss == autograd through the Cell.step loop."""
     model = _model(cell, act)
@@ -65,9 +67,24 @@ def test_fast_path_gradients_equal_straightforward_loop(cell, act):
 
 
 def test_every_cell_type_has_a_fused_recurrence():
-    for cell, act in (("vanilla", "relu"), ("gru", "tanh")):
-        assert can_fuse(_model(cell, act))
-    assert set(FUSED_RECURRENCES) == {"vanilla", "gru"}
+    assert set(FUSED_RECURRENCES) == set(CELLS)
+    for cell in CELLS:
+        assert can_fuse(_model(cell, CELLS.get(cell).default_activation))
+
+
+def test_fused_dale_forward_is_the_cell_step_formula(always_onednn):
+    """The Dale recurrence (presynaptic rates [h]+) gives the states of the DaleCell.step loop: bitwise with
+    torch products, to float32 rounding with oneDNN products; zero-mean noise drives states below zero."""
+    for dtype in (torch.float32, torch.float64):
+        model, h0, u, inc = _recurrence_inputs("dale", "relu", dtype)
+        inc = inc - 0.05
+        with torch.no_grad():
+            loop = model.cell.run(h0, u, model.w_rec.weight, model.alpha, model.act, inc)
+            assert (loop < 0).any()
+            fused = dale_recurrence(h0, u, model.w_rec.weight, inc, model.alpha, model.act, onednn=False)
+            assert torch.equal(fused, loop)
+            fast = dale_recurrence(h0, u, model.w_rec.weight, inc, model.alpha, model.act, onednn=True)
+            torch.testing.assert_close(fast, loop, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("cell,act", [("vanilla", "relu"), ("gru", "tanh")])
@@ -127,12 +144,13 @@ def test_readout_mse_gradcheck():
     assert torch.autograd.gradcheck(lambda a, b: ReadoutMSE.apply(a, b, t, off, True)[0], (h, w))
 
 
-@pytest.mark.parametrize("cell,gates", [("vanilla", 1), ("gru", 3)])
+@pytest.mark.parametrize("cell", sorted(FUSED_RECURRENCES))
 @pytest.mark.parametrize("act", DIFFERENTIABLE)
-def test_fused_backward_gradcheck(cell, gates, act):
+def test_fused_backward_gradcheck(cell, act):
     """Each cell's hand-written BPTT against finite differences, for every nonlinearity."""
     from neurorx.activations import get_activation
 
+    gates = len(CELLS.get(cell).gates)
     torch.manual_seed(3)
     h0 = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
     u = torch.randn(6, 3, 4 * gates, dtype=torch.float64, requires_grad=True)
