@@ -7,11 +7,14 @@ row/column pair plus the uniform distribution and an untrained network R^σ of t
 stepwise distance of the quiescent decoded trajectories, the fraction of quiescent state variance on the first
 ``--pcs`` active principal components (PCA overlap), and per population of the Dale network: the same overlap for
 E and I units separately and the correlation over time of the E and I population mean rates in quiescence
-(does quiescent I activity track E?). Writes ``table.csv`` (one row per network, backend, pair) and one figure
-per pair.
+(does quiescent I activity track E?). Writes ``table.csv`` (one row per network, backend, pair), ``table.md``
+(the same rows, the columns a reader compares, one table over every pair, noise family and backend) and one
+figure per pair. The KL values use the corrected estimator (:func:`neurorx.analysis.kl_table`).
 
+    S=models/spatial_navigation
     python protocols/dale_reactivation.py \\
-        --pair HD=runs/pilot/hd_unbiased_dale/network.npz,runs/pilot/hd_unbiased_vanilla/network.npz \\
+        --pair U=$S/noisy_unbiased_dale.npz,$S/noisy_unbiased.npz \\
+        --pair U_gauss=$S/noisy_unbiased_white_dale.npz,$S/noisy_unbiased_white.npz \\
         --out runs/dale_reactivation
 """
 
@@ -63,6 +66,33 @@ def ei_tracking(quiet_h, pops):
     return float(np.mean(cs)) if cs else math.nan
 
 
+def noise_family(net):
+    """The recurrent noise the network was trained (and is run) with: its registered name."""
+    rec = dict(net.noise).get("recurrent")
+    return getattr(rec, "name", "none") if rec is not None else "none"
+
+
+#: Columns of table.md: column of table.csv -> header.
+SUMMARY = {"pair": "pair", "noise": "noise", "backend": "backend", "network": "network",
+           "trained_batches": "batches", "active_error": "active error", "chance_error": "chance",
+           "kl_q_vs_own_active": "KL(Q‖own A)", "kl_q_vs_unconstrained_active": "KL(Q‖A unconstr.)",
+           "kl_uniform_vs_own_active": "KL(𝒰‖own A)", "total_variance": "total var.",
+           "stepwise_distance": "step dist.", "pca_overlap": "PCA overlap",
+           "ei_rate_correlation_quiescent": "E–I corr. (Q)"}
+
+
+def markdown_table(rows):
+    """``rows`` (dicts of table.csv) as one markdown table of the :data:`SUMMARY` columns, 3 significant digits."""
+    def cell(v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "–"
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(SUMMARY.values()) + " |", "|" + "---|" * len(SUMMARY)]
+    lines += ["| " + " | ".join(cell(r.get(k)) for k in SUMMARY) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
 def kl_matrix(active, quiescent, circular):
     if circular:
         return np.array([[nrx.analysis.circular_kl(q.select("quiescent").decoded if hasattr(q, "select") else q,
@@ -96,7 +126,8 @@ for spec in args.pair:
             err = net.task.error(act.decoded, act.states)
             q_dec = quiet.decoded
             rec_row = {
-                "pair": label, "backend": backend, "network": name, "cell": net.cell, "n_rec": net.n_rec,
+                "pair": label, "noise": noise_family(net), "backend": backend, "network": name, "cell": net.cell,
+                "n_rec": net.n_rec,
                 "trained_batches": (net.metrics.get("final") or {}).get("batch"),
                 "active_error": float(np.mean(err)), "chance_error": float(net.task.chance_error()),
                 "kl_q_vs_own_active": float(kl[list(active).index(name), list(quiescent).index(name)])
@@ -136,10 +167,9 @@ for spec in args.pair:
             row[3].plot([], [], color=color, label=f"{pop} mean rate")
         row[3].set(title=f"Dale quiescent population rates, 3 trials ({backend})", xlabel="step")
         row[3].legend()
-        groups = {k: nrx.analysis.stepwise_distance(recs[k].select("quiescent").decoded, circular=circular)
-                  for k in ("Dale", "unconstrained", "R^σ Dale")}
-        nplt.variance_boxplot(groups, ax=row[4], title=f"quiescent stepwise distance ({backend})")
-        row[4].set_ylabel("rad/step" if circular else "m/step")
+        groups = {k: recs[k] for k in ("Dale", "unconstrained", "R^σ Dale")}
+        nplt.statistic_boxplot(groups, "stepwise distance", ax=row[4],
+                               title=f"quiescent stepwise distance ({backend})")
     fig.suptitle(f"{label}: Dale (E/I) vs unconstrained, {args.trials} trials, {args.quiescent} quiescent steps")
     fig.tight_layout()
     print("saved", nplt.save_figure(fig, out / f"dale_reactivation_{label}.png", overwrite=args.force, dpi=110))
@@ -151,3 +181,5 @@ with open(out / "table.csv", "w", newline="", encoding="utf-8") as fh:
     writer.writeheader()
     writer.writerows(rows)
 print("saved", out / "table.csv")
+(out / "table.md").write_text(markdown_table(rows), encoding="utf-8")
+print("saved", out / "table.md")

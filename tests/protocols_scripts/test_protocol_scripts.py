@@ -67,3 +67,49 @@ def test_scripts_import_nothing_from_the_demo_application():
     for script in sorted((ROOT / "protocols").glob("*.py")):
         text = script.read_text()
         assert "neurorx.experiments" not in text and "neurorx.demo" not in text, script.name
+
+
+def _small_pair(tmp_path):
+    """An untrained Dale network and an unconstrained one on the same small spatial task, saved as files."""
+    import torch
+    from brian2 import ms
+
+    import neurorx as nrx
+    from neurorx.models.rnn import RecurrentModel
+    from neurorx.noise import ReferenceUniformNoise
+    from neurorx.tasks import SpatialNavigation
+
+    task = SpatialNavigation(n_cells=16, seed=0)
+    paths = []
+    for cell in ("dale", "vanilla"):
+        torch.manual_seed(0)
+        model = RecurrentModel(cell, task.n_in, 20, task.n_cells, task.n_cells, 0.2, "relu", bias=False)
+        net = nrx.RateNetwork.from_torch(model, tau=100 * ms, dt=20 * ms, task=task,
+                                         noise={"recurrent": ReferenceUniformNoise(0.01)})
+        paths.append(net.save(tmp_path / f"{cell}.npz"))
+    return paths
+
+
+def test_dale_reactivation_writes_one_table_over_pairs_noise_families_and_backends(models, tmp_path):
+    """Issue 14's table: one row per pair, backend and network (Dale, unconstrained, untrained R^σ), with the
+    noise family; the markdown table holds the same rows; the Dale rows carry the per-population numbers."""
+    dale, free = _small_pair(tmp_path)
+    hd = models / "head_direction"
+    args = ["--pair", f"small={dale},{free}", "--pair", f"HD={hd / 'noisy_unbiased_dale.npz'},"
+            f"{hd / 'noisy_unbiased.npz'}", "--quiescent", "20", "--pcs", "3", "--trials", "6",
+            "--out", str(tmp_path / "out")]
+    done = subprocess.run([sys.executable, str(ROOT / "protocols" / "dale_reactivation.py"), *args],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "out" / "table.csv").open()))
+    assert len(rows) == 2 * 2 * 3        # pairs x backends x (Dale, unconstrained, R^σ Dale)
+    assert {(r["pair"], r["backend"]) for r in rows} == {(p, b) for p in ("small", "HD") for b in ("torch", "brian2")}
+    assert {r["noise"] for r in rows} == {"reference_uniform"}
+    dale_rows = [r for r in rows if r["network"] == "Dale"]
+    assert all(-1 <= float(r["ei_rate_correlation_quiescent"]) <= 1 for r in dale_rows)
+    table = (tmp_path / "out" / "table.md").read_text().splitlines()
+    assert table[0].startswith("| pair | noise | backend | network |") and len(table) == 2 + len(rows)
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["dale_reactivation_HD.png",
+                                                                       "dale_reactivation_small.png"]
