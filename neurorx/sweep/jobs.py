@@ -1,9 +1,12 @@
 r"""Jobs: plain functions of a resolved, JSON-serialisable config, and the grid a spec expands into.
 
-Three job kinds are registered in :data:`JOB_KINDS`, each ``fn(config, inputs, out)`` writing its files into
-the fresh folder ``out`` (``inputs`` are the folders of the jobs it depends on):
+Three job kinds are registered in :data:`JOB_KINDS`, each ``fn(config, inputs, out, work)`` writing its files
+into the fresh folder ``out`` (``inputs`` are the folders of the jobs it depends on; ``work`` is a scratch
+folder kept across the job's attempts until it is done, see :mod:`neurorx.sweep.store`):
 
-- ``train``: train a resolved card (:func:`neurorx.training.train`) -> ``network.npz``, ``metrics.jsonl``, ...
+- ``train``: train a resolved card (:func:`neurorx.training.train`) -> ``network.npz``, ``metrics.jsonl``, ...;
+  it trains in ``work`` and an interrupted attempt's checkpoint is resumed by the next (the same weights as
+  an uninterrupted training, as ``neurorx train --resume``).
 - ``run``: run a protocol on the trained network with one backend and seed -> ``recording.npz``.
 - ``statistic``: a statistic of recordings (or of the training) -> ``result.npz``.
 
@@ -35,7 +38,7 @@ from neurorx.registry import Registry
 
 __all__ = ["JOB_KINDS", "STATISTICS", "Job", "Output", "Statistic", "expand", "worker_environment"]
 
-#: Job kinds: name -> ``fn(config: dict, inputs: list[Path], out: Path) -> None``.
+#: Job kinds: name -> ``fn(config: dict, inputs: list[Path], out: Path, work: Path) -> None``.
 JOB_KINDS: Registry[Callable] = Registry("job kind")
 
 
@@ -138,10 +141,18 @@ def worker_environment():
 # job kinds
 
 
-def _train(config: dict, inputs: list[Path], out: Path) -> None:
-    from neurorx.training import Config, train
+def _train(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
+    """Train in ``work`` (resuming its checkpoint if an earlier attempt left one), then copy the outputs."""
+    import shutil
 
-    train(Config.from_dict(config["config"]), out, quiet=True)
+    from neurorx.training import Config, train
+    from neurorx.training.trainer import OUTPUT_FILES
+
+    resume = (work / "checkpoint.npz").is_file()
+    train(Config.from_dict(config["config"]), work, quiet=True, resume=resume, force=not resume)
+    for name in OUTPUT_FILES:
+        if name != "checkpoint.npz" and (work / name).exists():
+            shutil.copy2(work / name, out / name)
 
 
 def _protocol(phases: list[dict]):
@@ -152,7 +163,7 @@ def _protocol(phases: list[dict]):
     return Protocol([kinds[p["phase"]](**{k: v for k, v in p.items() if k != "phase"}) for p in phases])
 
 
-def _run(config: dict, inputs: list[Path], out: Path) -> None:
+def _run(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
     from neurorx.backends import get_backend
     from neurorx.network import load
 
@@ -168,7 +179,7 @@ def _run(config: dict, inputs: list[Path], out: Path) -> None:
     rec.save(out / "recording.npz")
 
 
-def _statistic(config: dict, inputs: list[Path], out: Path) -> None:
+def _statistic(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
     from neurorx.io import write_npz
 
     stat = STATISTICS.get(config["statistic"])

@@ -4,12 +4,17 @@ Layout of a sweep's output folder::
 
     OUT/jobs/<kind>-<hash>/        a finished job: its files, and done.json written last
     OUT/jobs/.<kind>-<hash>.<token>.tmp/   a job being written (ignored; removed when it fails)
+    OUT/jobs/.<kind>-<hash>.work/  a job's scratch folder, kept across attempts (training checkpoints)
     OUT/results.nc                 the gathered results (neurorx.sweep.gather)
 
 A job counts as done exactly when ``done.json`` exists in its folder. Its outputs are written into a fresh
 temporary folder, which is renamed into place when the job function returns; the completion record is then
 written atomically. A job killed at any point therefore leaves either nothing, a temporary folder, or a
-folder without ``done.json``; all three are redone by the next run of the sweep.
+folder without ``done.json``; all three are redone by the next run of the sweep. What a job keeps in its
+scratch folder (a training job: its last checkpoint) survives the kill, so the next attempt continues from it
+instead of starting afresh; the scratch folder is removed once the job is done. One attempt at a time holds
+it (an advisory ``flock``, released by the operating system when the process dies); a concurrent attempt
+works in a private scratch folder instead.
 
 Notes
 -----
@@ -21,6 +26,7 @@ override, a protocol or the package version gives new ids, and nothing stale is 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -79,6 +85,10 @@ class Store:
         """The folder of a job."""
         return self.jobs_dir / job_id
 
+    def work_dir(self, job_id: str) -> Path:
+        """The scratch folder of a job, kept across its attempts until it is done."""
+        return self.jobs_dir / f".{job_id}.work"
+
     def is_done(self, job_id: str) -> bool:
         """Whether the job finished (its completion record exists)."""
         return (self.path(job_id) / DONE).is_file()
@@ -125,8 +135,8 @@ def execute(job: dict, root: str, *dependencies) -> dict:
     tmp.mkdir()
     start = time.perf_counter()
     try:
-        with worker_environment():
-            fn(job.config, [store.path(i) for i in job.inputs], tmp)
+        with worker_environment(), _scratch(store.work_dir(job.id), tmp) as work:
+            fn(job.config, [store.path(i) for i in job.inputs], tmp, work)
         atomic_write_bytes(tmp / "job.json", json.dumps(job.to_dict(), indent=1, sort_keys=True).encode())
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -142,4 +152,30 @@ def execute(job: dict, root: str, *dependencies) -> dict:
               "seconds": round(seconds, 3), "worker": worker_name(), "files": sorted(p.name for p in final.iterdir()),
               "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "provenance": _provenance()}
     atomic_write_bytes(final / DONE, json.dumps(record, indent=1, sort_keys=True, default=str).encode())
+    shutil.rmtree(store.work_dir(job.id), ignore_errors=True)
     return {"id": job.id, "status": "ran", "seconds": seconds, "worker": worker_name()}
+
+
+@contextlib.contextmanager
+def _scratch(shared: Path, tmp: Path):
+    """The job's scratch folder ``shared``, locked for this attempt; ``tmp/.work`` if another attempt holds it."""
+    try:
+        import fcntl
+    except ImportError:                       # no advisory locks (Windows): every attempt starts afresh
+        fcntl = None
+    if fcntl is None:
+        yield tmp / ".work"
+        return
+    shared.mkdir(parents=True, exist_ok=True)
+    with open(shared / ".lock", "w", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:                       # a live attempt of the same job holds it
+            yield tmp / ".work"
+            return
+        try:
+            yield shared
+        finally:
+            if not [p for p in shared.iterdir() if p.name != ".lock"]:
+                shutil.rmtree(shared, ignore_errors=True)    # the job kept nothing there
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -1,6 +1,7 @@
 """Job folders: named by content, written atomically, done exactly when the completion record exists."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -12,11 +13,11 @@ from neurorx.sweep.jobs import make_job
 def kinds():
     calls = []
 
-    def write(config, inputs, out):
+    def write(config, inputs, out, work):
         calls.append(config)
         (out / "value.json").write_text(json.dumps({"x": config["x"], "inputs": [p.name for p in inputs]}))
 
-    def fail(config, inputs, out):
+    def fail(config, inputs, out, work):
         (out / "partial.txt").write_text("half")
         raise RuntimeError("job failed on purpose")
 
@@ -77,3 +78,77 @@ def test_a_file_as_output_folder_is_refused(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(OSError, match="not a folder"):
         Store(tmp_path / "f")
+
+
+def test_an_interrupted_training_job_resumes_from_its_checkpoint(tmp_path):
+    """A train job killed mid-training leaves its checkpoint in the job's scratch folder; the next attempt
+    continues from it (it does not start afresh) and gives exactly the network of an uninterrupted job; the
+    scratch folder is gone once the job is done."""
+    import numpy as np
+
+    import neurorx as nrx
+    from neurorx.training import Config, train
+
+    spec = nrx.sweep.load_spec(Path(__file__).parent / "tiny.yaml")
+    job = next(j for j in nrx.sweep.expand(spec) if j.kind == "train")
+    config = Config.from_dict(job.config["config"])
+    n = config.trainer.n_epochs
+    store = Store(tmp_path / "interrupted")
+
+    def stop_after_first(trainer, batch, record):
+        if batch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):        # the first attempt, killed after batch 1 (checkpointed)
+        train(config, store.work_dir(job.id), quiet=True, callback=stop_after_first)
+    assert (store.work_dir(job.id) / "checkpoint.npz").is_file()
+    resumed = []
+
+    def count(trainer, batch, record):
+        resumed.append(batch)
+
+    import neurorx.training as training
+    real = training.train
+
+    def spy(*args, **kwargs):
+        return real(*args, **kwargs, callback=count)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training, "train", spy)
+        assert execute(job.to_dict(), str(store.root))["status"] == "ran"
+    assert resumed == list(range(2, n + 1))       # batches 2..n only: continued, not restarted
+    assert not store.work_dir(job.id).exists() and store.is_done(job.id)
+
+    fresh = Store(tmp_path / "fresh")
+    execute(job.to_dict(), str(fresh.root))
+    a, b = (nrx.load(st.path(job.id) / "network.npz") for st in (store, fresh))
+    for key in a.weights:
+        np.testing.assert_array_equal(a.weights[key], b.weights[key])
+
+
+def test_a_concurrent_attempt_works_in_a_private_scratch_folder(tmp_path):
+    """While one attempt holds a job's scratch folder (its lock), another attempt of the same job does not
+    touch it: it gets a private scratch folder."""
+    import fcntl
+
+    seen = []
+
+    def record_work(config, inputs, out, work):
+        seen.append(work)
+        work.mkdir(parents=True, exist_ok=True)
+        (out / "ok.txt").write_text("done")
+
+    JOB_KINDS.add("test_work", record_work)
+    try:
+        job = make_job("test_work", {"x": 1})
+        store = Store(tmp_path)
+        shared = store.work_dir(job.id)
+        shared.mkdir(parents=True)
+        (shared / "checkpoint.npz").write_text("another attempt's")
+        with open(shared / ".lock", "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            execute(job.to_dict(), str(tmp_path))
+        assert seen and seen[0] != shared and shared not in seen[0].parents
+        assert store.is_done(job.id) and not shared.exists()   # done: the scratch folder is removed
+    finally:
+        JOB_KINDS.remove("test_work")
