@@ -12,8 +12,9 @@ float32 with the same seed, and the script prints:
   from a reset with the noise scaled by sqrt(2)): the same differences (the hidden state compared on every
   ``--every``-th step, the decoded position on every step), and the reactivation statistics the demo
   reports (KL(Q‖A) of the quiescent against the active decoded cloud, corrected estimator; the registered
-  phase statistics, total variance among them) in each dtype, next to the same statistics of a float64 run
-  with another seed (the seed-to-seed spread the dtype difference should be compared with).
+  phase statistics, total variance among them) in each dtype, next to the mean and standard deviation of
+  the same statistics over float64 runs with ``--other-seeds`` other seeds (the seed-to-seed spread the
+  dtype difference should be compared with).
 
 The Brian2 backend draws its Gaussian numbers in float64 in both dtypes, so its float32 run follows the
 float64 run's noise path; the torch backend draws its noise in the run's dtype, so its float32 and float64
@@ -66,11 +67,13 @@ def main():
     parser.add_argument("--max-points", type=int, default=10_000)
     parser.add_argument("--n-mc", type=int, default=2500)
     parser.add_argument("--burn-in", type=float, default=0.5)
+    parser.add_argument("--other-seeds", type=int, default=4, help="float64 runs with other seeds (the spread)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     if args.quick:
         args.trials, args.steps, args.active_steps, args.max_points, args.n_mc = 16, 100, 50, 2000, 500
+        args.other_seeds = 2
     t_start = time.perf_counter()
     net = nrx.load(args.network)
     quiet = nrx.Protocol([nrx.Active(steps=args.steps, noise={})])
@@ -86,25 +89,27 @@ def main():
                                            dtype=dtype)
             runs["noise", dtype] = demo.run(net, backend=backend, trials=args.trials, seed=args.seed,
                                             record=("h",), every=args.every, dtype=dtype)
-        seed2 = demo.run(net, backend=backend, trials=args.trials, seed=args.seed + 1, record=("h",),
-                         every=args.every, dtype="float64")
+        others = [statistics(demo.run(net, backend=backend, trials=args.trials, seed=args.seed + k, record=("h",),
+                                      every=args.every, dtype="float64"), args)
+                  for k in range(1, args.other_seeds + 1)]
         res["noise off"] = differences(runs["off", "float64"], runs["off", "float32"])
         res["reference noise"] = differences(runs["noise", "float64"], runs["noise", "float32"])
         res["statistics"] = {"float64": statistics(runs["noise", "float64"], args),
                              "float32": statistics(runs["noise", "float32"], args),
-                             f"float64, seed {args.seed + 1}": statistics(seed2, args)}
+                             "float64, other seeds": {name: [o[name] for o in others] for name in others[0]}}
         print(f"\n{backend}: float32 against float64, same seed")
         for case in ("noise off", "reference noise"):
             d = res[case]
             print(f"  {case:>15}: max |h32-h64| {d['max_abs_h']:.3g} (mean {d['mean_abs_h']:.3g}); decoded position "
                   f"max {100 * d['max_decoded_m']:.3g} cm, mean {100 * d['mean_decoded_m']:.3g} cm")
         s64, s32, other = res["statistics"].values()
-        other_seed = f"seed {args.seed + 1}"
-        print(f"  {'statistic':>32} | {'float64':>11} | {'float32':>11} | {'32 - 64':>10} | {other_seed:>11} | "
-              f"{'seeds differ':>12}")
+        seeds = f"seeds {args.seed + 1}..{args.seed + args.other_seeds}"
+        print(f"  {'statistic':>32} | {'float64':>11} | {'float32':>11} | {'32 - 64':>10} | {seeds + ' mean':>18} | "
+              f"{'SD':>9} | {'|32 - 64| / SD':>14}")
         for name in s64:
+            sd = float(np.std(other[name], ddof=1)) if len(other[name]) > 1 else float("nan")
             print(f"  {name:>32} | {s64[name]:11.6g} | {s32[name]:11.6g} | {s32[name] - s64[name]:10.3g} | "
-                  f"{other[name]:11.6g} | {other[name] - s64[name]:12.3g}")
+                  f"{np.mean(other[name]):18.6g} | {sd:9.3g} | {abs(s32[name] - s64[name]) / sd:14.3g}")
         sys.stdout.flush()
     results["seconds"] = time.perf_counter() - t_start
     print(f"\n{results['seconds']:.0f} s")
