@@ -468,7 +468,8 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
     dt_factor = check_dt_factor(dt_factor)
     resolve_coupling(coupling)
     n_in, n_rec = network.n_in, network.n_rec
-    x = np.zeros((trials, 1, n_in)) if inputs is None else np.asarray(inputs, dtype=np.float64)  # a TimedArray's
+    # float64: the inputs become a TimedArray, which Brian2 holds in float64 (build_network builds in float64)
+    x = np.zeros((trials, 1, n_in)) if inputs is None else np.asarray(inputs, dtype=np.float64)
     if x.ndim != 3 or x.shape[0] != trials or x.shape[2] != n_in:
         raise ValueError(f"inputs have shape {x.shape}; expected (trials, steps, n_in) = ({trials}, T, {n_in})")
     recurrent, arrays = [], {}
