@@ -12,9 +12,9 @@ float32 with the same seed, and the script prints:
   from a reset with the noise scaled by sqrt(2)): the same differences (the hidden state compared on every
   ``--every``-th step, the decoded position on every step), and the reactivation statistics the demo
   reports (KL(Q‖A) of the quiescent against the active decoded cloud, corrected estimator; the registered
-  phase statistics, total variance among them) in each dtype, next to the mean and standard deviation of
-  the same statistics over float64 runs with ``--other-seeds`` other seeds (the seed-to-seed spread the
-  dtype difference should be compared with).
+  phase statistics, total variance among them) in each dtype; then the same statistics over ``--other-seeds``
+  further seeds in each dtype: their mean and standard deviation per dtype (the seed-to-seed spread the
+  dtype difference should be compared with) and the difference of the two means in standard errors.
 
 The Brian2 backend draws its Gaussian numbers in float64 in both dtypes, so its float32 run follows the
 float64 run's noise path; the torch backend draws its noise in the run's dtype, so its float32 and float64
@@ -89,27 +89,30 @@ def main():
                                            dtype=dtype)
             runs["noise", dtype] = demo.run(net, backend=backend, trials=args.trials, seed=args.seed,
                                             record=("h",), every=args.every, dtype=dtype)
-        others = [statistics(demo.run(net, backend=backend, trials=args.trials, seed=args.seed + k, record=("h",),
-                                      every=args.every, dtype="float64"), args)
-                  for k in range(1, args.other_seeds + 1)]
+        others = {dtype: [statistics(demo.run(net, backend=backend, trials=args.trials, seed=args.seed + k,
+                                              record=("h",), every=args.every, dtype=dtype), args)
+                          for k in range(1, args.other_seeds + 1)] for dtype in DTYPES}
         res["noise off"] = differences(runs["off", "float64"], runs["off", "float32"])
         res["reference noise"] = differences(runs["noise", "float64"], runs["noise", "float32"])
         res["statistics"] = {"float64": statistics(runs["noise", "float64"], args),
                              "float32": statistics(runs["noise", "float32"], args),
-                             "float64, other seeds": {name: [o[name] for o in others] for name in others[0]}}
+                             **{f"{dtype}, other seeds": {name: [o[name] for o in runs_] for name in runs_[0]}
+                                for dtype, runs_ in others.items()}}
         print(f"\n{backend}: float32 against float64, same seed")
         for case in ("noise off", "reference noise"):
             d = res[case]
             print(f"  {case:>15}: max |h32-h64| {d['max_abs_h']:.3g} (mean {d['mean_abs_h']:.3g}); decoded position "
                   f"max {100 * d['max_decoded_m']:.3g} cm, mean {100 * d['mean_decoded_m']:.3g} cm")
-        s64, s32, other = res["statistics"].values()
-        seeds = f"seeds {args.seed + 1}..{args.seed + args.other_seeds}"
-        print(f"  {'statistic':>32} | {'float64':>11} | {'float32':>11} | {'32 - 64':>10} | {seeds + ' mean':>18} | "
-              f"{'SD':>9} | {'|32 - 64| / SD':>14}")
+        s64, s32, o64, o32 = res["statistics"].values()
+        k = args.other_seeds
+        print(f"  seed {args.seed}: float64, float32, difference | seeds {args.seed + 1}..{args.seed + k}: mean ± SD "
+              f"float64, float32, difference of means / its standard error")
         for name in s64:
-            sd = float(np.std(other[name], ddof=1)) if len(other[name]) > 1 else float("nan")
-            print(f"  {name:>32} | {s64[name]:11.6g} | {s32[name]:11.6g} | {s32[name] - s64[name]:10.3g} | "
-                  f"{np.mean(other[name]):18.6g} | {sd:9.3g} | {abs(s32[name] - s64[name]) / sd:14.3g}")
+            m64, m32 = np.mean(o64[name]), np.mean(o32[name])
+            sd64, sd32 = (float(np.std(o[name], ddof=1)) if k > 1 else float("nan") for o in (o64, o32))
+            se = np.sqrt((sd64 ** 2 + sd32 ** 2) / k)
+            print(f"  {name:>30} | {s64[name]:9.4g} {s32[name]:9.4g} {s32[name] - s64[name]:10.3g} | "
+                  f"{m64:9.4g} ± {sd64:8.2g}  {m32:9.4g} ± {sd32:8.2g}  {(m32 - m64) / se:6.2f}")
         sys.stdout.flush()
     results["seconds"] = time.perf_counter() - t_start
     print(f"\n{results['seconds']:.0f} s")
