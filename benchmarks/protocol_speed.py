@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 from brian2 import ms, profiling_summary, second
+from step_floor import matmul_floor
 
 import neurorx as nrx
 
@@ -73,38 +74,6 @@ def step_profile(net, trials, steps=100):
     out["protocol readout + decode"] = (time.perf_counter() - t0) / (5 * 40) * 1e3
     print(profiling_summary(bnet))
     return out
-
-
-def best_ms(fn, number, repeat=7):
-    """Best of ``repeat`` timings of ``number`` calls of ``fn``, in ms per call (a floor, not a typical time)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / number)
-    return best * 1e3
-
-
-def matmul_floor(net, trials, steps=40):
-    """Per-step ms of the work no matmul-coupling step can skip: the coupling product ``(B, N) @ W.T``, the
-    readout product of the protocol layer (timed in bulk over ``steps`` steps, as the protocol does it) and
-    the ``B*N`` Gaussian draws of Brian2's cython ``randn`` (numpy's legacy generator), all in float64."""
-    rng = np.random.default_rng(0)
-    h = rng.normal(size=(trials, net.n_rec))
-    w_t = np.ascontiguousarray(np.asarray(net.weights["w_rec"], dtype=np.float64).T)
-    out = np.empty_like(h)
-    hs = rng.normal(size=(trials, steps, net.n_rec))
-    floor = {
-        "coupling product": best_ms(lambda: np.matmul(h, w_t, out=out), 200),
-        "readout product": best_ms(lambda: net.readout(hs), 5) / steps,
-        "gaussian draws": best_ms(lambda: np.random.randn(trials * net.n_rec), 200),  # noqa: NPY002 (Brian2's source)
-    }
-    n_out = np.asarray(net.weights["w_out"]).shape[0]
-    flops = 2 * trials * net.n_rec * (net.n_rec + n_out)
-    floor["float64 GFLOP/s"] = flops / (floor["coupling product"] + floor["readout product"]) / 1e6
-    return floor
 
 
 def memory_child(n, trials, steps):
@@ -158,8 +127,8 @@ def main():
     prof = step_profile(net, args.trials)
     print("per step (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in prof.items()))
     results["step_profile_ms"] = prof
-    floor = matmul_floor(net, args.trials)
-    floor_ms = floor["coupling product"] + floor["readout product"] + floor["gaussian draws"]
+    floor = matmul_floor(net, args.trials)   # float64, Brian2's Gaussian source
+    floor_ms = floor.pop("total")
     need_ms = t_syn / 15 / args.steps * 1e3
     print(f"matmul step floor (ms, best of 7): coupling product {floor['coupling product']:.2f} + readout product "
           f"{floor['readout product']:.2f} ({floor['float64 GFLOP/s']:.0f} GFLOP/s float64) + Brian2's Gaussian "

@@ -17,6 +17,10 @@ Two couplings compute the recurrent currents from the same equations:
 
 Use :func:`simulate` through :meth:`neurorx.Protocol.run` (``backend="brian2"``), or :func:`build_network` to
 get the Brian2 network itself and add your own monitors.
+
+``dtype="float32"`` builds and runs the network with Brian2's ``core.default_float_dtype`` set to ``float32``
+(for that call only): state, parameters, weights and the coupling products are float32. Brian2 keeps ``t``
+and ``dt`` in float64, and its ``TimedArray`` and Gaussian draws are float64 (see :func:`simulate`, Notes).
 """
 
 from __future__ import annotations
@@ -92,6 +96,26 @@ def resolve_coupling(coupling: str) -> str:
     return coupling
 
 
+_FLOAT_DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+def _float_dtype(dtype) -> type:
+    """The numpy float type (``np.float64`` or ``np.float32``) of a ``dtype`` option; one clear error otherwise."""
+    for name, kind in _FLOAT_DTYPES.items():
+        if dtype is kind or dtype == name or (isinstance(dtype, np.dtype) and dtype == kind):
+            return kind
+    raise ValueError(f"dtype must be one of {sorted(_FLOAT_DTYPES)}; got {dtype!r}")
+
+
+def _timed_values(values: np.ndarray, dtype) -> np.ndarray:
+    """``values`` as Brian2 will hold them in a ``TimedArray`` (always float64): rounded to ``dtype`` first.
+
+    Brian2's ``TimedArray`` stores float64 whatever ``core.default_float_dtype`` says; rounding the values to
+    float32 first makes a float32 run read the float32 inputs (and frozen increments) the torch backend reads.
+    """
+    return values if dtype is np.float64 else values.astype(dtype).astype(np.float64)
+
+
 def _input_values(inputs: np.ndarray) -> np.ndarray:
     """(B, T, n_in) inputs -> (T, B*n_in) ``TimedArray`` values, column ``trial*n_in + k``."""
     b, t, n_in = inputs.shape
@@ -134,6 +158,7 @@ class _Assembly:
     dt_sim: float
     zero_terms: dict[str, Brian2Terms]   # noise type -> its terms at zero amplitude (inactive)
     groups: tuple = ()   # cells with populations: ((NeuronGroup, slice of units), ...); empty: (neurons, all)
+    dtype: type = np.float64   # Brian2's core.default_float_dtype the groups were built with
 
     def parts(self) -> tuple:
         """``((NeuronGroup, slice of the N units it holds), ...)``: one group, or one per population."""
@@ -141,7 +166,7 @@ class _Assembly:
 
     def set_state(self, h0) -> None:
         """Set ``h`` from an array (B, N)."""
-        h0 = np.asarray(h0, dtype=np.float64)
+        h0 = np.asarray(h0, dtype=self.dtype)
         if h0.shape != (self.trials, self.n_rec):
             raise ValueError(f"h0 has shape {h0.shape}; expected (trials, N) = ({self.trials}, {self.n_rec})")
         for group, units in self.parts():
@@ -166,8 +191,9 @@ class _Assembly:
                 for group, _units in self.parts():
                     setattr(group, f"{state}_", 0.0)
             else:
+                # drawn in float64 in both dtypes (then rounded): a float32 run starts where the float64 run does
                 eta = model.initial_state((self.trials * self.n_rec,), self.dt_sim, generator, torch.float64)
-                eta = np.asarray(eta, dtype=np.float64).reshape(self.trials, self.n_rec)
+                eta = np.asarray(eta, dtype=np.float64).reshape(self.trials, self.n_rec).astype(self.dtype)
                 for group, units in self.parts():
                     setattr(group, f"{state}_", eta[:, units].reshape(-1))
 
@@ -176,7 +202,7 @@ def _matmul_operation(neurons: NeuronGroup, current: Current, w: np.ndarray, tri
     """A function writing ``current = source @ w.T`` for all trials with one BLAS call."""
     src = neurons.variables[current.source].get_value().reshape(trials, n_rec)
     dst = neurons.variables[current.name].get_value().reshape(trials, n_rec)
-    w_t = np.ascontiguousarray(w.T, dtype=np.float64)
+    w_t = np.ascontiguousarray(w.T, dtype=src.dtype)   # the group's float dtype: one float32 or float64 GEMM
 
     def matmul():
         with np.errstate(all="ignore"):   # a diverging run is reported once, by check_finite, per chunk
@@ -198,16 +224,23 @@ def _synapses(neurons: NeuronGroup, current: Current, w: np.ndarray, trials: int
     post = np.tile(np.arange(n_rec, dtype=np.int32), n_rec)
     offsets = (np.arange(trials, dtype=np.int32) * n_rec)[:, None]
     syn.connect(i=(offsets + pre).ravel(), j=(offsets + post).ravel())
-    syn.w = np.tile(np.asarray(w, dtype=np.float64).T.ravel(), trials)   # w.T[p, q] = w_rec[post q, pre p]
+    # w.T[p, q] = w_rec[post q, pre p]; tiled in the synapses' own dtype (a float32 run: half the B*N^2 temporary)
+    syn.w = np.tile(np.asarray(w, dtype=syn.variables["w"].dtype).T.ravel(), trials)
     return syn
 
 
 def _assemble(network, trials: int, dt_factor: int, coupling: str, noise_models: Sequence[NoiseModel],
-              x_values: np.ndarray, noise_arrays: dict) -> _Assembly:
-    """Build the Brian2 objects; ``x_values`` (T, B*n_in), ``noise_arrays`` name -> (values (steps, B*N), unit)."""
+              x_values: np.ndarray, noise_arrays: dict, dtype=np.float64) -> _Assembly:
+    """Build the Brian2 objects; ``x_values`` (T, B*n_in), ``noise_arrays`` name -> (values (steps, B*N), unit).
+
+    ``dtype`` must be Brian2's ``core.default_float_dtype`` while this runs (:func:`_codegen` sets both).
+    """
     coupling = resolve_coupling(coupling)
+    x_values = _timed_values(x_values, dtype)
+    noise_arrays = {name: (_timed_values(values, dtype), unit) for name, (values, unit) in noise_arrays.items()}
     if get_cell(network.cell).populations(network.n_rec):
-        return _assemble_populations(network, trials, dt_factor, coupling, noise_models, x_values, noise_arrays)
+        return _assemble_populations(network, trials, dt_factor, coupling, noise_models, x_values, noise_arrays,
+                                     dtype)
     n_rec, dt_sim = network.n_rec, network.dt / dt_factor
     model = neuron_model(network.cell, network.activation, network.n_in, noise_models)
     namespace = {}
@@ -226,9 +259,9 @@ def _assemble(network, trials: int, dt_factor: int, coupling: str, noise_models:
     idx = np.arange(trials * n_rec)
     neurons.trial = idx // n_rec
     neurons.unit = idx % n_rec
-    w_in = np.asarray(network.weights["w_in"], dtype=np.float64)
-    bias = np.asarray(network.weights["bias"], dtype=np.float64)
-    w_rec = np.asarray(network.weights["w_rec"], dtype=np.float64)
+    w_in = np.asarray(network.weights["w_in"], dtype=dtype)
+    bias = np.asarray(network.weights["bias"], dtype=dtype)
+    w_rec = np.asarray(network.weights["w_rec"], dtype=dtype)
     for inp in model.inputs:
         rows = slice(inp.block * n_rec, (inp.block + 1) * n_rec)
         setattr(neurons, inp.bias, np.tile(bias[rows], trials))
@@ -255,11 +288,11 @@ def _assemble(network, trials: int, dt_factor: int, coupling: str, noise_models:
             objects.append(NetworkOperation(_matmul_operation(neurons, current, w, trials, n_rec),
                                             clock=neurons.clock, when="groups", order=order + 1,
                                             name=f"recurrent_matmul{suffix}"))
-    return _Assembly(Network(*objects), neurons, model, trials, n_rec, dt_sim, zero_terms)
+    return _Assembly(Network(*objects), neurons, model, trials, n_rec, dt_sim, zero_terms, dtype=dtype)
 
 
 def _assemble_populations(network, trials: int, dt_factor: int, coupling: str, noise_models: Sequence[NoiseModel],
-                          x_values: np.ndarray, noise_arrays: dict) -> _Assembly:
+                          x_values: np.ndarray, noise_arrays: dict, dtype=np.float64) -> _Assembly:
     """Build one ``NeuronGroup`` per population of the cell (dale: ``neurons_E``, ``neurons_I``).
 
     Every group has the cell's equations, ``B*n_P`` units (trial-major: neuron ``i = trial*n_P + k``, ``unit``
@@ -280,9 +313,9 @@ def _assemble_populations(network, trials: int, dt_factor: int, coupling: str, n
     for m in noise_models:
         if m is not None and not m.is_zero and m.name not in zero_terms:
             zero_terms[m.name] = m.scaled(0.0).brian2_terms(model.noise_prefixes[m.name])
-    w_in = np.asarray(network.weights["w_in"], dtype=np.float64)
-    bias = np.asarray(network.weights["bias"], dtype=np.float64)
-    w_rec = np.asarray(network.weights["w_rec"], dtype=np.float64)
+    w_in = np.asarray(network.weights["w_in"], dtype=dtype)
+    bias = np.asarray(network.weights["bias"], dtype=dtype)
+    w_rec = np.asarray(network.weights["w_rec"], dtype=dtype)
 
     groups = {}
     for pop, units in pops.items():
@@ -329,14 +362,14 @@ def _assemble_populations(network, trials: int, dt_factor: int, coupling: str, n
                     when="groups", order=-1, name=f"recurrent_matmul_{pre}_to_{post}"))
     first = objects[0]
     return _Assembly(Network(*objects), first, model, trials, n_rec, dt_sim, zero_terms,
-                     groups=tuple((g, units) for g, units, _ in groups.values()))
+                     groups=tuple((g, units) for g, units, _ in groups.values()), dtype=dtype)
 
 
 def _matmul_between(pre: NeuronGroup, post: NeuronGroup, current: Current, w: np.ndarray, trials: int):
     """``current`` of ``post`` = ``source`` of ``pre`` @ ``w.T`` for all trials (``w``: torch ``[post, pre]``)."""
     src = pre.variables[current.source].get_value().reshape(trials, -1)
     dst = post.variables[current.name].get_value().reshape(trials, -1)
-    w_t = np.ascontiguousarray(w.T, dtype=np.float64)
+    w_t = np.ascontiguousarray(w.T, dtype=src.dtype)
 
     def matmul():
         with np.errstate(all="ignore"):
@@ -358,7 +391,7 @@ def _synapses_between(pre: NeuronGroup, post: NeuronGroup, current: Current, w: 
     q = np.tile(np.arange(n_post, dtype=np.int32), n_pre)
     trial = np.arange(trials, dtype=np.int32)[:, None]
     syn.connect(i=(trial * n_pre + p).ravel(), j=(trial * n_post + q).ravel())
-    syn.w = np.tile(np.asarray(w, dtype=np.float64).T.ravel(), trials)
+    syn.w = np.tile(np.asarray(w, dtype=syn.variables["w"].dtype).T.ravel(), trials)
     return syn
 
 
@@ -435,6 +468,7 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
     dt_factor = check_dt_factor(dt_factor)
     resolve_coupling(coupling)
     n_in, n_rec = network.n_in, network.n_rec
+    # float64: the inputs become a TimedArray, which Brian2 holds in float64 (build_network builds in float64)
     x = np.zeros((trials, 1, n_in)) if inputs is None else np.asarray(inputs, dtype=np.float64)
     if x.ndim != 3 or x.shape[0] != trials or x.shape[2] != n_in:
         raise ValueError(f"inputs have shape {x.shape}; expected (trials, steps, n_in) = ({trials}, T, {n_in})")
@@ -476,26 +510,40 @@ class _YoungGenerationGC:
 
 
 @contextlib.contextmanager
-def _codegen(target: str, cache_dir):
-    """Brian2 prefs for one call (code-generation target, cython cache) and a cheap ``gc`` in ``run()``."""
+def _codegen(target: str, cache_dir, dtype=np.float64):
+    """Brian2 prefs for one call (code-generation target, cython cache, float dtype) and a cheap ``gc`` in ``run()``.
+
+    ``dtype`` is Brian2's ``core.default_float_dtype``: the dtype of every float variable created and of the
+    temporaries of the code generated inside the context, so a network built in float32 must also be run in
+    it. With float32 the one warning Brian2's after-run check of the state makes on numpy 2 (it compares the
+    float32 state with ``1e50``, which overflows the cast to float32) is silenced; the check itself still runs,
+    and a NaN/inf state is reported by :func:`~neurorx.backends.base.check_finite`.
+    """
     old_target = prefs["codegen.target"]
     old_cache = prefs["codegen.runtime.cython.cache_dir"]
+    old_dtype = prefs["core.default_float_dtype"]
     swap_gc = getattr(_brian2_network_module, "gc", None) is gc
     prefs["codegen.target"] = target
+    prefs["core.default_float_dtype"] = dtype
     if cache_dir is not None:
         prefs["codegen.runtime.cython.cache_dir"] = str(cache_dir)
     if swap_gc:
         _brian2_network_module.gc = _YoungGenerationGC
     try:
-        yield
+        with warnings.catch_warnings():
+            if dtype is not np.float64:
+                warnings.filterwarnings("ignore", message="overflow encountered in cast", category=RuntimeWarning,
+                                        module=r"brian2\.groups\.group")
+            yield
     finally:
         prefs["codegen.target"] = old_target
         prefs["codegen.runtime.cython.cache_dir"] = old_cache
+        prefs["core.default_float_dtype"] = old_dtype
         if swap_gc:
             _brian2_network_module.gc = gc
 
 
-def _compile(net: Network, target: str, cache_dir) -> str:
+def _compile(net: Network, target: str, cache_dir, dtype=np.float64) -> str:
     """Compile every code object (a zero-length cython run); return the target to run with.
 
     ``"auto"`` falls back to numpy when compilation fails, warning once per process.
@@ -503,7 +551,7 @@ def _compile(net: Network, target: str, cache_dir) -> str:
     if target == "numpy" or (target == "auto" and _CYTHON_FAILED):
         return "numpy"
     try:
-        with _codegen("cython", cache_dir):
+        with _codegen("cython", cache_dir, dtype):
             net.run(0 * second, namespace={})
         return "cython"
     except Exception as err:
@@ -533,14 +581,15 @@ class _Recorder:
     def __init__(self, parts, trials: int, n_rec: int, every: int):
         # parts: ((NeuronGroup, slice of the N units), ...) -- one group, or one per population
         self.views = [(g.variables["h"].get_value().reshape(trials, -1), units) for g, units in parts]
+        self.dtype = self.views[0][0].dtype   # the groups' float dtype: chunks come out in the simulated dtype
         self.shape = (trials, n_rec)
         self.every = every
         self.count = 0
         self.row = 0
-        self.buffer = np.empty((trials, 0, n_rec))
+        self.buffer = np.empty((trials, 0, n_rec), dtype=self.dtype)
 
     def start(self, rows: int) -> None:
-        self.buffer = np.empty((self.shape[0], rows, self.shape[1]))
+        self.buffer = np.empty((self.shape[0], rows, self.shape[1]), dtype=self.dtype)
         self.row = 0
 
     def record(self) -> None:
@@ -567,7 +616,7 @@ def _segment_noise(seg: Segment, index: int) -> dict[str, NoiseModel]:
 
 def _segment_inputs(seg: Segment, index: int, trials: int, n_in: int) -> np.ndarray:
     steps = check_positive_int(seg.steps, f"segment {index} ({seg.name!r}) steps")
-    x = np.asarray(seg.inputs, dtype=np.float64)
+    x = np.asarray(seg.inputs, dtype=np.float64)   # float64 in both dtypes: Brian2's TimedArray holds float64
     if x.shape != (trials, steps, n_in):
         raise ValueError(f"segment {index} ({seg.name!r}): inputs have shape {x.shape}; expected "
                          f"(trials, steps, n_in) = ({trials}, {steps}, {n_in})")
@@ -597,7 +646,8 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
     chunk_steps : int
         Training steps per ``run()`` call and per yielded chunk.
     dtype : {"float64", "float32"}
-        Dtype of the yielded states; Brian2 always integrates in float64.
+        Float dtype of the simulation and of the yielded states: Brian2's ``core.default_float_dtype`` while
+        the network is built and run (restored afterwards). See Notes for what float32 changes.
     coupling : {"auto", "matmul", "synapses"}
         See :func:`build_network`.
     target : {"auto", "cython", "numpy"}
@@ -646,15 +696,26 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
     As in the torch backend, noise state starts afresh in every segment: a
     :class:`~neurorx.noise.FrozenNoise` indexes its increments from the start of its segment, and an OU state
     is drawn from its stationary distribution (at the simulation step) at each segment's start.
+
+    ``dtype="float32"``: every float variable of the Brian2 groups (``h``, the currents, weights, biases, noise
+    parameters and states), the synaptic weights, the recorded states and the coupling's matrix product
+    (one float32 GEMM) are float32, and the inputs and frozen-noise increments are rounded to float32. What
+    stays float64, by Brian2's design: ``t`` and ``dt`` (Brian2 PR #981), the values of a ``TimedArray``
+    (stored as float64, holding float32-rounded numbers here), and the Gaussian draws of ``randn`` (float64,
+    then multiplied into a float32 temporary). So the generated code evaluates each neuron's update in mixed
+    precision -- C promotion to double in cython wherever ``dt``, an input or a draw enters, numpy 2's
+    promotion by the float64 ``dt`` scalar in numpy -- and rounds it to float32 when it stores ``h``: the
+    state carries float32 rounding every step, as in the torch backend's float32 mode, but the two do not
+    round at the same places. The initial OU state is drawn in float64 and rounded, so a float32 run starts
+    where the float64 run with the same seed does. The agreement with float64, as measured, is in the docs
+    (backends page, section "float32").
     """
     trials = check_positive_int(trials, "trials")
     dt_factor = check_dt_factor(dt_factor)
     chunk_steps = check_positive_int(chunk_steps, "chunk_steps")
     record_every = check_positive_int(record_every, "record_every")
     TARGETS.get(target)
-    out_dtype = np.dtype(dtype)
-    if out_dtype not in (np.float64, np.float32):
-        raise ValueError(f"dtype must be 'float64' or 'float32' (Brian2 integrates in float64); got {dtype!r}")
+    float_dtype = _float_dtype(dtype)
     if _is_standalone():
         raise SimulationError(
             "the brian2 backend's simulate() runs on Brian2's runtime device (cython or numpy), but a "
@@ -700,21 +761,22 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
         recurrent.append(rec)
 
     noise_arrays = _noise_arrays(seg_arrays, [seg.steps * dt_factor for seg in segments])
-    with _codegen("numpy", cache_dir):  # building (connecting synapses) compiles nothing
+    with _codegen("numpy", cache_dir, float_dtype):  # building (connecting synapses) compiles nothing
         assembly = _assemble(network, trials, dt_factor, coupling, recurrent,
-                             _input_values(np.concatenate(xs, axis=1)), noise_arrays)
+                             _input_values(np.concatenate(xs, axis=1)), noise_arrays, float_dtype)
     del xs, seg_arrays, noise_arrays
     recorder = _Recorder(assembly.parts(), trials, n_rec, dt_factor * record_every)
     assembly.net.add(NetworkOperation(recorder.record, clock=assembly.neurons.clock, when="end",
                                       order=_RECORDER_ORDER, name="recorder"))
-    used_target = _compile(assembly.net, target, cache_dir)
+    used_target = _compile(assembly.net, target, cache_dir, float_dtype)
 
     for s, seg in enumerate(segments):
-        if seg.h0 is not None:
-            assembly.set_state(seg.h0)
         generator = torch.Generator().manual_seed(derive_seed(seed, _STATE, s, bits=64))
         rec = recurrent[s]
-        assembly.set_noise({} if rec.is_zero else {rec.name: rec}, generator)
+        with _codegen(used_target, cache_dir, float_dtype):
+            if seg.h0 is not None:
+                assembly.set_state(seg.h0)
+            assembly.set_noise({} if rec.is_zero else {rec.name: rec}, generator)
         recorder.count = 0
         done = 0
         for start in range(0, seg.steps, chunk_steps):
@@ -722,7 +784,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
             rows = (start + n) // record_every - done
             recorder.start(rows)
             brian2.seed(derive_seed(seed, _RUN, s, start))
-            with _codegen(used_target, cache_dir):
+            with _codegen(used_target, cache_dir, float_dtype):
                 assembly.net.run(n * network.dt * second, namespace={})
             if recorder.row != rows:
                 raise SimulationError(f"phase {seg.name!r}: Brian2 ran {recorder.row} reported steps from step "
@@ -730,7 +792,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
             h = recorder.buffer
             check_finite(h, seg, done, network.dt, every=record_every)
             done += rows
-            yield Chunk(s, start, h if out_dtype == np.float64 else h.astype(out_dtype))
+            yield Chunk(s, start, h)
 
 
 class Brian2Backend:

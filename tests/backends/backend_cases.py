@@ -11,6 +11,7 @@ import torch
 from brian2 import ms
 
 from neurorx import RateNetwork
+from neurorx.activations import get_activation
 from neurorx.backends import Segment, get_backend
 from neurorx.models.cells import CELLS
 from neurorx.noise import NOISE_MODELS
@@ -103,3 +104,57 @@ def noise_instances(placement, b, t, n, n_in, dt_factor):
     steps = t if placement == "input" else t * dt_factor   # input noise is drawn once per training step
     step = D if placement == "input" else D / dt_factor
     return {name: cls.example(steps, shape, step, placement=placement, seed=8) for name, cls in NOISE_MODELS.items()}
+
+
+#: Unit roundoff of float32 (round to nearest): every float32 operation has a relative error of at most this.
+U32 = 2.0 ** -24
+
+
+def float32_error_bound(net, segments, h64, increments=None):
+    """A first-order worst-case bound on ``|h32 - h64|`` (per trial, step, unit) of a vanilla-cell run in float32.
+
+    ``h64`` (B, T, N) is the float64 run of ``segments`` (taken as exact: its own rounding, ~1e-16, is far
+    below float32's), ``increments[s]`` (steps, B, N) a segment's frozen recurrent increments. The bound is
+    the standard forward error analysis of one Euler step :math:`h' = h + a(-h + \\phi(z)) + \\Delta N`,
+    :math:`z = Wh + W_{in}x + b`, in float32 (unit roundoff :math:`u = 2^{-24}`,
+    :math:`\\gamma_k = ku/(1-ku)`), carried through the run:
+
+    - local error of a step (weights, inputs and increments rounded to float32 included):
+      :math:`r = a(\\gamma_{N+n_{in}+3}\\,S + 2u|\\phi(z)|) + \\gamma_8(|h| + a|h| + a|\\phi(z)| + |\\Delta N|)`
+      with :math:`S = |W||h| + |W_{in}||x| + |b|` (a dot product of ``N + n_in + 1`` rounded terms, then the
+      activation evaluated to 2 ulp, then at most 8 roundings of the elementwise update: ``a``, ``1/tau``, the
+      products, the sums and the store);
+    - propagation: an error :math:`e` in ``h`` becomes at most :math:`((1-a)I + aL|W|)\\,e` (componentwise,
+      :math:`L = 1` the activation's Lipschitz constant: tanh, ReLU), so :math:`e_{n+1} \\le
+      ((1-a)I + a|W|)e_n + r_n` from :math:`e_0 = u|h_0|`.
+
+    Nothing here is fitted to a measured error; terms of order :math:`u^2` are left out.
+    """
+    def gamma(k):
+        return k * U32 / (1 - k * U32)
+
+    w = np.abs(np.asarray(net.weights["w_rec"], dtype=np.float64))
+    w_in = np.asarray(net.weights["w_in"], dtype=np.float64)
+    bias = np.asarray(net.weights["bias"], dtype=np.float64)
+    a, n, n_in = float(net.alpha), net.n_rec, net.n_in
+    prop = (1 - a) * np.eye(n) + a * w                       # (N, N), acts on column vectors of errors
+    act = get_activation(net.activation)
+    if net.cell != "vanilla" or act.name not in ("tanh", "relu"):
+        raise ValueError("float32_error_bound covers vanilla cells with a 1-Lipschitz tanh or relu")
+    out, col, e, h = np.empty_like(h64), 0, None, None
+    for s, seg in enumerate(segments):
+        if seg.h0 is not None:
+            h = np.asarray(seg.h0, dtype=np.float64)
+            e = U32 * np.abs(h)
+        x = np.asarray(seg.inputs, dtype=np.float64)
+        for t in range(seg.steps):
+            z = h @ np.asarray(net.weights["w_rec"], dtype=np.float64).T + x[:, t] @ w_in.T + bias
+            phi = np.abs(act.numpy(z))
+            inc = 0.0 if increments is None or increments[s] is None else np.abs(increments[s][t])
+            size = np.abs(h) @ w.T + np.abs(x[:, t]) @ np.abs(w_in).T + np.abs(bias)
+            r = a * (gamma(n + n_in + 3) * size + 2 * U32 * phi) + gamma(8) * (np.abs(h) * (1 + a) + a * phi + inc)
+            e = e @ prop.T + r
+            h = h64[:, col]
+            out[:, col] = e
+            col += 1
+    return out

@@ -3,7 +3,7 @@ segments to the same states, at ``dt_factor=1`` and at finer steps (design.md §
 
 import numpy as np
 import pytest
-from backend_cases import DT, D, inputs, make_net, noise_instances, simulate
+from backend_cases import DT, D, float32_error_bound, inputs, make_net, noise_instances, simulate
 from brian2 import ms
 
 import neurorx as nrx
@@ -38,6 +38,24 @@ def test_frozen_noise_brian2_equals_the_torch_backend_pathwise(cell, coupling, d
     np.testing.assert_allclose(brian_h, torch_h, rtol=0, atol=1e-9)
     assert np.abs(torch_h - simulate("torch", net, [Segment("a", t, segs[0].inputs, {}, np.zeros((b, n)))],
                                      b, dt_factor=dt_factor)).max() > 1e-3   # the noise is felt
+
+
+@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
+@pytest.mark.parametrize("noise", ["off", "frozen"])
+def test_float32_brian2_agrees_with_float32_torch(noise, coupling):
+    """At ``dt_factor=1`` both float32 runs lie within the float32 rounding bound around the float64 run
+    (:func:`backend_cases.float32_error_bound`, derived, not fitted), so they differ by at most twice it."""
+    b, t, n = 3, 20, 8
+    net = make_net("vanilla", "tanh")
+    inc = 0.05 * np.random.default_rng(2).normal(size=(t, b, n))
+    rec = {} if noise == "off" else {"recurrent": FrozenNoise(inc, dt=D)}
+    segs = [Segment("a", t, inputs(b, t, 2), rec, np.random.default_rng(1).normal(size=(b, n)))]
+    h64 = simulate("torch", net, segs, b)
+    bound = float32_error_bound(net, segs, h64, None if noise == "off" else [inc])
+    torch32 = simulate("torch", net, segs, b, dtype="float32").astype(np.float64)
+    brian32 = simulate("brian2", net, segs, b, dtype="float32", coupling=coupling).astype(np.float64)
+    assert np.all(np.abs(brian32 - torch32) <= 2 * bound)
+    assert np.all(np.abs(brian32 - h64) <= bound) and np.all(np.abs(torch32 - h64) <= bound)
 
 
 @pytest.mark.parametrize("cell", CELLS.names())

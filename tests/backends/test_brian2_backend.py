@@ -11,7 +11,17 @@ import warnings
 import brian2
 import numpy as np
 import pytest
-from backend_cases import DT, A, D, diverging_run, inputs, make_net, noise_instances, torch_reference
+from backend_cases import (
+    DT,
+    A,
+    D,
+    diverging_run,
+    float32_error_bound,
+    inputs,
+    make_net,
+    noise_instances,
+    torch_reference,
+)
 from brian2 import StateMonitor, prefs
 from netfactory import divergence_step_and_time
 
@@ -323,6 +333,76 @@ def test_record_every_and_float32():
     sub, chunks = run(net, segs, b, record_every=2, chunk_steps=5, dtype="float32")
     assert sub.dtype == np.float32 and [c.h.shape[1] for c in chunks] == [2, 3]
     np.testing.assert_allclose(sub, full[:, 1::2], rtol=1e-6)
+
+
+# -- float32: Brian2's core.default_float_dtype ----------------------------------------------------------
+def _built(monkeypatch):
+    """Capture the assemblies ``simulate`` builds."""
+    built = []
+    assemble = bb._assemble
+
+    def spy(*args, **kw):
+        built.append(assemble(*args, **kw))
+        return built[-1]
+
+    monkeypatch.setattr(bb, "_assemble", spy)
+    return built
+
+
+@pytest.mark.parametrize("target", ["numpy", "cython"])
+@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
+@pytest.mark.parametrize("cell", ["vanilla", "gru", "dale"])
+def test_float32_simulates_in_float32_and_restores_brian2s_prefs(monkeypatch, cell, coupling, target):
+    b, t, n = 2, 6, 8
+    net = make_net(cell, "tanh")
+    built = _built(monkeypatch)
+    segs = [Segment("a", t, inputs(b, t, 2), {"recurrent": OUNoise(0.3, 0.05)}, np.ones((b, n)))]
+    h32, chunks = run(net, segs, b, dtype="float32", coupling=coupling, target=target)
+    assert prefs["core.default_float_dtype"] is np.float64   # the pref was set for the call only
+    assert h32.dtype == np.float32 and all(c.h.dtype == np.float32 for c in chunks)
+    (assembly,) = built
+    clock, state = {}, {}
+    for obj in assembly.net.objects:
+        for name, var in getattr(obj, "variables", {}).items():
+            if getattr(var, "dtype", None) is not None and np.dtype(var.dtype).kind == "f":
+                kind = clock if isinstance(var.owner, brian2.Clock) else state
+                kind[f"{obj.name}.{name}"] = np.dtype(var.dtype)
+    assert clock and set(clock.values()) == {np.dtype(np.float64)}   # Brian2 keeps t and dt in float64 by design
+    assert any(k.endswith(".h") for k in state) and any(k.endswith(".ou_eta") for k in state)
+    assert set(state.values()) == {np.dtype(np.float32)}, state
+    if coupling == "synapses":
+        assert any(k.endswith(".w") for k in state)
+    h64, _ = run(net, segs, b, coupling=coupling, target=target)
+    assert h64.dtype == np.float64
+    assert 0 < np.abs(h32 - h64).max() < 1e-3   # rounded differently, same noise path (drawn in float64)
+
+
+def test_float32_restores_the_prefs_when_the_run_fails():
+    b = 2
+    net, segs, _ = diverging_run(b)   # its second phase starts at h = 1e200, beyond float32: inf at once
+    with pytest.raises(SimulationError, match="diverged"), pytest.warns(RuntimeWarning, match="overflow"):
+        run(net, segs, b, dtype="float32")
+    assert prefs["core.default_float_dtype"] is np.float64
+
+
+@pytest.mark.parametrize(("target", "coupling"), [("numpy", "matmul"), ("cython", "matmul"), ("numpy", "synapses")])
+@pytest.mark.parametrize("noise", ["off", "frozen"])
+def test_float32_agrees_with_float64_within_the_float32_rounding_bound(noise, target, coupling):
+    """Every state of a float32 run lies within the forward-error bound of float32 rounding around the float64
+    run (:func:`backend_cases.float32_error_bound`, derived from the unit roundoff 2**-24 and the weights, not
+    fitted), and differs from it by more than float64 rounding could (it really ran in float32)."""
+    b, t, n = 3, 20, 8
+    net = make_net("vanilla", "tanh")
+    inc = 0.05 * np.random.default_rng(4).normal(size=(t, b, n))
+    rec = {} if noise == "off" else {"recurrent": FrozenNoise(inc, dt=DT)}
+    segs = [Segment("a", t, inputs(b, t, 2), rec, np.random.default_rng(2).normal(size=(b, n))),
+            Segment("q", 10, np.zeros((b, 10, 2)))]
+    h64, _ = run(net, segs, b, target=target, coupling=coupling)
+    h32, _ = run(net, segs, b, target=target, coupling=coupling, dtype="float32")
+    bound = float32_error_bound(net, segs, h64, None if noise == "off" else [inc, None])
+    err = np.abs(h32.astype(np.float64) - h64)
+    assert np.all(err <= bound), f"worst err/bound {np.max(err / bound):.3g}"
+    assert err.max() > 1e-10
 
 
 # -- errors ----------------------------------------------------------------------------------------------

@@ -1,0 +1,34 @@
+"""benchmarks/backend_dtype_speed.py runs (``--quick``) and reports every backend in both dtypes against its floor."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from neurorx.backends import all_backends
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_backend_dtype_speed_reports_every_backend_and_dtype_against_the_floor(tmp_path):
+    out = tmp_path / "result.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "backend_dtype_speed.py"), "--quick", "--json",
+                           str(out)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert [block["steps"] for block in data["runs"]] == data["args"]["steps"]
+    for block in data["runs"]:
+        assert set(block["backends"]) == set(all_backends())
+        assert set(block["floor_ms"]) == {"float64", "float32"}
+        for floor in block["floor_ms"].values():
+            assert floor["total"] == pytest.approx(
+                floor["coupling product"] + floor["readout product"] + floor["gaussian draws"])
+        for per in block["backends"].values():
+            for dtype in ("float64", "float32"):
+                run = per[dtype]
+                assert len(run["runs_s"]) == data["args"]["repeat"]
+                assert run["over_floor"] == pytest.approx(run["step_ms"] / block["floor_ms"][dtype]["total"])
+            assert per["float32/float64"] == pytest.approx(per["float32"]["step_ms"] / per["float64"]["step_ms"])
+    assert "/ floor" in done.stdout and "32 / 64" in done.stdout
