@@ -24,14 +24,16 @@ declare -A EPOCHS=(
   [spatial_navigation/noisy_unbiased_white_dale]=2500
   [spatial_navigation/noisy_biased_white_dale]=2500
   [head_direction/noisy_unbiased_dale]=3000
+  [head_direction/noisy_unbiased_white]=3000
+  [head_direction/noisy_unbiased_white_dale]=3000
 )
 ORDER=(head_direction/noisy_unbiased head_direction/noisy_biased spatial_navigation/noisy_unbiased
        spatial_navigation/noisy_biased spatial_navigation/no-noise_unbiased spatial_navigation/no-noise_biased
        spatial_navigation/noisy_unbiased_white spatial_navigation/noisy_biased_white
-       spatial_navigation/noisy_unbiased_gru spatial_navigation/noisy_biased_gru)
+       spatial_navigation/noisy_unbiased_gru spatial_navigation/noisy_biased_gru head_direction/noisy_unbiased_white)
 DALE=(spatial_navigation/noisy_unbiased_dale spatial_navigation/noisy_biased_dale
       spatial_navigation/noisy_unbiased_white_dale spatial_navigation/noisy_biased_white_dale
-      head_direction/noisy_unbiased_dale)
+      head_direction/noisy_unbiased_dale head_direction/noisy_unbiased_white_dale)
 if [ "${1:-}" = dale ]; then names=("${DALE[@]}"); else names=("${@:-${ORDER[@]}}"); fi
 threads=()
 if [ -n "${THREADS:-}" ]; then threads=("trainer.threads=$THREADS"); fi
