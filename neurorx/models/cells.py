@@ -586,7 +586,7 @@ class DaleNormCell(DaleCell):
         w_rec = np.asarray(weights["w_rec"], dtype=np.float64)
         if not self.divisive or w_rec.ndim != 2 or w_rec.shape[0] != w_rec.shape[1] or w_rec.shape[0] < 2:
             return {}          # a w_rec of the wrong shape: check_weights names it
-        return {"w_div": self.pool_weights(torch.as_tensor(w_rec))}
+        return {"w_div": self.pool_weights(torch.tensor(w_rec))}
 
     def init_weights_(self, weights: Mapping[str, torch.Tensor]) -> None:
         super().init_weights_(weights)       # DaleCell: signed gamma magnitudes, balanced rows, radius
