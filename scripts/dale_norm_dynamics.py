@@ -2,30 +2,53 @@
 
     python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm            # the initial network
     python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm RUN/checkpoint.npz
+    python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm --instantaneous-inhibition
 
 Runs the network (float64, the card's training noise, 100 steps of the card's first test batch, seed 0) and
 prints, per step block, the mean E and I rate, the mean over E units of the normalized drive z and its
 variance, and the homeostatic loss L_I (unweighted); then the mean-mode numbers of docs/dale.md: the mean row
 sum c of W_EE and gamma on the trajectory. Used by docs/dale.md ("Inhibition-mediated normalization").
+
+``--instantaneous-inhibition`` is a probe, not a cell of the package: the E units receive the I units'
+instantaneous rates phi(W_IE r_E - W_II r_I + u_I) of the same step (the limit tau_I -> 0 of the inhibitory
+output, as in the feed-forward I-Norm layer) instead of their lagging rates [h_I]+. The z and L_I columns are
+always those of the cell's own definition (with [h_I]+); compare the rate columns.
 """
 import sys
 
 import numpy as np
 import torch
 
-from neurorx.models.cells import homeostatic_loss
+from neurorx.models.cells import DaleNormCell, homeostatic_loss
 from neurorx.training import load_card
 from neurorx.training.checkpoint import load_checkpoint, restore_checkpoint
 from neurorx.training.trainer import Trainer, batch_generator, batch_rng
 
-card = sys.argv[1]
+
+class _InstantaneousInhibition(DaleNormCell):
+    """Probe: the E units see the I units' rates of this step (see the module docstring)."""
+
+    def drift(self, h, u, w_rec, act, extra=None):
+        n_e = self.n_excitatory(h.shape[-1])
+        r = torch.relu(h)
+        r_e, r_i = r[..., :n_e], r[..., n_e:]
+        rate_i = act.torch(r_e @ w_rec[n_e:, :n_e].T + r_i @ w_rec[n_e:, n_e:].T + u[..., n_e:])
+        z_e = r_e @ w_rec[:n_e, :n_e].T + u[..., :n_e] + rate_i @ w_rec[:n_e, n_e:].T
+        z_e = z_e / self.gamma(r_e, extra["w_div"])
+        return torch.cat([act.torch(z_e), rate_i], dim=-1) - h
+
+
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+card = args[0]
 cfg = load_card(card)
 tr = Trainer(cfg, None, quiet=True)
 batch = 0
-if len(sys.argv) > 2:
-    arrays, meta = load_checkpoint(sys.argv[2])
+if len(args) > 1:
+    arrays, meta = load_checkpoint(args[1])
     batch = restore_checkpoint(arrays, meta, tr.params, tr.optimizer)
 model = tr.model.double()
+if "--instantaneous-inhibition" in sys.argv:
+    model.cell = _InstantaneousInhibition()
 test = tr._batch(cfg.trainer.test_batch, batch_rng(cfg.seed, 0, 2), batch_generator(cfg.seed, 0, 3))
 cell, n = model.cell, model.n_rec
 n_e = cell.n_excitatory(n)
@@ -39,7 +62,8 @@ with torch.no_grad():
     states = torch.cat([h0[None], h[:-1]])
     z = cell.normalized_drive(states, u, model.w_rec.weight, model.extra_weights())
     r = torch.relu(states)
-print(f"{card} at batch {batch}: N = {n}, N_E = {n_e}, a = {model.alpha:g}")
+probe = " (probe: instantaneous inhibition)" if isinstance(cell, _InstantaneousInhibition) else ""
+print(f"{card}{probe} at batch {batch}: N = {n}, N_E = {n_e}, a = {model.alpha:g}")
 print(" steps     rate_E  rate_I  |mean_k z|  var_k z   L_I")
 for t0 in range(0, states.shape[0], 10):
     sl = slice(t0, t0 + 10)
