@@ -78,7 +78,7 @@ def test_at_the_inhibitory_fixed_point_the_e_drive_is_layer_normalised():
 
 def test_drift_is_the_stated_formula_off_the_fixed_point():
     m = model("dale_norm", n=30)
-    w, n_e, w_ee, w_ei, w_ie, w_ii = blocks(m)
+    _, n_e, w_ee, w_ei, w_ie, w_ii = blocks(m)
     with torch.no_grad():
         w_ii.copy_(torch.rand_like(w_ii) * 0.1)
         m.w_rec.weight[n_e:, n_e:] = -w_ii

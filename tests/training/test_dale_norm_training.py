@@ -85,7 +85,7 @@ def test_fused_and_plain_autograd_paths_give_the_same_losses():
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])
 def test_training_steps_keep_w_ei_and_the_signs_and_reduce_the_homeostatic_loss(weight_decay):
     m, x, c, y = _setup(seed=2)
-    n_e, e, i = _rows(m)
+    n_e, e, _ = _rows(m)
     w_ei = m.w_rec.weight[e, n_e:].detach().clone()
     opt = torch.optim.Adam(m.parameters(), lr=1e-2, weight_decay=weight_decay)
     batch = Batch(inputs=x, init_code=c, targets=y, states=np.zeros((B, T, 1)))
@@ -101,7 +101,7 @@ def test_training_steps_keep_w_ei_and_the_signs_and_reduce_the_homeostatic_loss(
 
 
 def test_the_trainer_logs_the_homeostatic_loss_next_to_the_task_loss(tmp_path):
-    cfg = apply_overrides(load_card("spatial_navigation/noisy_unbiased"), TINY + ["rnn.cell=dale_norm"])
+    cfg = apply_overrides(load_card("spatial_navigation/noisy_unbiased"), [*TINY, "rnn.cell=dale_norm"])
     net = train(cfg, tmp_path / "run", quiet=True)
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     trains = [r for r in records if r["kind"] == "train"]
@@ -117,7 +117,7 @@ def test_the_trainer_logs_the_homeostatic_loss_next_to_the_task_loss(tmp_path):
 
 
 def test_resume_is_bit_identical_for_dale_norm(tmp_path):
-    cfg = apply_overrides(load_card("spatial_navigation/noisy_unbiased"), TINY + ["rnn.cell=dale_norm"])
+    cfg = apply_overrides(load_card("spatial_navigation/noisy_unbiased"), [*TINY, "rnn.cell=dale_norm"])
     full = train(cfg, tmp_path / "full", quiet=True)
     half = apply_overrides(cfg, ["trainer.n_epochs=3"])
     train(half, tmp_path / "resumed", quiet=True)
