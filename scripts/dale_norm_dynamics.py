@@ -3,6 +3,7 @@
     python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm            # the initial network
     python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm RUN/checkpoint.npz
     python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm --instantaneous-inhibition
+    python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm --w-ii=3
 
 Runs the network (float64, the card's training noise, 100 steps of the card's first test batch, seed 0) and
 prints, per step block, the mean E and I rate, the mean over E units of the normalized drive z and its
@@ -12,7 +13,9 @@ sum c of W_EE and gamma on the trajectory. Used by docs/dale.md ("Inhibition-med
 ``--instantaneous-inhibition`` is a probe, not a cell of the package: the E units receive the I units'
 instantaneous rates phi(W_IE r_E - W_II r_I + u_I) of the same step (the limit tau_I -> 0 of the inhibitory
 output, as in the feed-forward I-Norm layer) instead of their lagging rates [h_I]+. The z and L_I columns are
-always those of the cell's own definition (with [h_I]+); compare the rate columns.
+always those of the cell's own definition (with [h_I]+); compare the rate columns. ``--w-ii=w`` (also a
+probe) adds I->I inhibition to the initial network: every row of W_II sums to w (uniform) and the rows of W_EI to
+1 + w, which keeps the I units' fixed point cancelling the mean of the E drive exactly.
 """
 import sys
 
@@ -39,6 +42,7 @@ class _InstantaneousInhibition(DaleNormCell):
 
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
+w_ii = next((float(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--w-ii=")), None)
 card = args[0]
 cfg = load_card(card)
 tr = Trainer(cfg, None, quiet=True)
@@ -49,6 +53,11 @@ if len(args) > 1:
 model = tr.model.double()
 if "--instantaneous-inhibition" in sys.argv:
     model.cell = _InstantaneousInhibition()
+if w_ii is not None:
+    n_e_, n_i_ = model.cell.n_excitatory(model.n_rec), model.n_rec - model.cell.n_excitatory(model.n_rec)
+    with torch.no_grad():
+        model.w_rec.weight[:n_e_, n_e_:] *= 1.0 + w_ii
+        model.w_rec.weight[n_e_:, n_e_:] = -w_ii / n_i_
 test = tr._batch(cfg.trainer.test_batch, batch_rng(cfg.seed, 0, 2), batch_generator(cfg.seed, 0, 3))
 cell, n = model.cell, model.n_rec
 n_e = cell.n_excitatory(n)
@@ -63,6 +72,7 @@ with torch.no_grad():
     z = cell.normalized_drive(states, u, model.w_rec.weight, model.extra_weights())
     r = torch.relu(states)
 probe = " (probe: instantaneous inhibition)" if isinstance(cell, _InstantaneousInhibition) else ""
+probe += "" if w_ii is None else f" (probe: W_II rows sum to {w_ii:g})"
 print(f"{card}{probe} at batch {batch}: N = {n}, N_E = {n_e}, a = {model.alpha:g}")
 print(" steps     rate_E  rate_I  |mean_k z|  var_k z   L_I")
 for t0 in range(0, states.shape[0], 10):

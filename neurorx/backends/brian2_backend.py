@@ -343,7 +343,7 @@ def _pool_objects(network, pool, model: NeuronModel, groups: dict, trials: int, 
     A group ``"pool"`` of ``B*k`` units (``trial`` and the summed variable ``p``), filled from the presynaptic
     population's source variable through the weights ``network.weights[pool.weight]`` (``"pool_in"``,
     :math:`p_k = \\sum_j U_{kj} s_j`) right after the sources (order -2), then summed into the target's
-    ``pool.current`` with the fixed weight :math:`1/k` (``"pool_out"``, :math:`\frac1k\\sum_k p_k^2`) together with
+    ``pool.current`` with the fixed weight :math:`1/k` (``"pool_out"``, :math:`\\frac1k\\sum_k p_k^2`) together with
     the recurrent currents (order -1). Network operations ``pool_in_matmul`` / ``pool_out_matmul`` for
     ``coupling="matmul"``.
     """
@@ -477,7 +477,7 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
       ``"recurrent_I_to_E"``, ``"recurrent_I_to_I"`` (Synapses; ``"recurrent_matmul_<pre>_to_<post>"`` for
       ``coupling="matmul"``), each carrying its block of ``w_rec``. Record or replace either population alone.
     - ``dale_norm`` in addition: the divisive pool ``"pool"`` (``B*k`` units, variable ``p``), filled from the E
-      rates through ``w_div`` (``"pool_in"``) and feeding ``I_div`` = :math:`\frac1k\\sum_k p_k^2` into
+      rates through ``w_div`` (``"pool_in"``) and feeding ``I_div`` = :math:`\\frac1k\\sum_k p_k^2` into
       ``neurons_E`` (``"pool_out"``, weights :math:`1/k`; ``"pool_in_matmul"``, ``"pool_out_matmul"`` for
       ``coupling="matmul"``), whose drift divides the drive by :math:`\\sqrt{I_{div} + \\epsilon}`.
 

@@ -51,7 +51,7 @@ class Brian2Pool:
     source : str
         Presynaptic expression (one of the cell's current expressions, e.g. ``"clip(h, 0, inf)"``).
     current : str
-        The target's variable receiving :math:`\frac1k\\sum_k p_k^2`, e.g. ``"I_div"``.
+        The target's variable receiving :math:`\\frac1k\\sum_k p_k^2`, e.g. ``"I_div"``.
     """
 
     weight: str
