@@ -42,12 +42,13 @@ class RateNetwork:
     Attributes
     ----------
     cell : str
-        "vanilla" or "gru".
+        A registered cell: "vanilla", "gru", "dale", "dale_norm", "dale_subnorm".
     activation : str
         Registered activation name.
     weights : mapping of str to ndarray
         ``encoder (N, n_init)``, ``w_in (G*N, n_in)``, ``w_rec (G*N, N)``, ``w_out (n_out, N)``,
-        ``bias (G*N,)``; torch ``[post, pre]`` layout (Brian2 synapses are ``[pre, post]``: the export
+        ``bias (G*N,)``, and the cell's extra arrays (``dale_norm``: ``w_div (k, N_E)``); torch ``[post, pre]``
+        layout (Brian2 synapses are ``[pre, post]``: the export
         transposes).
     tau, dt : float
         Time constant and training step in seconds; :math:`a = dt/\\tau`.
@@ -214,7 +215,8 @@ class RateNetwork:
     @classmethod
     def from_arrays(cls, *, encoder, w_in, w_rec, w_out, tau, dt, bias=None, cell: str = "vanilla",
                     activation: str | None = None, noise: Mapping[str, NoiseModel] | None = None, task=None,
-                    config: dict | None = None, metrics: dict | None = None) -> RateNetwork:
+                    config: dict | None = None, metrics: dict | None = None,
+                    extra_weights: Mapping | None = None) -> RateNetwork:
         """Build a network from plain weight arrays in torch's ``[post, pre]`` layout.
 
         Parameters
@@ -228,10 +230,15 @@ class RateNetwork:
         cell, activation : str
         noise : dict placement -> NoiseModel
         task : neurorx task, optional
+        extra_weights : dict, optional
+            The cell's extra weight arrays (:attr:`Cell.extra_weights <neurorx.models.cells.Cell.extra_weights>`,
+            e.g. ``{"w_div": U}`` for ``dale_norm``). Those omitted take the cell's start value computed from
+            ``w_rec`` (:meth:`Cell.default_extra_weights`), as an omitted ``bias`` is zero.
         """
         weights = {"encoder": encoder, "w_in": w_in, "w_rec": w_rec, "w_out": w_out}
         if bias is not None:
             weights["bias"] = bias
+        weights.update(dict(extra_weights or {}))
         for k, v in weights.items():
             if isinstance(v, torch.Tensor):
                 weights[k] = v.detach().cpu().numpy()
@@ -242,7 +249,12 @@ class RateNetwork:
                                          f"rectangular array") from None
             if weights[k].dtype.kind not in "fiu":
                 raise TypeError(f"{k} must be a numeric array; got dtype {weights[k].dtype}")
-        act = activation or get_cell(cell).default_activation
+        cell_obj = get_cell(cell)
+        missing = [k for k in cell_obj.extra_weights if k not in weights]
+        if missing:
+            defaults = cell_obj.default_extra_weights(weights)
+            weights.update({k: defaults[k].detach().cpu().numpy() for k in missing if k in defaults})
+        act = activation or cell_obj.default_activation
         return cls._build(cell, act, weights, parse_time(tau, "tau"), parse_time(dt, "dt"), noise, task, config,
                           metrics, None)
 

@@ -108,7 +108,8 @@ def quiescent_drift(network, states, *, noise_mean: float = 1.0) -> np.ndarray:
     flat = torch.as_tensor(h.reshape(-1, network.n_rec))
     u = cell.input_projection(torch.zeros(flat.shape[0], network.n_in, dtype=torch.float64), w["w_in"], w["bias"])
     with torch.no_grad():
-        d = (cell.step(flat, u, w["w_rec"], network.alpha, act) - flat).numpy()
+        extra = {name: w[name] for name in cell.extra_weights} or None
+        d = (cell.step(flat, u, w["w_rec"], network.alpha, act, extra=extra) - flat).numpy()
     if noise_mean:
         d = d + noise_step_moments(network, noise_mean)[0]
     return d.reshape(h.shape)

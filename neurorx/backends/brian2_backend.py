@@ -307,7 +307,9 @@ def _assemble_populations(network, trials: int, dt_factor: int, coupling: str, n
         raise NotImplementedError(f"cell {cell.name!r}: populations are supported for one-gate cells only")
     bcell = cell.brian2(get_activation(network.activation))
     n_rec, dt_sim = network.n_rec, network.dt / dt_factor
-    model = neuron_model(network.cell, network.activation, network.n_in, noise_models)
+    models = {pop: neuron_model(network.cell, network.activation, network.n_in, noise_models, population=pop)
+              for pop in pops}
+    model = next(iter(models.values()))   # currents, inputs and noise terms are the same in every group
     x_array = TimedArray(x_values, dt=network.dt * second, name=INPUT_ARRAY) if model.n_in else None
     zero_terms = {}
     for m in noise_models:
@@ -324,7 +326,7 @@ def _assemble_populations(network, trials: int, dt_factor: int, coupling: str, n
         for name, (values, unit) in noise_arrays.items():
             cols = values.reshape(values.shape[0], trials, n_rec)[:, :, units].reshape(values.shape[0], trials * n_p)
             namespace[name] = TimedArray(cols * unit, dt=dt_sim * second, name=f"{name}_{pop}")
-        group = NeuronGroup(trials * n_p, model.equations, method="euler", dt=dt_sim * second,
+        group = NeuronGroup(trials * n_p, models[pop].equations, method="euler", dt=dt_sim * second,
                             name=f"neurons_{pop}", namespace=namespace)
         group.tau = network.tau * second
         idx = np.arange(trials * n_p)
@@ -360,9 +362,63 @@ def _assemble_populations(network, trials: int, dt_factor: int, coupling: str, n
                 objects.append(NetworkOperation(
                     _matmul_between(pre_group, post_group, current, w, trials), clock=post_group.clock,
                     when="groups", order=-1, name=f"recurrent_matmul_{pre}_to_{post}"))
+    if bcell.pool is not None:
+        objects += _pool_objects(network, bcell.pool, model, groups, trials, coupling, dt_sim)
     first = objects[0]
     return _Assembly(Network(*objects), first, model, trials, n_rec, dt_sim, zero_terms,
                      groups=tuple((g, units) for g, units, _ in groups.values()), dtype=dtype)
+
+
+def _pool_objects(network, pool, model: NeuronModel, groups: dict, trials: int, coupling: str,
+                  dt_sim: float) -> list:
+    """The instantaneous pool of a cell (dale_norm's divisive pool, :class:`~neurorx.models.cells.Brian2Pool`).
+
+    A group ``"pool"`` of ``B*k`` units (``trial`` and the summed variable ``p``), filled from the presynaptic
+    population's source variable through the weights ``network.weights[pool.weight]`` (``"pool_in"``,
+    :math:`p_k = \\sum_j U_{kj} s_j`) right after the sources (order -2), then summed into the target's
+    ``pool.current`` with the fixed weight :math:`1/k` (``"pool_out"``, :math:`\\frac1k\\sum_k p_k^2`) together with
+    the recurrent currents (order -1). Network operations ``pool_in_matmul`` / ``pool_out_matmul`` for
+    ``coupling="matmul"``.
+    """
+    u = np.asarray(network.weights[pool.weight], dtype=np.float64)
+    k = u.shape[0]
+    source = next((c.source for c in model.currents if c.expression == pool.source), None)
+    if source is None:
+        raise ValueError(f"the pool's presynaptic expression {pool.source!r} is none of the cell's currents")
+    pre_group, _, _ = groups[pool.presynaptic]
+    post_group, _, n_post = groups[pool.target]
+    neurons = NeuronGroup(trials * k, "p : 1\ntrial : integer (constant)", dt=dt_sim * second, name="pool",
+                          namespace={})
+    neurons.trial = np.arange(trials * k) // k
+    w_out = np.full((n_post, k), 1.0 / k)
+    if coupling == "synapses":
+        inp = _synapses_between(pre_group, neurons, Current("p", 0, pool.source, source), u, trials, "pool_in")
+        inp.summed_updaters["p_post"].order = -2
+        out = Synapses(neurons, post_group, model=f"w : 1 (constant)\n{pool.current}_post = w*p_pre**2 : 1 (summed)",
+                       clock=post_group.clock, name="pool_out", namespace={})
+        p = np.repeat(np.arange(k, dtype=np.int32), n_post)
+        q = np.tile(np.arange(n_post, dtype=np.int32), k)
+        trial = np.arange(trials, dtype=np.int32)[:, None]
+        out.connect(i=(trial * k + p).ravel(), j=(trial * n_post + q).ravel())
+        out.w = np.tile(w_out.T.ravel(), trials)
+        out.summed_updaters[f"{pool.current}_post"].order = -1
+        return [neurons, inp, out]
+    src = pre_group.variables[source].get_value().reshape(trials, -1)
+    pv = neurons.variables["p"].get_value().reshape(trials, k)
+    dst = post_group.variables[pool.current].get_value().reshape(trials, n_post)
+    u_t, w_t = np.ascontiguousarray(u.T), np.ascontiguousarray(w_out.T)
+
+    def fill_pool():
+        with np.errstate(all="ignore"):
+            np.matmul(src, u_t, out=pv)
+
+    def pool_current():
+        with np.errstate(all="ignore"):
+            np.matmul(pv * pv, w_t, out=dst)
+
+    return [neurons,
+            NetworkOperation(fill_pool, clock=post_group.clock, when="groups", order=-2, name="pool_in_matmul"),
+            NetworkOperation(pool_current, clock=post_group.clock, when="groups", order=-1, name="pool_out_matmul")]
 
 
 def _matmul_between(pre: NeuronGroup, post: NeuronGroup, current: Current, w: np.ndarray, trials: int):
@@ -453,6 +509,10 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
       ``src_I_rec_E = clip(h, 0, inf)``); couplings ``"recurrent_E_to_E"``, ``"recurrent_E_to_I"``,
       ``"recurrent_I_to_E"``, ``"recurrent_I_to_I"`` (Synapses; ``"recurrent_matmul_<pre>_to_<post>"`` for
       ``coupling="matmul"``), each carrying its block of ``w_rec``. Record or replace either population alone.
+    - ``dale_norm`` in addition: the divisive pool ``"pool"`` (``B*k`` units, variable ``p``), filled from the E
+      rates through ``w_div`` (``"pool_in"``) and feeding ``I_div`` = :math:`\\frac1k\\sum_k p_k^2` into
+      ``neurons_E`` (``"pool_out"``, weights :math:`1/k`; ``"pool_in_matmul"``, ``"pool_out_matmul"`` for
+      ``coupling="matmul"``), whose drift divides the drive by :math:`\\sqrt{I_{div} + \\epsilon}`.
 
     The state equation is :math:`dh/dt = F(h, u)/\\tau + \\text{noise}` with the cell's drift :math:`F`; at
     ``dt_factor=1`` its Euler step is the torch step :math:`h + aF + \\text{increment}`, :math:`a = dt/\\tau`.

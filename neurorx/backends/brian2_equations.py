@@ -116,7 +116,7 @@ def _input_tag(name: str) -> str:
     return name[2:] if name.startswith("I_") else name
 
 
-def neuron_model(cell: str, activation: str, n_in: int, noise_models=()) -> NeuronModel:
+def neuron_model(cell: str, activation: str, n_in: int, noise_models=(), population: str | None = None) -> NeuronModel:
     """Assemble the equations of a ``B*N``-unit group for a cell, an activation and some noise models.
 
     Parameters
@@ -130,6 +130,10 @@ def neuron_model(cell: str, activation: str, n_in: int, noise_models=()) -> Neur
     noise_models : iterable of NoiseModel
         Recurrent noise models whose terms the equations must contain (one set of terms per noise type;
         zero models and :class:`~neurorx.noise.NoNoise` add nothing).
+    population : str, optional
+        For a cell with populations: the group's population, whose drift may differ
+        (:attr:`Brian2Cell.population_drift`) and which may receive a pool's current (:attr:`Brian2Cell.pool`,
+        declared as a parameter ``I_div : 1`` written by the coupling).
 
     Returns
     -------
@@ -163,7 +167,8 @@ def neuron_model(cell: str, activation: str, n_in: int, noise_models=()) -> Neur
         noise_terms[model.name] = model.brian2_terms(prefixes[model.name])
     noise_rhs = " + ".join(t.rhs for t in noise_terms.values()) or "0*Hz"
 
-    lines = [f"dh/dt = ({bcell.drift})/tau + {noise_rhs} : 1"]
+    drift = bcell.population_drift.get(population, bcell.drift) if population is not None else bcell.drift
+    lines = [f"dh/dt = ({drift})/tau + {noise_rhs} : 1"]
     if bcell.subexpressions.strip():
         lines.append(bcell.subexpressions.strip())
 
@@ -185,6 +190,8 @@ def neuron_model(cell: str, activation: str, n_in: int, noise_models=()) -> Neur
             sources[expr] = source
             lines.append(f"{source} : 1")
 
+    if bcell.pool is not None and population is not None and bcell.pool.target == population:
+        lines.append(f"{bcell.pool.current} : 1")
     lines += ["tau : second (shared, constant)", "trial : integer (constant)", "unit : integer (constant)"]
 
     noise_states = {}

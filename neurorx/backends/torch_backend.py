@@ -168,8 +168,9 @@ class TorchBackend:
         u = cell.input_projection(x, w["w_in"], w["bias"])
         whole = rows.start == 0 and rows.stop == h.shape[0]
         hg = h if whole else h[rows]
+        extra = {name: w[name] for name in cell.extra_weights} or None
         states = cell.run(hg, u.transpose(0, 1), w["w_rec"], a, act, rec.draw(ms, k, blocks), substeps=k,
-                          out=out[rows, t0 : t0 + ms].transpose(0, 1))
+                          out=out[rows, t0 : t0 + ms].transpose(0, 1), extra=extra)
         hg = states[-1].clone()   # not a view of the chunk handed to the caller
         if whole:
             return hg

@@ -27,12 +27,43 @@ from neurorx.activations import Activation
 from neurorx.errors import ConfigurationError
 from neurorx.registry import Registry
 
-__all__ = ["CELLS", "Brian2Cell", "Cell", "DaleCell", "GRUCell", "VanillaCell", "get_cell"]
+__all__ = ["CELLS", "Brian2Cell", "Brian2Pool", "Cell", "DaleCell", "DaleNormCell", "DaleSubNormCell", "GRUCell",
+           "VanillaCell", "get_cell", "homeostatic_loss"]
+
+
+@dataclass(frozen=True)
+class Brian2Pool:
+    """An instantaneous auxiliary population of a cell (no state, no noise): the divisive pool of ``dale_norm``.
+
+    Per trial it has ``k`` units (the rows of the network's weight array :attr:`weight`) with
+
+    .. math:: p_k = \\sum_j U_{kj}\\, s_j, \\qquad I_{target,i} = \\sum_k \tfrac{1}{k}\\, p_k^2 ,
+
+    where :math:`s_j` is the presynaptic expression :attr:`source` of the :attr:`presynaptic` population and the
+    sum over the pool is written into the current :attr:`current` of every unit of the :attr:`target` population.
+
+    Attributes
+    ----------
+    weight : str
+        Network weight array ``(k, n_pre)`` (torch ``[post, pre]``) onto the pool units, e.g. ``"w_div"``.
+    presynaptic, target : str
+        Populations (:meth:`Cell.populations`) feeding the pool and receiving its output.
+    source : str
+        Presynaptic expression (one of the cell's current expressions, e.g. ``"clip(h, 0, inf)"``).
+    current : str
+        The target's variable receiving :math:`\\frac1k\\sum_k p_k^2`, e.g. ``"I_div"``.
+    """
+
+    weight: str
+    presynaptic: str
+    target: str
+    source: str
+    current: str
 
 
 @dataclass(frozen=True)
 class Brian2Cell:
-    """A cell's dynamics as Brian2 expressions.
+    r"""A cell's dynamics as Brian2 expressions.
 
     Attributes
     ----------
@@ -48,6 +79,11 @@ class Brian2Cell:
     presynaptic : dict
         For a cell with populations (:meth:`Cell.populations`): ``current name -> presynaptic population``;
         the current sums over that population's columns of ``w_rec`` only. Empty for one population.
+    population_drift : dict
+        For a cell with populations: ``population -> drift`` where a population's drift differs from
+        :attr:`drift` (``dale_norm``: the E units divide their drive by the pool's :math:`\gamma`).
+    pool : Brian2Pool or None
+        An instantaneous auxiliary population (``dale_norm``'s divisive pool), or ``None``.
     """
 
     drift: str
@@ -55,14 +91,25 @@ class Brian2Cell:
     currents: dict[str, str]
     inputs: tuple[str, ...]
     presynaptic: dict[str, str] = field(default_factory=dict)
+    population_drift: dict[str, str] = field(default_factory=dict)
+    pool: Brian2Pool | None = None
 
 
 class Cell:
-    """Base class of the cells: subclasses define :meth:`drift` and :meth:`brian2`."""
+    """Base class of the cells: subclasses define :meth:`drift` and :meth:`brian2`.
+
+    A cell may have weight arrays beyond the five every network has (:attr:`extra_weights`, e.g. the
+    divisive pool ``w_div`` of ``dale_norm``); they are handed to :meth:`drift`, :meth:`step` and :meth:`run` as
+    ``extra`` (name -> tensor) and saved in the network file like the others.
+    """
 
     name: ClassVar[str]
     gates: ClassVar[tuple[str, ...]]
     default_activation: ClassVar[str]
+    #: Names of the cell's weight arrays beyond encoder, w_in, w_rec, w_out and bias (shapes: :meth:`weight_shapes`).
+    extra_weights: ClassVar[tuple[str, ...]] = ()
+    #: Whether the cell has a local loss (:meth:`local_loss`) that the trainer adds to the task loss.
+    has_local_loss: ClassVar[bool] = False
 
     def weight_shapes(self, n_rec: int, n_in: int, n_out: int, n_init: int) -> dict[str, tuple[int, ...]]:
         """Shapes of every weight array, torch ``[post, pre]`` layout."""
@@ -81,19 +128,23 @@ class Cell:
         u = x @ w_in.T
         return u if bias is None else u + bias
 
-    def drift(self, h: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, act: Activation) -> torch.Tensor:
-        """:math:`F(h, u)` for a batch ``h (B, N)`` and input projection ``u (B, G*N)``."""
+    def drift(self, h: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, act: Activation,
+              extra: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """:math:`F(h, u)` for a batch ``h (B, N)`` and input projection ``u (B, G*N)``; ``extra``: the cell's
+        :attr:`extra_weights` by name (unused by cells without any).
+        """
         raise NotImplementedError
 
     def step(self, h: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, a: float, act: Activation,
-             increment: torch.Tensor | None = None) -> torch.Tensor:
+             increment: torch.Tensor | None = None, extra: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
         """One Euler–Maruyama step: :math:`h + a\\,F(h,u) + \\text{increment}`."""
-        h_new = torch.addcmul(h, self.drift(h, u, w_rec, act), torch.as_tensor(a, dtype=h.dtype))
+        drift = self.drift(h, u, w_rec, act) if extra is None else self.drift(h, u, w_rec, act, extra)
+        h_new = torch.addcmul(h, drift, torch.as_tensor(a, dtype=h.dtype))
         return h_new if increment is None else h_new + increment
 
     def run(self, h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, a: float, act: Activation,
             increments: torch.Tensor | None = None, *, substeps: int = 1,
-            out: torch.Tensor | None = None) -> torch.Tensor:
+            out: torch.Tensor | None = None, extra: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
         """The one step loop: :meth:`step` over time-major inputs, ``substeps`` steps per input sample.
 
         Used by the torch model and the trainer (``substeps=1``) and by the torch backend (``substeps=k`` at
@@ -110,6 +161,8 @@ class Cell:
             Recurrent noise increments, one per (sub)step.
         out : tensor (T, B, N), optional
             Where to write the states (no autograd graph through it); a new tensor if omitted.
+        extra : dict, optional
+            The cell's :attr:`extra_weights` by name.
 
         Returns
         -------
@@ -121,7 +174,8 @@ class Cell:
         for t in range(u.shape[0]):
             u_t = u[t]
             for s in range(substeps):
-                h = self.step(h, u_t, w_rec, a, act, None if increments is None else increments[t * substeps + s])
+                h = self.step(h, u_t, w_rec, a, act, None if increments is None else increments[t * substeps + s],
+                              extra)
             if out is None:
                 states.append(h)
             else:
@@ -149,6 +203,27 @@ class Cell:
     def validate_weights(self, weights: Mapping[str, object], n_rec: int) -> None:
         """Raise :class:`~neurorx.errors.ConfigurationError` if ``weights`` break the cell's constraints."""
 
+    def default_extra_weights(self, weights: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Values of the :attr:`extra_weights` for a network given without them (computed from ``weights``).
+
+        :meth:`RateNetwork.from_arrays <neurorx.network.RateNetwork.from_arrays>` uses them, as it uses a zero
+        ``bias``; a network file must hold them. Empty for cells without extra weights.
+        """
+        return {}
+
+    def frozen_masks(self, weights: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``name -> boolean mask`` of weight entries that training must leave unchanged (restored after every
+        optimizer step by the trainer, whatever the optimizer's weight decay); empty by default.
+        """
+        return {}
+
+    def local_loss(self, states: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor,
+                   extra: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor | None:
+        """A local loss over the states ``(T, B, N)`` that drove the steps (``h_0 .. h_{T-1}``) and their input
+        projections ``u (T, B, G*N)``; ``None`` for cells without one (:attr:`has_local_loss`).
+        """
+        return None
+
 
 CELLS: Registry[Cell] = Registry("cell type")
 
@@ -168,7 +243,7 @@ class VanillaCell(Cell):
     gates = ("h",)
     default_activation = "relu"
 
-    def drift(self, h, u, w_rec, act):
+    def drift(self, h, u, w_rec, act, extra=None):
         return act.torch(torch.addmm(u, h, w_rec.T)) - h
 
     def brian2(self, act: Activation) -> Brian2Cell:
@@ -198,7 +273,7 @@ class GRUCell(Cell):
     gates = ("z", "g", "h")
     default_activation = "tanh"
 
-    def drift(self, h, u, w_rec, act):
+    def drift(self, h, u, w_rec, act, extra=None):
         n = h.shape[-1]
         u_z, u_g, u_h = u[..., :n], u[..., n : 2 * n], u[..., 2 * n :]
         zg = torch.sigmoid(torch.cat([u_z, u_g], dim=-1) + h @ w_rec[: 2 * n].T)
@@ -278,7 +353,7 @@ class DaleCell(Cell):
         s[self.n_excitatory(n_rec):] = -1.0
         return s
 
-    def drift(self, h, u, w_rec, act):
+    def drift(self, h, u, w_rec, act, extra=None):
         return act.torch(torch.addmm(u, torch.relu(h), w_rec.T)) - h
 
     def brian2(self, act: Activation) -> Brian2Cell:
@@ -319,9 +394,9 @@ class DaleCell(Cell):
 
     def validate_weights(self, weights: Mapping[str, object], n_rec: int) -> None:
         n_e = self.n_excitatory(n_rec)
-        fix = ("; a dale network's w_rec is |W| diag(signs) with units 0..N_E-1 excitatory (columns >= 0) and "
+        fix = (f"; a {self.name} network's w_rec is |W| diag(signs) with units 0..N_E-1 excitatory (columns >= 0) and "
                "N_E..N-1 inhibitory (columns <= 0), and its readout reads the E units only. Project the weights "
-               "with neurorx.models.cells.CELLS.get('dale').project_(weights), or use cell='vanilla'")
+               f"with neurorx.models.cells.CELLS.get({self.name!r}).project_(weights), or use cell='vanilla'")
         w_rec = np.asarray(weights["w_rec"])
         bad_e = np.flatnonzero((w_rec[:, :n_e] < 0).any(axis=0))
         if bad_e.size:
@@ -340,13 +415,241 @@ class DaleCell(Cell):
                 f"(max |w| {np.abs(w_out[:, n_e:]).max():.3g})" + fix)
 
 
+def homeostatic_loss(z: torch.Tensor) -> torch.Tensor:
+    """The homeostatic loss of ``ei_norm.md`` §2 (without its weight :math:`\\lambda`) of drives ``z (..., n)``.
+
+    Notes
+    -----
+    .. math:: L_I = \\operatorname{mean}\\big[(\\operatorname{mean}_k z_k)^2 + (\\operatorname{Var}_k z_k - 1)^2\\big]
+
+    over all leading axes (time steps, trials); :math:`\\operatorname{Var}_k` is the population variance (as
+    LayerNorm's, :meth:`neurorx.ei.layers.INormLayer.local_loss`).
+    """
+    mean = z.mean(dim=-1)
+    var = z.var(dim=-1, unbiased=False)
+    return (mean ** 2 + (var - 1.0) ** 2).mean()
+
+
+class DaleNormCell(DaleCell):
+    """The Dale E/I cell with inhibition-mediated normalization of the E units' recurrent drive (``dale_norm``).
+
+    The I-Norm layer of Eyono et al. (``ei_norm.md`` §2, :class:`neurorx.ei.layers.INormLayer`) made recurrent:
+    the inhibitory population subtracts the mean of the E units' drive and a divisive pool of ``k`` instantaneous
+    units divides it by its standard deviation, and a local homeostatic loss trains the weights onto the
+    inhibitory units to keep the E drive centred and of unit variance. ``dale_subnorm``
+    (:class:`DaleSubNormCell`) is the subtractive-only ablation ("I-Norm (sub)", :math:`\\gamma \\equiv 1`).
+
+    Notes
+    -----
+    With rates :math:`r = [h]_+` split into :math:`r_E` (units ``0..N_E-1``) and :math:`r_I`, the blocks of
+    :math:`W_{rec}` (torch ``[post, pre]``) :math:`W_{EE} \\ge 0`, :math:`-W_{EI} \\le 0` (I→E),
+    :math:`W_{IE} \\ge 0` (E→I), :math:`-W_{II} \\le 0`, and :math:`u = W_{in}x + b`:
+
+    .. math::
+        \\tilde z_E = \\frac{W_{EE} r_E + u_E - W_{EI} r_I}{\\gamma}, \\qquad
+        \\gamma = \\sqrt{\\tfrac{1}{k}\\textstyle\\sum_k (U r_E)_k^2 + \\epsilon},
+
+        \\tau\\frac{dh_E}{dt} = -h_E + \\phi(\\tilde z_E), \\qquad
+        \\tau\\frac{dh_I}{dt} = -h_I + \\phi(W_{IE} r_E - W_{II} r_I + u_I),
+
+    with the pool weights :math:`U` = ``w_div`` (``k x N_E``, signed: the E→pool synapses are not Dale, as the
+    paper's :math:`U_{IE}`), :math:`U_{EI} = 1/k` fixed, :math:`k = N_E` (or :attr:`max_pool` if smaller) and
+    :math:`\\epsilon` = :attr:`eps` = 1e-5.
+
+    *Which loss trains which weights* (``ei_norm.md`` §2). In :meth:`drift` the inhibitory current
+    :math:`W_{EI} r_I` and :math:`\\gamma` are detached, and the I units see a detached :math:`r_E`: the values
+    are the dynamics above, but backpropagation of the task loss reaches only :math:`W_{EE}`, the E rows of
+    ``w_in``, ``bias`` and ``encoder``, and the readout, and the I units' graph depends on no E weight. The
+    homeostatic loss (:meth:`local_loss`, weighted by ``trainer.homeostatic_weight`` :math:`\\lambda`)
+
+    .. math:: L_I = \\lambda\\,\\operatorname{mean}_{t,b}\\big[(\\operatorname{mean}_k \\tilde z_k)^2
+              + (\\operatorname{Var}_k \\tilde z_k - 1)^2\\big]
+
+    recomputes :math:`\\tilde z_E` with stop-gradients on :math:`r_E`, on :math:`W_{EE} r_E + u_E` and on
+    :math:`W_{EI}`; its gradient flows through the I units' own dynamics (their states over time) and
+    :math:`U`, so it trains the weights onto the inhibitory units: :math:`W_{IE}`, :math:`W_{II}` (the I rows
+    of ``w_rec``), :math:`U`, and the I rows of ``w_in``, ``bias`` and ``encoder`` (weights onto I units the
+    task loss cannot reach). :math:`W_{EI}` is frozen at its initial value (:meth:`frozen_masks`). Because of
+    the stop-gradients, autograd through :meth:`drift` gives this training gradient, not the derivative of
+    the dynamics.
+
+    *Initialisation*, after ``ei_norm.md`` §2 (LayerNorm at the start): the magnitudes of :class:`DaleCell`
+    (gamma, no self-connections, spectral radius), then every row of :math:`W_{EI}` normalised to sum 1, every
+    row of :math:`W_{IE}` the column mean of :math:`W_{EE}`, :math:`W_{II} = 0`, the I rows of ``w_in`` and
+    ``bias`` zero, and :math:`U = \\sqrt{k/N_E}\\,\\mathrm{diag}(S_k)V_k^\\top` from the SVD
+    :math:`W_{EE} - W_{EI}W_{IE} = U_s S V^\\top` (the top ``k`` singular values). What differs because the I
+    units have dynamics: the I units are not instantaneous, so :math:`W_{EI} r_I` equals
+    :math:`\\operatorname{mean}_k (W_{EE} r_E)_k` only at the I units' fixed point :math:`r_I = W_{IE} r_E`
+    (reached with time constant :math:`\\tau` when :math:`r_E` is held, and exactly there with
+    :math:`W_{II} = 0` and no input to the I units). There, and with :math:`u_E = 0`, :math:`\\tilde z_E` has mean
+    0 and variance :math:`\\|W r_E\\|^2 / (\\|W r_E\\|^2 + N_E\\epsilon)` over the E units
+    (:math:`W = W_{EE} - W_{EI}W_{IE}`): the layer is LayerNorm. The input :math:`u_E` is not centred by the I
+    units (they see :math:`r_E` only) and the initial state :math:`h_I(0)` is the encoder's.
+    """
+
+    name = "dale_norm"
+    #: Divisive normalization by the pool (``False``: the subtractive-only ablation).
+    divisive: ClassVar[bool] = True
+    #: :math:`\\epsilon` of :math:`\\gamma`.
+    eps: ClassVar[float] = 1e-5
+    #: Upper bound on the pool size ``k`` (``None``: ``k = N_E``).
+    max_pool: ClassVar[int | None] = None
+    extra_weights = ("w_div",)
+    has_local_loss = True
+
+    def pool_size(self, n_rec: int) -> int:
+        """The number ``k`` of divisive pool units of a network of ``n_rec`` units."""
+        n_e = self.n_excitatory(n_rec)
+        return n_e if self.max_pool is None else min(n_e, int(self.max_pool))
+
+    def weight_shapes(self, n_rec, n_in, n_out, n_init):
+        shapes = super().weight_shapes(n_rec, n_in, n_out, n_init)
+        if self.divisive:
+            shapes["w_div"] = (self.pool_size(n_rec), self.n_excitatory(n_rec))
+        return shapes
+
+    def _w_div(self, extra):
+        if not self.divisive:
+            return None
+        if extra is None or "w_div" not in extra:
+            raise ConfigurationError(f"the {self.name} cell needs its divisive pool weights: pass "
+                                     f"extra={{'w_div': U}} with U of shape (k, N_E)")
+        return extra["w_div"]
+
+    def gamma(self, r_e: torch.Tensor, w_div: torch.Tensor | None) -> torch.Tensor | None:
+        """:math:`\\gamma = \\sqrt{\\operatorname{mean}_k (U r_E)_k^2 + \\epsilon}` of rates ``r_e (..., N_E)``, with a
+        trailing axis of 1; ``None`` for the subtractive-only cell.
+        """
+        if w_div is None:
+            return None
+        return torch.sqrt(torch.matmul(r_e, w_div.T).square().mean(dim=-1, keepdim=True) + self.eps)
+
+    def drift(self, h, u, w_rec, act, extra=None):
+        n_e = self.n_excitatory(h.shape[-1])
+        w_div = self._w_div(extra)
+        r = torch.relu(h)
+        r_e, r_i = r[..., :n_e], r[..., n_e:]
+        r_e_const = r_e.detach()
+        drive_e = torch.matmul(r_e, w_rec[:n_e, :n_e].T) + u[..., :n_e]          # W_EE r_E + u_E (task graph)
+        drive_e = drive_e + torch.matmul(r_i, w_rec[:n_e, n_e:].T).detach()       # - W_EI r_I (constant)
+        if w_div is not None:
+            drive_e = drive_e / self.gamma(r_e_const, w_div).detach()              # / gamma (constant)
+        drive_i = (torch.matmul(r_e_const, w_rec[n_e:, :n_e].T) + torch.matmul(r_i, w_rec[n_e:, n_e:].T)
+                   + u[..., n_e:])                                                 # W_IE r_E - W_II r_I + u_I
+        return torch.cat([act.torch(drive_e), act.torch(drive_i)], dim=-1) - h
+
+    def normalized_drive(self, states: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor,
+                         extra: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """:math:`\\tilde z_E` of states ``(..., N)`` as the homeostatic loss sees it: stop-gradients on
+        :math:`r_E`, :math:`W_{EE} r_E + u_E` and :math:`W_{EI}`; gradients through :math:`r_I` and :math:`U`.
+        """
+        n_e = self.n_excitatory(states.shape[-1])
+        r = torch.relu(states)
+        r_e, r_i = r[..., :n_e].detach(), r[..., n_e:]
+        z = (torch.matmul(r_e, w_rec[:n_e, :n_e].T) + u[..., :n_e]).detach()
+        z = z + torch.matmul(r_i, w_rec[:n_e, n_e:].detach().T)
+        w_div = self._w_div(extra)
+        return z if w_div is None else z / self.gamma(r_e, w_div)
+
+    def local_loss(self, states, u, w_rec, extra=None):
+        """The homeostatic loss :func:`homeostatic_loss` of :meth:`normalized_drive` (without :math:`\\lambda`)."""
+        return homeostatic_loss(self.normalized_drive(states, u, w_rec, extra))
+
+    def brian2(self, act: Activation) -> Brian2Cell:
+        base = super().brian2(act)
+        if not self.divisive:
+            return base
+        rate = base.currents["I_rec_E"]
+        return Brian2Cell(
+            drift=base.drift,
+            subexpressions=base.subexpressions,
+            currents=base.currents,
+            inputs=base.inputs,
+            presynaptic=base.presynaptic,
+            population_drift={"E": f"-h + {act.brian2_expr(f'(I_rec_E + I_rec_I + I_in)/sqrt(I_div + {self.eps!r})')}"},
+            pool=Brian2Pool(weight="w_div", presynaptic="E", target="E", source=rate, current="I_div"),
+        )
+
+    def pool_weights(self, w_rec: torch.Tensor) -> torch.Tensor:
+        """:math:`U = \\sqrt{k/N_E}\\,\\mathrm{diag}(S_k)V_k^\\top` from the SVD of
+        :math:`W_{EE} - W_{EI}W_{IE}` (blocks of ``w_rec``), so that
+        :math:`\\operatorname{mean}_k (U r)_k^2 = \\|W r\\|^2/N_E` for ``k = N_E``.
+        """
+        n = w_rec.shape[1]
+        n_e, k = self.n_excitatory(n), self.pool_size(n)
+        w = w_rec.detach().to(torch.float64)
+        centred = w[:n_e, :n_e] + w[:n_e, n_e:] @ w[n_e:, :n_e]     # W_EE - W_EI W_IE (I->E block is -W_EI)
+        _, s, vh = torch.linalg.svd(centred, full_matrices=False)
+        return (math.sqrt(k / n_e) * s[:k, None] * vh[:k]).to(w_rec.dtype)
+
+    def default_extra_weights(self, weights):
+        w_rec = np.asarray(weights["w_rec"], dtype=np.float64)
+        if not self.divisive or w_rec.ndim != 2 or w_rec.shape[0] != w_rec.shape[1] or w_rec.shape[0] < 2:
+            return {}          # a w_rec of the wrong shape: check_weights names it
+        return {"w_div": self.pool_weights(torch.tensor(w_rec))}
+
+    def init_weights_(self, weights: Mapping[str, torch.Tensor]) -> None:
+        super().init_weights_(weights)       # DaleCell: signed gamma magnitudes, balanced rows, radius
+        w_rec = weights["w_rec"]
+        n = w_rec.shape[1]
+        n_e = self.n_excitatory(n)
+        with torch.no_grad():
+            w = w_rec.detach().to(torch.float64).clone()
+            w_ei = -w[:n_e, n_e:]
+            w_ei /= w_ei.sum(dim=1, keepdim=True).clamp_min(1e-12)          # rows of W_EI sum to 1
+            w[:n_e, n_e:] = -w_ei
+            w[n_e:, :n_e] = w[:n_e, :n_e].mean(dim=0)                       # rows of W_IE: column mean of W_EE
+            w[n_e:, n_e:] = 0.0                                             # W_II = 0
+            w_rec.copy_(w.to(w_rec.dtype))
+            weights["w_in"][n_e:] = 0.0                                     # the I units see the E units only
+            if weights.get("bias") is not None:
+                weights["bias"][n_e:] = 0.0
+            if self.divisive:
+                weights["w_div"].copy_(self.pool_weights(w_rec))
+        self.project_(weights)
+
+    def frozen_masks(self, weights):
+        w_rec = weights["w_rec"]
+        n_e = self.n_excitatory(w_rec.shape[1])
+        mask = torch.zeros(w_rec.shape, dtype=torch.bool, device=w_rec.device)
+        mask[:n_e, n_e:] = True                                             # W_EI (I -> E)
+        return {"w_rec": mask}
+
+    def validate_weights(self, weights, n_rec):
+        super().validate_weights(weights, n_rec)
+        if self.divisive and "w_div" not in weights:
+            k, n_e = self.pool_size(n_rec), self.n_excitatory(n_rec)
+            raise ConfigurationError(
+                f"a {self.name} network needs the weights of its divisive pool, w_div of shape ({k}, {n_e}) = "
+                f"(k, N_E); save the network from a trained {self.name} model, or give w_div (RateNetwork."
+                f"from_arrays computes its initial value from w_rec when it is omitted)")
+
+
+class DaleSubNormCell(DaleNormCell):
+    """The subtractive-only ablation of :class:`DaleNormCell` (``dale_subnorm``, the paper's "I-Norm (sub)").
+
+    Notes
+    -----
+    :math:`\\gamma \\equiv 1`: :math:`\\tau\\,dh_E/dt = -h_E + \\phi(W_{EE} r_E + u_E - W_{EI} r_I)`; no pool and
+    no ``w_div``. The dynamics are those of :class:`DaleCell` (same Brian2 equations); what differs is the
+    initialisation (:class:`DaleNormCell`'s, without :math:`U`) and the training: the inhibitory weights are
+    trained by the homeostatic loss (with :math:`\\gamma = 1`), the rest by the task, :math:`W_{EI}` frozen.
+    """
+
+    name = "dale_subnorm"
+    divisive = False
+    extra_weights = ()
+
+
 CELLS.add("vanilla", VanillaCell())
 CELLS.add("gru", GRUCell())
 CELLS.add("dale", DaleCell())
+CELLS.add("dale_norm", DaleNormCell())
+CELLS.add("dale_subnorm", DaleSubNormCell())
 
 
 def get_cell(name: str) -> Cell:
-    """Return the registered cell ``name`` ("vanilla", "gru", "dale")."""
+    """Return the registered cell ``name`` ("vanilla", "gru", "dale", "dale_norm", "dale_subnorm")."""
     return CELLS.get(name)
 
 

@@ -28,7 +28,7 @@ class RecurrentModel(nn.Module):
     Parameters
     ----------
     cell : str
-        Registered cell name ("vanilla", "gru", "dale").
+        Registered cell name ("vanilla", "gru", "dale", "dale_norm", "dale_subnorm").
     n_in, n_rec, n_out, n_init : int
         Input, recurrent, output and initial-code sizes.
     alpha : float
@@ -63,6 +63,9 @@ class RecurrentModel(nn.Module):
         self.w_rec = nn.Linear(n_rec, g * n_rec, bias=False)
         self.w_out = nn.Linear(n_rec, n_out, bias=False)
         self.bias = nn.Parameter(torch.zeros(g * n_rec)) if bias else None
+        shapes = self.cell.weight_shapes(n_rec, n_in, n_out, n_init)
+        #: The cell's extra weight arrays (:attr:`Cell.extra_weights`, e.g. dale_norm's ``w_div``); set by its init.
+        self.extra = nn.ParameterDict({k: nn.Parameter(torch.zeros(shapes[k])) for k in self.cell.extra_weights})
         self.cell.init_weights_(self.weights())   # a constrained cell (dale) sets its own start; others: no-op
 
     @property
@@ -76,7 +79,12 @@ class RecurrentModel(nn.Module):
                "w_out": self.w_out.weight}
         if self.bias is not None:
             out["bias"] = self.bias
+        out.update(self.extra.items())
         return out
+
+    def extra_weights(self) -> dict[str, torch.Tensor] | None:
+        """The cell's extra weight arrays by name (``None`` for cells without any), for :meth:`Cell.run`."""
+        return dict(self.extra.items()) or None
 
     def noise_sizes(self) -> dict[str, int]:
         """Width of each noise placement: inputs, recurrent units, outputs."""
@@ -127,7 +135,7 @@ class RecurrentModel(nn.Module):
         x = add_increments(inputs, increments.get("input"))
         u = self.cell.input_projection(x, self.w_in.weight, self.bias)
         h = self.cell.run(self.encoder(init_code), u, self.w_rec.weight, self.alpha, self.act,
-                          increments.get("recurrent"))
+                          increments.get("recurrent"), extra=self.extra_weights())
         y = add_increments(functional.linear(h, self.w_out.weight), increments.get("output"))
         return h, y
 

@@ -351,11 +351,18 @@ def can_fuse(model) -> bool:
     return model.cell.name in FUSED_RECURRENCES and model.act.derivative is not None
 
 
+def _local_losses(model, h0: torch.Tensor, u: torch.Tensor, h: torch.Tensor, out: dict) -> None:
+    r"""``out["homeostatic"]``: the cell's local loss over the states :math:`h_0 \dots h_{T-1}` of the steps."""
+    states = torch.cat([h0.unsqueeze(0), h[:-1]], dim=0)
+    out["homeostatic"] = model.cell.local_loss(states, u, model.w_rec.weight, model.extra_weights())
+
+
 def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,
                        noise: dict[str, NoiseModel] | None = None, dt: float = 1.0,
                        generator: torch.Generator | None = None, fused: bool = True,
                        targets: torch.Tensor | None = None, onednn: bool = True,
-                       increments: dict[str, torch.Tensor] | None = None):
+                       increments: dict[str, torch.Tensor] | None = None,
+                       local_losses: dict | None = None):
     r"""Run ``model`` over time-major inputs: the computation of :meth:`RecurrentModel.forward` (+ the loss).
 
     Parameters
@@ -381,6 +388,11 @@ def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,
         Let the fused functions use oneDNN float32 products.
     increments : dict placement -> tensor (T, B, size), optional
         Pre-drawn noise (:func:`draw_increments`); then ``noise`` and ``generator`` are not used.
+    local_losses : dict, optional
+        For a cell with a local loss (:attr:`Cell.has_local_loss`, e.g. ``dale_norm``'s homeostatic loss):
+        filled with ``"homeostatic"`` -> :meth:`Cell.local_loss` over the states that drove the steps,
+        :math:`h_0 \dots h_{T-1}` (unweighted; the trainer multiplies it by ``trainer.homeostatic_weight``).
+        Untouched for the other cells.
 
     Returns
     -------
@@ -395,8 +407,13 @@ def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,
     t_steps, b, _ = inputs.shape
     if increments is None:
         increments = draw_placed(noise, t_steps, model.noise_sizes(), b, dt, generator, inputs.dtype, inputs.device)
+    want_local = local_losses is not None and model.cell.has_local_loss
     if not fused:
         h, y = model.run_time_major(inputs, init_code, increments=increments)
+        if want_local:   # the same h0 and u as run_time_major (same operations)
+            x = add_increments(inputs, increments.get("input"))
+            _local_losses(model, model.encoder(init_code), model.cell.input_projection(x, model.w_in.weight,
+                                                                                       model.bias), h, local_losses)
         return (h, y) if targets is None else (h, y, functional.mse_loss(y, targets))
     x = add_increments(inputs, increments.get("input"))
     u = InputProjection.apply(x, model.w_in.weight, model.bias, model.cell)
@@ -405,7 +422,9 @@ def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,
     if can_fuse(model):
         h = FUSED_RECURRENCES[model.cell.name](h0, u, model.w_rec.weight, rec, model.alpha, model.act, onednn)
     else:
-        h = model.cell.run(h0, u, model.w_rec.weight, model.alpha, model.act, rec)
+        h = model.cell.run(h0, u, model.w_rec.weight, model.alpha, model.act, rec, extra=model.extra_weights())
+    if want_local:
+        _local_losses(model, h0, u, h, local_losses)
     offset = increments.get("output")
     if targets is not None:
         n = h.shape[-1]

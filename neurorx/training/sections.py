@@ -166,7 +166,7 @@ class RNNConfig:
 
 @dataclass
 class TrainerConfig:
-    """The optimisation schedule (reference: ``configs/train/*/base.yml`` and ``trainer.py``).
+    r"""The optimisation schedule (reference: ``configs/train/*/base.yml`` and ``trainer.py``).
 
     Attributes
     ----------
@@ -192,6 +192,10 @@ class TrainerConfig:
         (see :mod:`neurorx.training.linalg`); the same products, other rounding.
     prefetch : bool
         Sample the next batch in a background thread while the current one trains.
+    homeostatic_weight : float
+        :math:`\lambda` of the homeostatic loss of cells that have one (``dale_norm``, ``dale_subnorm``: it
+        trains the weights onto their inhibitory units; 0.01 as in the sweeps of ``ei_norm.md`` §2); ignored by
+        the other cells.
     """
 
     n_epochs: int = 2500
@@ -206,6 +210,7 @@ class TrainerConfig:
     fused: bool = True
     onednn: bool = True
     prefetch: bool = True
+    homeostatic_weight: float = 0.01
 
     def validate(self) -> None:
         """Check the counts, the learning rate, the weight decay and the dtype."""
@@ -216,6 +221,8 @@ class TrainerConfig:
             raise ConfigError(f"trainer.lr must be a positive number; got {self.lr}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise ConfigError(f"trainer.weight_decay must be >= 0; got {self.weight_decay}")
+        if not (math.isfinite(self.homeostatic_weight) and self.homeostatic_weight >= 0):
+            raise ConfigError(f"trainer.homeostatic_weight must be a number >= 0; got {self.homeostatic_weight}")
         if self.dtype not in _DTYPES:
             raise ConfigError(f"trainer.dtype must be one of {_DTYPES}; got {self.dtype!r}"
                               + suggest(self.dtype, _DTYPES))

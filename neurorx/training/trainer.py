@@ -115,26 +115,48 @@ def make_batch(task, batch_size: int, steps: int, rng, dtype=torch.float32) -> B
 
 
 def train_step(model, optimizer, batch: Batch, noise, dt: float, generator, fused: bool = True,
-               onednn: bool = True):
-    """One optimisation step on ``batch``: forward, reference MSE loss, BPTT, Adam update.
+               onednn: bool = True, *, homeostatic_weight: float = 0.01, record: dict | None = None):
+    r"""One optimisation step on ``batch``: forward, reference MSE loss, BPTT, Adam update.
 
     The noise is ``batch.increments`` if drawn ahead, else drawn from ``generator``. A non-finite loss skips
     the update (the caller stops training).
 
+    For a cell with a local loss (:attr:`Cell.has_local_loss`: ``dale_norm``, ``dale_subnorm``) the
+    gradient is that of :math:`L_{task} + \lambda L_I` with :math:`\lambda` = ``homeostatic_weight``: the
+    cell's stop-gradients route the task loss to the excitatory weights and the homeostatic loss
+    :math:`L_I` to the weights onto the inhibitory units (:class:`~neurorx.models.cells.DaleNormCell`), so one
+    backward pass and one Adam step serve both; the unweighted :math:`L_I` goes into ``record["homeostatic_loss"]``.
+    Entries the cell freezes (:meth:`Cell.frozen_masks`) are restored after the step.
+
     Returns
     -------
     loss : torch.Tensor
-        The (detached) loss before the update.
+        The (detached) task loss before the update.
     y : torch.Tensor (T, B, n_out)
         The (detached) outputs.
     """
     optimizer.zero_grad(set_to_none=True)
+    local = {} if model.cell.has_local_loss else None
     _, y, loss = forward_time_major(model, batch.inputs, batch.init_code, noise, dt, generator, fused=fused,
-                                    targets=batch.targets, onednn=onednn, increments=batch.increments)
-    if not torch.isfinite(loss):
+                                    targets=batch.targets, onednn=onednn, increments=batch.increments,
+                                    local_losses=local)
+    total = loss
+    if local:
+        homeostatic = local["homeostatic"]
+        if record is not None:
+            record["homeostatic_loss"] = float(homeostatic.detach())
+        total = loss + homeostatic_weight * homeostatic
+    if not torch.isfinite(total):
         return loss.detach(), y.detach()
-    loss.backward()
+    total.backward()
+    frozen = {name: (mask, model.weights()[name].detach()[mask].clone())
+              for name, mask in model.cell.frozen_masks(model.weights()).items()}
     optimizer.step()
+    if frozen:
+        weights = model.weights()
+        with torch.no_grad():
+            for name, (mask, values) in frozen.items():
+                weights[name][mask] = values
     model.cell.project_(model.weights())   # constrained cells (dale: sign structure); a no-op for the others
     return loss.detach(), y.detach()
 
@@ -211,6 +233,7 @@ class Trainer:
                                        "train_error": []}
         self.elapsed = 0.0
         self._window: list[float] = []
+        self._homeostatic_window: list[float] = []
 
     # -- files ----------------------------------------------------------------------------------------
     def path(self, name: str) -> Path | None:
@@ -314,17 +337,24 @@ class Trainer:
         self.log(f"resuming {path} at batch {batch}/{self.config.trainer.n_epochs}")
 
     # -- evaluation -------------------------------------------------------------------------------------
-    def evaluate(self, test: Batch) -> tuple[float, float]:
-        """Loss (training noise on, fixed test noise) and mean decoding error on the test batch."""
+    def evaluate(self, test: Batch, record: dict | None = None) -> tuple[float, float]:
+        """Loss (training noise on, fixed test noise) and mean decoding error on the test batch.
+
+        For a cell with a homeostatic loss, its value on the test batch goes into ``record["homeostatic_loss"]``.
+        """
+        local = {} if self.model.cell.has_local_loss else None
         with torch.no_grad():
             _, y, loss = forward_time_major(self.model, test.inputs, test.init_code, self.noise, self.config.rnn.dt_s,
                                             None, fused=self.fused, targets=test.targets, onednn=self.onednn,
-                                            increments=test.increments)
+                                            increments=test.increments, local_losses=local)
             loss = float(loss)
+        if local and record is not None:
+            record["homeostatic_loss"] = float(local["homeostatic"])
         return loss, decoding_error(self.task, y, test.states)
 
     def _record_eval(self, test: Batch, train_batch: Batch | None, y_train) -> dict:
-        test_loss, test_error = self.evaluate(test)
+        local: dict = {}
+        test_loss, test_error = self.evaluate(test, local)
         train_error = None if train_batch is None else decoding_error(self.task, y_train, train_batch.states)
         train_loss = float(np.mean(self._window)) if self._window else None
         self._window = []
@@ -334,6 +364,12 @@ class Trainer:
         rec = {"kind": "eval", "batch": self.batch, "train_loss": train_loss, "test_loss": test_loss,
                "test_error": test_error, "train_error": train_error, "chance_error": self.chance_error,
                "elapsed_s": round(self.elapsed, 3)}
+        if self.model.cell.has_local_loss:    # the homeostatic loss next to the task loss (dale_norm, dale_subnorm)
+            train_h = float(np.mean(self._homeostatic_window)) if self._homeostatic_window else None
+            self._homeostatic_window = []
+            for k, v in (("train_homeostatic_loss", train_h), ("test_homeostatic_loss", local.get("homeostatic_loss"))):
+                self.curve.setdefault(k, []).append(v)
+                rec[k] = v
         self._append_metrics(rec)
         return rec
 
@@ -396,10 +432,13 @@ class Trainer:
                 t0 = time.perf_counter()
                 batch = pending.result() if pending is not None else fetch(i)
                 pending = pool.submit(fetch, i + 1) if pool and i + 1 < tc.n_epochs else None
+                local: dict[str, float] = {}
                 loss_t, y = train_step(self.model, self.optimizer, batch, self.noise, dt, None, self.fused,
-                                       self.onednn)
+                                       self.onednn, homeostatic_weight=tc.homeostatic_weight, record=local)
                 loss = float(loss_t)
                 bad = None if math.isfinite(loss) else f"the loss is {loss}"
+                if bad is None and not math.isfinite(local.get("homeostatic_loss", 0.0)):
+                    bad = f"the homeostatic loss is {local['homeostatic_loss']}"
                 if bad is None:
                     bad = next((f"weight {n} contains NaN/inf" for n, p in self.params.items()
                                 if not bool(torch.isfinite(p).all())), None)
@@ -409,6 +448,9 @@ class Trainer:
                 self.elapsed += time.perf_counter() - t0
                 self._window.append(loss)
                 rec: dict[str, Any] = {"kind": "train", "batch": self.batch, "loss": loss}
+                if "homeostatic_loss" in local:
+                    rec["homeostatic_loss"] = local["homeostatic_loss"]
+                    self._homeostatic_window.append(local["homeostatic_loss"])
                 self._append_metrics(rec)
                 if self.batch % tc.eval_every == 0 or self.batch == tc.n_epochs:
                     rec = self._record_eval(test, batch, y)

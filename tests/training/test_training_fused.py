@@ -67,9 +67,13 @@ def test_fast_path_gradients_equal_straightforward_loop(cell, act):
 
 
 def test_every_cell_type_has_a_fused_recurrence():
-    assert set(FUSED_RECURRENCES) == set(CELLS)
+    # Except the cells trained with a local loss through stop-gradients (dale_norm, dale_subnorm): they train
+    # through Cell.run, whose autograd graph carries both losses.
+    fusable = {name for name in CELLS if not CELLS.get(name).has_local_loss}
+    assert fusable >= {"vanilla", "gru", "dale"}
+    assert set(FUSED_RECURRENCES) == fusable
     for cell in CELLS:
-        assert can_fuse(_model(cell, CELLS.get(cell).default_activation))
+        assert can_fuse(_model(cell, CELLS.get(cell).default_activation)) == (cell in fusable)
 
 
 def test_fused_dale_forward_is_the_cell_step_formula(always_onednn):
