@@ -71,7 +71,7 @@ def overhead(n_small: int, work: Path) -> dict:
             out = work / "direct" / str(i)
             out.mkdir(parents=True)
             with worker_environment():
-                fn(j.config, [store.path(x) for x in j.inputs], out)
+                fn(j.config, [store.path(x) for x in j.inputs], out, out / ".work")
 
     def through_store():
         for j in jobs:
@@ -121,11 +121,12 @@ def throughput(n_train: int, batches: int, work: Path) -> dict:
             out = work / "serial" / str(i)
             out.mkdir(parents=True)
             with worker_environment():
-                fn(j.config, [], out)
+                fn(j.config, [], out, out / ".work")
 
     warm = load_spec(_spec(1, 1, runs=False))
     with worker_environment():
-        fn(expand(warm)[0].config, [], Path(tempfile.mkdtemp(dir=work)))    # imports, first-call costs
+        first = Path(tempfile.mkdtemp(dir=work))
+        fn(expand(warm)[0].config, [], first, first / ".work")    # imports, first-call costs
     serial = _timed(one_process)
     t0 = time.perf_counter()
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
