@@ -157,21 +157,33 @@ def execute(job: dict, root: str, *dependencies) -> dict:
 
 
 @contextlib.contextmanager
+def _private(tmp: Path):
+    """A scratch folder for this attempt alone, beside (not inside) its output folder; removed afterwards."""
+    private = tmp.with_name(f"{tmp.name}.work")
+    try:
+        yield private
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def _scratch(shared: Path, tmp: Path):
-    """The job's scratch folder ``shared``, locked for this attempt; ``tmp/.work`` if another attempt holds it."""
+    """The job's scratch folder ``shared``, locked for this attempt; a private one if another attempt holds it."""
     try:
         import fcntl
     except ImportError:                       # no advisory locks (Windows): every attempt starts afresh
         fcntl = None
     if fcntl is None:
-        yield tmp / ".work"
+        with _private(tmp) as private:
+            yield private
         return
     shared.mkdir(parents=True, exist_ok=True)
     with open(shared / ".lock", "w", encoding="utf-8") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:                       # a live attempt of the same job holds it
-            yield tmp / ".work"
+            with _private(tmp) as private:
+                yield private
             return
         try:
             yield shared

@@ -150,5 +150,6 @@ def test_a_concurrent_attempt_works_in_a_private_scratch_folder(tmp_path):
             execute(job.to_dict(), str(tmp_path))
         assert seen and seen[0] != shared and shared not in seen[0].parents
         assert store.is_done(job.id) and not shared.exists()   # done: the scratch folder is removed
+        assert not seen[0].exists() and not (store.path(job.id) / seen[0].name).exists()   # nor kept in the outputs
     finally:
         JOB_KINDS.remove("test_work")
