@@ -210,6 +210,19 @@ def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run
     return result
 
 
+def priorities(spec, jobs) -> dict[str, int]:
+    """Dask priorities (higher runs first): seed by seed, and a network's runs before the next training.
+
+    Trainings are ranked by the position of their seed in the spec (every condition's first seed, then every
+    condition's second, ...), so a sweep stopped half way holds whole seeds -- each with all its conditions,
+    which is what a statistic across conditions (the KL matrix) needs -- rather than all seeds of the first
+    conditions. Runs and statistics outrank every training waiting for a worker, so the results of a finished
+    network are computed and saved before the next network is trained.
+    """
+    seeds = list(spec.train.seeds)
+    return {j.id: -seeds.index(j.labels["seed"]) if j.kind == "train" else 1 for j in jobs}
+
+
 def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress) -> None:
     from distributed import as_completed
 
@@ -223,11 +236,14 @@ def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_prog
         n_workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
         _log.info(f"sweep {spec.name!r}: {len(pending)} jobs to run on {n_workers} worker(s)"
                   + (f"; dashboard {link}" if link else " (dashboard: install bokeh for Dask's dashboard)"))
-        for job in pending:   # jobs come in dependency order
+        rank = priorities(spec, pending)
+        # Trainings first, highest rank first, then the rest in dependency order (the sort is stable): the
+        # scheduler gives the first jobs submitted to idle workers before it has seen the others' priorities.
+        for job in sorted(pending, key=lambda j: (j.kind != "train", -rank[j.id])):
             deps = [futures[i] for i in job.inputs if i in futures]
             futures[job.id] = client.submit(execute, job.to_dict(), str(store.root.resolve()), *deps,
                                             key=f"{job.kind}-{job.id.split('-', 1)[1]}-{token}",
-                                            retries=spec.retries, pure=False)
+                                            retries=spec.retries, pure=False, priority=rank[job.id])
         by_key = {f.key: i for i, f in futures.items()}
         bar = progress(len(pending), f"sweep {spec.name}", "job", enabled=show_progress,
                        tty_only="ipykernel" not in sys.modules)   # a terminal or a notebook, not a log file
