@@ -1,4 +1,4 @@
-"""``neurorx sweep SPEC.yaml [--dry-run] [--scheduler ADDRESS] [--workers N] [--out DIR]``: run a sweep on Dask."""
+"""``neurorx sweep SPEC.yaml [--dry-run | --gather] [--scheduler ADDR] [--workers N] [--out DIR]``: a sweep on Dask."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ SPEC is a sweep spec (YAML): the networks to train (cards x overrides x seeds), 
   neurorx sweep protocols/sweeps/paper_five_seeds.yaml --dry-run
   neurorx sweep protocols/sweeps/paper_five_seeds.yaml --workers 8
   neurorx sweep protocols/sweeps/paper_five_seeds.yaml --scheduler tcp://10.0.0.5:8786
-Jobs already done are not run again: after an interruption run the same command. Results: DIR/results.nc.
+Jobs already done are not run again: after an interruption run the same command. Results: DIR/results.nc;
+--gather writes it from the jobs finished so far, while the sweep runs.
 Exit status: 0 all jobs done, 1 some jobs failed (the others are kept), 2 invalid spec or options.
 """
 
@@ -23,7 +24,11 @@ def configure(parser: argparse.ArgumentParser):
     """Declare the arguments of ``neurorx sweep``."""
     parser.epilog = EPILOG
     parser.add_argument("spec", metavar="SPEC.yaml", help="sweep spec")
-    parser.add_argument("--dry-run", action="store_true", help="list the jobs and which are done; run nothing")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--dry-run", action="store_true", help="list the jobs and which are done; run nothing")
+    what.add_argument("--gather", action="store_true",
+                        help="run nothing: gather the statistics of the jobs finished so far into DIR/results.nc "
+                             "(e.g. while the sweep runs)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="a running Dask scheduler (tcp://host:8786); 'sync' runs one job at a time here; "
                              "default: a local cluster")
@@ -43,12 +48,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         result = sweep(args.spec, out=args.out, scheduler=args.scheduler, workers=args.workers,
-                       dry_run=args.dry_run, show_progress=not args.quiet)
+                       dry_run=args.dry_run, show_progress=not args.quiet, gather_only=args.gather)
     except (NeurorxError, FileNotFoundError) as err:
         print(f"neurorx sweep: error: {err}", file=sys.stderr)
         return 2
     if args.dry_run:
         print(f"output folder: {result.out}")
+        return 0
+    if args.gather:
+        print(f"gathered {len(result.done_before)} of {len(result.jobs)} jobs (the others are NaN) into "
+              f"{result.results}")
         return 0
     print(result.summary())
     return 0 if result.ok else 1

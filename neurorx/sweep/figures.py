@@ -3,7 +3,9 @@
 Reads the variables that ``protocols/sweeps/paper_five_seeds.yaml`` collects — ``learning_curve_*``,
 ``explained_variance``, ``kl``, ``total_variance`` — from the Dataset (or ``results.nc``), and draws each
 panel with :mod:`neurorx.plotting`: mean ± SD over the ``seed`` dimension (the networks of a condition),
-one row per backend. Variables a sweep did not collect are skipped.
+one row per backend. Variables a sweep did not collect are skipped. A network whose jobs have not finished
+(its values are NaN: a sweep still running, see ``neurorx sweep --gather``) is left out, and every panel and
+row states how many networks it shows.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ def _open(ds):
         with xr.open_dataset(ds) as opened:
             return opened.load()
     return ds
+
+
+def _finished(da, dim: str = "seed"):
+    """``da`` without the entries of ``dim`` that hold no finite value (networks whose jobs are not done)."""
+    other = [d for d in da.dims if d != dim]
+    keep = np.isfinite(da).any(other) if other else np.isfinite(da)
+    return da.isel({dim: np.flatnonzero(keep.values)})
 
 
 def _labels(ds, names) -> list[str]:
@@ -57,10 +66,14 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
         conds = ds.condition.values.tolist()
         fig, axes = plt.subplots(1, len(conds), figsize=(4.5 * len(conds), 3.6), squeeze=False)
         for ax, c, label in zip(axes[0], conds, _labels(ds, conds), strict=True):
+            seeds = _finished(ds["learning_curve_test_loss"].sel(condition=c)).seed.values
             runs = [{"batch": ds.eval_batch.values.tolist(),
                      "test_loss": ds["learning_curve_test_loss"].sel(condition=c, seed=s).values.tolist(),
                      "test_error": ds["learning_curve_test_error"].sel(condition=c, seed=s).values.tolist()}
-                    for s in ds.seed.values]
+                    for s in seeds]
+            if not runs:
+                ax.set_title(f"{label} (no network finished)")
+                continue
             nplt.learning_curve(runs, ax=ax, title=f"{label} (n={len(runs)})", logy=True)
         fig.tight_layout()
         paths.append(nplt.save_figure(fig, out / "fig1b_learning_curves.png", overwrite=overwrite, dpi=120))
@@ -72,7 +85,10 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
         backends = ev.backend.values.tolist()
         fig, axes = plt.subplots(1, len(backends), figsize=(4.5 * len(backends), 3.6), squeeze=False)
         for ax, b in zip(axes[0], backends, strict=True):
-            sel = ev.sel(condition=c, backend=b).isel(run_seed=0)
+            sel = _finished(ev.sel(condition=c, backend=b).isel(run_seed=0))
+            if not sel.sizes["seed"]:
+                ax.set_title(f"{_labels(ds, [c])[0]} ({b}): no network finished")
+                continue
             nplt.explained_variance_curve(sel.sel(phase="active").values, sel.sel(phase="quiescent").values,
                                           n_components=sel.sizes["component"], ax=ax,
                                           title=f"{_labels(ds, [c])[0]} ({b}, n={sel.sizes['seed']})")
@@ -89,7 +105,7 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
                 zip(kl.quiescent.values.tolist(), _labels(ds, kl.quiescent.values.tolist()), strict=True)]
         for r, b in enumerate(backends):
             for k, e in enumerate(ests):
-                m = kl.sel(backend=b, estimator=e).transpose("seed", "active", "quiescent").values
+                m = _finished(kl.sel(backend=b, estimator=e)).transpose("seed", "active", "quiescent").values
                 nplt.kl_matrix(m, [f"A {x}" for x in rows], [f"Q {x}" for x in cols], show_sd=True, ax=axes[r, k],
                                title=f"KL(Q‖A), {e} ({b}, mean of {m.shape[0]})")
         fig.tight_layout()
@@ -100,8 +116,9 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
         backends = tv.backend.values.tolist()
         fig, axes = plt.subplots(1, len(backends), figsize=(4.5 * len(backends), 3.6), squeeze=False)
         for ax, b in zip(axes[0], backends, strict=True):
-            groups = {lab: tv.sel(backend=b, condition=c).values
-                      for c, lab in zip(tv.condition.values.tolist(), _labels(ds, tv.condition.values), strict=True)}
+            groups = {f"{lab} (n={len(v)})": v for c, lab in zip(tv.condition.values.tolist(),
+                                                                  _labels(ds, tv.condition.values), strict=True)
+                      for v in [_finished(tv.sel(backend=b, condition=c)).values] if len(v)}
             nplt.statistic_boxplot(groups, "total variance", ax=ax, show_points=True,
                                    ylabel=f"total variance ({tv.attrs['units']})",
                                    title=f"quiescent total variance ({b}, one point per network)")
@@ -119,11 +136,26 @@ def _msd(values) -> str:
     return f"{v.mean():.3g} ± {v.std():.2g}" if len(v) > 1 else f"{v[0]:.3g}"
 
 
+def _n_finished(ds, condition, backend) -> int:
+    """Networks of ``condition`` with any result (on ``backend`` for the statistics of recordings)."""
+    done = np.zeros(ds.sizes["seed"], dtype=bool)
+    for da in ds.data_vars.values():
+        if "seed" not in da.dims or "condition" not in da.dims or (backend is not None) != ("backend" in da.dims):
+            continue
+        da = da.sel(condition=condition)
+        if backend is not None:
+            da = da.sel(backend=backend)
+        other = [d for d in da.dims if d != "seed"]
+        done |= (np.isfinite(da).any(other) if other else np.isfinite(da)).values
+    return int(done.sum())
+
+
 def summary_table(ds) -> str:
     """A Markdown table, one row per condition and backend: mean ± SD over seeds (SD with ddof 0).
 
-    Columns (when collected): final test decoding error, quiescent total variance, KL(Q‖A) of the network
-    itself and KL(𝒰‖A) against the uniform box, each KL with the corrected and the reference estimator.
+    Columns (when collected): the number of networks with results, final test decoding error, quiescent total
+    variance, KL(Q‖A) of the network itself and KL(𝒰‖A) against the uniform box, each KL with the corrected
+    and the reference estimator. Networks whose jobs have not finished are left out of the means.
     """
     ds = _open(ds)
     conds = ds.condition.values.tolist()
@@ -132,7 +164,7 @@ def summary_table(ds) -> str:
         if var in ds:
             backends = ds[var].backend.values.tolist()
             break
-    head = ["condition", "backend"]
+    head = ["condition", "backend", "networks"]
     if "learning_curve_final_test_error" in ds:
         head.append(f"final test error ({ds['learning_curve_final_test_error'].attrs['units']})")
     if "total_variance" in ds:
@@ -143,7 +175,7 @@ def summary_table(ds) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c, label in zip(conds, _labels(ds, conds), strict=True):
         for b in backends:
-            row = [label, b or "–"]
+            row = [label, b or "–", str(_n_finished(ds, c, b))]
             if "learning_curve_final_test_error" in ds:
                 row.append(_msd(ds["learning_curve_final_test_error"].sel(condition=c).values))
             if "total_variance" in ds:

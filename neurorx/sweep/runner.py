@@ -165,7 +165,7 @@ def _has_bokeh() -> bool:
 
 
 def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run: bool = False,
-          show_progress: bool = True, gather: bool = True) -> SweepResult:
+          show_progress: bool = True, gather: bool = True, gather_only: bool = False) -> SweepResult:
     """Run a sweep: validate the spec, expand it into jobs, run what is not done on Dask, gather the results.
 
     Parameters
@@ -187,6 +187,9 @@ def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run
         Progress bar on stderr.
     gather : bool
         Gather the finished statistics into ``OUT/results.nc``.
+    gather_only : bool
+        Run nothing: gather the statistics of the jobs finished so far into ``OUT/results.nc`` (the others
+        are NaN and listed in each variable's ``missing_jobs``), e.g. to look at a sweep still running.
 
     Returns
     -------
@@ -198,7 +201,7 @@ def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run
     if dry_run:
         print(format_plan(jobs, done))
         return result
-    pending = [j for j in jobs if j.id not in done]
+    pending = [] if gather_only else [j for j in jobs if j.id not in done]
     if pending:
         _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress)
     if gather:

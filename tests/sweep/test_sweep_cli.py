@@ -37,3 +37,43 @@ def test_an_invalid_spec_is_one_line_and_exit_status_2(tiny_spec, tmp_path, caps
     assert main(["sweep", str(tmp_path / "missing.yaml")]) == 2
     assert "no sweep spec" in capsys.readouterr().err
     assert main(["sweep", str(tiny_spec), "--workers", "0"]) == 2
+
+
+def test_gather_writes_the_results_of_the_jobs_finished_so_far_and_runs_nothing(reference, tiny_spec, tmp_path,
+                                                                                  capsys):
+    import json
+
+    import numpy as np
+    import xarray as xr
+
+    from neurorx.sweep.figures import paper_figures, summary_table
+
+    out = tmp_path / "half"
+    shutil.copytree(reference[0].out, out)
+    (out / "results.nc").unlink()
+    for done in (out / "jobs").glob("*/done.json"):   # a sweep stopped after its first seed
+        if json.loads(done.read_text())["labels"]["seed"] == 1:
+            shutil.rmtree(done.parent)
+    assert main(["sweep", str(tiny_spec), "--out", str(out), "--gather"]) == 0
+    assert "gathered 11 of 22 jobs" in capsys.readouterr().out
+    assert main(["sweep", str(tiny_spec), "--out", str(out), "--dry-run"]) == 0
+    assert "total: 22 jobs, 11 done, 11 to run" in capsys.readouterr().out    # nothing was run
+    with xr.open_dataset(out / "results.nc") as ds:
+        ds = ds.load()
+    tv = ds["total_variance"].sel(backend="torch").isel(run_seed=0)
+    assert np.isfinite(tv.sel(seed=0)).all() and np.isnan(tv.sel(seed=1)).all()
+    assert ds["total_variance"].attrs["missing_jobs"]
+    table = summary_table(ds).splitlines()
+    assert table[0].startswith("| condition | backend | networks |")
+    assert all(row.split(" | ")[2] == "1" for row in table[2:])
+    assert f"{tv.sel(seed=0, condition='Us').item():.3g} |" in table[2]    # the one finished network, no SD
+    assert len(paper_figures(ds, tmp_path / "figs")) == 4
+
+
+def test_dry_run_and_gather_exclude_each_other(tiny_spec, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as stop:
+        main(["sweep", str(tiny_spec), "--dry-run", "--gather"])
+    assert stop.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
