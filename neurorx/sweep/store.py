@@ -3,7 +3,8 @@ r"""The job store: one folder per job, named by a hash of what determines its ou
 Layout of a sweep's output folder::
 
     OUT/jobs/<kind>-<hash>/        a finished job: its files, and done.json written last
-    OUT/jobs/.<kind>-<hash>.<token>.tmp/   a job being written (ignored; removed when it fails)
+    OUT/jobs/.<kind>-<hash>.<token>.tmp/   a job being written (ignored; removed when it fails, and the
+                                          folders of killed attempts when the job is done)
     OUT/jobs/.<kind>-<hash>.work/  a job's scratch folder, kept across attempts (training checkpoints)
     OUT/results.nc                 the gathered results (neurorx.sweep.gather)
 
@@ -153,6 +154,8 @@ def execute(job: dict, root: str, *dependencies) -> dict:
               "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "provenance": _provenance()}
     atomic_write_bytes(final / DONE, json.dumps(record, indent=1, sort_keys=True, default=str).encode())
     shutil.rmtree(store.work_dir(job.id), ignore_errors=True)
+    for stale in store.jobs_dir.glob(f".{job.id}.*.tmp*"):   # killed attempts' folders (a live one's
+        shutil.rmtree(stale, ignore_errors=True)             # result would be discarded: the job is done)
     return {"id": job.id, "status": "ran", "seconds": seconds, "worker": worker_name()}
 
 

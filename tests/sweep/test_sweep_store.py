@@ -74,6 +74,20 @@ def test_a_folder_without_completion_record_is_redone(kinds, tmp_path):
     assert json.loads((folder / "value.json").read_text())["x"] == 3 and store.is_done(job.id)
 
 
+def test_the_folders_of_killed_attempts_are_removed_when_the_job_is_done(kinds, tmp_path):
+    store = Store(tmp_path)
+    job, other = make_job("test_write", {"x": 4}), make_job("test_write", {"x": 5})
+    store.jobs_dir.mkdir(parents=True)
+    stale = [store.jobs_dir / f".{job.id}.0badc0de.tmp", store.jobs_dir / f".{job.id}.0badc0de.tmp.work"]
+    kept = store.jobs_dir / f".{other.id}.0badc0de.tmp"    # another job's attempt: not this job's business
+    for folder in [*stale, kept]:
+        folder.mkdir()
+        (folder / "half.txt").write_text("killed here")
+    assert execute(job.to_dict(), str(tmp_path))["status"] == "ran"
+    assert not any(p.exists() for p in stale) and kept.is_dir()
+    assert sorted(p.name for p in store.jobs_dir.iterdir()) == sorted([job.id, kept.name])
+
+
 def test_a_file_as_output_folder_is_refused(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(OSError, match="not a folder"):
