@@ -3,7 +3,8 @@
 All trials run at once in one ``NeuronGroup`` of ``B*N`` units (trial-major: neuron ``i = trial*N + unit``;
 ``trial`` and ``unit`` are integer constants of the group). The equations are generated from the network's
 cell, activation and noise models (:mod:`neurorx.backends.brian2_equations`) and integrated with
-``method='euler'`` (Euler–Maruyama) at ``dt = network.dt / dt_factor``. Phases (segments) are consecutive
+Brian2's ``euler`` (Euler–Maruyama; :func:`euler_sorted_draws`, its draws in a fixed order) at
+``dt = network.dt / dt_factor``. Phases (segments) are consecutive
 ``run()`` calls on one explicit :class:`brian2.Network`; between runs only ``(shared)`` noise parameters and,
 on a reset, the state change.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -253,8 +255,8 @@ def _assemble(network, trials: int, dt_factor: int, coupling: str, noise_models:
     for name, (values, unit) in noise_arrays.items():   # the noise models' own arrays (frozen increments)
         namespace[name] = TimedArray(values * unit, dt=dt_sim * second, name=name)
 
-    neurons = NeuronGroup(trials * n_rec, model.equations, method="euler", dt=dt_sim * second, name="neurons",
-                          namespace=namespace)
+    neurons = NeuronGroup(trials * n_rec, model.equations, method=euler_sorted_draws, dt=dt_sim * second,
+                          name="neurons", namespace=namespace)
     neurons.tau = network.tau * second
     idx = np.arange(trials * n_rec)
     neurons.trial = idx // n_rec
@@ -326,7 +328,7 @@ def _assemble_populations(network, trials: int, dt_factor: int, coupling: str, n
         for name, (values, unit) in noise_arrays.items():
             cols = values.reshape(values.shape[0], trials, n_rec)[:, :, units].reshape(values.shape[0], trials * n_p)
             namespace[name] = TimedArray(cols * unit, dt=dt_sim * second, name=f"{name}_{pop}")
-        group = NeuronGroup(trials * n_p, models[pop].equations, method="euler", dt=dt_sim * second,
+        group = NeuronGroup(trials * n_p, models[pop].equations, method=euler_sorted_draws, dt=dt_sim * second,
                             name=f"neurons_{pop}", namespace=namespace)
         group.tau = network.tau * second
         idx = np.arange(trials * n_p)
@@ -683,6 +685,27 @@ def _segment_inputs(seg: Segment, index: int, trials: int, n_in: int) -> np.ndar
     if not np.all(np.isfinite(x)):
         raise ValueError(f"segment {index} ({seg.name!r}): inputs contain NaN or inf")
     return x
+
+
+_DRAW = re.compile(r"^xi_\w* = dt\*\*\.5 \* randn\(\)$")
+
+
+def euler_sorted_draws(equations, variables=None, method_options=None) -> str:
+    """Brian2's ``euler`` (Euler–Maruyama) state updater, with its Gaussian draws in a fixed order.
+
+    Notes
+    -----
+    Brian2 draws one ``randn()`` per stochastic variable ``xi_*`` at the start of every step, in the
+    iteration order of a ``set`` of their names. That order follows Python's string hashing, which differs
+    between processes (``PYTHONHASHSEED``): with two noise types in one network (white noise while active, an
+    OU process during quiescence) the same seed gave other paths in another process. This updater sorts the
+    draw statements by name; the update itself is ``euler``'s, unchanged.
+    """
+    from brian2.stateupdaters.explicit import euler
+
+    lines = euler(equations, variables, method_options).split("\n")
+    k = next((i for i, line in enumerate(lines) if not _DRAW.match(line)), len(lines))
+    return "\n".join(sorted(lines[:k]) + lines[k:])
 
 
 def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | None, dt_factor: int = 1,

@@ -325,6 +325,52 @@ def test_same_seed_same_result():
     assert np.abs(inc[:, :3] - inc[:, 4:7]).max() > 1e-3
 
 
+def test_the_euler_updater_draws_the_noise_variables_in_sorted_order():
+    from brian2 import Equations
+    from brian2.stateupdaters.explicit import euler
+
+    eqs = Equations("dh/dt = -h/(10*ms) + a*xi_white_/sqrt(ms) + c*xi_ou_/sqrt(ms) + d*xi_b_/sqrt(ms) : 1\n"
+                    "a : 1\nc : 1\nd : 1")
+    ours, brian2s = bb.euler_sorted_draws(eqs).split("\n"), euler(eqs).split("\n")
+    assert ours[:3] == [f"{xi} = dt**.5 * randn()" for xi in ("xi_b_", "xi_ou_", "xi_white_")]
+    assert sorted(ours[:3]) == sorted(brian2s[:3]) and ours[3:] == brian2s[3:]
+
+
+_HASH_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+import numpy as np
+from backend_cases import inputs, make_net
+from neurorx import OUNoise, WhiteNoise
+from neurorx.backends import Segment, get_backend
+net = make_net("vanilla", "relu")
+segs = [Segment("a", 6, inputs(2, 6, 2), {{"recurrent": WhiteNoise(0.5)}}, np.zeros((2, 8))),
+        Segment("b", 6, np.zeros((2, 6, 2)), {{"recurrent": OUNoise(0.5, 0.05)}})]
+chunks = get_backend("brian2").simulate(net, segs, trials=2, seed=3, target="numpy")
+print(list({{"xi_white_", "xi_ou_"}}), np.concatenate([c.h for c in chunks], axis=1).tobytes().hex())
+"""
+
+
+def test_the_same_seed_gives_the_same_paths_in_processes_with_other_string_hashing():
+    """Two noise types in one network (white, then OU): Brian2 draws them in an order it takes from a set of
+    names, which Python orders differently in each process unless the draws are sorted."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = _HASH_SCRIPT.format(tests=str(Path(__file__).parent))
+    out = {}
+    for hash_seed in ("0", "1", "2", "3"):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        assert done.returncode == 0, done.stderr[-2000:]
+        set_order, paths = done.stdout.strip().rsplit("\n", 1)[-1].split("] ")
+        out[hash_seed] = (set_order, paths)
+    assert len({order for order, _ in out.values()}) == 2, "the hash seeds must order the set both ways"
+    assert len({paths for _, paths in out.values()}) == 1
+
+
 def test_record_every_and_float32():
     b, t = 2, 10
     net = make_net()
