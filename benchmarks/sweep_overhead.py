@@ -51,27 +51,33 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
+def _call_directly(jobs, folder: Path, store=None) -> None:
+    """Each job's function called in this process, as a worker would, without the store or Dask."""
+    from neurorx.sweep import JOB_KINDS
+    from neurorx.sweep.jobs import worker_environment
+
+    for i, j in enumerate(jobs):
+        out = folder / str(i)
+        out.mkdir(parents=True)
+        with worker_environment():
+            JOB_KINDS.get(j.kind)(j.config, [store.path(x) for x in j.inputs], out, out / ".work")
+
+
 def overhead(n_small: int, work: Path) -> dict:
     """Milliseconds per statistic job: direct call, through the store, through Dask (in process, one worker)."""
     from distributed import LocalCluster
 
     import neurorx as nrx
-    from neurorx.sweep import JOB_KINDS, Store, execute, expand, load_spec
-    from neurorx.sweep.jobs import worker_environment
+    from neurorx.sweep import Store, execute, expand, load_spec
 
     spec = load_spec(_spec(1, 2, runs=True, n_small=n_small))
     base = work / "base"
     nrx.sweep({**spec.to_dict(), "statistics": {}}, out=base, scheduler="sync", show_progress=False, gather=False)
     jobs = [j for j in expand(spec) if j.kind == "statistic"]
     store = Store(base)
-    fn = JOB_KINDS.get("statistic")
 
     def direct():
-        for i, j in enumerate(jobs):
-            out = work / "direct" / str(i)
-            out.mkdir(parents=True)
-            with worker_environment():
-                fn(j.config, [store.path(x) for x in j.inputs], out, out / ".work")
+        _call_directly(jobs, work / "direct", store)
 
     def through_store():
         for j in jobs:
@@ -117,11 +123,7 @@ def throughput(n_train: int, batches: int, work: Path) -> dict:
     fn = JOB_KINDS.get("train")
 
     def one_process():
-        for i, j in enumerate(jobs):
-            out = work / "serial" / str(i)
-            out.mkdir(parents=True)
-            with worker_environment():
-                fn(j.config, [], out, out / ".work")
+        _call_directly(jobs, work / "serial")
 
     warm = load_spec(_spec(1, 1, runs=False))
     with worker_environment():
