@@ -10,6 +10,7 @@ row states how many networks it shows.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,22 @@ def _labels(ds, names) -> list[str]:
     return [str(lab.get(n, n)) for n in names]
 
 
+@contextlib.contextmanager
+def _figure(path: Path, rows: int, cols: int, width: float, height: float, overwrite: bool, paths: list):
+    """Axes ``(rows, cols)`` of a new figure, saved to ``path`` (appended to ``paths``) and closed on exit."""
+    import matplotlib.pyplot as plt
+
+    from neurorx.plotting import save_figure
+
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    try:
+        yield axes
+        fig.tight_layout()
+        paths.append(save_figure(fig, path, overwrite=overwrite, dpi=120))
+    finally:
+        plt.close(fig)
+
+
 def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: str = "Us") -> list[Path]:
     """Draw Figs. 1b, 1c, 2e (both estimators) and 2f from a sweep's results; returns the PNG paths.
 
@@ -55,8 +72,6 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
     condition : str
         The condition of Fig. 1c (the paper shows U^σ); the first one if absent.
     """
-    import matplotlib.pyplot as plt
-
     import neurorx.plotting as nplt
 
     ds = _open(ds)
@@ -64,67 +79,61 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
     paths = []
     if "learning_curve_test_loss" in ds:
         conds = ds.condition.values.tolist()
-        fig, axes = plt.subplots(1, len(conds), figsize=(4.5 * len(conds), 3.6), squeeze=False)
-        for ax, c, label in zip(axes[0], conds, _labels(ds, conds), strict=True):
-            seeds = _finished(ds["learning_curve_test_loss"].sel(condition=c)).seed.values
-            runs = [{"batch": ds.eval_batch.values.tolist(),
-                     "test_loss": ds["learning_curve_test_loss"].sel(condition=c, seed=s).values.tolist(),
-                     "test_error": ds["learning_curve_test_error"].sel(condition=c, seed=s).values.tolist()}
-                    for s in seeds]
-            if not runs:
-                ax.set_title(f"{label} (no network finished)")
-                continue
-            nplt.learning_curve(runs, ax=ax, title=f"{label} (n={len(runs)})", logy=True)
-        fig.tight_layout()
-        paths.append(nplt.save_figure(fig, out / "fig1b_learning_curves.png", overwrite=overwrite, dpi=120))
-        plt.close(fig)
+        with _figure(out / "fig1b_learning_curves.png", 1, len(conds), 4.5, 3.6, overwrite, paths) as axes:
+            for ax, c, label in zip(axes[0], conds, _labels(ds, conds), strict=True):
+                seeds = _finished(ds["learning_curve_test_loss"].sel(condition=c)).seed.values
+                runs = [{"batch": ds.eval_batch.values.tolist(),
+                         "test_loss": ds["learning_curve_test_loss"].sel(condition=c, seed=s).values.tolist(),
+                         "test_error": ds["learning_curve_test_error"].sel(condition=c, seed=s).values.tolist()}
+                        for s in seeds]
+                if runs:
+                    nplt.learning_curve(runs, ax=ax, title=f"{label} (n={len(runs)})", logy=True)
+                else:
+                    ax.set_title(f"{label}: no network finished")
     if "explained_variance" in ds:
         ev = ds["explained_variance"]
         conds = ev.condition.values.tolist()
         c = condition if condition in conds else conds[0]
         backends = ev.backend.values.tolist()
-        fig, axes = plt.subplots(1, len(backends), figsize=(4.5 * len(backends), 3.6), squeeze=False)
-        for ax, b in zip(axes[0], backends, strict=True):
-            sel = _finished(ev.sel(condition=c, backend=b).isel(run_seed=0))
-            if not sel.sizes["seed"]:
-                ax.set_title(f"{_labels(ds, [c])[0]} ({b}): no network finished")
-                continue
-            nplt.explained_variance_curve(sel.sel(phase="active").values, sel.sel(phase="quiescent").values,
-                                          n_components=sel.sizes["component"], ax=ax,
-                                          title=f"{_labels(ds, [c])[0]} ({b}, n={sel.sizes['seed']})")
-        fig.tight_layout()
-        paths.append(nplt.save_figure(fig, out / "fig1c_explained_variance.png", overwrite=overwrite, dpi=120))
-        plt.close(fig)
+        with _figure(out / "fig1c_explained_variance.png", 1, len(backends), 4.5, 3.6, overwrite, paths) as axes:
+            for ax, b in zip(axes[0], backends, strict=True):
+                sel = _finished(ev.sel(condition=c, backend=b).isel(run_seed=0))
+                if sel.sizes["seed"]:
+                    nplt.explained_variance_curve(sel.sel(phase="active").values, sel.sel(phase="quiescent").values,
+                                                  n_components=sel.sizes["component"], ax=ax,
+                                                  title=f"{_labels(ds, [c])[0]} ({b}, n={sel.sizes['seed']})")
+                else:
+                    ax.set_title(f"{_labels(ds, [c])[0]} ({b}): no network finished")
     if "kl" in ds:
         kl = ds["kl"].isel(run_seed=0)
         backends, ests = kl.backend.values.tolist(), kl.estimator.values.tolist()
-        fig, axes = plt.subplots(len(backends), len(ests), figsize=(5.2 * len(ests), 4.2 * len(backends)),
-                                 squeeze=False)
         rows = _labels(ds, kl.active.values.tolist())
         cols = [("uniform" if q == "uniform" else lab) for q, lab in
                 zip(kl.quiescent.values.tolist(), _labels(ds, kl.quiescent.values.tolist()), strict=True)]
-        for r, b in enumerate(backends):
-            for k, e in enumerate(ests):
-                m = _finished(kl.sel(backend=b, estimator=e)).transpose("seed", "active", "quiescent").values
-                nplt.kl_matrix(m, [f"A {x}" for x in rows], [f"Q {x}" for x in cols], show_sd=True, ax=axes[r, k],
-                               title=f"KL(Q‖A), {e} ({b}, mean of {m.shape[0]})")
-        fig.tight_layout()
-        paths.append(nplt.save_figure(fig, out / "fig2e_kl.png", overwrite=overwrite, dpi=120))
-        plt.close(fig)
+        with _figure(out / "fig2e_kl.png", len(backends), len(ests), 5.2, 4.2, overwrite, paths) as axes:
+            for r, b in enumerate(backends):
+                for k, e in enumerate(ests):
+                    m = _finished(kl.sel(backend=b, estimator=e)).transpose("seed", "active", "quiescent").values
+                    if len(m):
+                        nplt.kl_matrix(m, [f"A {x}" for x in rows], [f"Q {x}" for x in cols], show_sd=True,
+                                       ax=axes[r, k], title=f"KL(Q‖A), {e} ({b}, mean of {len(m)})")
+                    else:
+                        axes[r, k].set_title(f"KL(Q‖A), {e} ({b}): no network finished")
     if "total_variance" in ds:
         tv = ds["total_variance"].isel(run_seed=0)
         backends = tv.backend.values.tolist()
-        fig, axes = plt.subplots(1, len(backends), figsize=(4.5 * len(backends), 3.6), squeeze=False)
-        for ax, b in zip(axes[0], backends, strict=True):
-            groups = {f"{lab} (n={len(v)})": v for c, lab in zip(tv.condition.values.tolist(),
-                                                                  _labels(ds, tv.condition.values), strict=True)
-                      for v in [_finished(tv.sel(backend=b, condition=c)).values] if len(v)}
-            nplt.statistic_boxplot(groups, "total variance", ax=ax, show_points=True,
-                                   ylabel=f"total variance ({tv.attrs['units']})",
-                                   title=f"quiescent total variance ({b}, one point per network)")
-        fig.tight_layout()
-        paths.append(nplt.save_figure(fig, out / "fig2f_total_variance.png", overwrite=overwrite, dpi=120))
-        plt.close(fig)
+        labels = _labels(ds, tv.condition.values)
+        with _figure(out / "fig2f_total_variance.png", 1, len(backends), 4.5, 3.6, overwrite, paths) as axes:
+            for ax, b in zip(axes[0], backends, strict=True):
+                finished = {lab: _finished(tv.sel(backend=b, condition=c)).values
+                            for c, lab in zip(tv.condition.values.tolist(), labels, strict=True)}
+                groups = {f"{lab} (n={len(v)})": v for lab, v in finished.items() if len(v)}
+                if groups:
+                    nplt.statistic_boxplot(groups, "total variance", ax=ax, show_points=True,
+                                           ylabel=f"total variance ({tv.attrs['units']})",
+                                           title=f"quiescent total variance ({b}, one point per network)")
+                else:
+                    ax.set_title(f"quiescent total variance ({b}): no network finished")
     return paths
 
 

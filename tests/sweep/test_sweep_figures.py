@@ -32,3 +32,14 @@ def test_the_plot_script_writes_figures_and_table(reference, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "table.md").read_text().startswith("| condition | backend |")
     assert len(list(tmp_path.glob("*.png"))) == 4
+
+
+def test_panels_without_any_finished_network_say_so(reference, tmp_path):
+    import numpy as np
+
+    ds = reference[1].copy(deep=True)
+    for name in ds.data_vars:    # a sweep gathered before any of its jobs finished
+        if np.issubdtype(ds[name].dtype, np.floating):
+            ds[name][:] = np.nan
+    assert len(paper_figures(ds, tmp_path)) == 4
+    assert all(row.split(" | ")[2] == "0" for row in summary_table(ds).splitlines()[2:])
