@@ -15,13 +15,29 @@ Modules, one job each: :mod:`~neurorx.sweep.spec` (the YAML spec and its validat
 import sys
 import types
 
-from neurorx.sweep.jobs import JOB_KINDS, STATISTICS, Job, Output, Statistic, expand
+from neurorx.sweep.jobs import JOB_KINDS, SWEEP_STATISTICS, Job, Output, SweepStatistic, expand
 from neurorx.sweep.runner import SweepResult, format_plan, plan, sweep
 from neurorx.sweep.spec import SpecError, SweepSpec, load_spec
 from neurorx.sweep.store import Store, execute, job_id
 
-__all__ = ["JOB_KINDS", "STATISTICS", "Job", "Output", "SpecError", "Statistic", "Store", "SweepResult",
-           "SweepSpec", "execute", "expand", "format_plan", "job_id", "load_spec", "plan", "sweep"]
+__all__ = [
+    "JOB_KINDS",
+    "SWEEP_STATISTICS",
+    "Job",
+    "Output",
+    "SpecError",
+    "Store",
+    "SweepResult",
+    "SweepSpec",
+    "SweepStatistic",
+    "execute",
+    "expand",
+    "format_plan",
+    "job_id",
+    "load_spec",
+    "plan",
+    "sweep",
+]
 
 
 class _CallableModule(types.ModuleType):

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from neurorx.errors import OutputPathError
-from neurorx.sweep.jobs import STATISTICS, read_result
+from neurorx.sweep.jobs import SWEEP_STATISTICS, read_result
 
 __all__ = ["gather", "save_netcdf"]
 
@@ -31,7 +31,7 @@ _SCOPE_DIMS = {"recording": ("condition", "seed", "backend", "run_seed"),
 
 
 def _axes(spec, st) -> dict[str, list]:
-    stat = STATISTICS.get(st.statistic)
+    stat = SWEEP_STATISTICS.get(st.statistic)
     if stat.scope == "training":
         return {"condition": spec.train.names, "seed": list(spec.train.seeds)}
     run = spec.run(st.of)
@@ -59,7 +59,7 @@ def gather(spec, store, jobs=None):
     stat_jobs = [j for j in jobs if j.kind == "statistic"]
     data_vars, coords = {}, {}
     for st in spec.statistics:
-        stat = STATISTICS.get(st.statistic)
+        stat = SWEEP_STATISTICS.get(st.statistic)
         axes = _axes(spec, st)
         mine = [j for j in stat_jobs if j.labels["statistic"] == st.name]
         results, missing = {}, []

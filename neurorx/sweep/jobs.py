@@ -10,7 +10,7 @@ folder kept across the job's attempts until it is done, see :mod:`neurorx.sweep.
 - ``run``: run a protocol on the trained network with one backend and seed -> ``recording.npz``.
 - ``statistic``: a statistic of recordings (or of the training) -> ``result.npz``.
 
-The statistics a spec may collect are in :data:`STATISTICS`; each calls :mod:`neurorx.analysis` directly and
+The statistics a spec may collect are in :data:`SWEEP_STATISTICS`; each calls :mod:`neurorx.analysis` directly and
 returns named :class:`Output` arrays with their dimensions and units.
 
 Notes
@@ -36,7 +36,7 @@ import numpy as np
 from neurorx.errors import ConfigurationError, SimulationError
 from neurorx.registry import Registry
 
-__all__ = ["JOB_KINDS", "STATISTICS", "Job", "Output", "Statistic", "expand", "worker_environment"]
+__all__ = ["JOB_KINDS", "SWEEP_STATISTICS", "Job", "Output", "SweepStatistic", "expand", "worker_environment"]
 
 #: Job kinds: name -> ``fn(config: dict, inputs: list[Path], out: Path, work: Path) -> None``.
 JOB_KINDS: Registry[Callable] = Registry("job kind")
@@ -182,7 +182,7 @@ def _run(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
 def _statistic(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
     from neurorx.io import write_npz
 
-    stat = STATISTICS.get(config["statistic"])
+    stat = SWEEP_STATISTICS.get(config["statistic"])
     outputs = stat.evaluate(config, inputs)
     arrays = {f"out/{k}": np.asarray(o.values, dtype=np.float64) for k, o in outputs.items()}
     meta = {"format": "neurorx.sweep.Result/1",
@@ -222,7 +222,7 @@ class Output:
 
 
 @dataclass(frozen=True)
-class Statistic:
+class SweepStatistic:
     """A statistic a sweep can collect.
 
     Attributes
@@ -428,14 +428,15 @@ def _custom(rec, *, fn, **params) -> dict[str, Output]:
 
 
 #: Statistics a spec's ``statistics`` section may name.
-STATISTICS: Registry[Statistic] = Registry("statistic")
-STATISTICS.add("total_variance", Statistic(_total_variance, default_phases=("quiescent",)))
-STATISTICS.add("explained_variance", Statistic(_explained_variance, default_phases=("active", "quiescent"),
-                                               needs=("h",)))
-STATISTICS.add("stepwise_distance", Statistic(_stepwise_distance, default_phases=("quiescent",)))
-STATISTICS.add("kl_matrix", Statistic(_kl_matrix, scope="conditions", default_phases=("active", "quiescent")))
-STATISTICS.add("learning_curve", Statistic(_learning_curve, scope="training"))
-STATISTICS.add("custom", Statistic(_custom, default_phases=("quiescent",)))
+SWEEP_STATISTICS: Registry[SweepStatistic] = Registry("statistic")
+SWEEP_STATISTICS.add("total_variance", SweepStatistic(_total_variance, default_phases=("quiescent",)))
+SWEEP_STATISTICS.add("explained_variance", SweepStatistic(_explained_variance,
+                                                         default_phases=("active", "quiescent"), needs=("h",)))
+SWEEP_STATISTICS.add("stepwise_distance", SweepStatistic(_stepwise_distance, default_phases=("quiescent",)))
+SWEEP_STATISTICS.add("kl_matrix", SweepStatistic(_kl_matrix, scope="conditions",
+                                                default_phases=("active", "quiescent")))
+SWEEP_STATISTICS.add("learning_curve", SweepStatistic(_learning_curve, scope="training"))
+SWEEP_STATISTICS.add("custom", SweepStatistic(_custom, default_phases=("quiescent",)))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -477,7 +478,7 @@ def expand(spec) -> list[Job]:
                         ran[run.name, cond, seed, backend, run_seed] = add(
                             make_job("run", config, (trained[cond, seed].id,), labels))
     for st in spec.statistics:
-        stat = STATISTICS.get(st.statistic)
+        stat = SWEEP_STATISTICS.get(st.statistic)
         base = {"statistic": st.statistic, "phases": list(st.phases), "params": dict(st.params),
                 "function": st.function}
         if stat.scope == "training":

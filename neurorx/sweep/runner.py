@@ -25,6 +25,14 @@ __all__ = ["SweepResult", "plan", "sweep"]
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
               "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
 
+#: Dask settings of the clusters a sweep starts. ``worker-saturation`` 1.0: a worker is given a job waiting
+#: for a worker only when it has a free thread, so the choice among the waiting jobs is made when the thread
+#: frees, by priority (:func:`priorities`), after the results just finished have made their dependants ready;
+#: with Dask's default (1.1) a worker holds a second job in advance and a seed's statistics could wait behind
+#: the next seed's training. Start a scheduler of your own with ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0``
+#: for the same order.
+LOCAL_SCHEDULER_CONFIG = {"distributed.scheduler.worker-saturation": 1.0}
+
 _log = get_logger("sweep")
 
 
@@ -227,10 +235,12 @@ def priorities(spec, jobs) -> dict[str, int]:
 
 
 def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress) -> None:
+    import dask
     from distributed import as_completed
 
     store.root.mkdir(parents=True, exist_ok=True)
-    client, cluster = _client(scheduler, workers)
+    with dask.config.set(LOCAL_SCHEDULER_CONFIG):     # read by the schedulers of the clusters started here
+        client, cluster = _client(scheduler, workers)
     token = uuid.uuid4().hex[:8]
     futures = {}
     try:

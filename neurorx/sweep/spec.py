@@ -207,7 +207,7 @@ class StatisticSpec:
     name : str
         Variable name in the Dataset.
     statistic : str
-        A name in :data:`neurorx.sweep.jobs.STATISTICS` (default: ``name``), or ``"custom"`` with
+        A name in :data:`neurorx.sweep.jobs.SWEEP_STATISTICS` (default: ``name``), or ``"custom"`` with
         ``function: module:callable``.
     of : str or None
         The run whose recordings it reads (``None`` for statistics of the training, e.g. learning_curve).
@@ -447,7 +447,7 @@ def _parse_run(name: str, data) -> RunSpec:
 
 
 def _parse_stat(name: str, data) -> StatisticSpec:
-    from neurorx.sweep.jobs import STATISTICS
+    from neurorx.sweep.jobs import SWEEP_STATISTICS
 
     prefix = f"statistics.{name}"
     if data is None:
@@ -455,10 +455,10 @@ def _parse_stat(name: str, data) -> StatisticSpec:
     if not isinstance(data, dict):
         raise SpecError(f"{prefix} must be a mapping (statistic, of, phases and the statistic's parameters)")
     kind = data.get("statistic", name)
-    if not isinstance(kind, str) or kind not in STATISTICS:
-        raise SpecError(f"{prefix}.statistic: unknown statistic {kind!r}; choose one of {STATISTICS.names()}."
-                        + suggest(kind, STATISTICS.names()))
-    stat = STATISTICS.get(kind)
+    if not isinstance(kind, str) or kind not in SWEEP_STATISTICS:
+        raise SpecError(f"{prefix}.statistic: unknown statistic {kind!r}; choose one of {SWEEP_STATISTICS.names()}."
+                        + suggest(kind, SWEEP_STATISTICS.names()))
+    stat = SWEEP_STATISTICS.get(kind)
     function = data.get("function")
     if (kind == "custom") != (function is not None):
         raise SpecError(f"{prefix}: 'function: module:callable' goes with 'statistic: custom' (and only there)")
@@ -518,9 +518,9 @@ def _validate(spec: SweepSpec, *, check_cards: bool) -> None:
 
 
 def _stat(st: StatisticSpec):
-    from neurorx.sweep.jobs import STATISTICS
+    from neurorx.sweep.jobs import SWEEP_STATISTICS
 
-    return STATISTICS.get(st.statistic)
+    return SWEEP_STATISTICS.get(st.statistic)
 
 
 def _check_backend_options(run: RunSpec, backend: str, opts: dict) -> None:

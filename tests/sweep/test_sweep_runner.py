@@ -21,8 +21,8 @@ def test_trainings_are_ranked_seed_by_seed_and_below_every_other_job(tiny_spec, 
 def test_a_sweep_finishes_every_job_of_a_seed_before_it_trains_the_next_seed(reference):
     """So a sweep stopped half way holds whole seeds, each with all its conditions and results."""
     result, _ = reference
-    records = sorted((p.stat().st_mtime_ns, json.loads(p.read_text()))
-                     for p in (result.out / "jobs").glob(f"*/{DONE}"))
+    records = sorted(((p.stat().st_mtime_ns, json.loads(p.read_text()))
+                      for p in (result.out / "jobs").glob(f"*/{DONE}")), key=lambda r: r[0])
     order = [(r["kind"], r["labels"]["seed"]) for _, r in records]
     first_seed1_training = order.index(("train", 1))
     assert {seed for _, seed in order[:first_seed1_training]} == {0}

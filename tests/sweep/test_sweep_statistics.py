@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurorx.sweep import STATISTICS, Store
+from neurorx.sweep import SWEEP_STATISTICS, Store
 from neurorx.sweep.jobs import Output
 
 PARAMS = {"custom": {"function": "sweep_flaky:mean_abs_decoded"}, "kl_matrix": {"n_mc": 100}}
@@ -20,9 +20,9 @@ def _inputs(reference, scope):
     return {}, [store.path(runs[0].id)]
 
 
-@pytest.mark.parametrize("name", STATISTICS.names())
+@pytest.mark.parametrize("name", SWEEP_STATISTICS.names())
 def test_every_statistic_gives_labelled_outputs_with_units(reference, name):
-    stat = STATISTICS.get(name)
+    stat = SWEEP_STATISTICS.get(name)
     extra, inputs = _inputs(reference, stat.scope)
     params = dict(PARAMS.get(name, {}))
     config = {"statistic": name, "phases": [], "function": params.pop("function", None), "params": params, **extra}
