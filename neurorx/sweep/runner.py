@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from neurorx.errors import ConfigurationError, SimulationError
-from neurorx.progress import get_logger, progress
+from neurorx.progress import NoBar, get_logger, progress
 from neurorx.sweep.jobs import Job, expand
 from neurorx.sweep.spec import SweepSpec, load_spec
 from neurorx.sweep.store import Store, execute
@@ -260,13 +260,18 @@ def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_prog
         by_key = {f.key: i for i, f in futures.items()}
         bar = progress(len(pending), f"sweep {spec.name}", "job", enabled=show_progress,
                        tty_only="ipykernel" not in sys.modules)   # a terminal or a notebook, not a log file
-        for fut in as_completed(list(futures.values())):
+        jobs = {j.id: j for j in pending}
+        log_each = show_progress and isinstance(bar, NoBar)    # a log file: one line per finished job instead
+        for count, fut in enumerate(as_completed(list(futures.values())), 1):
             job_id = by_key[fut.key]
             if fut.status == "finished" and fut.result()["status"] == "ran":
                 result.executed.append(job_id)
+            if log_each:
+                took = f"{fut.result()['seconds']:.0f} s" if fut.status == "finished" else fut.status
+                what = " ".join(jobs[job_id].describe().split())
+                _log.info(f"sweep {spec.name!r}: {count}/{len(pending)} {what} ({took})")
             bar.update(1)
         bar.close()
-        jobs = {j.id: j for j in pending}
         for job in pending:   # dependency order: a failed input is reported before its dependants
             fut = futures[job.id]
             if fut.status == "finished":

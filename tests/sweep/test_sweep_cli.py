@@ -77,3 +77,18 @@ def test_dry_run_and_gather_exclude_each_other(tiny_spec, capsys):
         main(["sweep", str(tiny_spec), "--dry-run", "--gather"])
     assert stop.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_sweep_writing_to_a_log_file_logs_one_line_per_finished_job(reference, tiny_spec, tmp_path, capsys):
+    import json
+
+    out = tmp_path / "half"
+    shutil.copytree(reference[0].out, out)
+    for done in (out / "jobs").glob("*/done.json"):   # leave the second seed's 11 jobs to run
+        if json.loads(done.read_text())["labels"]["seed"] == 1:
+            shutil.rmtree(done.parent)
+    assert main(["sweep", str(tiny_spec), "--out", str(out), "--scheduler", "sync"]) == 0   # stderr: no terminal
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("sweep 'tiny': ") and "/11 " in line]
+    assert [line.split()[2] for line in lines] == [f"{k}/11" for k in range(1, 12)]
+    assert "train condition=Us seed=1 (" in err and " s)" in lines[0]
