@@ -222,13 +222,17 @@ def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run
 
 
 def priorities(spec, jobs) -> dict[str, int]:
-    """Dask priorities (higher runs first): seed by seed, and a network's runs before the next training.
+    """Dask priorities (higher runs first): trainings seed by seed, runs and statistics before waiting trainings.
 
     Trainings are ranked by the position of their seed in the spec (every condition's first seed, then every
     condition's second, ...), so a sweep stopped half way holds whole seeds -- each with all its conditions,
     which is what a statistic across conditions (the KL matrix) needs -- rather than all seeds of the first
-    conditions. Runs and statistics outrank every training waiting for a worker, so the results of a finished
-    network are computed and saved before the next network is trained.
+    conditions. Runs and statistics outrank every training waiting for a worker, so they are computed as soon
+    as a worker is free, before the trainings still waiting.
+
+    On worker processes this is a preference, not a guarantee: a worker that has just finished a training may
+    start the next training it was sent before the new network's runs reach it (measured on the paper's sweep
+    with two workers: the runs of the first two networks waited behind the next two trainings).
     """
     seeds = list(spec.train.seeds)
     return {j.id: -seeds.index(j.labels["seed"]) if j.kind == "train" else 1 for j in jobs}
