@@ -35,7 +35,9 @@ def _axes(spec, st) -> dict[str, list]:
     if stat.scope == "training":
         return {"condition": spec.train.names, "seed": list(spec.train.seeds)}
     run = spec.run(st.of)
-    axes = {"condition": list(run.conditions) or spec.train.names, "seed": list(spec.train.seeds),
+    # every condition of the spec, also for a run of some of them (the others stay NaN): one Dataset has one
+    # coordinate per dimension name
+    axes = {"condition": spec.train.names, "seed": list(spec.train.seeds),
             "backend": list(run.backends), "run_seed": list(run.seeds)}
     return {d: axes[d] for d in _SCOPE_DIMS[stat.scope]}
 

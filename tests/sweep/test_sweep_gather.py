@@ -66,3 +66,20 @@ def test_dimensions_with_other_labels_get_their_own_name(reference, tmp_path):
     assert list(ds.ev_flipped_phase.values) == ["quiescent", "active"]
     np.testing.assert_array_equal(ds["ev_flipped"].sel(ev_flipped_phase="active").values,
                                   ref["explained_variance"].sel(phase="active").values)
+
+
+def test_a_run_of_some_conditions_is_gathered_on_every_condition_with_nan_for_the_others(tiny_spec, tmp_path):
+    import numpy as np
+    import yaml
+
+    import neurorx as nrx
+
+    spec = yaml.safe_load(tiny_spec.read_text())
+    spec["train"]["seeds"] = [0]
+    spec["runs"]["only_us"] = {**spec["runs"]["reactivation"], "conditions": ["Us"]}
+    spec["statistics"] = {"learning_curve": {}, "tv_us": {"statistic": "total_variance", "of": "only_us",
+                                                          "burn_in": 10}}
+    ds = nrx.sweep(spec, out=tmp_path, scheduler="sync", show_progress=False).dataset()
+    tv = ds["tv_us"].sel(backend="torch").isel(run_seed=0, seed=0)
+    assert list(ds.condition.values) == ["Us", "U"]
+    assert np.isfinite(tv.sel(condition="Us")) and np.isnan(tv.sel(condition="U"))
