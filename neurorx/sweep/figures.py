@@ -27,11 +27,15 @@ def _open(ds):
     return ds
 
 
+def _has_value(da, dim: str = "seed") -> np.ndarray:
+    """Boolean mask over ``dim``: the entries of ``da`` with any finite value (networks whose jobs are done)."""
+    other = [d for d in da.dims if d != dim]
+    return (np.isfinite(da).any(other) if other else np.isfinite(da)).values
+
+
 def _finished(da, dim: str = "seed"):
     """``da`` without the entries of ``dim`` that hold no finite value (networks whose jobs are not done)."""
-    other = [d for d in da.dims if d != dim]
-    keep = np.isfinite(da).any(other) if other else np.isfinite(da)
-    return da.isel({dim: np.flatnonzero(keep.values)})
+    return da.isel({dim: np.flatnonzero(_has_value(da, dim))})
 
 
 def _labels(ds, names) -> list[str]:
@@ -154,8 +158,7 @@ def _n_finished(ds, condition, backend) -> int:
         da = da.sel(condition=condition)
         if backend is not None:
             da = da.sel(backend=backend)
-        other = [d for d in da.dims if d != "seed"]
-        done |= (np.isfinite(da).any(other) if other else np.isfinite(da)).values
+        done |= _has_value(da)
     return int(done.sum())
 
 

@@ -26,11 +26,11 @@ THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THRE
               "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
 
 #: Dask settings of the clusters a sweep starts. ``worker-saturation`` 1.0: a worker is given a job waiting
-#: for a worker only when it has a free thread, so the choice among the waiting jobs is made when the thread
-#: frees, by priority (:func:`priorities`), after the results just finished have made their dependants ready;
-#: with Dask's default (1.1) a worker holds a second job in advance and a seed's statistics could wait behind
-#: the next seed's training. Start a scheduler of your own with ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0``
-#: for the same order.
+#: for a worker only when it has a free thread, so the waiting job is chosen by priority (:func:`priorities`)
+#: when the thread frees; with Dask's default (1.1) a worker holds a second job in advance and a seed's
+#: statistics could wait behind the next seed's training. (The new network's runs can still arrive after the
+#: next training was chosen: see :func:`priorities`.) Start a scheduler of your own with
+#: ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0`` for the same order.
 LOCAL_SCHEDULER_CONFIG = {"distributed.scheduler.worker-saturation": 1.0}
 
 _log = get_logger("sweep")
@@ -268,10 +268,11 @@ def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_prog
         log_each = show_progress and isinstance(bar, NoBar)    # a log file: one line per finished job instead
         for count, fut in enumerate(as_completed(list(futures.values())), 1):
             job_id = by_key[fut.key]
-            if fut.status == "finished" and fut.result()["status"] == "ran":
+            done = fut.result() if fut.status == "finished" else None
+            if done is not None and done["status"] == "ran":
                 result.executed.append(job_id)
             if log_each:
-                took = f"{fut.result()['seconds']:.0f} s" if fut.status == "finished" else fut.status
+                took = f"{done['seconds']:.0f} s" if done is not None else fut.status
                 what = " ".join(jobs[job_id].describe().split())
                 _log.info(f"sweep {spec.name!r}: {count}/{len(pending)} {what} ({took})")
             bar.update(1)
