@@ -3,8 +3,11 @@
 # Used by the README's test command and by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python -m pip install --quiet "torch==2.13.0"
-python -m pip install --quiet -e ".[test,docs]"
-python -m ruff check .
-if [ -f mkdocs.yml ]; then python -m mkdocs build --strict --quiet --site-dir "$(mktemp -d)"; fi
-python -m pytest -q -p no:cacheprovider "$@"
+# Resolve the interpreter once: calling it directly skips version-manager shims (pyenv's rehash
+# after every pip install can wait on, and fail for, a lock another process left behind).
+PY="$(python -c 'import sys; print(sys.executable)')"
+"$PY" -m pip install --quiet "torch==2.13.0"
+"$PY" -m pip install --quiet -e ".[test,docs]"
+"$PY" -m ruff check .
+if [ -f mkdocs.yml ]; then "$PY" -m mkdocs build --strict --quiet --site-dir "$(mktemp -d)"; fi
+"$PY" -m pytest -q -p no:cacheprovider "$@"
