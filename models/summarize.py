@@ -55,7 +55,8 @@ def card_paragraph(name: str, net) -> str:
 def rewrite_card(card: Path, paragraph: str) -> None:
     """Replace (or add, at the end of the description) the card's "Shipped network" paragraph."""
     text = card.read_text(encoding="utf-8")
-    new, n = re.subn(r"  Shipped network \(.*?\n", lambda _: paragraph, text, count=1, flags=re.S)
+    # the paragraph with its continuation lines (a hand-wrapped one too): up to a blank line or a YAML key
+    new, n = re.subn(r"  Shipped network \(.*\n(?:  +\S.*\n)*", lambda _: paragraph, text, count=1)
     if n == 0:   # first time: append the paragraph to the end of the description block
         new = re.sub(r"(description: \|\n(?:  .*\n|\n)*?)(?=\S)", lambda mt: mt.group(1).rstrip("\n") + "\n\n"
                      + paragraph, text, count=1)

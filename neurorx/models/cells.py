@@ -110,6 +110,13 @@ class Cell:
     extra_weights: ClassVar[tuple[str, ...]] = ()
     #: Whether the cell has a local loss (:meth:`local_loss`) that the trainer adds to the task loss.
     has_local_loss: ClassVar[bool] = False
+    #: Names of the class-level settings that shape the initial weights or the dynamics without being config keys
+    #: (e.g. ``gamma_shape`` of ``dale``); :meth:`settings` reports them and a training checkpoint records them.
+    setting_names: ClassVar[tuple[str, ...]] = ()
+
+    def settings(self) -> dict[str, float | int | bool | None]:
+        """The cell's class-level settings (:attr:`setting_names`) and their values now."""
+        return {name: getattr(self, name) for name in self.setting_names}
 
     def weight_shapes(self, n_rec: int, n_in: int, n_out: int, n_init: int) -> dict[str, tuple[int, ...]]:
         """Shapes of every weight array, torch ``[post, pre]`` layout."""
@@ -342,6 +349,7 @@ class DaleCell(Cell):
     init_radius: ClassVar[float] = 1.0 / math.sqrt(3.0)
     #: Shape of the gamma distribution of the initial weight magnitudes (heavy-tailed; see the class notes).
     gamma_shape: ClassVar[float] = 0.1
+    setting_names: ClassVar[tuple[str, ...]] = ("excitatory_fraction", "init_radius", "gamma_shape")
 
     def n_excitatory(self, n_rec: int) -> int:
         """:math:`N_E` of a network of ``n_rec`` units (at least one E and one I unit)."""
@@ -500,6 +508,7 @@ class DaleNormCell(DaleCell):
     eps: ClassVar[float] = 1e-5
     #: Upper bound on the pool size ``k`` (``None``: ``k = N_E``).
     max_pool: ClassVar[int | None] = None
+    setting_names = (*DaleCell.setting_names, "divisive", "eps", "max_pool")
     extra_weights = ("w_div",)
     has_local_loss = True
 

@@ -307,7 +307,8 @@ class Trainer:
         if self.out is None:
             return
         save_checkpoint(self.out / "checkpoint.npz", self.params, self.optimizer, self.batch,
-                        {"config": self.config.to_dict(), "curve": self.curve, "elapsed_s": self.elapsed})
+                        {"config": self.config.to_dict(), "cell_settings": self.model.cell.settings(),
+                         "curve": self.curve, "elapsed_s": self.elapsed})
 
     def _restore(self) -> None:
         path = self.out / "checkpoint.npz"
@@ -320,6 +321,7 @@ class Trainer:
                 f"cannot resume from {path}: the configuration differs in {', '.join(bad)} (only "
                 f"{', '.join(RESUME_FREE_KEYS)} may change when resuming); use --force to start afresh"
             )
+        _check_cell_settings(path, meta, self.model.cell)
         batch = restore_checkpoint(arrays, meta, self.params, self.optimizer)
         if batch > self.config.trainer.n_epochs:
             raise ConfigError(f"the checkpoint is at batch {batch}, beyond trainer.n_epochs = "
@@ -596,6 +598,23 @@ def _line_batch(line: str) -> int:
         return int(json.loads(line).get("batch", 0))
     except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
         raise CorruptFileError(f"metrics.jsonl holds a line that is not a JSON record: {line[:80]!r}") from None
+
+
+def _check_cell_settings(path: Path, meta: dict, cell) -> None:
+    """Refuse to resume a checkpoint made with other class-level cell settings (e.g. ``DaleCell.gamma_shape``).
+
+    These settings are not config keys, so the config check cannot see them; a checkpoint written before they
+    were recorded (no ``cell_settings``) is accepted as it is.
+    """
+    saved = meta.get("cell_settings")
+    if saved is None:
+        return
+    now = cell.settings()
+    changed = [f"{type(cell).__name__}.{k} = {saved.get(k)!r} in the checkpoint, {now.get(k)!r} now"
+               for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
+    if changed:
+        raise ConfigError(f"cannot resume from {path}: the cell's settings differ ({'; '.join(changed)}); restore "
+                          f"the setting, or use --force to start afresh")
 
 
 def _diff_keys(a: dict, b: dict, prefix: str = "") -> list[str]:

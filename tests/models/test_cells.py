@@ -1,12 +1,14 @@
 """Cells: one definition of the dynamics, the Euler step and the weight-shape contract."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from neurorx.activations import ACTIVATIONS, get_activation
 from neurorx.models import GRU, RateRNN, get_cell
-from neurorx.models.cells import check_weights
+from neurorx.models.cells import CELLS, check_weights
 from neurorx.noise import FrozenNoise
 
 
@@ -123,3 +125,12 @@ def test_the_built_in_activations_state_their_derivative(name):
     numeric = (act.torch(z + 1e-6) - act.torch(z - 1e-6)) / 2e-6
     keep = z.abs() > 1e-3                                   # relu has a kink at 0
     torch.testing.assert_close(act.torch_derivative(z)[keep], numeric[keep], rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("cell_name", sorted(CELLS))
+def test_every_cells_settings_name_class_attributes_and_are_plain_json(cell_name):
+    cell = get_cell(cell_name)
+    settings = cell.settings()
+    assert list(settings) == list(cell.setting_names)
+    assert all(hasattr(type(cell), name) for name in settings)
+    assert json.loads(json.dumps(settings)) == settings

@@ -137,3 +137,26 @@ def test_brian2_network_has_separate_e_and_i_groups_coupled_by_four_blocks(coupl
         assert len(syn) == 3 * 8 * 2
         np.testing.assert_allclose(np.asarray(syn.w[:]), np.tile(net.weights["w_rec"][8:, :8].T.ravel(), 3))
         assert np.all(np.asarray(bnet["recurrent_I_to_E"].w[:]) <= 0)
+
+
+def test_a_checkpoint_records_the_cells_settings_and_a_resume_with_other_settings_is_refused(tmp_path, monkeypatch):
+    cfg = apply_overrides(load_card("spatial_navigation/noisy_unbiased_dale"), TINY)
+    train(apply_overrides(cfg, ["trainer.n_epochs=3"]), tmp_path, quiet=True)
+    meta = read_npz(tmp_path / "checkpoint.npz")[1]
+    assert meta["cell_settings"] == DALE.settings() and meta["cell_settings"]["gamma_shape"] == DALE.gamma_shape
+    monkeypatch.setattr(type(DALE), "gamma_shape", 2.0)
+    with pytest.raises(ConfigurationError, match=r"DaleCell\.gamma_shape = 0\.1 in the checkpoint, 2\.0 now"):
+        train(cfg, tmp_path, resume=True, quiet=True)
+    monkeypatch.undo()
+    assert train(cfg, tmp_path, resume=True, quiet=True).metrics["final"]["batch"] == 6
+
+
+def test_a_checkpoint_from_before_settings_were_recorded_still_resumes(tmp_path):
+    cfg = apply_overrides(load_card("spatial_navigation/noisy_unbiased_dale"), TINY)
+    full = train(cfg, None, quiet=True)
+    train(apply_overrides(cfg, ["trainer.n_epochs=3"]), tmp_path, quiet=True)
+    arrays, meta = read_npz(tmp_path / "checkpoint.npz")
+    del meta["cell_settings"]
+    write_npz(tmp_path / "checkpoint.npz", arrays, meta, overwrite=True)
+    resumed = train(cfg, tmp_path, resume=True, quiet=True)
+    assert all(np.array_equal(resumed.weights[k], v) for k, v in full.weights.items())
