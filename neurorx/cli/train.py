@@ -24,7 +24,7 @@ def configure(parser: argparse.ArgumentParser):
     parser.epilog = EPILOG
     parser.add_argument("card", metavar="CARD", help="model card: a .yml path or a shipped card's name")
     parser.add_argument("overrides", metavar="key=value", nargs="*", help="configuration overrides")
-    parser.add_argument("--out", metavar="DIR", help="output folder (required unless --show or --list)")
+    parser.add_argument("--out", metavar="DIR", help="output folder (required unless --show)")
     parser.add_argument("--force", action="store_true", help="overwrite the outputs of an earlier run in DIR")
     parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.npz")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no log lines")
