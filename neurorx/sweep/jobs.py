@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from neurorx.errors import ConfigurationError, SimulationError
+from neurorx.progress import get_logger
 from neurorx.registry import Registry
 
 __all__ = ["JOB_KINDS", "SWEEP_STATISTICS", "Job", "Output", "SweepStatistic", "expand", "worker_environment"]
@@ -142,17 +143,43 @@ def worker_environment():
 
 
 def _train(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
-    """Train in ``work`` (resuming its checkpoint if an earlier attempt left one), then copy the outputs."""
+    """Train in ``work`` (resuming its checkpoint if an earlier attempt left one), then copy the outputs.
+
+    An attempt killed before its first checkpoint leaves only ``config.yaml`` and metric lines: they are
+    cleared and training starts afresh in ``work`` itself, so the next kill leaves a checkpoint there. A
+    checkpoint that cannot be continued (corrupt, or written with other cell settings) is reported in the
+    ``neurorx.sweep`` log and training starts afresh: the job's id already fixes its configuration.
+    """
     import shutil
 
-    from neurorx.training import Config, train
-    from neurorx.training.trainer import OUTPUT_FILES
+    from neurorx.io import CorruptFileError
+    from neurorx.training import CheckpointMismatch, Config, train
+    from neurorx.training.trainer import OUTPUT_FILES, STAGING_DIR
 
-    resume = (work / "checkpoint.npz").is_file()
-    train(Config.from_dict(config["config"]), work, quiet=True, resume=resume, force=not resume)
+    cfg = Config.from_dict(config["config"])
+    trained = False
+    if any((w / "checkpoint.npz").is_file() for w in (work, work / STAGING_DIR)):
+        try:
+            train(cfg, work, quiet=True, resume=True)
+            trained = True
+        except (CheckpointMismatch, CorruptFileError) as err:
+            get_logger("sweep").warning(f"{work.name}: the checkpoint cannot be continued ({err}); training afresh")
+    if not trained:
+        _clear(work)
+        train(cfg, work, quiet=True)
     for name in OUTPUT_FILES:
         if name != "checkpoint.npz" and (work / name).exists():
             shutil.copy2(work / name, out / name)
+
+
+def _clear(work: Path) -> None:
+    """Empty a job's scratch folder, keeping its lock file."""
+    import shutil
+
+    work.mkdir(parents=True, exist_ok=True)
+    for p in work.iterdir():
+        if p.name != ".lock":
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
 
 
 def _protocol(phases: list[dict]):

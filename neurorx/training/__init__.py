@@ -18,10 +18,11 @@ from neurorx.training.config import (
     parse_time,
 )
 from neurorx.training.fused import VanillaRecurrence, forward_time_major, vanilla_recurrence
-from neurorx.training.trainer import Batch, Trainer, TrainingDiverged, make_batch, train, train_step
+from neurorx.training.trainer import Batch, CheckpointMismatch, Trainer, TrainingDiverged, make_batch, train, train_step
 
 __all__ = [
     "Batch",
+    "CheckpointMismatch",
     "Config",
     "ConfigError",
     "RNNConfig",

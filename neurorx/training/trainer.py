@@ -49,6 +49,7 @@ from neurorx.training.memory import reuse_freed_memory
 __all__ = [
     "OUTPUT_FILES",
     "Batch",
+    "CheckpointMismatch",
     "Trainer",
     "TrainingDiverged",
     "batch_generator",
@@ -64,6 +65,10 @@ OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "checkpoint.npz", "network.npz",
 STAGING_DIR = ".replacing"
 
 _STREAM_DATA, _STREAM_NOISE, _STREAM_TEST_DATA, _STREAM_TEST_NOISE = 0, 1, 2, 3
+
+
+class CheckpointMismatch(ConfigError):
+    """A checkpoint that this configuration or cell cannot continue (another config, other cell settings)."""
 
 
 class TrainingDiverged(SimulationError):
@@ -317,14 +322,14 @@ class Trainer:
         diff = _diff_keys(saved.to_dict(), self.config.to_dict())
         bad = [k for k in diff if k not in RESUME_FREE_KEYS]
         if bad:
-            raise ConfigError(
+            raise CheckpointMismatch(
                 f"cannot resume from {path}: the configuration differs in {', '.join(bad)} (only "
                 f"{', '.join(RESUME_FREE_KEYS)} may change when resuming); use --force to start afresh"
             )
         _check_cell_settings(path, meta, self.model.cell)
         batch = restore_checkpoint(arrays, meta, self.params, self.optimizer)
         if batch > self.config.trainer.n_epochs:
-            raise ConfigError(f"the checkpoint is at batch {batch}, beyond trainer.n_epochs = "
+            raise CheckpointMismatch(f"the checkpoint is at batch {batch}, beyond trainer.n_epochs = "
                               f"{self.config.trainer.n_epochs}")
         self.batch = batch
         self.curve = {k: list(v) for k, v in meta["curve"].items()}
@@ -332,8 +337,11 @@ class Trainer:
         # Drop metric lines written after the checkpoint: they will be recomputed identically.
         mpath = self.out / "metrics.jsonl"
         if mpath.exists():
-            kept = [line for line in mpath.read_text(encoding="utf-8").splitlines()
-                    if line.strip() and _line_batch(line) <= batch]
+            text = mpath.read_text(encoding="utf-8")
+            lines = text.splitlines()
+            if lines and not text.endswith("\n") and not _is_record(lines[-1]):
+                lines.pop()     # a line cut short by a kill while it was appended (after the checkpoint)
+            kept = [line for line in lines if line.strip() and _line_batch(line) <= batch]
             atomic_write_bytes(mpath, "".join(f"{line}\n" for line in kept).encode(), overwrite=True)
         atomic_write_bytes(self.out / "config.yaml", self.config.to_yaml().encode(), overwrite=True)
         self.log(f"resuming {path} at batch {batch}/{self.config.trainer.n_epochs}")
@@ -593,6 +601,13 @@ def _busy_cores(interval: float = 0.25) -> float | None:
     return cores * (1.0 - (idle1 - idle0) / (total1 - total0))
 
 
+def _is_record(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except json.JSONDecodeError:
+        return False
+
+
 def _line_batch(line: str) -> int:
     try:
         return int(json.loads(line).get("batch", 0))
@@ -613,8 +628,8 @@ def _check_cell_settings(path: Path, meta: dict, cell) -> None:
     changed = [f"{type(cell).__name__}.{k} = {saved.get(k)!r} in the checkpoint, {now.get(k)!r} now"
                for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
     if changed:
-        raise ConfigError(f"cannot resume from {path}: the cell's settings differ ({'; '.join(changed)}); restore "
-                          f"the setting, or use --force to start afresh")
+        raise CheckpointMismatch(f"cannot resume from {path}: the cell's settings differ ({'; '.join(changed)}); "
+                                 f"restore the setting, or use --force to start afresh")
 
 
 def _diff_keys(a: dict, b: dict, prefix: str = "") -> list[str]:

@@ -167,3 +167,72 @@ def test_a_concurrent_attempt_works_in_a_private_scratch_folder(tmp_path):
         assert not seen[0].exists() and not (store.path(job.id) / seen[0].name).exists()   # nor kept in the outputs
     finally:
         JOB_KINDS.remove("test_work")
+
+
+def _tiny_train_job():
+    import neurorx as nrx
+
+    spec = nrx.sweep.load_spec(Path(__file__).parent / "tiny.yaml")
+    return next(j for j in nrx.sweep.expand(spec) if j.kind == "train")
+
+
+def _execute_with_callback(job, store, callback):
+    """``execute`` with ``callback`` handed to every ``train`` call the job makes."""
+    import neurorx.training as training
+
+    real = training.train
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training, "train", lambda *a, **k: real(*a, **k, callback=callback))
+        return execute(job.to_dict(), str(store.root))
+
+
+def _same_network(store_a, store_b, job):
+    import numpy as np
+
+    import neurorx as nrx
+
+    a, b = (nrx.load(st.path(job.id) / "network.npz") for st in (store_a, store_b))
+    for key in a.weights:
+        np.testing.assert_array_equal(a.weights[key], b.weights[key])
+
+
+def test_a_training_killed_before_its_first_checkpoint_still_resumes_after_the_next_kill(tmp_path):
+    """The files a kill before the first checkpoint leaves (config.yaml, metric lines) do not push the next
+    attempt into a replacement folder that a later attempt would throw away: after a second kill, the third
+    attempt continues from the second one's checkpoint."""
+    job = _tiny_train_job()
+    store = Store(tmp_path / "killed")
+    work = store.work_dir(job.id)
+    work.mkdir(parents=True)
+    (work / "config.yaml").write_text("from an attempt killed before its first checkpoint\n")
+    (work / "metrics.jsonl").write_text('{"kind": "eval", "batch": 0}\n')
+
+    def kill_after_two(trainer, batch, record):
+        if batch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _execute_with_callback(job, store, kill_after_two)
+    assert (work / "checkpoint.npz").is_file()
+    batches = []
+    assert _execute_with_callback(job, store, lambda t, batch, r: batches.append(batch))["status"] == "ran"
+    assert batches == [3]                                   # continued after batch 2, not restarted
+    fresh = Store(tmp_path / "fresh")
+    execute(job.to_dict(), str(fresh.root))
+    _same_network(store, fresh, job)
+
+
+def test_a_checkpoint_that_cannot_be_continued_is_reported_and_the_job_trains_afresh(tmp_path, capfd):
+    job = _tiny_train_job()
+    store = Store(tmp_path / "corrupt")
+    work = store.work_dir(job.id)
+    work.mkdir(parents=True)
+    (work / "checkpoint.npz").write_bytes(b"not a checkpoint")
+    batches = []
+    assert _execute_with_callback(job, store, lambda t, batch, r: batches.append(batch))["status"] == "ran"
+    assert batches == [1, 2, 3]
+    log = capfd.readouterr().err          # the neurorx.sweep log line
+    assert "is not a training checkpoint" in log and "training afresh" in log
+    fresh = Store(tmp_path / "fresh")
+    execute(job.to_dict(), str(fresh.root))
+    _same_network(store, fresh, job)

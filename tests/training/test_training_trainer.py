@@ -182,3 +182,39 @@ def test_log_lines_go_through_logging_and_can_be_silenced():
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def test_a_metrics_line_cut_short_by_a_kill_is_dropped_on_resume_but_a_torn_line_inside_is_refused(tiny_run, tmp_path):
+    cfg, _, full = tiny_run
+
+    def stop_at_15(trainer, batch, rec):
+        if batch == 15:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(cfg, tmp_path, quiet=True, callback=stop_at_15)
+    metrics = tmp_path / "metrics.jsonl"
+    intact = metrics.read_text()
+    metrics.write_text(intact + '{"kind": "train", "bat')          # killed while appending a line
+    resumed = train(cfg, tmp_path, resume=True, quiet=True)
+    assert all(np.array_equal(weights(resumed)[k], v) for k, v in weights(full).items())
+    lines = [json.loads(x) for x in metrics.read_text().splitlines()]
+    assert [r["batch"] for r in lines if r["kind"] == "train"] == list(range(1, 31))
+
+    torn = tmp_path / "torn"
+    with pytest.raises(Interrupt):
+        train(cfg, torn, quiet=True, callback=stop_at_15)
+    first, rest = (torn / "metrics.jsonl").read_text().split("\n", 1)
+    (torn / "metrics.jsonl").write_text(first[:10] + "\n" + rest)
+    with pytest.raises(nrx.io.CorruptFileError, match="not a JSON record"):
+        train(cfg, torn, resume=True, quiet=True)
+
+
+def test_a_resume_the_checkpoint_cannot_serve_raises_checkpoint_mismatch(tiny_run, tmp_path):
+    from neurorx.training import CheckpointMismatch
+
+    train(apply_overrides(tiny_run[0], ["trainer.n_epochs=20"]), tmp_path, quiet=True)
+    with pytest.raises(CheckpointMismatch, match=r"trainer\.lr"):
+        train(apply_overrides(tiny_run[0], ["trainer.lr=0.02"]), tmp_path, resume=True, quiet=True)
+    with pytest.raises(CheckpointMismatch, match=r"beyond trainer\.n_epochs"):
+        train(apply_overrides(tiny_run[0], ["trainer.n_epochs=10"]), tmp_path, resume=True, quiet=True)
