@@ -32,42 +32,73 @@ _SCOPE_DIMS = {"recording": ("condition", "seed", "backend", "run_seed"),
 
 def _axes(spec, st) -> dict[str, list]:
     stat = SWEEP_STATISTICS.get(st.statistic)
-    if stat.scope == "training":
-        return {"condition": spec.train.names, "seed": list(spec.train.seeds)}
-    run = spec.run(st.of)
-    # every condition of the spec, also for a run of some of them (the others stay NaN): one Dataset has one
-    # coordinate per dimension name
+    # the labels of the whole spec on every dimension (every condition, every run's backends and protocol
+    # seeds), also for a run of some of them: one Dataset has one coordinate per dimension name, and the cells
+    # a statistic's run does not cover stay NaN
     axes = {"condition": spec.train.names, "seed": list(spec.train.seeds),
-            "backend": list(run.backends), "run_seed": list(run.seeds)}
+            "backend": _union(r.backends for r in spec.runs), "run_seed": _union(r.seeds for r in spec.runs)}
     return {d: axes[d] for d in _SCOPE_DIMS[stat.scope]}
 
 
-def gather(spec, store, jobs=None):
+def _union(lists) -> list:
+    """The labels of several lists, each once: in order of appearance, or sorted when all are numbers."""
+    out = []
+    for labels in lists:
+        out += [v for v in labels if v not in out]
+    numeric = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in out)
+    return sorted(out) if numeric else out
+
+
+def _labels(stat, st, out) -> list[list]:
+    """The labels of each own dimension of one output (the spec's phases on ``phase``)."""
+    return [list(stat.resolve_phases(st.phases)) if d == "phase"
+            else list(out.coords.get(d, range(np.shape(out.values)[axis]))) for axis, d in enumerate(out.dims)]
+
+
+def _own_dims(stat, st, var, outputs, coords) -> tuple[list[str], list[list]]:
+    """Names and labels of an output's own dimensions.
+
+    The labels are the union over every finished job's output (learning curves of other lengths, other trial
+    counts); a name already used with other labels becomes ``<var>_<dim>``.
+    """
+    per_output = [_labels(stat, st, o) for o in outputs]
+    labels_of = [_union(lists) for lists in zip(*per_output, strict=True)]
+    names = [d if d not in coords or list(coords[d]) == labels else f"{var}_{d}"
+             for d, labels in zip(outputs[0].dims, labels_of, strict=True)]
+    return names, labels_of
+
+
+def gather(spec, store):
     """The statistics of a sweep's finished jobs as an ``xarray.Dataset``.
 
     Parameters
     ----------
     spec : SweepSpec
     store : Store
-    jobs : list of Job, optional
-        The spec's jobs (:func:`neurorx.sweep.jobs.expand`; computed when not given).
+
+    Notes
+    -----
+    Every grid cell is filled from its job, listed as ``expand(spec, unique=False)`` lists them: a job that
+    serves two cells (the same statistic of the same recordings, named twice in the spec) fills both.
     """
     import xarray as xr
 
     from neurorx._version import __version__
     from neurorx.sweep.jobs import expand
 
-    jobs = jobs if jobs is not None else expand(spec)
+    jobs = expand(spec, unique=False)
     stat_jobs = [j for j in jobs if j.kind == "statistic"]
     data_vars, coords = {}, {}
     for st in spec.statistics:
         stat = SWEEP_STATISTICS.get(st.statistic)
         axes = _axes(spec, st)
         mine = [j for j in stat_jobs if j.labels["statistic"] == st.name]
-        results, missing = {}, []
+        results, missing, read = {}, [], {}
         for j in mine:
             if store.is_done(j.id):
-                results[tuple(j.labels[d] for d in axes)] = read_result(store.path(j.id))
+                if j.id not in read:
+                    read[j.id] = read_result(store.path(j.id))
+                results[tuple(j.labels[d] for d in axes)] = read[j.id]
             else:
                 missing.append(j.id)
         first = next(iter(results.values()), None)
@@ -75,19 +106,18 @@ def gather(spec, store, jobs=None):
             continue
         for suffix, o in first.items():
             var = f"{st.name}_{suffix}" if suffix else st.name
-            own_dims = []
-            for d in o.dims:
-                labels = list(stat.resolve_phases(st.phases)) if d == "phase" else o.coords.get(d)
-                name = d
-                if d in coords and list(coords[d]) != list(labels):
-                    name = f"{var}_{d}"   # same dimension name, other labels (e.g. trials of another run)
+            outputs = [res[suffix] for res in results.values()]
+            own_dims, own_labels = _own_dims(stat, st, var, outputs, coords)
+            for name, labels in zip(own_dims, own_labels, strict=True):
                 coords.setdefault(name, labels)
-                own_dims.append(name)
-            shape = [len(v) for v in axes.values()] + list(np.shape(o.values))
-            arr = np.full(shape, np.nan)
+            arr = np.full([len(v) for v in axes.values()] + [len(v) for v in own_labels], np.nan)
+            positions = [{v: k for k, v in enumerate(labels)} for labels in own_labels]
             for key, res in results.items():
                 idx = tuple(axes[d].index(v) for d, v in zip(axes, key, strict=True))
-                arr[idx] = res[suffix].values
+                out = res[suffix]
+                where = [[index[v] for v in mine] for mine, index in zip(_labels(stat, st, out), positions,
+                                                                          strict=True)]
+                arr[idx + (np.ix_(*where) if where else ())] = out.values
             for d, labels in axes.items():
                 coords.setdefault(d, labels)
             attrs = {"units": o.unit, "statistic": st.statistic, "of": st.of or "training",

@@ -470,17 +470,25 @@ SWEEP_STATISTICS.add("custom", SweepStatistic(_custom, default_phases=("quiescen
 # expanding a spec into jobs
 
 
-def expand(spec) -> list[Job]:
+def expand(spec, *, unique: bool = True) -> list[Job]:
     """All jobs of a :class:`~neurorx.sweep.spec.SweepSpec`, each after the jobs it reads (train, run, statistic).
 
-    Identical jobs (same resolved config and inputs) appear once.
+    Parameters
+    ----------
+    spec : SweepSpec
+    unique : bool, default True
+        Identical jobs (same resolved config and inputs, hence the same id) appear once, with the labels of the
+        first. ``False`` lists every grid cell with its own labels, so two cells served by one job both appear
+        (what :func:`neurorx.sweep.gather.gather` needs to fill both).
     """
     from neurorx.sweep.spec import resolve_training
 
     jobs: dict[str, Job] = {}
+    listed: list[Job] = []
 
     def add(job: Job) -> Job:
         jobs.setdefault(job.id, job)
+        listed.append(job)
         return job
 
     trained = {}
@@ -527,4 +535,4 @@ def expand(spec) -> list[Job]:
                         rj = ran[run.name, cond, seed, backend, run_seed]
                         add(make_job("statistic", base, (rj.id,),
                                      {"statistic": st.name, "run": run.name, "condition": cond, **where}))
-    return list(jobs.values())
+    return list(jobs.values()) if unique else listed

@@ -216,7 +216,7 @@ def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run
         from neurorx.sweep.gather import gather as gather_results
         from neurorx.sweep.gather import save_netcdf
 
-        ds = gather_results(spec, store, jobs)
+        ds = gather_results(spec, store)
         result.results = save_netcdf(ds, store.root / "results.nc")
     return result
 

@@ -39,7 +39,7 @@ def test_a_job_that_did_not_finish_leaves_nan_and_is_listed(reference, tmp_path)
     shutil.copytree(result.out, out)
     job = next(j for j in result.jobs if j.labels.get("statistic") == "total_variance")
     (out / "jobs" / job.id / "done.json").unlink()
-    ds = gather(result.spec, Store(out), result.jobs)
+    ds = gather(result.spec, Store(out))
     where = {k: job.labels[k] for k in ("condition", "seed", "backend", "run_seed")}
     assert np.isnan(ds["total_variance"].sel(where).item())
     assert ds["total_variance"].count().item() == 3
@@ -60,7 +60,7 @@ def test_dimensions_with_other_labels_get_their_own_name(reference, tmp_path):
     jobs = expand(spec)
     for job in jobs:
         execute(job.to_dict(), str(out))       # only the flipped statistic jobs are not done yet
-    ds = gather(spec, Store(out), jobs)
+    ds = gather(spec, Store(out))
     assert list(ds.phase.values) == ["active", "quiescent"]
     assert ds["ev_flipped"].dims[-2:] == ("ev_flipped_phase", "component")
     assert list(ds.ev_flipped_phase.values) == ["quiescent", "active"]
@@ -83,3 +83,39 @@ def test_a_run_of_some_conditions_is_gathered_on_every_condition_with_nan_for_th
     tv = ds["tv_us"].sel(backend="torch").isel(run_seed=0, seed=0)
     assert list(ds.condition.values) == ["Us", "U"]
     assert np.isfinite(tv.sel(condition="Us")) and np.isnan(tv.sel(condition="U"))
+
+
+def test_runs_with_other_protocol_seeds_curves_of_other_lengths_and_shared_jobs_are_each_gathered_in_place(
+        tiny_spec, tmp_path):
+    """One Dataset for a spec whose runs differ in protocol seeds, whose conditions train for different numbers
+    of batches, and where two statistics name the same recordings (one job serves both): every value lands on
+    its own labels, the cells a run does not cover are NaN."""
+    import yaml
+
+    import neurorx as nrx
+
+    spec = yaml.safe_load(tiny_spec.read_text())
+    spec["train"]["seeds"] = [0]
+    spec["train"]["conditions"]["U"]["overrides"] = ["trainer.n_epochs=5"]
+    reactivation = spec["runs"]["reactivation"]
+    spec["runs"] = {"reactivation": reactivation,
+                    "only_us": {**reactivation, "conditions": ["Us"]},          # the same jobs as Us above
+                    "later": {**reactivation, "conditions": ["Us"], "seeds": [1, 2]}}
+    spec["statistics"] = {"learning_curve": {},
+                          "total_variance": {"of": "reactivation", "burn_in": 10},
+                          "tv_us": {"statistic": "total_variance", "of": "only_us", "burn_in": 10},
+                          "tv_later": {"statistic": "total_variance", "of": "later", "burn_in": 10}}
+    ds = nrx.sweep(spec, out=tmp_path, scheduler="sync", show_progress=False).dataset()
+    assert list(ds.run_seed.values) == [0, 1, 2]
+    tv, tv_us, later = (ds[v].sel(backend="torch", seed=0) for v in ("total_variance", "tv_us", "tv_later"))
+    assert np.isfinite(tv.sel(run_seed=0)).all() and np.isnan(tv.sel(run_seed=[1, 2])).all()
+    assert tv_us.sel(condition="Us", run_seed=0).item() == tv.sel(condition="Us", run_seed=0).item()
+    assert np.isnan(tv_us.sel(condition="U")).all()
+    assert np.isfinite(later.sel(condition="Us", run_seed=[1, 2])).all()
+    assert np.isnan(later.sel(run_seed=0)).all() and np.isnan(later.sel(condition="U")).all()
+    assert later.sel(condition="Us", run_seed=1).item() != later.sel(condition="Us", run_seed=2).item()
+    curve = ds["learning_curve_test_error"].sel(seed=0)
+    assert list(ds.eval_batch.values) == [0, 1, 2, 3, 4, 5]
+    assert np.isfinite(curve.sel(condition="U")).all()                 # 5 batches: evaluations 0..5
+    assert np.isfinite(curve.sel(condition="Us", eval_batch=[0, 1, 2, 3])).all()
+    assert np.isnan(curve.sel(condition="Us", eval_batch=[4, 5])).all()  # 3 batches: no evaluation at 4, 5
