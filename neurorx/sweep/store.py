@@ -8,10 +8,12 @@ Layout of a sweep's output folder::
     OUT/jobs/.<kind>-<hash>.work/  a job's scratch folder, kept across attempts (training checkpoints)
     OUT/results.nc                 the gathered results (neurorx.sweep.gather)
 
-A job counts as done exactly when ``done.json`` exists in its folder. Its outputs are written into a fresh
-temporary folder, which is renamed into place when the job function returns; the completion record is then
-written atomically. A job killed at any point therefore leaves either nothing, a temporary folder, or a
-folder without ``done.json``; all three are redone by the next run of the sweep. What a job keeps in its
+A job counts as done exactly when ``done.json`` exists in its folder. Its outputs and then its completion
+record are written into a fresh temporary folder, which is renamed into place in one step when the job
+function returns. A job killed at any point therefore leaves either nothing or a temporary folder, and is
+redone by the next run of the sweep; of two attempts that finish together, the first rename wins and the
+other's folder is discarded. (A folder without ``done.json``, which earlier versions could leave, is redone
+too.) What a job keeps in its
 scratch folder (a training job: its last checkpoint) survives the kill, so the next attempt continues from it
 instead of starting afresh; the scratch folder is removed once the job is done. One attempt at a time holds
 it (an advisory ``flock``, released by the operating system when the process dies); a concurrent attempt
@@ -124,8 +126,9 @@ def execute(job: dict, root: str, *dependencies) -> dict:
 
     job = Job.from_dict(job)
     store = Store(root)
-    final = store.path(job.id)
     if store.is_done(job.id):
+        if store.work_dir(job.id).exists():     # left by an attempt killed after another one finished the job
+            _discard_scratch(store.work_dir(job.id))
         return {"id": job.id, "status": "cached", "seconds": 0.0, "worker": worker_name()}
     missing = [i for i in job.inputs if not store.is_done(i)]
     if missing:
@@ -143,20 +146,58 @@ def execute(job: dict, root: str, *dependencies) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     seconds = time.perf_counter() - start
-    if final.exists():
-        if store.is_done(job.id):   # another attempt finished first: keep its outputs
-            shutil.rmtree(tmp, ignore_errors=True)
-            return {"id": job.id, "status": "cached", "seconds": seconds, "worker": worker_name()}
-        shutil.rmtree(final)        # left half-finished by a killed attempt
-    os.replace(tmp, final)
     record = {"id": job.id, "kind": job.kind, "labels": job.labels, "inputs": list(job.inputs),
-              "seconds": round(seconds, 3), "worker": worker_name(), "files": sorted(p.name for p in final.iterdir()),
+              "seconds": round(seconds, 3), "worker": worker_name(), "files": sorted(p.name for p in tmp.iterdir()),
               "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "provenance": _provenance()}
-    atomic_write_bytes(final / DONE, json.dumps(record, indent=1, sort_keys=True, default=str).encode())
-    shutil.rmtree(store.work_dir(job.id), ignore_errors=True)
+    status = _finish(store, job.id, tmp, record)
+    _discard_scratch(store.work_dir(job.id))
     for stale in store.jobs_dir.glob(f".{job.id}.*.tmp*"):   # killed attempts' folders (a live one's
         shutil.rmtree(stale, ignore_errors=True)             # result would be discarded: the job is done)
-    return {"id": job.id, "status": "ran", "seconds": seconds, "worker": worker_name()}
+    return {"id": job.id, "status": status, "seconds": seconds, "worker": worker_name()}
+
+
+def _finish(store: Store, job_id: str, tmp: Path, record: dict) -> str:
+    """Put the completion record into ``tmp`` and rename it into place.
+
+    Returns ``"ran"``, or ``"cached"`` when another attempt of the job finished first (its folder is kept,
+    ``tmp`` discarded).
+    """
+    final = store.path(job_id)
+    try:
+        # the completion record goes in before the rename: the folder appears complete or not at all
+        atomic_write_bytes(tmp / DONE, json.dumps(record, indent=1, sort_keys=True, default=str).encode())
+        if final.exists() and not store.is_done(job_id):
+            # a folder without its record (an attempt of an earlier neurorx, killed between rename and record):
+            # move it out of the way in one step, then delete it
+            stale = store.jobs_dir / f".{job_id}.{uuid.uuid4().hex[:8]}.stale.tmp"
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(final, stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        if store.is_done(job_id):
+            shutil.rmtree(tmp, ignore_errors=True)
+            return "cached"
+        os.replace(tmp, final)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if store.is_done(job_id):   # another attempt renamed its folder in between
+            return "cached"
+        raise
+    return "ran"
+
+
+def _discard_scratch(shared: Path) -> None:
+    """Remove a done job's scratch folder, unless a live attempt holds it (that one removes it when it ends)."""
+    try:
+        import fcntl
+    except ImportError:
+        shutil.rmtree(shared, ignore_errors=True)
+        return
+    try:
+        with open(shared / ".lock", "a", encoding="utf-8") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            shutil.rmtree(shared, ignore_errors=True)
+    except OSError:                           # no such folder, or a live attempt holds it
+        return
 
 
 @contextlib.contextmanager
@@ -191,6 +232,7 @@ def _scratch(shared: Path, tmp: Path):
         try:
             yield shared
         finally:
-            if not [p for p in shared.iterdir() if p.name != ".lock"]:
-                shutil.rmtree(shared, ignore_errors=True)    # the job kept nothing there
+            with contextlib.suppress(FileNotFoundError):
+                if not [p for p in shared.iterdir() if p.name != ".lock"]:
+                    shutil.rmtree(shared, ignore_errors=True)    # the job kept nothing there
             fcntl.flock(lock, fcntl.LOCK_UN)

@@ -162,9 +162,12 @@ def test_a_concurrent_attempt_works_in_a_private_scratch_folder(tmp_path):
         with open(shared / ".lock", "w") as held:
             fcntl.flock(held, fcntl.LOCK_EX)
             execute(job.to_dict(), str(tmp_path))
+            # done, but the scratch folder a live attempt holds is left to that attempt
+            assert store.is_done(job.id) and (shared / "checkpoint.npz").read_text() == "another attempt's"
         assert seen and seen[0] != shared and shared not in seen[0].parents
-        assert store.is_done(job.id) and not shared.exists()   # done: the scratch folder is removed
         assert not seen[0].exists() and not (store.path(job.id) / seen[0].name).exists()   # nor kept in the outputs
+        # the holder died without cleaning up: the next look at the done job removes the folder
+        assert execute(job.to_dict(), str(tmp_path))["status"] == "cached" and not shared.exists()
     finally:
         JOB_KINDS.remove("test_work")
 
@@ -236,3 +239,39 @@ def test_a_checkpoint_that_cannot_be_continued_is_reported_and_the_job_trains_af
     fresh = Store(tmp_path / "fresh")
     execute(job.to_dict(), str(fresh.root))
     _same_network(store, fresh, job)
+
+
+@pytest.mark.parametrize("winner_renames", ["before the check", "between the check and the rename"])
+def test_of_two_attempts_finishing_together_the_first_rename_wins_and_nothing_is_left_over(tmp_path, winner_renames,
+                                                                                          monkeypatch):
+    """Attempt B is still running when attempt A of the same job finishes; B's folder is discarded, the job's
+    folder holds A's outputs with their record, and no temporary folder remains."""
+    import neurorx.sweep.store as store_module
+
+    store = Store(tmp_path)
+    calls = []
+
+    def attempt(config, inputs, out, work):
+        calls.append(out.name)
+        (out / "value.json").write_text(json.dumps({"attempt": len(calls)}))
+        if len(calls) == 1 and winner_renames == "before the check":
+            execute(job.to_dict(), str(tmp_path))                  # A runs and finishes while B is running
+
+    real_replace = store_module.os.replace
+
+    def late_winner(src, dst):
+        if len(calls) == 1 and Path(dst) == store.path(job.id):    # B is about to rename: A wins just before
+            execute(job.to_dict(), str(tmp_path))
+        return real_replace(src, dst)
+
+    JOB_KINDS.add("test_race", attempt)
+    try:
+        job = make_job("test_race", {"x": 1})
+        if winner_renames != "before the check":
+            monkeypatch.setattr(store_module.os, "replace", late_winner)
+        assert execute(job.to_dict(), str(tmp_path))["status"] == "cached"
+    finally:
+        JOB_KINDS.remove("test_race")
+    assert store.is_done(job.id) and json.loads((store.path(job.id) / "value.json").read_text()) == {"attempt": 2}
+    assert store.record(job.id)["files"] == ["job.json", "value.json"]
+    assert sorted(p.name for p in store.jobs_dir.iterdir()) == [job.id]
