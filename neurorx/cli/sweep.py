@@ -56,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"output folder: {result.out}")
         return 0
     if args.gather:
-        print(f"gathered {len(result.done_before)} of {len(result.jobs)} jobs (the others are NaN) into "
-              f"{result.results}")
+        stats = [j.id for j in result.jobs if j.kind == "statistic"]
+        done = sum(i in result.done_before for i in stats)
+        print(f"gathered {done} of {len(stats)} statistic jobs into {result.results} (the others are NaN; "
+              f"{len(result.done_before)} of {len(result.jobs)} jobs done)")
         return 0
     print(result.summary())
     return 0 if result.ok else 1

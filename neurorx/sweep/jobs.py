@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import math
+import numbers
 import os
 import re
 import tempfile
@@ -290,28 +292,19 @@ class SweepStatistic:
             if name not in run.record:
                 raise SpecError(f"{where}: {st.statistic} needs the hidden states; add 'record: [{name}]' to "
                                 f"runs.{run.name}")
+        for name, value in st.params.items() if self.compute is not _custom else ():
+            accepts, what = PARAMETER_CHECKS.get(name, (None, ""))
+            if accepts is not None and not accepts(value):
+                raise SpecError(f"{where}.{name} must be {what}; got {value!r}")
         steps = run.phase_steps()
         burn_in = st.params.get("burn_in")
         if burn_in is not None:
-            if isinstance(burn_in, bool) or not isinstance(burn_in, int) or burn_in < 0:
-                raise SpecError(f"{where}.burn_in must be a non-negative integer number of steps; got {burn_in!r}")
             for ph in self.resolve_phases(st.phases):
                 if burn_in > steps[ph] - 2:
                     raise SpecError(f"{where}.burn_in={burn_in} leaves fewer than 2 of the {steps[ph]} steps of "
                                     f"phase {ph!r} of run {run.name!r}; use a burn-in below {steps[ph] - 1}")
         if self.scope == "conditions" and len(self.resolve_phases(st.phases)) != 2:
             raise SpecError(f"{where}.phases: {st.statistic} takes two phases [active_phase, quiescent_phase]")
-        n = st.params.get("n_components")
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-            raise SpecError(f"{where}.n_components must be a positive integer; got {n!r}")
-        for name in ("estimators",):
-            if name in st.params:
-                bad = [e for e in st.params[name] if e not in ESTIMATORS]
-                if bad or not st.params[name]:
-                    raise SpecError(f"{where}.estimators: choose from {list(ESTIMATORS)}; got {st.params[name]!r}")
-        n_mc = st.params.get("n_mc")
-        if n_mc is not None and (isinstance(n_mc, bool) or not isinstance(n_mc, int) or n_mc < 2):
-            raise SpecError(f"{where}.n_mc must be an integer >= 2; got {n_mc!r}")
 
     def evaluate(self, config: dict, inputs: list[Path]) -> dict[str, Output]:
         """Run the statistic on the inputs of a ``statistic`` job."""
@@ -393,6 +386,26 @@ def _stepwise_distance(rec) -> dict[str, Output]:
 #: KL estimators of :func:`neurorx.analysis.kl_divergence`; "reference" also uses the reference code's
 #: per-axis uniform density for the uniform column (its log 2.2 inflation).
 ESTIMATORS = ("corrected", "reference")
+
+
+def _is_int(value, minimum: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
+
+
+def _is_positive_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value) and value > 0
+
+
+#: Spec-time checks of the built-in statistics' parameters: name -> (accepts the value?, what it must be).
+PARAMETER_CHECKS: dict[str, tuple[Callable, str]] = {
+    "burn_in": (lambda v: _is_int(v, 0), "a non-negative integer number of steps"),
+    "n_components": (lambda v: _is_int(v, 1), "a positive integer"),
+    "n_mc": (lambda v: _is_int(v, 2), "an integer >= 2"),
+    "mc_seed": (lambda v: _is_int(v, 0), "a non-negative integer seed"),
+    "box": (_is_positive_number, "a positive number of metres (the half-width of the uniform box)"),
+    "estimators": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and all(e in ESTIMATORS for e in v),
+                   f"a non-empty list of estimators from {list(ESTIMATORS)}"),
+}
 
 
 def _kl_matrix(recs: dict, phases, *, estimators=ESTIMATORS, n_mc: int = 2500, mc_seed: int = 0,

@@ -513,8 +513,18 @@ def _validate(spec: SweepSpec, *, check_cards: bool) -> None:
         if st.statistic == "custom":
             _resolve_callable(st.function, f"{where}.function")
     if check_cards:
-        for cond in spec.train.conditions:
-            resolve_training(spec.train, cond, spec.train.seeds[0])
+        units = {cond.name: resolve_training(spec.train, cond, spec.train.seeds[0])["rnn"]["n_rec"]
+                 for cond in spec.train.conditions}
+        for st in spec.statistics:
+            n = st.params.get("n_components")
+            if n is None or st.of is None:
+                continue
+            run = spec.run(st.of)
+            small = {c: units[c] for c in (list(run.conditions) or spec.train.names) if units[c] < n}
+            if small:
+                raise SpecError(f"statistics.{st.name}.n_components={n} exceeds the units of the network(s) it "
+                                f"reads ({', '.join(f'{c}: {u}' for c, u in small.items())}); use at most "
+                                f"{min(small.values())}")
 
 
 def _stat(st: StatisticSpec):

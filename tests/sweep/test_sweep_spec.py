@@ -88,6 +88,13 @@ def test_an_unknown_override_key_is_named(spec_dict, tmp_path):
     (lambda s: s["statistics"].update(kl2={"statistic": "kl_matrx", "of": "reactivation"}), ["'kl_matrix'"]),
     (lambda s: s["statistics"]["kl"].update(estimators=["exact"]), ["estimators"]),
     (lambda s: s["statistics"]["explained_variance"].update(n_component=3), ["n_components"]),
+    (lambda s: s["statistics"]["explained_variance"].update(n_components=17), ["n_components=17", "Us: 16",
+                                                                                "at most 16"]),
+    (lambda s: s["statistics"]["explained_variance"].update(n_components=2.5), ["n_components", "positive integer"]),
+    (lambda s: s["statistics"]["kl"].update(estimators=3), ["kl.estimators", "non-empty list"]),
+    (lambda s: s["statistics"]["kl"].update(box=-1), ["kl.box", "positive number"]),
+    (lambda s: s["statistics"]["kl"].update(mc_seed="zero"), ["kl.mc_seed"]),
+    (lambda s: s["statistics"]["kl"].update(n_mc=1), ["kl.n_mc", ">= 2"]),
     (lambda s: s["runs"]["reactivation"].update(record=[]), ["needs the hidden states", "record: [h]"]),
     (lambda s: s["runs"]["reactivation"].update(conditions=["Ux"]), ["unknown condition 'Ux'"]),
 ])
