@@ -42,9 +42,7 @@ def _axes(spec, st) -> dict[str, list]:
 
 def _union(lists) -> list:
     """The labels of several lists, each once: in order of appearance, or sorted when all are numbers."""
-    out = []
-    for labels in lists:
-        out += [v for v in labels if v not in out]
+    out = list(dict.fromkeys(v for labels in lists for v in labels))
     numeric = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in out)
     return sorted(out) if numeric else out
 
@@ -123,7 +121,7 @@ def gather(spec, store):
             attrs = {"units": o.unit, "statistic": st.statistic, "of": st.of or "training",
                      "phases": json.dumps(list(stat.resolve_phases(st.phases))),
                      "params": json.dumps(st.params, sort_keys=True),
-                     "missing_jobs": json.dumps(sorted(missing))}
+                     "missing_jobs": json.dumps(sorted(set(missing)))}
             data_vars[var] = ((*axes, *own_dims), arr, attrs)
     labels = _condition_labels(spec, jobs)
     ds = xr.Dataset(data_vars, coords={k: np.asarray(v) for k, v in coords.items()})
