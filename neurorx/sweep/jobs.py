@@ -389,7 +389,13 @@ ESTIMATORS = ("corrected", "reference")
 
 
 def _is_int(value, minimum: int) -> bool:
-    return not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= minimum
+    from neurorx.checks import positive_int
+
+    try:
+        positive_int(value, "value", minimum=minimum)
+    except (ConfigurationError, TypeError):
+        return False
+    return True
 
 
 def _is_positive_number(value) -> bool:
