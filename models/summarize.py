@@ -3,6 +3,9 @@
     python models/summarize.py            # print the Markdown table (run from the repository root)
     python models/summarize.py --cards    # also rewrite the "Shipped network" paragraph of every model card
 
+Rewriting a card's text changes the ids of the sweep jobs that train from it (a sweep hashes the resolved card,
+description included; docs/sweeps.md), so a sweep run afterwards trains those networks again.
+
 Convergence is judged from the test-error curve stored in each network file: the median of the last five
 evaluations against the median of the five before (500 batches earlier at ``eval_every = 100``). Within
 ±10% the curve "has flattened"; below, it is "still falling"; above, "rising".
