@@ -115,8 +115,11 @@ def plan(spec, out=None) -> tuple[SweepSpec, Store, list[Job], set[str]]:
     return spec, store, jobs, store.done_ids(j.id for j in jobs)
 
 
-def format_plan(jobs: list[Job], done: set[str]) -> str:
-    """The job list of a dry run: one line per job, with its state."""
+def format_plan(jobs: list[Job], done: set[str], store: Store | None = None) -> str:
+    """The job list of a dry run: one line per job, with its state.
+
+    With ``store``, a training that an earlier attempt checkpointed says at which batch it resumes.
+    """
     lines = []
     for kind in ("train", "run", "statistic"):
         sel = [j for j in jobs if j.kind == kind]
@@ -124,9 +127,33 @@ def format_plan(jobs: list[Job], done: set[str]) -> str:
             continue
         n_done = sum(j.id in done for j in sel)
         lines.append(f"{kind} jobs: {len(sel)} ({n_done} done)")
-        lines += [f"  [{'done' if j.id in done else 'todo'}] {j.id}  {j.describe()}" for j in sel]
+        lines += [f"  [{_state(j, done, store)}] {j.id}  {j.describe()}" for j in sel]
     lines.append(f"total: {len(jobs)} jobs, {len(done)} done, {len(jobs) - len(done)} to run")
     return "\n".join(lines)
+
+
+def _state(job: Job, done: set[str], store: Store | None) -> str:
+    if job.id in done:
+        return "done"
+    batch = _checkpoint_batch(store.work_dir(job.id)) if store is not None and job.kind == "train" else None
+    if batch is None:
+        return "todo"
+    return f"todo, resumes at batch {batch}/{job.config['config']['trainer']['n_epochs']}"
+
+
+def _checkpoint_batch(work: Path) -> int | None:
+    """The batch of the checkpoint a training job's scratch folder holds (``None``: none, or unreadable)."""
+    from neurorx.io import CorruptFileError
+    from neurorx.training.checkpoint import load_checkpoint
+    from neurorx.training.trainer import STAGING_DIR
+
+    for path in (work / "checkpoint.npz", work / STAGING_DIR / "checkpoint.npz"):
+        if path.is_file():
+            try:
+                return int(load_checkpoint(path)[1]["batch"])
+            except (CorruptFileError, KeyError, OSError, ValueError):
+                return None
+    return None
 
 
 def _client(scheduler, workers):
@@ -207,7 +234,7 @@ def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run
     spec, store, jobs, done = plan(spec, out)
     result = SweepResult(spec, store.root, jobs, done_before=sorted(done))
     if dry_run:
-        print(format_plan(jobs, done))
+        print(format_plan(jobs, done, store))
         return result
     pending = [] if gather_only else [j for j in jobs if j.id not in done]
     if pending:

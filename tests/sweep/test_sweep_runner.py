@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from neurorx.sweep import plan
 from neurorx.sweep.runner import priorities
 from neurorx.sweep.store import DONE
@@ -27,3 +29,24 @@ def test_a_sweep_finishes_every_job_of_a_seed_before_it_trains_the_next_seed(ref
     first_seed1_training = order.index(("train", 1))
     assert {seed for _, seed in order[:first_seed1_training]} == {0}
     assert sum(seed == 0 for _, seed in order) == first_seed1_training, order
+
+
+def test_a_dry_run_says_at_which_batch_a_checkpointed_training_resumes(tiny_spec, tmp_path):
+    from neurorx.sweep import Store, expand, format_plan, load_spec
+    from neurorx.training import Config, train
+
+    jobs = expand(load_spec(tiny_spec))
+    job = next(j for j in jobs if j.kind == "train")
+    store = Store(tmp_path)
+
+    def stop_after_first(trainer, batch, record):
+        if batch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(Config.from_dict(job.config["config"]), store.work_dir(job.id), quiet=True, callback=stop_after_first)
+    lines = format_plan(jobs, set(), store).splitlines()
+    assert f"  [todo, resumes at batch 1/3] {job.id}  {job.describe()}" in lines
+    assert sum("resumes" in line for line in lines) == 1                  # the other trainings start afresh
+    (store.work_dir(job.id) / "checkpoint.npz").write_bytes(b"torn")
+    assert "resumes" not in format_plan(jobs, set(), store)                 # unreadable: it will start afresh
