@@ -53,16 +53,16 @@ def _labels(stat, st, out) -> list[list]:
             else list(out.coords.get(d, range(np.shape(out.values)[axis]))) for axis, d in enumerate(out.dims)]
 
 
-def _own_dims(stat, st, var, outputs, coords) -> tuple[list[str], list[list]]:
-    """Names and labels of an output's own dimensions.
+def _own_dims(dims, per_output, var, coords) -> tuple[list[str], list[list]]:
+    """Names and labels of an output's own dimensions ``dims``.
 
-    The labels are the union over every finished job's output (learning curves of other lengths, other trial
-    counts); a name already used with other labels becomes ``<var>_<dim>``.
+    The labels are the union over every finished job's output (``per_output``: each one's :func:`_labels`;
+    learning curves of other lengths, other trial counts); a name already used with other labels becomes
+    ``<var>_<dim>``.
     """
-    per_output = [_labels(stat, st, o) for o in outputs]
     labels_of = [_union(lists) for lists in zip(*per_output, strict=True)]
     names = [d if d not in coords or list(coords[d]) == labels else f"{var}_{d}"
-             for d, labels in zip(outputs[0].dims, labels_of, strict=True)]
+             for d, labels in zip(dims, labels_of, strict=True)]
     return names, labels_of
 
 
@@ -104,18 +104,16 @@ def gather(spec, store):
             continue
         for suffix, o in first.items():
             var = f"{st.name}_{suffix}" if suffix else st.name
-            outputs = [res[suffix] for res in results.values()]
-            own_dims, own_labels = _own_dims(stat, st, var, outputs, coords)
+            per_output = [_labels(stat, st, res[suffix]) for res in results.values()]
+            own_dims, own_labels = _own_dims(o.dims, per_output, var, coords)
             for name, labels in zip(own_dims, own_labels, strict=True):
                 coords.setdefault(name, labels)
             arr = np.full([len(v) for v in axes.values()] + [len(v) for v in own_labels], np.nan)
             positions = [{v: k for k, v in enumerate(labels)} for labels in own_labels]
-            for key, res in results.items():
+            for (key, res), labels in zip(results.items(), per_output, strict=True):
                 idx = tuple(axes[d].index(v) for d, v in zip(axes, key, strict=True))
-                out = res[suffix]
-                where = [[index[v] for v in mine] for mine, index in zip(_labels(stat, st, out), positions,
-                                                                          strict=True)]
-                arr[idx + (np.ix_(*where) if where else ())] = out.values
+                where = [[index[v] for v in mine] for mine, index in zip(labels, positions, strict=True)]
+                arr[idx + (np.ix_(*where) if where else ())] = res[suffix].values
             for d, labels in axes.items():
                 coords.setdefault(d, labels)
             attrs = {"units": o.unit, "statistic": st.statistic, "of": st.of or "training",

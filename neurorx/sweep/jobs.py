@@ -156,11 +156,11 @@ def _train(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
 
     from neurorx.io import CorruptFileError
     from neurorx.training import CheckpointMismatch, Config, train
-    from neurorx.training.trainer import OUTPUT_FILES, STAGING_DIR
+    from neurorx.training.trainer import OUTPUT_FILES, resumable_checkpoint
 
     cfg = Config.from_dict(config["config"])
     trained = False
-    if any((w / "checkpoint.npz").is_file() for w in (work, work / STAGING_DIR)):
+    if resumable_checkpoint(work) is not None:
         try:
             train(cfg, work, quiet=True, resume=True)
             trained = True

@@ -145,15 +145,15 @@ def _checkpoint_batch(work: Path) -> int | None:
     """The batch of the checkpoint a training job's scratch folder holds (``None``: none, or unreadable)."""
     from neurorx.io import CorruptFileError
     from neurorx.training.checkpoint import load_checkpoint
-    from neurorx.training.trainer import STAGING_DIR
+    from neurorx.training.trainer import resumable_checkpoint
 
-    for path in (work / "checkpoint.npz", work / STAGING_DIR / "checkpoint.npz"):
-        if path.is_file():
-            try:
-                return int(load_checkpoint(path)[1]["batch"])
-            except (CorruptFileError, KeyError, OSError, ValueError):
-                return None
-    return None
+    path = resumable_checkpoint(work)
+    if path is None:
+        return None
+    try:
+        return int(load_checkpoint(path)[1]["batch"])
+    except (CorruptFileError, KeyError, OSError, ValueError):
+        return None
 
 
 def _client(scheduler, workers):

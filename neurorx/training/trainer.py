@@ -55,6 +55,7 @@ __all__ = [
     "batch_generator",
     "batch_rng",
     "make_batch",
+    "resumable_checkpoint",
     "train",
     "train_step",
 ]
@@ -65,6 +66,16 @@ OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "checkpoint.npz", "network.npz",
 STAGING_DIR = ".replacing"
 
 _STREAM_DATA, _STREAM_NOISE, _STREAM_TEST_DATA, _STREAM_TEST_NOISE = 0, 1, 2, 3
+
+
+def resumable_checkpoint(out: str | Path) -> Path | None:
+    """The checkpoint that ``train(config, out, resume=True)`` continues from, or ``None``.
+
+    An interrupted ``--force`` replacement's (``out/.replacing/checkpoint.npz``) comes first, then
+    ``out/checkpoint.npz``.
+    """
+    out = Path(out)
+    return next((p for p in (out / STAGING_DIR / "checkpoint.npz", out / "checkpoint.npz") if p.is_file()), None)
 
 
 class CheckpointMismatch(ConfigError):
@@ -264,9 +275,10 @@ class Trainer:
         staging = self.out / STAGING_DIR
         existing = [n for n in OUTPUT_FILES if (self.out / n).exists()]
         if self.resume:
-            if (staging / "checkpoint.npz").exists():
+            found = resumable_checkpoint(self.out)
+            if found is not None and found.parent == staging:
                 self.out = staging          # continue an interrupted --force replacement
-            elif not (self.out / "checkpoint.npz").exists():
+            elif found is None:
                 raise FileNotFoundError(f"cannot resume: no checkpoint.npz in {self.out}; run without --resume "
                                         f"to start training there")
             return  # config.yaml is rewritten once the checkpoint has been checked (_restore)
@@ -339,8 +351,11 @@ class Trainer:
         if mpath.exists():
             text = mpath.read_text(encoding="utf-8")
             lines = text.splitlines()
-            if lines and not text.endswith("\n") and not _is_record(lines[-1]):
-                lines.pop()     # a line cut short by a kill while it was appended (after the checkpoint)
+            if lines and not text.endswith("\n"):
+                try:
+                    _line_batch(lines[-1])
+                except CorruptFileError:
+                    lines.pop()     # a line cut short by a kill while it was appended (after the checkpoint)
             kept = [line for line in lines if line.strip() and _line_batch(line) <= batch]
             atomic_write_bytes(mpath, "".join(f"{line}\n" for line in kept).encode(), overwrite=True)
         atomic_write_bytes(self.out / "config.yaml", self.config.to_yaml().encode(), overwrite=True)
@@ -599,13 +614,6 @@ def _busy_cores(interval: float = 0.25) -> float | None:
     if total1 <= total0:
         return None
     return cores * (1.0 - (idle1 - idle0) / (total1 - total0))
-
-
-def _is_record(line: str) -> bool:
-    try:
-        return isinstance(json.loads(line), dict)
-    except json.JSONDecodeError:
-        return False
 
 
 def _line_batch(line: str) -> int:
