@@ -7,7 +7,7 @@ from netfactory import make_network
 from sklearn.decomposition import PCA
 
 import neurorx as nrx
-from neurorx.hooks import DecodedHistogram, PCAProjection, RunningMoments, StateCovariance
+from neurorx.hooks import DecodedHistogram, PCAProjection, RunningMoments, StateCovariance, TrialPeak
 from neurorx.protocols import Active, Protocol, Quiescent
 
 
@@ -16,7 +16,7 @@ def run():
     net = make_network(n_rec=12, noise={"recurrent": nrx.WhiteNoise.from_step_std(0.05, 20 * ms)})
     basis = np.random.default_rng(0).normal(size=(3, 12))
     hooks = [RunningMoments(burn_in=5), StateCovariance(), PCAProjection(basis, every=2),
-             DecodedHistogram(extent=(-1.25, 1.25), bins=10)]
+             DecodedHistogram(extent=(-1.25, 1.25), bins=10), TrialPeak()]
     # a small memory budget forces many chunks, so the accumulation across chunks is exercised
     rec = Protocol([Active(steps=23), Quiescent(steps=31)]).run(
         net, trials=5, seed=1, record=("h",), hooks=hooks, memory_budget=8 * 5 * 16 * 4)
@@ -89,3 +89,23 @@ def test_phase_statistics_hook_equals_the_registry_on_the_recording(tiny_net):
     for stat in applicable_statistics(circular=False, has_h=False):
         for phase in ("active", "quiescent"):
             assert res[f"{phase}/{stat.name}"] == pytest.approx(stat.value(rec.select(phase), False, 0.5))
+
+
+def test_trial_peak_is_each_trials_largest_state_magnitude(run):
+    rec, _ = run
+    res = rec.hooks["trial_peak"]
+    for phase in ("active", "quiescent"):
+        h = rec.select(phase).h
+        np.testing.assert_array_equal(res[f"{phase}/peak"], np.abs(h).max(axis=(1, 2)))
+
+
+def test_trial_peak_flags_a_trial_with_nan():
+    hook = TrialPeak()
+    hook.start(None, 2, [])
+    h = np.ones((2, 3, 4))
+    hook.update("quiescent", np.arange(3), h, h, h)
+    h = h.copy()
+    h[1, 0, 0] = np.nan
+    hook.update("quiescent", np.arange(3, 6), h, h, h)
+    peak = hook.result()["quiescent/peak"]
+    assert peak[0] == 1.0 and np.isnan(peak[1])

@@ -39,7 +39,8 @@ from neurorx.errors import ConfigurationError, SimulationError
 from neurorx.progress import get_logger
 from neurorx.registry import Registry
 
-__all__ = ["JOB_KINDS", "SWEEP_STATISTICS", "Job", "Output", "SweepStatistic", "expand", "worker_environment"]
+__all__ = ["JOB_KINDS", "SWEEP_STATISTICS", "Job", "Output", "SweepStatistic", "expand", "run_recording",
+           "worker_environment"]
 
 #: Job kinds: name -> ``fn(config: dict, inputs: list[Path], out: Path, work: Path) -> None``.
 JOB_KINDS: Registry[Callable] = Registry("job kind")
@@ -192,7 +193,12 @@ def _protocol(phases: list[dict]):
     return Protocol([kinds[p["phase"]](**{k: v for k, v in p.items() if k != "phase"}) for p in phases])
 
 
-def _run(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
+def run_recording(config: dict, inputs: list[Path], hooks=()):
+    """The recording of a ``run`` job's config on the trained network in ``inputs[0]``.
+
+    ``hooks`` (:mod:`neurorx.hooks`) are added to the run, e.g. to re-run a finished job and measure what it
+    did not keep: the same config and seed give the same trials on the torch backend.
+    """
     from neurorx.backends import get_backend
     from neurorx.network import load
 
@@ -203,9 +209,14 @@ def _run(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
         options["cache_dir"] = brian2_cache_dir()
     rec = _protocol(config["protocol"]).run(net, backend=config["backend"], trials=config["trials"],
                                             seed=config["seed"], record=tuple(config["record"]),
-                                            every=config["every"], dt_factor=config["dt_factor"], **options)
+                                            every=config["every"], dt_factor=config["dt_factor"],
+                                            hooks=list(hooks), **options)
     rec.meta.get("backend_options", {}).pop("cache_dir", None)
-    rec.save(out / "recording.npz")
+    return rec
+
+
+def _run(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
+    run_recording(config, inputs).save(out / "recording.npz")
 
 
 def _statistic(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
