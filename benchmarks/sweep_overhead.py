@@ -60,7 +60,7 @@ def _call_directly(jobs, folder: Path, store=None) -> None:
         out = folder / str(i)
         out.mkdir(parents=True)
         with worker_environment():
-            JOB_KINDS.get(j.kind)(j.config, [store.path(x) for x in j.inputs], out, out / ".work")
+            JOB_KINDS.get(j.kind).fn(j.config, [store.path(x) for x in j.inputs], out, out / ".work")
 
 
 def overhead(n_small: int, work: Path) -> dict:
@@ -120,7 +120,7 @@ def throughput(n_train: int, batches: int, work: Path) -> dict:
 
     spec = load_spec(_spec(n_train, batches, runs=False))
     jobs = expand(spec)
-    fn = JOB_KINDS.get("train")
+    fn = JOB_KINDS.get("train").fn
 
     def one_process():
         _call_directly(jobs, work / "serial")

@@ -1,4 +1,4 @@
-"""``neurorx sweep SPEC.yaml [--dry-run | --gather] [--scheduler ADDR] [--workers N] [--out DIR]``: a sweep on Dask."""
+"""``neurorx sweep SPEC.yaml [--dry-run | --gather | --migrate] [--scheduler ADDR] [--workers N] [--out DIR]``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ SPEC is a sweep spec (YAML): the networks to train (cards x overrides x seeds), 
   neurorx sweep protocols/sweeps/paper_five_seeds.yaml --workers 8
   neurorx sweep protocols/sweeps/paper_five_seeds.yaml --scheduler tcp://10.0.0.5:8786
 Jobs already done are not run again: after an interruption run the same command. Results: DIR/results.nc;
---gather writes it from the jobs finished so far, while the sweep runs.
+--gather writes it from the jobs finished so far, while the sweep runs. --migrate renames the job folders of
+a store written by an earlier neurorx (job-id scheme 1) so that nothing is recomputed.
 Exit status: 0 all jobs done, 1 some jobs failed (the others are kept), 2 invalid spec or options.
 """
 
@@ -29,6 +30,9 @@ def configure(parser: argparse.ArgumentParser):
     what.add_argument("--gather", action="store_true",
                         help="run nothing: gather the statistics of the jobs finished so far into DIR/results.nc "
                              "(e.g. while the sweep runs)")
+    what.add_argument("--migrate", action="store_true",
+                        help="run nothing: rename the job folders of DIR from the job-id scheme of earlier neurorx "
+                             "versions to this one's (stop the sweep first)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="a running Dask scheduler (tcp://host:8786); 'sync' runs one job at a time here; "
                              "default: a local cluster")
@@ -46,6 +50,15 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print(f"neurorx sweep: error: --workers must be a positive integer; got {args.workers}", file=sys.stderr)
         return 2
+    if args.migrate:
+        from neurorx.sweep.migrate import migrate
+
+        try:
+            print(migrate(args.spec, args.out).summary())
+        except (NeurorxError, FileNotFoundError) as err:
+            print(f"neurorx sweep: error: {err}", file=sys.stderr)
+            return 2
+        return 0
     try:
         result = sweep(args.spec, out=args.out, scheduler=args.scheduler, workers=args.workers,
                        dry_run=args.dry_run, show_progress=not args.quiet, gather_only=args.gather)

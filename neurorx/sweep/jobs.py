@@ -1,8 +1,8 @@
 r"""Jobs: plain functions of a resolved, JSON-serialisable config, and the grid a spec expands into.
 
-Three job kinds are registered in :data:`JOB_KINDS`, each ``fn(config, inputs, out, work)`` writing its files
-into the fresh folder ``out`` (``inputs`` are the folders of the jobs it depends on; ``work`` is a scratch
-folder kept across the job's attempts until it is done, see :mod:`neurorx.sweep.store`):
+Three job kinds are registered in :data:`JOB_KINDS` (:class:`JobKind`), each ``fn(config, inputs, out, work)``
+writing its files into the fresh folder ``out`` (``inputs`` are the folders of the jobs it depends on; ``work``
+is a scratch folder kept across the job's attempts until it is done, see :mod:`neurorx.sweep.store`):
 
 - ``train``: train a resolved card (:func:`neurorx.training.train`) -> ``network.npz``, ``metrics.jsonl``, ...;
   it trains in ``work`` and an interrupted attempt's checkpoint is resumed by the next (the same weights as
@@ -39,11 +39,39 @@ from neurorx.errors import ConfigurationError, SimulationError
 from neurorx.progress import get_logger
 from neurorx.registry import Registry
 
-__all__ = ["JOB_KINDS", "SWEEP_STATISTICS", "Job", "Output", "SweepStatistic", "expand", "run_recording",
-           "worker_environment"]
+__all__ = ["CARD_PROSE", "JOB_KINDS", "SWEEP_STATISTICS", "Job", "JobKind", "Output", "SweepStatistic", "expand",
+           "run_recording", "worker_environment"]
 
-#: Job kinds: name -> ``fn(config: dict, inputs: list[Path], out: Path, work: Path) -> None``.
-JOB_KINDS: Registry[Callable] = Registry("job kind")
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job: the function that does it, and what of its config names its results.
+
+    Attributes
+    ----------
+    fn : callable
+        ``fn(config: dict, inputs: list[Path], out: Path, work: Path) -> None`` writes the job's files into
+        ``out``.
+    code_version : int
+        Bumped when the kind's results change within one neurorx version, so that a store does not reuse
+        results the code would no longer make (it is part of every job id of the kind).
+    identity : callable, optional
+        ``identity(config) -> dict``: what of ``config`` (and of the code it runs) determines the results, when
+        that is not the config itself (e.g. a training's card without its prose, plus the cell's settings).
+    """
+
+    fn: Callable
+    code_version: int = 1
+    identity: Callable[[dict], dict] | None = None
+
+    def identity_of(self, config: dict) -> dict:
+        """The JSON-able part of ``config`` (and the code) that names the job's results."""
+        return {"config": config} if self.identity is None else self.identity(config)
+
+
+#: Job kinds: name -> :class:`JobKind`.
+JOB_KINDS: Registry[JobKind] = Registry("job kind")
 
 
 @dataclass(frozen=True)
@@ -86,12 +114,12 @@ class Job:
         return f"{self.kind:<9} {lab}"
 
 
-def make_job(kind: str, config: dict, inputs=(), labels=None) -> Job:
-    """A :class:`Job` with its id computed from kind, config and inputs."""
-    from neurorx.sweep.store import job_id
+def make_job(kind: str, config: dict, inputs=(), labels=None, *, scheme: int | None = None) -> Job:
+    """A :class:`Job` with its id computed from kind, config and inputs (:func:`neurorx.sweep.store.job_id`)."""
+    from neurorx.sweep.store import ID_SCHEME, job_id
 
     inputs = tuple(inputs)
-    return Job(kind, config, inputs, dict(labels or {}), job_id(kind, config, inputs))
+    return Job(kind, config, inputs, dict(labels or {}), job_id(kind, config, inputs, scheme=scheme or ID_SCHEME))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -230,9 +258,38 @@ def _statistic(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
     write_npz(out / "result.npz", arrays, meta)
 
 
-JOB_KINDS.add("train", _train)
-JOB_KINDS.add("run", _run)
-JOB_KINDS.add("statistic", _statistic)
+#: Keys of a card that describe it to people and do not change what it trains.
+CARD_PROSE = ("label", "description")
+
+
+def _train_identity(config: dict) -> dict:
+    """A training's card without its prose (:data:`CARD_PROSE`), and the cell's class-level settings."""
+    from neurorx.models.cells import get_cell
+
+    card = {k: v for k, v in config["config"].items() if k not in CARD_PROSE}
+    cell = get_cell(card.get("rnn", {}).get("cell", "vanilla"))
+    return {"config": {**config, "config": card}, "cell_settings": cell.settings()}
+
+
+def _statistic_identity(config: dict) -> dict:
+    """The config, and for a ``custom`` statistic the source text of the user's function where it can be read."""
+    import hashlib
+    import inspect
+
+    out = {"config": config}
+    if config.get("function"):
+        try:
+            source = inspect.getsource(_import(config["function"]))
+        except (ImportError, AttributeError, OSError, TypeError):
+            source = None                         # not importable here (only on the workers): its name only
+        if source is not None:
+            out["function_source"] = hashlib.sha256(source.encode()).hexdigest()
+    return out
+
+
+JOB_KINDS.add("train", JobKind(_train, identity=_train_identity))
+JOB_KINDS.add("run", JobKind(_run))
+JOB_KINDS.add("statistic", JobKind(_statistic, identity=_statistic_identity))
 
 
 def read_result(folder: Path) -> dict[str, Output]:
@@ -500,7 +557,7 @@ SWEEP_STATISTICS.add("custom", SweepStatistic(_custom, default_phases=("quiescen
 # expanding a spec into jobs
 
 
-def expand(spec, *, unique: bool = True) -> list[Job]:
+def expand(spec, *, unique: bool = True, scheme: int | None = None) -> list[Job]:
     """All jobs of a :class:`~neurorx.sweep.spec.SweepSpec`, each after the jobs it reads (train, run, statistic).
 
     Parameters
@@ -510,6 +567,10 @@ def expand(spec, *, unique: bool = True) -> list[Job]:
         Identical jobs (same resolved config and inputs, hence the same id) appear once, with the labels of the
         first. ``False`` lists every grid cell with its own labels, so two cells served by one job both appear
         (what :func:`neurorx.sweep.gather.gather` needs to fill both).
+    scheme : int, optional
+        The job-id scheme (:data:`neurorx.sweep.store.ID_SCHEME` by default; an older one to find the folders
+        of a store written before, see :func:`neurorx.sweep.migrate.migrate`). The list and its order are the
+        same under every scheme.
     """
     from neurorx.sweep.spec import resolve_training
 
@@ -526,7 +587,7 @@ def expand(spec, *, unique: bool = True) -> list[Job]:
         for seed in spec.train.seeds:
             cfg = resolve_training(spec.train, cond, seed)
             trained[cond.name, seed] = add(make_job("train", {"config": cfg}, (),
-                                                    {"condition": cond.name, "seed": seed}))
+                                                    {"condition": cond.name, "seed": seed}, scheme=scheme))
     ran = {}
     for run in spec.runs:
         conds = list(run.conditions) or spec.train.names
@@ -541,14 +602,15 @@ def expand(spec, *, unique: bool = True) -> list[Job]:
                         labels = {"run": run.name, "condition": cond, "seed": seed, "backend": backend,
                                   "run_seed": run_seed}
                         ran[run.name, cond, seed, backend, run_seed] = add(
-                            make_job("run", config, (trained[cond, seed].id,), labels))
+                            make_job("run", config, (trained[cond, seed].id,), labels, scheme=scheme))
     for st in spec.statistics:
         stat = SWEEP_STATISTICS.get(st.statistic)
         base = {"statistic": st.statistic, "phases": list(st.phases), "params": dict(st.params),
                 "function": st.function}
         if stat.scope == "training":
             for (cond, seed), tj in trained.items():
-                add(make_job("statistic", base, (tj.id,), {"statistic": st.name, "condition": cond, "seed": seed}))
+                add(make_job("statistic", base, (tj.id,), {"statistic": st.name, "condition": cond, "seed": seed},
+                             scheme=scheme))
             continue
         run = spec.run(st.of)
         conds = list(run.conditions) or spec.train.names
@@ -559,10 +621,11 @@ def expand(spec, *, unique: bool = True) -> list[Job]:
                     if stat.scope == "conditions":
                         inputs = [ran[run.name, c, seed, backend, run_seed].id for c in conds]
                         add(make_job("statistic", {**base, "conditions": conds}, inputs,
-                                     {"statistic": st.name, "run": run.name, **where}))
+                                     {"statistic": st.name, "run": run.name, **where}, scheme=scheme))
                         continue
                     for cond in conds:
                         rj = ran[run.name, cond, seed, backend, run_seed]
                         add(make_job("statistic", base, (rj.id,),
-                                     {"statistic": st.name, "run": run.name, "condition": cond, **where}))
+                                     {"statistic": st.name, "run": run.name, "condition": cond, **where},
+                                     scheme=scheme))
     return list(jobs.values()) if unique else listed

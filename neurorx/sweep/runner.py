@@ -112,7 +112,17 @@ def plan(spec, out=None) -> tuple[SweepSpec, Store, list[Job], set[str]]:
     spec = load_spec(spec)
     store = Store(out if out is not None else default_out(spec))
     jobs = expand(spec)
-    return spec, store, jobs, store.done_ids(j.id for j in jobs)
+    done = store.done_ids(j.id for j in jobs)
+    if len(done) < len(jobs) and store.jobs_dir.is_dir():
+        from neurorx.sweep.migrate import old_scheme_jobs
+
+        old = old_scheme_jobs(spec, store)
+        if old:
+            raise ConfigurationError(
+                f"{len(old)} finished job(s) of this spec in {store.root} are named by the job-id scheme 1 of "
+                f"earlier neurorx versions; run `neurorx sweep {spec.source or 'SPEC'} --migrate` once to rename "
+                "them (nothing is recomputed), or give another --out")
+    return spec, store, jobs, done
 
 
 def format_plan(jobs: list[Job], done: set[str], store: Store | None = None) -> str:

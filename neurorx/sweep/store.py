@@ -21,10 +21,21 @@ works in a private scratch folder instead.
 
 Notes
 -----
-The id is :math:`\mathrm{kind}\text{-}\mathrm{sha256}(\mathrm{json}(kind, config, inputs, version))[:20]`,
-with ``config`` the resolved configuration (JSON with sorted keys), ``inputs`` the ids of the jobs it reads
-(themselves hashes of their own configs and inputs) and ``version`` the neurorx version: changing a card, an
-override, a protocol or the package version gives new ids, and nothing stale is reused.
+The id (scheme 2, :data:`ID_SCHEME`) is
+
+.. math:: \mathrm{kind}\text{-}\mathrm{sha256}(\mathrm{json}(kind, identity, inputs, version, code, 2))[:20]
+
+with ``identity`` what of the resolved configuration names the results
+(:meth:`neurorx.sweep.jobs.JobKind.identity_of`: the config itself, except that a training's card is taken
+without its ``label`` and ``description`` and with its cell's class-level settings, and a custom statistic
+adds the source text of its function), ``inputs`` the ids of the jobs it reads (themselves hashes of their
+own identities and inputs), ``version`` the neurorx version and ``code`` the kind's
+:attr:`~neurorx.sweep.jobs.JobKind.code_version`. JSON with sorted keys. Changing what a card trains, an
+override, a protocol, a cell setting, the package version or a kind's code version gives new ids and nothing
+stale is reused; rewording a card's label or description does not retrain.
+
+Scheme 1 (neurorx up to this change) hashed ``(kind, config, inputs, version)`` with the whole card;
+:func:`neurorx.sweep.migrate.migrate` (``neurorx sweep SPEC --migrate``) renames a scheme-1 store's folders.
 """
 
 from __future__ import annotations
@@ -42,10 +53,12 @@ from pathlib import Path
 from neurorx.errors import OutputPathError, SimulationError
 from neurorx.io import atomic_write_bytes
 
-__all__ = ["DONE", "Store", "execute", "job_id"]
+__all__ = ["DONE", "ID_SCHEME", "Store", "execute", "job_id"]
 
 #: The completion record of a job folder.
 DONE = "done.json"
+#: The job-id scheme of this version (see the module notes; 1 is still computed, to migrate old stores).
+ID_SCHEME = 2
 
 
 _PROVENANCE: dict = {}
@@ -62,12 +75,20 @@ def _provenance() -> dict:
     return dict(_PROVENANCE)
 
 
-def job_id(kind: str, config: dict, inputs=()) -> str:
-    """The content hash naming a job's folder (see the module notes)."""
+def job_id(kind: str, config: dict, inputs=(), *, scheme: int = ID_SCHEME) -> str:
+    """The content hash naming a job's folder (see the module notes); ``scheme`` 1 or 2."""
     from neurorx._version import __version__
+    from neurorx.sweep.jobs import JOB_KINDS
 
-    blob = json.dumps({"kind": kind, "config": config, "inputs": list(inputs), "neurorx": __version__},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    if scheme == 1:
+        named = {"kind": kind, "config": config, "inputs": list(inputs), "neurorx": __version__}
+    elif scheme == 2:
+        entry = JOB_KINDS.get(kind)
+        named = {"kind": kind, **entry.identity_of(config), "inputs": list(inputs), "neurorx": __version__,
+                 "code": entry.code_version, "scheme": 2}
+    else:
+        raise ValueError(f"unknown job-id scheme {scheme!r}; the schemes are 1 and 2")
+    blob = json.dumps(named, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
     return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:20]}"
 
 
@@ -133,7 +154,7 @@ def execute(job: dict, root: str, *dependencies) -> dict:
     missing = [i for i in job.inputs if not store.is_done(i)]
     if missing:
         raise SimulationError(f"job {job.id} cannot start: its input job(s) {missing} are not done")
-    fn = JOB_KINDS.get(job.kind)
+    fn = JOB_KINDS.get(job.kind).fn
     store.jobs_dir.mkdir(parents=True, exist_ok=True)
     tmp = store.jobs_dir / f".{job.id}.{uuid.uuid4().hex[:8]}.tmp"
     tmp.mkdir()

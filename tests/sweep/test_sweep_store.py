@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from neurorx.sweep import JOB_KINDS, Store, execute, job_id
-from neurorx.sweep.jobs import make_job
+from neurorx.sweep.jobs import JobKind, make_job
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def kinds():
         (out / "partial.txt").write_text("half")
         raise RuntimeError("job failed on purpose")
 
-    JOB_KINDS.add("test_write", write)
-    JOB_KINDS.add("test_fail", fail)
+    JOB_KINDS.add("test_write", JobKind(write))
+    JOB_KINDS.add("test_fail", JobKind(fail))
     yield calls
     JOB_KINDS.remove("test_write")
     JOB_KINDS.remove("test_fail")
@@ -33,9 +33,21 @@ def test_the_id_is_a_hash_of_kind_config_inputs_and_version(monkeypatch):
     assert a == job_id("run", {"y": [1, 2], "x": 1}) and a.startswith("run-")
     assert a != job_id("run", {"x": 2, "y": [1, 2]})
     assert a != job_id("run", {"x": 1, "y": [1, 2]}, ["train-abc"])
-    assert a != job_id("train", {"x": 1, "y": [1, 2]})
+    assert a != job_id("statistic", {"x": 1, "y": [1, 2]})
+    assert a != job_id("run", {"x": 1, "y": [1, 2]}, scheme=1)
     monkeypatch.setattr("neurorx._version.__version__", "99.0")
     assert a != job_id("run", {"x": 1, "y": [1, 2]})
+
+
+def test_bumping_a_kinds_code_version_renames_its_jobs(monkeypatch):
+    a = job_id("run", {"x": 1})
+    monkeypatch.setitem(JOB_KINDS._items, "run", JobKind(JOB_KINDS.get("run").fn, code_version=2))
+    assert job_id("run", {"x": 1}) != a
+
+
+def test_an_unknown_id_scheme_is_refused():
+    with pytest.raises(ValueError, match="schemes are 1 and 2"):
+        job_id("run", {"x": 1}, scheme=3)
 
 
 def test_a_job_writes_its_files_then_the_completion_record_and_runs_once(kinds, tmp_path):
@@ -152,7 +164,7 @@ def test_a_concurrent_attempt_works_in_a_private_scratch_folder(tmp_path):
         work.mkdir(parents=True, exist_ok=True)
         (out / "ok.txt").write_text("done")
 
-    JOB_KINDS.add("test_work", record_work)
+    JOB_KINDS.add("test_work", JobKind(record_work))
     try:
         job = make_job("test_work", {"x": 1})
         store = Store(tmp_path)
@@ -264,7 +276,7 @@ def test_of_two_attempts_finishing_together_the_first_rename_wins_and_nothing_is
             execute(job.to_dict(), str(tmp_path))
         return real_replace(src, dst)
 
-    JOB_KINDS.add("test_race", attempt)
+    JOB_KINDS.add("test_race", JobKind(attempt))
     try:
         job = make_job("test_race", {"x": 1})
         if winner_renames != "before the check":
