@@ -40,7 +40,7 @@ from neurorx.progress import get_logger
 from neurorx.registry import Registry
 
 __all__ = ["CARD_PROSE", "JOB_KINDS", "SWEEP_STATISTICS", "Job", "JobKind", "Output", "SweepStatistic", "expand",
-           "run_recording", "worker_environment"]
+           "job_kind", "run_recording", "worker_environment"]
 
 
 
@@ -70,8 +70,14 @@ class JobKind:
         return {"config": config} if self.identity is None else self.identity(config)
 
 
-#: Job kinds: name -> :class:`JobKind`.
+#: Job kinds: name -> :class:`JobKind` (a plain ``fn`` registered here counts as ``JobKind(fn)``).
 JOB_KINDS: Registry[JobKind] = Registry("job kind")
+
+
+def job_kind(name: str) -> JobKind:
+    """The registered :class:`JobKind` called ``name``."""
+    entry = JOB_KINDS.get(name)
+    return entry if isinstance(entry, JobKind) else JobKind(entry)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,18 @@ The spec is expanded under both schemes; the two lists hold the same jobs in the
 folder ``jobs/<old>`` is renamed to ``jobs/<new>`` (one ``rename``) and the ids in its ``done.json`` and
 ``job.json`` are rewritten; a training's checkpoint folder ``.<old>.work`` follows its job. Running it again,
 or after an interruption, finishes what is left: a folder already under its new name only has its records
-checked. Nothing is deleted.
+checked. When every job is done the store records scheme 2 (:data:`neurorx.sweep.store.STORE_RECORD`), and a
+later migration does nothing. Nothing is deleted.
+
+Notes
+-----
+Scheme 1 did not record the cells' class-level settings or a custom statistic's source, so migration assumes
+the code and settings are those the store was written with (what scheme 1 itself assumed). Custom-statistic
+jobs, cheap to redo, are not migrated: the sweep recomputes them from the migrated recordings.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
@@ -45,17 +51,27 @@ class MigrationReport:
     shadowed : dict of str -> str
         Old folders left where they are because their new id was already taken by another one (two old jobs
         that differ only in a card's label or description name one new job), old id -> new id.
+    recompute : list of str
+        Old ids of finished custom-statistic jobs, not migrated (see the module notes).
+    current : bool
+        The store was named by the current scheme already; nothing was done.
     """
 
     renamed: dict[str, str] = field(default_factory=dict)
     work_renamed: dict[str, str] = field(default_factory=dict)
     already: list[str] = field(default_factory=list)
     shadowed: dict[str, str] = field(default_factory=dict)
+    recompute: list[str] = field(default_factory=list)
+    current: bool = False
 
     def summary(self) -> str:
         """One line per kind of change."""
+        if self.current:
+            return f"the store's folders are named by the id scheme {ID_SCHEME} already: nothing to migrate"
         lines = [f"renamed {len(self.renamed)} finished job folder(s) and {len(self.work_renamed)} checkpoint "
                  f"folder(s) to the id scheme {ID_SCHEME}; {len(self.already)} already had their new names"]
+        if self.recompute:
+            lines.append(f"left {len(self.recompute)} custom-statistic job(s) to be recomputed by the next run")
         if self.shadowed:
             lines.append(f"left {len(self.shadowed)} old folder(s) whose new id another folder took: "
                          + ", ".join(sorted(self.shadowed)))
@@ -70,28 +86,32 @@ def _pairs(spec, old: int) -> dict[str, tuple]:
     return pairs
 
 
+def _migratable(job) -> bool:
+    return not job.config.get("function")          # custom statistics are recomputed (module notes)
+
+
 def old_scheme_jobs(spec, store: Store, old: int = 1) -> list[str]:
-    """Ids of the spec's jobs finished in ``store`` under scheme ``old`` and not yet under the current one."""
-    return [o.id for o, n in _pairs(spec, old).values()
-            if o.id != n.id and store.is_done(o.id) and not store.is_done(n.id)]
+    """Ids of the spec's jobs that ``store`` holds under scheme ``old`` only: finished, or a training's checkpoint."""
+    found = []
+    for o, n in _pairs(spec, old).values():
+        if o.id == n.id or not _migratable(o) or store.is_done(n.id):
+            continue
+        if store.is_done(o.id) or (store.work_dir(o.id).is_dir() and not store.work_dir(n.id).exists()):
+            found.append(o.id)
+    return found
 
 
-@contextlib.contextmanager
-def _idle(work: Path):
-    """Hold a scratch folder's lock while renaming it; refuse if a live attempt holds it."""
-    lock = work / ".lock"
-    if not lock.exists():
-        yield
+def _refuse_if_live(store: Store) -> None:
+    """Refuse to migrate while any job of the store is running (holds its scratch folder's lock)."""
+    if not store.jobs_dir.is_dir():
         return
-    with open(lock, "a+b") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ConfigurationError(f"a job is running in {work} (its lock is held): stop the sweep, then run "
-                                     "--migrate again") from None
-        try:
-            yield
-        finally:
+    for lock in store.jobs_dir.glob(".*.work/.lock"):
+        with open(lock, "a+b") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ConfigurationError(f"a job is running in {lock.parent} (its lock is held): stop the sweep, "
+                                         "then run --migrate again") from None
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
@@ -134,8 +154,16 @@ def migrate(spec, out=None, *, old: int = 1) -> MigrationReport:
     spec = load_spec(spec)
     store = Store(out if out is not None else default_out(spec))
     report = MigrationReport()
+    if store.scheme() == ID_SCHEME:
+        report.current = True
+        return report
+    _refuse_if_live(store)
     for o, n in _pairs(spec, old).values():
         if o.id == n.id:
+            continue
+        if not _migratable(o):
+            if store.is_done(o.id):
+                report.recompute.append(o.id)
             continue
         if store.is_done(n.id):
             _rewrite_records(store.path(n.id), n)
@@ -152,7 +180,8 @@ def migrate(spec, out=None, *, old: int = 1) -> MigrationReport:
             report.renamed[o.id] = n.id
         old_work, new_work = store.work_dir(o.id), store.work_dir(n.id)
         if old_work.is_dir() and not new_work.exists() and not store.is_done(n.id):
-            with _idle(old_work):
-                os.rename(old_work, new_work)
+            os.rename(old_work, new_work)
             report.work_renamed[o.id] = n.id
+    if store.jobs_dir.is_dir():
+        store.mark_scheme()
     return report

@@ -113,13 +113,14 @@ def plan(spec, out=None) -> tuple[SweepSpec, Store, list[Job], set[str]]:
     store = Store(out if out is not None else default_out(spec))
     jobs = expand(spec)
     done = store.done_ids(j.id for j in jobs)
-    if len(done) < len(jobs) and store.jobs_dir.is_dir():
+    if len(done) < len(jobs) and store.scheme() == 1:
         from neurorx.sweep.migrate import old_scheme_jobs
 
         old = old_scheme_jobs(spec, store)
         if old:
             raise ConfigurationError(
-                f"{len(old)} finished job(s) of this spec in {store.root} are named by the job-id scheme 1 of "
+                f"{len(old)} job(s) of this spec in {store.root} (finished, or trainings with checkpoints) are "
+                "named by the job-id scheme 1 of "
                 f"earlier neurorx versions; run `neurorx sweep {spec.source or 'SPEC'} --migrate` once to rename "
                 "them (nothing is recomputed), or give another --out")
     return spec, store, jobs, done
@@ -247,6 +248,8 @@ def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run
         print(format_plan(jobs, done, store))
         return result
     pending = [] if gather_only else [j for j in jobs if j.id not in done]
+    if pending and store.scheme() is None:
+        store.mark_scheme()
     if pending:
         _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress)
     if gather:

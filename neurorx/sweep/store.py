@@ -7,6 +7,7 @@ Layout of a sweep's output folder::
                                           folders of killed attempts when the job is done)
     OUT/jobs/.<kind>-<hash>.work/  a job's scratch folder, kept across attempts (training checkpoints)
     OUT/results.nc                 the gathered results (neurorx.sweep.gather)
+    OUT/store.json                 the job-id scheme the folders are named by (STORE_RECORD)
 
 A job counts as done exactly when ``done.json`` exists in its folder. Its outputs and then its completion
 record are written into a fresh temporary folder, which is renamed into place in one step when the job
@@ -53,12 +54,15 @@ from pathlib import Path
 from neurorx.errors import OutputPathError, SimulationError
 from neurorx.io import atomic_write_bytes
 
-__all__ = ["DONE", "ID_SCHEME", "Store", "execute", "job_id"]
+__all__ = ["DONE", "ID_SCHEME", "STORE_RECORD", "Store", "execute", "job_id"]
 
 #: The completion record of a job folder.
 DONE = "done.json"
 #: The job-id scheme of this version (see the module notes; 1 is still computed, to migrate old stores).
 ID_SCHEME = 2
+#: A store's own record, ``{"id_scheme": 2}``: the scheme its folders are named by. Stores written before
+#: scheme 2 have none.
+STORE_RECORD = "store.json"
 
 
 _PROVENANCE: dict = {}
@@ -78,12 +82,12 @@ def _provenance() -> dict:
 def job_id(kind: str, config: dict, inputs=(), *, scheme: int = ID_SCHEME) -> str:
     """The content hash naming a job's folder (see the module notes); ``scheme`` 1 or 2."""
     from neurorx._version import __version__
-    from neurorx.sweep.jobs import JOB_KINDS
+    from neurorx.sweep.jobs import job_kind
 
     if scheme == 1:
         named = {"kind": kind, "config": config, "inputs": list(inputs), "neurorx": __version__}
     elif scheme == 2:
-        entry = JOB_KINDS.get(kind)
+        entry = job_kind(kind)
         named = {"kind": kind, **entry.identity_of(config), "inputs": list(inputs), "neurorx": __version__,
                  "code": entry.code_version, "scheme": 2}
     else:
@@ -125,6 +129,26 @@ class Store:
         """The subset of ``ids`` already done."""
         return {i for i in ids if self.is_done(i)}
 
+    def scheme(self) -> int | None:
+        """The job-id scheme of the store's folders: its :data:`STORE_RECORD`'s, else 1 when it holds job folders
+        (written before scheme 2), else ``None`` (a new store).
+        """
+        record = self.root / STORE_RECORD
+        if record.is_file():
+            try:
+                return int(json.loads(record.read_text(encoding="utf-8"))["id_scheme"])
+            except (ValueError, KeyError, TypeError) as err:
+                raise OutputPathError(f"{record} is not a neurorx store record ({err}); restore it (a store "
+                                      'written by this version holds {"id_scheme": 2})') from None
+        has_jobs = self.jobs_dir.is_dir() and any(True for _ in self.jobs_dir.iterdir())
+        return 1 if has_jobs else None
+
+    def mark_scheme(self, scheme: int | None = None) -> None:
+        """Record the job-id scheme the store's folders are named by (default: this version's)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.root / STORE_RECORD,
+                           json.dumps({"id_scheme": scheme or ID_SCHEME}).encode(), overwrite=True)
+
 
 def execute(job: dict, root: str, *dependencies) -> dict:
     """Run one job (the function a Dask worker calls), unless it is already done.
@@ -143,7 +167,7 @@ def execute(job: dict, root: str, *dependencies) -> dict:
     dict
         ``id``, ``status`` ("ran" or "cached"), ``seconds`` and ``worker``.
     """
-    from neurorx.sweep.jobs import JOB_KINDS, Job, worker_environment, worker_name
+    from neurorx.sweep.jobs import Job, job_kind, worker_environment, worker_name
 
     job = Job.from_dict(job)
     store = Store(root)
@@ -154,7 +178,7 @@ def execute(job: dict, root: str, *dependencies) -> dict:
     missing = [i for i in job.inputs if not store.is_done(i)]
     if missing:
         raise SimulationError(f"job {job.id} cannot start: its input job(s) {missing} are not done")
-    fn = JOB_KINDS.get(job.kind).fn
+    fn = job_kind(job.kind).fn
     store.jobs_dir.mkdir(parents=True, exist_ok=True)
     tmp = store.jobs_dir / f".{job.id}.{uuid.uuid4().hex[:8]}.tmp"
     tmp.mkdir()

@@ -40,8 +40,11 @@ def test_diverging_trials_are_counted_on_the_stored_trials_and_dropped_from_tota
     np.testing.assert_allclose(row["total_variance_without_diverging"], per[~bad].mean(), rtol=1e-12)
     assert f"{row['diverging']}/{row['trials']} diverging" in done.stdout
 
+    saved = out.read_bytes()
     again = _script(tiny_spec, "--store", result.out, "--out", out, cwd=tmp_path)
-    assert again.returncode != 0 and "--force" in again.stderr     # the saved table is not overwritten
+    err = again.stderr.strip()
+    assert again.returncode != 0 and "--force" in err and len(err.splitlines()) == 1   # refused before re-running
+    assert out.read_bytes() == saved and "diverging (" not in again.stdout
 
 
 def test_a_store_without_finished_runs_is_named(tiny_spec, tmp_path):
