@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import math
 import numbers
 import os
@@ -39,7 +40,7 @@ from neurorx.errors import ConfigurationError, SimulationError
 from neurorx.progress import get_logger
 from neurorx.registry import Registry
 
-__all__ = ["CARD_PROSE", "JOB_KINDS", "SWEEP_STATISTICS", "Job", "JobKind", "Output", "SweepStatistic", "expand",
+__all__ = ["JOB_KINDS", "SWEEP_STATISTICS", "Job", "JobKind", "Output", "SweepStatistic", "expand",
            "job_kind", "run_recording", "worker_environment"]
 
 
@@ -264,15 +265,21 @@ def _statistic(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
     write_npz(out / "result.npz", arrays, meta)
 
 
-#: Keys of a card that describe it to people and do not change what it trains.
-CARD_PROSE = ("label", "description")
-
-
 def _train_identity(config: dict) -> dict:
-    """A training's card without its prose (:data:`CARD_PROSE`), and the cell's class-level settings."""
+    """A training's card without the keys that change no result (its prose, ...:
+    :data:`neurorx.training.config.RESULT_FREE_KEYS`), and the cell's class-level settings.
+    """
     from neurorx.models.cells import get_cell
+    from neurorx.training.config import RESULT_FREE_KEYS
 
-    card = {k: v for k, v in config["config"].items() if k not in CARD_PROSE}
+    card = json.loads(json.dumps(config["config"]))
+    for key in RESULT_FREE_KEYS:
+        *parents, leaf = key.split(".")
+        section = card
+        for name in parents:
+            section = section.get(name) if isinstance(section, dict) else None
+        if isinstance(section, dict):
+            section.pop(leaf, None)
     cell = get_cell(card.get("rnn", {}).get("cell", "vanilla"))
     return {"config": {**config, "config": card}, "cell_settings": cell.settings()}
 

@@ -37,15 +37,17 @@ from neurorx.training.sections import RNNConfig, TaskConfig, TrainerConfig, type
 from neurorx.units import parse_time
 from neurorx.zoo import CARD_SUFFIXES, find_card, list_cards, models_dir
 
-__all__ = ["CARD_SUFFIXES", "Config", "ConfigError", "RNNConfig", "TaskConfig", "TrainerConfig", "find_card",
-           "list_cards", "models_dir", "parse_time"]
+__all__ = ["CARD_SUFFIXES", "RESULT_FREE_KEYS", "Config", "ConfigError", "RNNConfig", "TaskConfig", "TrainerConfig",
+           "find_card", "list_cards", "models_dir", "parse_time"]
 
 #: The configuration error (one type for every bad setting; an alias kept for existing imports).
 ConfigError = ConfigurationError
+#: Keys that change neither the weights nor the files a training writes beyond its card (prose, and whether
+#: batches are made ahead in a thread): a sweep's job id leaves them out.
+RESULT_FREE_KEYS = ("trainer.prefetch", "label", "description")
 #: Trainer keys that may differ between a checkpoint and the run that resumes it (they do not change the
 #: weights): a longer ``n_epochs`` continues training.
-RESUME_FREE_KEYS = ("trainer.n_epochs", "trainer.eval_every", "trainer.threads", "trainer.prefetch", "label",
-                    "description")
+RESUME_FREE_KEYS = ("trainer.n_epochs", "trainer.eval_every", "trainer.threads", *RESULT_FREE_KEYS)
 
 
 @dataclass

@@ -40,7 +40,7 @@ def _copy(src, dst):
     return dst
 
 
-def test_a_cards_label_and_description_do_not_name_its_training(tiny_spec):
+def test_a_cards_label_description_and_prefetch_do_not_name_its_training(tiny_spec):
     spec = load_spec(tiny_spec)
     (job, *_) = [j for j in expand(spec) if j.kind == "train"]
     reworded = dict(job.config["config"], label="another label", description="reworded")
@@ -49,6 +49,12 @@ def test_a_cards_label_and_description_do_not_name_its_training(tiny_spec):
         "train", job.config, scheme=1)          # scheme 1 retrained for a reworded card
     changed = dict(job.config["config"], seed=99)
     assert nrx.sweep.job_id("train", {"config": changed}) != job.id
+    card = job.config["config"]
+    prefetched = dict(card, trainer={**card["trainer"], "prefetch": not card["trainer"].get("prefetch", False)})
+    assert nrx.sweep.job_id("train", {"config": prefetched}) == job.id     # in RESULT_FREE_KEYS
+    assert card["label"] and card["trainer"]["n_epochs"]                     # the test edits real keys
+    longer = dict(card, trainer={**card["trainer"], "n_epochs": card["trainer"]["n_epochs"] + 1})
+    assert nrx.sweep.job_id("train", {"config": longer}) != job.id
 
 
 @pytest.mark.parametrize("cell", CELLS.names())
