@@ -42,9 +42,10 @@ __all__ = ["CARD_SUFFIXES", "RESULT_FREE_KEYS", "Config", "ConfigError", "RNNCon
 
 #: The configuration error (one type for every bad setting; an alias kept for existing imports).
 ConfigError = ConfigurationError
-#: Keys that change neither the weights nor the files a training writes beyond its card (prose, and whether
-#: batches are made ahead in a thread): a sweep's job id leaves them out.
-RESULT_FREE_KEYS = ("trainer.prefetch", "label", "description")
+#: Keys that change neither the model nor the files a training writes beyond its card (prose, whether batches
+#: are made ahead in a thread, and the device, which changes rounding only: the data and noise are drawn on the
+#: CPU everywhere): a sweep's job id leaves them out, so one job has one id on CPU and GPU workers.
+RESULT_FREE_KEYS = ("trainer.prefetch", "trainer.device", "label", "description")
 #: Trainer keys that may differ between a checkpoint and the run that resumes it (they do not change the
 #: weights): a longer ``n_epochs`` continues training.
 RESUME_FREE_KEYS = ("trainer.n_epochs", "trainer.eval_every", "trainer.threads", *RESULT_FREE_KEYS)

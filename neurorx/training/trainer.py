@@ -42,6 +42,7 @@ from neurorx.provenance import provenance
 from neurorx.seeds import numpy_rng, torch_generator
 from neurorx.training.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
 from neurorx.training.config import RESUME_FREE_KEYS, Config, ConfigError
+from neurorx.training.device import resolve_device
 from neurorx.training.fused import can_fuse, draw_increments, forward_time_major
 from neurorx.training.linalg import onednn_available
 from neurorx.training.memory import reuse_freed_memory
@@ -179,7 +180,7 @@ def train_step(model, optimizer, batch: Batch, noise, dt: float, generator, fuse
 
 def decoding_error(task, y: torch.Tensor, states: np.ndarray) -> float:
     """Mean top-k decoding error of time-major outputs ``y (T, B, n)`` against ``states (B, T, d)``."""
-    decoded = task.decode(y.transpose(0, 1).to(torch.float64))
+    decoded = task.decode(y.detach().transpose(0, 1).to("cpu", torch.float64))
     err = task.error(decoded, torch.from_numpy(states))
     return float(err.mean())
 
@@ -235,7 +236,8 @@ class Trainer:
         check_training_resources(config, self.task)
         self.noise = config.build_noise()
         self.dtype = getattr(torch, config.trainer.dtype)
-        self.model = config.build_model(self.task)
+        self.device = resolve_device(config.trainer.device)
+        self.model = config.build_model(self.task).to(self.device)
         self.params = dict(self.model.weights())
         self.optimizer = torch.optim.Adam(list(self.params.values()), lr=config.trainer.lr,
                                           weight_decay=config.trainer.weight_decay)
@@ -403,6 +405,10 @@ class Trainer:
         b = make_batch(self.task, size, self.config.trainer.steps, rng, self.dtype)
         incs = draw_increments(self.noise, self.config.trainer.steps, size, self.task.n_in, self.model.n_rec,
                                self.task.n_cells, self.config.rnn.dt_s, generator, self.dtype)
+        if self.device.type != "cpu":
+            return replace(b, inputs=b.inputs.to(self.device), init_code=b.init_code.to(self.device),
+                           targets=b.targets.to(self.device),
+                           increments={k: v.to(self.device) for k, v in incs.items()})
         return replace(b, increments=incs)
 
     # -- training -----------------------------------------------------------------------------------------
@@ -538,6 +544,7 @@ class Trainer:
             "seconds_per_batch": round(self.elapsed / self.batch, 4) if self.batch else None,
             "fused_recurrence": self.fused and can_fuse(self.model),
             "onednn": self.onednn,
+            "device": str(self.device),
         }
 
     def _plot(self) -> None:
@@ -568,7 +575,7 @@ class Trainer:
                 p.copy_(weights[k])
         prov = provenance(seed=self.config.seed, torch_threads=self.config.trainer.threads,
                           fused_recurrence=self.fused and can_fuse(self.model), onednn=self.onednn,
-                          train_dtype=self.config.trainer.dtype)
+                          train_dtype=self.config.trainer.dtype, train_device=str(self.device))
         return RateNetwork.from_torch(model, tau=self.config.rnn.tau_s, dt=self.config.rnn.dt_s, noise=self.noise,
                                       task=self.task, config=self.config.to_dict(), metrics=self.metrics(),
                                       provenance_info=prov)
