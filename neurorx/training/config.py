@@ -83,10 +83,13 @@ class Config:
 
     # -- conversion --------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """Plain, JSON- and YAML-able nested dict (card layout)."""
+        """Plain, JSON- and YAML-able nested dict (card layout); ``trainer.device`` only when not ``"auto"``."""
+        trainer = asdict(self.trainer)
+        if trainer["device"] == TrainerConfig.device:
+            del trainer["device"]   # where it runs, not what it trains: a default card reads as it did without it
         return {"label": self.label, "description": self.description, "seed": self.seed,
                 "task": self.task.to_dict(), "rnn": asdict(self.rnn), "noise": copy.deepcopy(self.noise),
-                "trainer": asdict(self.trainer)}
+                "trainer": trainer}
 
     @classmethod
     def from_dict(cls, data: dict, *, validate: bool = True) -> Config:

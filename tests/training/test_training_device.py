@@ -74,3 +74,10 @@ def test_the_device_changes_neither_a_sweep_job_id_nor_what_may_resume(no_gpu, t
     train(tiny("trainer.device=auto"), out, quiet=True)
     net = train(tiny("trainer.device=cpu", "trainer.n_epochs=6"), out, resume=True, quiet=True)
     assert net.metrics["curve"]["batch"] == [0, 2, 4, 6]
+
+
+def test_a_card_names_its_device_only_when_it_is_not_auto():
+    assert "device" not in tiny().to_dict()["trainer"]          # a default card reads as it did before
+    cpu = tiny("trainer.device=cpu")
+    assert cpu.to_dict()["trainer"]["device"] == "cpu"
+    assert type(cpu).from_dict(cpu.to_dict()) == cpu
