@@ -1,0 +1,18 @@
+"""Settings of the executed example gallery (mkdocs-gallery's ``conf_script``).
+
+The gallery runs every script in ``protocols/`` while the docs are built. Unless the environment says
+otherwise, it runs them at their small sizes (``NEURORX_EXAMPLE_SIZE=small``, see :mod:`neurorx.examples`), so
+that ``mkdocs build`` stays fast; ``NEURORX_EXAMPLE_SIZE=full python -m mkdocs build`` runs them in full.
+"""
+
+import os
+
+os.environ.setdefault("NEURORX_EXAMPLE_SIZE", "small")
+
+
+def _no_arguments(script):
+    """Every example runs with its defaults (mkdocs' own command line is not passed on)."""
+    return []
+
+
+conf = {"reset_argv": _no_arguments}
