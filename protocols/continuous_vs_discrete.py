@@ -17,6 +17,7 @@ from neurorx.examples import example_parser, parse_example_args
 parser = example_parser(__doc__, "continuous_vs_discrete", network="spatial_navigation/noisy_unbiased",
                         active=(100, 10, "steps of the active phase"), quiescent=(500, 20, "steps of quiescence"))
 parser.add_argument("--factors", type=int, nargs="+", default=[1, 4, 16], help="dt_factor values k")
+parser.small_defaults["factors"] = [1, 4]
 args = parse_example_args(parser)
 
 out = Path(args.out)
