@@ -59,11 +59,11 @@ def peak_rss_mb():
 
 def step_profile(net, trials, steps=100):
     """Per-step milliseconds of each Brian2 object (matmul coupling) and of the protocol's readout + decoding."""
-    from neurorx.backends.brian2_backend import _codegen, build_network
+    from neurorx.backends.brian2 import brian2_prefs, build_network
 
     noise = [net.recurrent_noise.scaled(2 ** 0.5)]
     bnet = build_network(net, trials, coupling="matmul", noise_models=noise, seed=0)
-    with _codegen("cython", None):
+    with brian2_prefs("cython", None):
         bnet.run(0 * second, namespace={})
         bnet.run(steps * net.dt * second, namespace={}, profile=True)
     out = {name: float(t) / steps * 1e3 for name, t in bnet.profiling_info}

@@ -4,10 +4,9 @@ Runs the protocol on the torch backend (discrete steps) and on the Brian2 backen
 prints the reactivation statistics side by side and saves the recordings, the comparison and a figure.
 
     python protocols/active_quiescent_active.py --out runs/aqa
-    python protocols/active_quiescent_active.py --network models/head_direction/noisy_unbiased.npz --trials 100
+    python protocols/active_quiescent_active.py --network head_direction/noisy_unbiased --trials 100
 """
 
-import argparse
 import json
 from pathlib import Path
 
@@ -18,17 +17,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 import neurorx as nrx
+from neurorx.examples import example_parser, parse_example_args
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--network", default="models/spatial_navigation/noisy_unbiased.npz")
-parser.add_argument("--trials", type=int, default=100)
-parser.add_argument("--active", type=int, default=100, help="steps of each active phase")
-parser.add_argument("--quiescent", type=int, default=500, help="steps of quiescence")
-parser.add_argument("--seed", type=int, default=0)
-parser.add_argument("--target", default="auto", help="Brian2 code-generation target: auto, cython or numpy")
-parser.add_argument("--out", default="runs/active_quiescent_active")
-parser.add_argument("--force", action="store_true", help="overwrite existing results")
-args = parser.parse_args()
+parser = example_parser(__doc__, "active_quiescent_active", network="spatial_navigation/noisy_unbiased",
+                        active=(100, 10, "steps of each active phase"), quiescent=(500, 20, "steps of quiescence"))
+args = parse_example_args(parser)
 
 net = nrx.load(args.network)
 print(net)

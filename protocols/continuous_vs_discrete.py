@@ -8,23 +8,17 @@ prediction, and the divergence of each run's decoded distribution from the discr
     python protocols/continuous_vs_discrete.py --out runs/cvd
 """
 
-import argparse
 import json
 from pathlib import Path
 
 import neurorx as nrx
+from neurorx.examples import example_parser, parse_example_args
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--network", default="models/spatial_navigation/noisy_unbiased.npz")
-parser.add_argument("--trials", type=int, default=100)
-parser.add_argument("--active", type=int, default=100)
-parser.add_argument("--quiescent", type=int, default=500)
-parser.add_argument("--factors", type=int, nargs="+", default=[1, 4, 16])
-parser.add_argument("--seed", type=int, default=0)
-parser.add_argument("--target", default="auto")
-parser.add_argument("--out", default="runs/continuous_vs_discrete")
-parser.add_argument("--force", action="store_true")
-args = parser.parse_args()
+parser = example_parser(__doc__, "continuous_vs_discrete", network="spatial_navigation/noisy_unbiased",
+                        active=(100, 10, "steps of the active phase"), quiescent=(500, 20, "steps of quiescence"))
+parser.add_argument("--factors", type=int, nargs="+", default=[1, 4, 16], help="dt_factor values k")
+parser.small_defaults["factors"] = [1, 4]
+args = parse_example_args(parser)
 
 out = Path(args.out)
 path = out / "continuous_vs_discrete.json"

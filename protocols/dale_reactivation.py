@@ -20,24 +20,28 @@ figure per pair. The KL values use the corrected estimator (:func:`neurorx.analy
 
 import csv
 import math
+from pathlib import Path
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 import neurorx as nrx
 import neurorx.plotting as nplt
+from neurorx.examples import example_parser, output_folder, parse_example_args, run_backends
 from neurorx.models.cells import get_cell
 from neurorx.models.rnn import RecurrentModel
 
-parser = _common.parser(__doc__, "runs/dale_reactivation")
-parser.add_argument("--pair", action="append", required=True, metavar="LABEL=DALE,UNCONSTRAINED",
+parser = example_parser(__doc__, "dale_reactivation", models=True, backends=True,
+                        quiescent=(1000, 30, "steps of quiescence"),
+                        pcs=(10, 3, "active principal components for the overlap"))
+parser.add_argument("--pair", action="append", metavar="LABEL=DALE,UNCONSTRAINED",
                     help="a Dale network and its unconstrained counterpart (paths to .npz files)")
-parser.add_argument("--quiescent", type=int, default=1000)
-parser.add_argument("--pcs", type=int, default=10, help="active principal components for the overlap")
-args = parser.parse_args()
-out = _common.setup(args)
+args = parse_example_args(parser)
+if not args.pair:                      # the shipped head-direction pair
+    hd = Path(args.models) / "head_direction"
+    args.pair = [f"HD={hd / 'noisy_unbiased_dale.npz'},{hd / 'noisy_unbiased.npz'}"]
+out = output_folder(args)
 
 
 def untrained_like(net, seed):
@@ -109,7 +113,7 @@ for spec in args.pair:
     nets = {"Dale": nrx.load(dale_path), "unconstrained": nrx.load(free_path)}
     circular = bool(getattr(nets["Dale"].task, "circular", False))
     nets["R^σ Dale"] = untrained_like(nets["Dale"], args.seed)
-    runs = {k: _common.run(protocol, net, args, record=("h",)) for k, net in nets.items()}
+    runs = {k: run_backends(protocol, net, args, record=("h",)) for k, net in nets.items()}
     rng = np.random.default_rng(args.seed)
     uniform = (rng.uniform(-np.pi, np.pi, size=(20_000, 1)) if circular
                else nrx.analysis.uniform_box_samples(20_000, seed=args.seed))

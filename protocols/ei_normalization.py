@@ -10,7 +10,6 @@ compares the Brian2 export of the shipped network with the torch forward pass.
     python protocols/ei_normalization.py --quick --out runs/ei_quick         # seconds
 """
 
-import argparse
 import json
 import sys
 import time
@@ -27,19 +26,17 @@ from neurorx.ei.experiment import ExperimentConfig, run_experiment
 from neurorx.ei.figures import draw_all, format_summary
 from neurorx.ei.network_file import load_network
 from neurorx.ei.training import jittered_test_images
+from neurorx.examples import example_parser, parse_example_args
 from neurorx.io import atomic_write_bytes
+from neurorx.zoo import models_dir
 
-ROOT = Path(__file__).resolve().parents[1]
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--out", default="runs/ei_normalization")
+parser = example_parser(__doc__, "ei_normalization", runs=False,
+                        network=str(models_dir() / "ei" / "digits_inorm_full.npz"),
+                        workers=(1, 1, "worker processes of the experiment"),
+                        images=(100, 20, "test images for the Brian2 comparison"))
 parser.add_argument("--quick", action="store_true", help="a few seconds instead of the full design")
-parser.add_argument("--workers", type=int, default=1)
-parser.add_argument("--seed", type=int, default=0)
-parser.add_argument("--network", default=str(ROOT / "models" / "ei" / "digits_inorm_full.npz"),
-                    help="E/I network for the Brian2 comparison")
-parser.add_argument("--images", type=int, default=100, help="test images for the Brian2 comparison")
-parser.add_argument("--force", action="store_true", help="replace results of another design and the figures")
-args = parser.parse_args()
+parser.small_defaults["quick"] = True
+args = parse_example_args(parser)
 
 torch.set_num_threads(1)
 out = Path(args.out)

@@ -7,18 +7,18 @@ decoded trajectories (d), hidden states on the active PCs coloured by decoded di
     python protocols/fig1_spatial_reactivation.py --out runs/fig1
 """
 
-import _common
 import matplotlib.pyplot as plt
 
 import neurorx as nrx
 import neurorx.plotting as nplt
+from neurorx.examples import example_parser, load_example_network, output_folder, parse_example_args, run_backends
 
-parser = _common.parser(__doc__, "runs/fig1")
+parser = example_parser(__doc__, "fig1", models=True, backends=True,
+                        quiescent=(1000, 30, "steps of quiescence"))
 parser.add_argument("--network", default="spatial_navigation/noisy_unbiased.npz")
-parser.add_argument("--quiescent", type=int, default=1000)
-args = parser.parse_args()
-out = _common.setup(args)
-net = _common.load(args, args.network)
+args = parse_example_args(parser)
+out = output_folder(args)
+net = load_example_network(args, args.network)
 
 if net.metrics:
     ax = nplt.learning_curve(net)
@@ -27,7 +27,7 @@ else:
     print("the network carries no training metrics; skipping the learning curve")
 
 protocol = nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent, start="reset")])
-recs = _common.run(protocol, net, args, record=("h",), every=4)
+recs = run_backends(protocol, net, args, record=("h",), every=4)
 
 fig, axes = plt.subplots(len(recs), 6, figsize=(26, 4.6 * len(recs)), squeeze=False, layout="constrained")
 for row, (backend, rec) in zip(axes, recs.items(), strict=True):

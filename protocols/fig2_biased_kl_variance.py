@@ -9,26 +9,26 @@ variance box plots over trajectories (f; the paper's box is over 5 seeds, one se
 
 from pathlib import Path
 
-import _common
 import matplotlib.pyplot as plt
 import numpy as np
 
 import neurorx as nrx
 import neurorx.plotting as nplt
 from neurorx.analysis import random_network
+from neurorx.examples import example_parser, load_example_network, output_folder, parse_example_args, run_backends
 
-parser = _common.parser(__doc__, "runs/fig2")
-parser.add_argument("--quiescent", type=int, default=1000)
-parser.add_argument("--variance-steps", type=int, default=2000, help="quiescent steps for Fig. 2f (half burn-in)")
-args = parser.parse_args()
-out = _common.setup(args)
+parser = example_parser(__doc__, "fig2", models=True, backends=True,
+                        quiescent=(1000, 30, "steps of quiescence"),
+                        variance_steps=(2000, 30, "quiescent steps for Fig. 2f (half burn-in)"))
+args = parse_example_args(parser)
+out = output_folder(args)
 
 names = {"U^σ": "noisy_unbiased", "U": "no-noise_unbiased", "B^σ": "noisy_biased", "B": "no-noise_biased"}
-nets = {k: _common.load(args, f"spatial_navigation/{v}.npz") for k, v in names.items()
+nets = {k: load_example_network(args, f"spatial_navigation/{v}.npz") for k, v in names.items()
         if (Path(args.models) / f"spatial_navigation/{v}.npz").exists()}
 nets["R^σ"] = random_network(nets["U^σ"], seed=args.seed)
 protocol = nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent, start="reset")])
-runs = {k: _common.run(protocol, net, args) for k, net in nets.items()}
+runs = {k: run_backends(protocol, net, args) for k, net in nets.items()}
 uniform = nrx.analysis.uniform_box_samples(20_000, seed=args.seed)
 
 backends = args.backends
@@ -46,7 +46,7 @@ for row, backend in zip(axes, backends, strict=True):
     print(f"{backend}: KL(Q‖A) rows {list(active)} cols {list(quiescent)}\n{np.round(table, 2)}")
 
 long = nrx.Protocol([nrx.Quiescent(steps=args.variance_steps)])
-long_runs = {k: _common.run(long, net, args) for k, net in nets.items() if k != "R^σ"}
+long_runs = {k: run_backends(long, net, args) for k, net in nets.items() if k != "R^σ"}
 for row, backend in zip(axes, backends, strict=True):
     groups = {k: r[backend] for k, r in long_runs.items()}
     nplt.statistic_boxplot(groups, "total variance", burn_in=0.5, ax=row[3],

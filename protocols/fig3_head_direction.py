@@ -7,21 +7,21 @@ histograms with the mean marked (C.5).
     python protocols/fig3_head_direction.py --out runs/fig3
 """
 
-import _common
 import matplotlib.pyplot as plt
 
 import neurorx as nrx
 import neurorx.plotting as nplt
+from neurorx.examples import example_parser, load_example_network, output_folder, parse_example_args, run_backends
 
-parser = _common.parser(__doc__, "runs/fig3")
-parser.add_argument("--quiescent", type=int, default=1000)
-args = parser.parse_args()
-out = _common.setup(args)
+parser = example_parser(__doc__, "fig3", models=True, backends=True,
+                        quiescent=(1000, 30, "steps of quiescence"))
+args = parse_example_args(parser)
+out = output_folder(args)
 
 nets = {"unbiased": "head_direction/noisy_unbiased.npz", "CCW-biased": "head_direction/noisy_biased.npz"}
 protocol = nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent, start="reset")])
 for name, rel in nets.items():
-    recs = _common.run(protocol, _common.load(args, rel), args, record=("h",), every=2)
+    recs = run_backends(protocol, load_example_network(args, rel), args, record=("h",), every=2)
     fig = plt.figure(figsize=(20, 4.6 * len(recs)))
     for i, (backend, rec) in enumerate(recs.items()):
         axs = [fig.add_subplot(len(recs), 5, 5 * i + j + 1, projection="polar" if j < 2 else None) for j in range(5)]

@@ -9,16 +9,16 @@ noise, and DT networks run with noise of per-step variance 2e-4 ("noisy quiescen
 import math
 from pathlib import Path
 
-import _common
 import matplotlib.pyplot as plt
 
 import neurorx as nrx
 import neurorx.plotting as nplt
+from neurorx.examples import example_parser, load_example_network, output_folder, parse_example_args, run_backends
 
-parser = _common.parser(__doc__, "runs/figC4")
-parser.add_argument("--quiescent", type=int, default=100)
-args = parser.parse_args()
-out = _common.setup(args)
+parser = example_parser(__doc__, "figC4", models=True, backends=True,
+                        quiescent=(100, 20, "steps of quiescence"))
+args = parse_example_args(parser)
+out = output_folder(args)
 
 pairs = {"unbiased": ("noisy_unbiased", "no-noise_unbiased"), "biased": ("noisy_biased", "no-noise_biased")}
 fig, axes = plt.subplots(len(args.backends), 2, figsize=(10, 4.2 * len(args.backends)), squeeze=False)
@@ -26,13 +26,13 @@ for col, (kind, (nt, dt)) in enumerate(pairs.items()):
     if not (Path(args.models) / f"spatial_navigation/{dt}.npz").exists():
         print(f"{dt} not shipped; skipping the {kind} panel")
         continue
-    nt_net = _common.load(args, f"spatial_navigation/{nt}.npz")
-    dt_net = _common.load(args, f"spatial_navigation/{dt}.npz")
+    nt_net = load_example_network(args, f"spatial_navigation/{nt}.npz")
+    dt_net = load_example_network(args, f"spatial_navigation/{dt}.npz")
     noisy = nrx.ReferenceUniformNoise(math.sqrt(2e-4), dt_train=dt_net.dt)  # the reference's "absolute" noise
     runs = {
-        "NT": _common.run(nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent)]), nt_net, args),
-        "DT": _common.run(nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent)]), dt_net, args),
-        "DT noisy": _common.run(nrx.Protocol([nrx.Active(steps=100),
+        "NT": run_backends(nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent)]), nt_net, args),
+        "DT": run_backends(nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent)]), dt_net, args),
+        "DT noisy": run_backends(nrx.Protocol([nrx.Active(steps=100),
                                               nrx.Quiescent(steps=args.quiescent, noise=noisy, noise_scale=1)]),
                                 dt_net, args),
     }

@@ -10,24 +10,17 @@ KL(quiescent || active) of the decoded positions (lower = quiescent activity rev
     python protocols/noise_swap.py --out runs/noise_swap
 """
 
-import argparse
 import json
 import math
 from pathlib import Path
 
 import neurorx as nrx
+from neurorx.examples import example_parser, parse_example_args
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--network", default="models/spatial_navigation/noisy_unbiased.npz")
-parser.add_argument("--trials", type=int, default=100)
-parser.add_argument("--active", type=int, default=100)
-parser.add_argument("--quiescent", type=int, default=500)
+parser = example_parser(__doc__, "noise_swap", network="spatial_navigation/noisy_unbiased",
+                        active=(100, 10, "steps of the active phase"), quiescent=(500, 20, "steps of quiescence"))
 parser.add_argument("--tau-noise", type=float, default=0.05, help="OU correlation time in seconds")
-parser.add_argument("--seed", type=int, default=0)
-parser.add_argument("--target", default="auto")
-parser.add_argument("--out", default="runs/noise_swap")
-parser.add_argument("--force", action="store_true")
-args = parser.parse_args()
+args = parse_example_args(parser)
 
 net = nrx.load(args.network)
 D = net.dt

@@ -16,19 +16,15 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import load, parser
-
 import neurorx as nrx
 from neurorx.analysis import random_weights
 from neurorx.analysis import score as sc
+from neurorx.examples import example_parser, load_example_network, parse_example_args
 
 SP = "spatial_navigation"
 NOISY = {"uniform": "noisy_unbiased", "white": "noisy_unbiased_white"}
@@ -87,7 +83,7 @@ def random_network(template, seed: int):
 def alignment_stage(args, cache: Path) -> dict:
     results = {}
     for family in ("uniform", "white"):
-        net = load(args, f"{SP}/{NOISY[family]}.npz")
+        net = load_example_network(args, f"{SP}/{NOISY[family]}.npz")
         sigma = math.sqrt(sc.noise_step_moments(net)[1])
         for backend in args.backends:
             h = active_states(net, args, cache, NOISY[family], backend)
@@ -103,7 +99,7 @@ def alignment_stage(args, cache: Path) -> dict:
         perm = np.random.default_rng(args.seed).permutation(net.n_rec)
         results[f"{family}/permuted/torch/kde"] = cached(cache, f"{family}_permuted_kde",
                                                           align, net, h[..., perm], args)
-        biased = load(args, f"{SP}/{BIASED[family]}.npz")
+        biased = load_example_network(args, f"{SP}/{BIASED[family]}.npz")
         hb = active_states(biased, args, cache, BIASED[family] + "_on_unbiased", "torch", task=net.task)
         results[f"{family}/biased_on_unbiased/torch/kde"] = cached(cache, f"{family}_biased_on_unbiased_kde",
                                                                     align, biased, hb, args)
@@ -114,7 +110,7 @@ def alignment_stage(args, cache: Path) -> dict:
         hr = active_states(rnd, args, cache, f"random_{family}", "torch")
         results[f"{family}/random/torch/kde"] = cached(cache, f"{family}_random_kde", align, rnd, hr, args)
         if family == "uniform":
-            quiet = load(args, f"{SP}/no-noise_unbiased.npz")
+            quiet = load_example_network(args, f"{SP}/no-noise_unbiased.npz")
             hq = active_states(quiet, args, cache, "no-noise_unbiased", "torch")
             results["none/noiseless/torch/kde"] = cached(cache, "noiseless_kde", align, quiet, hq, args)
             results["none/noiseless/torch/dsm"] = cached(
@@ -125,12 +121,12 @@ def alignment_stage(args, cache: Path) -> dict:
 def head_direction_stage(args, cache: Path) -> dict:
     """The head-direction networks (reference uniform noise only): noisy vs permuted, random, biased."""
     results = {}
-    net = load(args, "head_direction/noisy_unbiased.npz")
+    net = load_example_network(args, "head_direction/noisy_unbiased.npz")
     h = active_states(net, args, cache, "hd_noisy_unbiased", "torch")
     results["hd/noisy/torch/kde"] = cached(cache, "hd_noisy_kde", align, net, h, args)
     perm = np.random.default_rng(args.seed).permutation(net.n_rec)
     results["hd/permuted/torch/kde"] = cached(cache, "hd_permuted_kde", align, net, h[..., perm], args)
-    biased = load(args, "head_direction/noisy_biased.npz")
+    biased = load_example_network(args, "head_direction/noisy_biased.npz")
     hb = active_states(biased, args, cache, "hd_noisy_biased_on_unbiased", "torch", task=net.task)
     results["hd/biased_on_unbiased/torch/kde"] = cached(cache, "hd_biased_on_unbiased_kde", align, biased, hb, args)
     rnd = random_network(net, args.seed)
@@ -153,7 +149,7 @@ def noise_mean_stage(args, cache: Path) -> dict:
 
     out = {}
     for name in (NOISY["uniform"], NOISY["white"], "no-noise_unbiased"):
-        net = load(args, f"{SP}/{name}.npz")
+        net = load_example_network(args, f"{SP}/{name}.npz")
         h = active_states(net, args, cache, name, "torch")[:, ::5]
         out[name] = cached(cache, f"noise_mean_{name}", measure, net, h)
     return out
@@ -162,7 +158,7 @@ def noise_mean_stage(args, cache: Path) -> dict:
 def flow_stage(args, cache: Path) -> dict:
     out = {}
     for family in ("uniform", "white"):
-        net = load(args, f"{SP}/{NOISY[family]}.npz")
+        net = load_example_network(args, f"{SP}/{NOISY[family]}.npz")
         h = active_states(net, args, cache, NOISY[family], "torch")
 
         def measure(net, h):
@@ -195,7 +191,7 @@ def flow_stage(args, cache: Path) -> dict:
 def temperature_stage(args, cache: Path) -> dict:
     out = {}
     for family in ("uniform", "white"):
-        net = load(args, f"{SP}/{NOISY[family]}.npz")
+        net = load_example_network(args, f"{SP}/{NOISY[family]}.npz")
         rows = []
         for k in K_VALUES:
             def measure(net, k):
@@ -341,27 +337,29 @@ def draw(results: dict, path: Path, force: bool) -> None:
 
 
 def main():
-    p = parser(__doc__, "docs/figures/score")
-    p.add_argument("--steps", type=int, default=200, help="active steps per trial")
-    p.add_argument("--every", type=int, default=4, help="record every k-th step")
-    p.add_argument("--burn-in", type=int, default=20, help="active steps dropped at the start")
-    p.add_argument("--q-steps", type=int, default=1000, help="quiescent steps (temperature sweep)")
-    p.add_argument("--q-burn-in", type=int, default=200, help="quiescent steps dropped at the start")
-    p.add_argument("--q-trials", type=int, default=50, help="trials of the temperature sweep")
+    p = example_parser(__doc__, "score_alignment", models=True, backends=True,
+                       steps=(200, 40, "active steps per trial"),
+                       every=(4, 4, "record every k-th step"),
+                       burn_in=(20, 8, "active steps dropped at the start"),
+                       q_steps=(1000, 60, "quiescent steps (temperature sweep)"),
+                       q_burn_in=(200, 20, "quiescent steps dropped at the start"),
+                       q_trials=(50, 6, "trials of the temperature sweep"),
+                       n_boot=(2000, 100, "bootstrap resamples"),
+                       dsm_steps=(1500, 50, "denoising score matching steps"),
+                       flow_samples=(300, 20, "start states of the Brian2 flow"))
     p.add_argument("--variance", type=float, default=0.9, help="explained variance choosing the PCs")
     p.add_argument("--max-pcs", type=int, default=8, help="at most this many PCs")
-    p.add_argument("--n-boot", type=int, default=2000)
-    p.add_argument("--dsm-steps", type=int, default=1500)
-    p.add_argument("--flow-samples", type=int, default=300)
     p.add_argument("--dt-factors", type=int, nargs="+", default=[1, 16])
     p.add_argument("--cache", default="/tmp/score_cache", help="stage cache (resumable)")
+    p.small_defaults["cache"] = None          # small runs: a cache of their own, in their output folder
     p.add_argument("--stages", nargs="+",
                    default=["synthetic", "alignment", "noise_mean", "flow", "temperature", "head_direction",
                             "figure"])
-    p.set_defaults(trials=100, target="numpy")
-    args = p.parse_args()
+    p.set_defaults(target="numpy", out="docs/figures/score")
+    args = parse_example_args(p)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    args.cache = args.cache or str(out / "cache")
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     results = {"args": vars(args), "versions": nrx.provenance.provenance(args.seed)}

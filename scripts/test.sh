@@ -9,5 +9,8 @@ PY="$(python -c 'import sys; print(sys.executable)')"
 "$PY" -m pip install --quiet "torch==2.13.0"
 "$PY" -m pip install --quiet -e ".[test,docs]"
 "$PY" -m ruff check .
-if [ -f mkdocs.yml ]; then "$PY" -m mkdocs build --strict --quiet --site-dir "$(mktemp -d)"; fi
+# The docs build runs the example gallery (protocols/) at its small sizes; NEURORX_EXAMPLE_SIZE=full runs it in full.
+if [ -f mkdocs.yml ]; then
+    NEURORX_EXAMPLE_SIZE="${NEURORX_EXAMPLE_SIZE:-small}" "$PY" -m mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
+fi
 "$PY" -m pytest -q -p no:cacheprovider "$@"

@@ -149,6 +149,13 @@ class Task(ABC):
         TaskBatch
         """
 
+    def encoded_batch(self, inputs: np.ndarray, states: np.ndarray, init_state: np.ndarray) -> TaskBatch:
+        """The :class:`TaskBatch` of ``inputs`` (B, T, n_in), true ``states`` (B, T, d) and ``init_state`` (B, d),
+        with their cell codes as ``targets`` and ``init_code``.
+        """
+        return TaskBatch(inputs=inputs, states=states, targets=self.encode(states), init_state=init_state,
+                         init_code=self.encode(init_state))
+
     def _check_sample_args(self, batch, steps, init_state):
         batch = check_int(batch, "batch")
         steps = check_int(steps, "steps")

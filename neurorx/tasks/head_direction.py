@@ -153,13 +153,7 @@ class HeadDirection(CellCodedTask):
         theta = wrap_angle(np.cumsum(np.concatenate([theta0[:, None], dtheta], axis=1), axis=1))
         init = theta[:, :1].copy()
         states = theta[:, 1:, None].copy()
-        return TaskBatch(
-            inputs=dtheta[:, :, None],
-            states=states,
-            targets=self.encode(states),
-            init_state=init,
-            init_code=self.encode(init),
-        )
+        return self.encoded_batch(dtheta[:, :, None], states, init)
 
     def error(self, decoded, states):
         """Absolute wrapped angle difference in radians, in [0, pi]: (..., 1), (..., 1) -> (...)."""

@@ -297,13 +297,7 @@ class SpatialNavigation(CellCodedTask):
         pos, upd = traj["position"], traj["update"]
         init = pos[:, 1].copy()
         states = pos[:, 2:].copy()
-        return TaskBatch(
-            inputs=upd[:, 1:-1].copy(),
-            states=states,
-            targets=self.encode(states),
-            init_state=init,
-            init_code=self.encode(init),
-        )
+        return self.encoded_batch(upd[:, 1:-1].copy(), states, init)
 
     # -- metrics -------------------------------------------------------------------------------------------
 

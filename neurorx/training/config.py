@@ -42,9 +42,10 @@ __all__ = ["CARD_SUFFIXES", "RESULT_FREE_KEYS", "Config", "ConfigError", "RNNCon
 
 #: The configuration error (one type for every bad setting; an alias kept for existing imports).
 ConfigError = ConfigurationError
-#: Keys that change neither the weights nor the files a training writes beyond its card (prose, and whether
-#: batches are made ahead in a thread): a sweep's job id leaves them out.
-RESULT_FREE_KEYS = ("trainer.prefetch", "label", "description")
+#: Keys that change neither the model nor the files a training writes beyond its card (prose, whether batches
+#: are made ahead in a thread, and the device, which changes rounding only: the data and noise are drawn on the
+#: CPU everywhere): a sweep's job id leaves them out, so one job has one id on CPU and GPU workers.
+RESULT_FREE_KEYS = ("trainer.prefetch", "trainer.device", "label", "description")
 #: Trainer keys that may differ between a checkpoint and the run that resumes it (they do not change the
 #: weights): a longer ``n_epochs`` continues training.
 RESUME_FREE_KEYS = ("trainer.n_epochs", "trainer.eval_every", "trainer.threads", *RESULT_FREE_KEYS)
@@ -82,10 +83,13 @@ class Config:
 
     # -- conversion --------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """Plain, JSON- and YAML-able nested dict (card layout)."""
+        """Plain, JSON- and YAML-able nested dict (card layout); ``trainer.device`` only when not ``"auto"``."""
+        trainer = asdict(self.trainer)
+        if trainer["device"] == TrainerConfig.device:
+            del trainer["device"]   # where it runs, not what it trains: a default card reads as it did without it
         return {"label": self.label, "description": self.description, "seed": self.seed,
                 "task": self.task.to_dict(), "rnn": asdict(self.rnn), "noise": copy.deepcopy(self.noise),
-                "trainer": asdict(self.trainer)}
+                "trainer": trainer}
 
     @classmethod
     def from_dict(cls, data: dict, *, validate: bool = True) -> Config:

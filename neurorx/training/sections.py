@@ -20,6 +20,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError as ConfigError
 from neurorx.registry import suggest
+from neurorx.training.device import check_device_name
 from neurorx.units import parse_time
 
 __all__ = ["RNNConfig", "TaskConfig", "TrainerConfig", "static_keys", "typed"]
@@ -166,7 +167,7 @@ class RNNConfig:
 
 @dataclass
 class TrainerConfig:
-    r"""The optimisation schedule (reference: ``configs/train/*/base.yml`` and ``trainer.py``).
+    r"""The optimisation schedule and where it runs (reference: ``configs/train/*/base.yml`` and ``trainer.py``).
 
     Attributes
     ----------
@@ -196,6 +197,10 @@ class TrainerConfig:
         :math:`\lambda` of the homeostatic loss of cells that have one (``dale_norm``, ``dale_subnorm``: it
         trains the weights onto their inhibitory units; 0.01 as in the sweeps of ``ei_norm.md`` §2); ignored by
         the other cells.
+    device : str
+        Where the model trains: ``"auto"`` (CUDA when torch sees a GPU, else the CPU), ``"cpu"``, ``"cuda"``
+        or ``"cuda:N"`` (:func:`neurorx.training.device.resolve_device`). Batches and noise are drawn on the
+        CPU from the same seeded streams on every device.
     """
 
     n_epochs: int = 2500
@@ -211,6 +216,7 @@ class TrainerConfig:
     onednn: bool = True
     prefetch: bool = True
     homeostatic_weight: float = 0.01
+    device: str = "auto"
 
     def validate(self) -> None:
         """Check the counts, the learning rate, the weight decay and the dtype."""
@@ -223,6 +229,7 @@ class TrainerConfig:
             raise ConfigError(f"trainer.weight_decay must be >= 0; got {self.weight_decay}")
         if not (math.isfinite(self.homeostatic_weight) and self.homeostatic_weight >= 0):
             raise ConfigError(f"trainer.homeostatic_weight must be a number >= 0; got {self.homeostatic_weight}")
+        check_device_name(self.device)
         if self.dtype not in _DTYPES:
             raise ConfigError(f"trainer.dtype must be one of {_DTYPES}; got {self.dtype!r}"
                               + suggest(self.dtype, _DTYPES))

@@ -1,53 +1,65 @@
-r"""The trainer: Adam, full BPTT, the reference loss, seeded batches, checkpoints and exact resumption.
+r"""The trainer: Adam, full BPTT over seeded batches, evaluation, checkpoints and exact resumption.
 
-Reference behaviour (``paper.md`` §2.3, §4): one fresh batch per "epoch", full backpropagation through the
-``steps`` time steps, Adam (lr 1e-3, no weight decay, no clipping, no schedule), and the loss
+Reference behaviour (``paper.md`` §2.3, §4): one fresh batch per "epoch" (:mod:`neurorx.training.batches`),
+full backpropagation through the ``steps`` time steps, Adam (lr 1e-3, no weight decay, no clipping, no
+schedule) on the reference loss (:mod:`neurorx.training.step`). The training noise is drawn from the network's
+noise models at the training step ``dt`` (for the reference, :math:`0.01\,U[0,1)` per step and unit for
+spatial navigation). A fixed test batch, drawn once before training, is evaluated every ``eval_every`` batches
+(loss with the training noise on, as in the reference, and the top-k decoding error: metres for positions,
+radians for angles).
 
-.. math:: L = \frac{1}{B\,T\,n_{out}} \sum_{b,t,i} \big(y_{b,t,i} - f_i(s_{b,t})\big)^2
-
-(``nn.MSELoss`` with mean reduction) on the raw linear outputs :math:`y_t = W_{out}h_{t+1}` against the target
-cell codes. The training noise is drawn from the network's noise models at the training step ``dt`` (for the
-reference, :math:`0.01\,U[0,1)` per step and unit for spatial navigation). A fixed test batch, drawn once
-before training, is evaluated every ``eval_every`` batches (loss with the training noise on, as in the
-reference, and the top-k decoding error: metres for positions, radians for angles).
-
-Reproducibility: batch ``i`` (0-based) draws its trajectories from ``SeedSequence(seed, spawn_key=(0, i))``
-and its noise from a torch generator seeded by ``SeedSequence(seed, spawn_key=(1, i))``, so it depends only
-on ``(seed, i)`` and can be drawn ahead, in a background thread, while the previous batch trains. With the
-weights and Adam moments restored from a checkpoint, a resumed run therefore ends with exactly the weights
-of an uninterrupted one.
+Each batch depends only on ``(seed, i)``, so with the weights and Adam moments restored from a checkpoint a
+resumed run ends with exactly the weights of an uninterrupted one. The run's files are handled by
+:mod:`neurorx.training.staging`, its figure by :mod:`neurorx.training.figure`.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import math
-import os
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from neurorx.errors import OutputPathError, SimulationError
-from neurorx.io import CorruptFileError, atomic_write_bytes, check_output_dir
+from neurorx.errors import SimulationError
+from neurorx.io import atomic_write_bytes
 from neurorx.network import RateNetwork
 from neurorx.progress import get_logger, progress
 from neurorx.provenance import provenance
-from neurorx.seeds import numpy_rng, torch_generator
+from neurorx.training.batches import (
+    STREAM_TEST_DATA,
+    STREAM_TEST_NOISE,
+    Batch,
+    batch_generator,
+    batch_rng,
+    make_batch,
+)
 from neurorx.training.checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint
 from neurorx.training.config import RESUME_FREE_KEYS, Config, ConfigError
+from neurorx.training.device import resolve_device
+from neurorx.training.figure import save_learning_curve
 from neurorx.training.fused import can_fuse, draw_increments, forward_time_major
 from neurorx.training.linalg import onednn_available
+from neurorx.training.machine import busy_machine_note
 from neurorx.training.memory import reuse_freed_memory
+from neurorx.training.staging import (
+    OUTPUT_FILES,
+    STAGING_DIR,
+    append_metrics,
+    prepare_output,
+    resumable_checkpoint,
+    swap_in,
+    trim_metrics,
+)
+from neurorx.training.step import decoding_error, train_step
 
 __all__ = [
     "OUTPUT_FILES",
+    "STAGING_DIR",
     "Batch",
     "CheckpointMismatch",
     "Trainer",
@@ -59,23 +71,6 @@ __all__ = [
     "train",
     "train_step",
 ]
-
-#: Files a training run writes into its output folder.
-OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "checkpoint.npz", "network.npz", "learning_curve.png")
-#: Folder inside the output folder where a ``--force`` replacement trains until it has finished.
-STAGING_DIR = ".replacing"
-
-_STREAM_DATA, _STREAM_NOISE, _STREAM_TEST_DATA, _STREAM_TEST_NOISE = 0, 1, 2, 3
-
-
-def resumable_checkpoint(out: str | Path) -> Path | None:
-    """The checkpoint that ``train(config, out, resume=True)`` continues from, or ``None``.
-
-    An interrupted ``--force`` replacement's (``out/.replacing/checkpoint.npz``) comes first, then
-    ``out/checkpoint.npz``.
-    """
-    out = Path(out)
-    return next((p for p in (out / STAGING_DIR / "checkpoint.npz", out / "checkpoint.npz") if p.is_file()), None)
 
 
 class CheckpointMismatch(ConfigError):
@@ -89,103 +84,6 @@ class TrainingDiverged(SimulationError):
         super().__init__(message)
         self.batch = batch
         self.checkpoint = checkpoint
-
-
-# ----------------------------------------------------------------------------------------------------------
-# batches and seeds
-
-
-def batch_rng(seed: int, index: int, stream: int = _STREAM_DATA) -> np.random.Generator:
-    """The numpy generator of batch ``index`` (stream 0: training data; 2: the test batch)."""
-    return numpy_rng(seed, stream, index)
-
-
-def batch_generator(seed: int, index: int, stream: int = _STREAM_NOISE) -> torch.Generator:
-    """The torch generator of batch ``index``'s noise (stream 1: training; 3: the test batch)."""
-    return torch_generator(seed, stream, index)
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One batch as time-major tensors (``T, B, ...``) plus the true states (numpy, ``B, T, d``).
-
-    ``increments`` optionally holds the batch's noise, drawn ahead (:func:`draw_increments`).
-    """
-
-    inputs: torch.Tensor
-    init_code: torch.Tensor
-    targets: torch.Tensor
-    states: np.ndarray
-    increments: dict | None = None
-
-
-def make_batch(task, batch_size: int, steps: int, rng, dtype=torch.float32) -> Batch:
-    """Sample ``task`` and convert to time-major tensors of ``dtype``."""
-    b = task.sample(batch_size, steps, rng)
-    return Batch(
-        inputs=torch.from_numpy(b.inputs).to(dtype).transpose(0, 1).contiguous(),
-        init_code=torch.from_numpy(b.init_code).to(dtype),
-        targets=torch.from_numpy(b.targets).to(dtype).transpose(0, 1).contiguous(),
-        states=b.states,
-    )
-
-
-def train_step(model, optimizer, batch: Batch, noise, dt: float, generator, fused: bool = True,
-               onednn: bool = True, *, homeostatic_weight: float = 0.01, record: dict | None = None):
-    r"""One optimisation step on ``batch``: forward, reference MSE loss, BPTT, Adam update.
-
-    The noise is ``batch.increments`` if drawn ahead, else drawn from ``generator``. A non-finite loss skips
-    the update (the caller stops training).
-
-    For a cell with a local loss (:attr:`Cell.has_local_loss`: ``dale_norm``, ``dale_subnorm``) the
-    gradient is that of :math:`L_{task} + \lambda L_I` with :math:`\lambda` = ``homeostatic_weight``: the
-    cell's stop-gradients route the task loss to the excitatory weights and the homeostatic loss
-    :math:`L_I` to the weights onto the inhibitory units (:class:`~neurorx.models.cells.DaleNormCell`), so one
-    backward pass and one Adam step serve both; the unweighted :math:`L_I` goes into ``record["homeostatic_loss"]``.
-    Entries the cell freezes (:meth:`Cell.frozen_masks`) are restored after the step.
-
-    Returns
-    -------
-    loss : torch.Tensor
-        The (detached) task loss before the update.
-    y : torch.Tensor (T, B, n_out)
-        The (detached) outputs.
-    """
-    optimizer.zero_grad(set_to_none=True)
-    local = {} if model.cell.has_local_loss else None
-    _, y, loss = forward_time_major(model, batch.inputs, batch.init_code, noise, dt, generator, fused=fused,
-                                    targets=batch.targets, onednn=onednn, increments=batch.increments,
-                                    local_losses=local)
-    total = loss
-    if local:
-        homeostatic = local["homeostatic"]
-        if record is not None:
-            record["homeostatic_loss"] = float(homeostatic.detach())
-        total = loss + homeostatic_weight * homeostatic
-    if not torch.isfinite(total):
-        return loss.detach(), y.detach()
-    total.backward()
-    frozen = {name: (mask, model.weights()[name].detach()[mask].clone())
-              for name, mask in model.cell.frozen_masks(model.weights()).items()}
-    optimizer.step()
-    if frozen:
-        weights = model.weights()
-        with torch.no_grad():
-            for name, (mask, values) in frozen.items():
-                weights[name][mask] = values
-    model.cell.project_(model.weights())   # constrained cells (dale: sign structure); a no-op for the others
-    return loss.detach(), y.detach()
-
-
-def decoding_error(task, y: torch.Tensor, states: np.ndarray) -> float:
-    """Mean top-k decoding error of time-major outputs ``y (T, B, n)`` against ``states (B, T, d)``."""
-    decoded = task.decode(y.transpose(0, 1).to(torch.float64))
-    err = task.error(decoded, torch.from_numpy(states))
-    return float(err.mean())
-
-
-# ----------------------------------------------------------------------------------------------------------
-# the trainer
 
 
 class Trainer:
@@ -235,7 +133,8 @@ class Trainer:
         check_training_resources(config, self.task)
         self.noise = config.build_noise()
         self.dtype = getattr(torch, config.trainer.dtype)
-        self.model = config.build_model(self.task)
+        self.device = resolve_device(config.trainer.device)
+        self.model = config.build_model(self.task).to(self.device)
         self.params = dict(self.model.weights())
         self.optimizer = torch.optim.Adam(list(self.params.values()), lr=config.trainer.lr,
                                           weight_decay=config.trainer.weight_decay)
@@ -262,63 +161,21 @@ class Trainer:
             get_logger("training").info(msg)
 
     def _prepare_out(self) -> None:
-        """Check the output folder before any work; a forced or resumed replacement trains in a staging folder.
+        """Check the output folder before any work (:func:`~neurorx.training.staging.prepare_output`).
 
-        ``--force`` onto finished outputs never deletes them up front: the new run writes into
-        ``DIR/.replacing/`` and its files replace the old ones only once it has finished (:meth:`_finish`).
-        Interrupted or diverged, it leaves the old outputs as they were; ``--resume`` continues it.
+        A forced replacement of finished outputs, or the resumption of an interrupted one, trains in the
+        staging folder, whose files replace the old ones once it has finished (:meth:`_finish`).
         """
         if self.out is None:
             return
-        check_output_dir(self.out)
         self.final_out = self.out
-        staging = self.out / STAGING_DIR
-        existing = [n for n in OUTPUT_FILES if (self.out / n).exists()]
-        if self.resume:
-            found = resumable_checkpoint(self.out)
-            if found is not None and found.parent == staging:
-                self.out = staging          # continue an interrupted --force replacement
-            elif found is None:
-                raise FileNotFoundError(f"cannot resume: no checkpoint.npz in {self.out}; run without --resume "
-                                        f"to start training there")
-            return  # config.yaml is rewritten once the checkpoint has been checked (_restore)
-        if existing and not self.force:
-            raise FileExistsError(
-                f"{self.out} already holds training outputs ({', '.join(existing)}); pass force=True (--force) "
-                f"to replace them once the new run has finished, or resume=True (--resume) to continue from the "
-                f"checkpoint"
-            )
-        if staging.exists():
-            shutil.rmtree(staging)          # an earlier interrupted replacement: --force starts afresh
-        if existing:
-            self.out = staging
-        self.out.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(self.out / "config.yaml", self.config.to_yaml().encode(), overwrite=True)
-
-    def _swap_in(self) -> None:
-        """Move a finished staging run's files over the old outputs (the network last), then drop the staging."""
-        if self.out == self.final_out:
-            return
-        order = [n for n in OUTPUT_FILES if n != "network.npz"] + ["network.npz"]
-        for name in order:
-            new, old = self.out / name, self.final_out / name
-            if new.exists():
-                os.replace(new, old)
-            elif old.exists():
-                old.unlink()                # the old run's file has no counterpart in the new one
-        shutil.rmtree(self.out, ignore_errors=True)
-        self.out = self.final_out
+        self.out = prepare_output(self.out, force=self.force, resume=self.resume)
+        if not self.resume:     # a resumed run rewrites config.yaml once the checkpoint has been checked (_restore)
+            atomic_write_bytes(self.out / "config.yaml", self.config.to_yaml().encode(), overwrite=True)
 
     def _append_metrics(self, record: dict) -> None:
-        if self.out is None:
-            return
-        try:
-            with open(self.out / "metrics.jsonl", "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(record) + "\n")
-        except OSError as err:
-            raise OutputPathError(f"could not write {self.out / 'metrics.jsonl'}: {err.strerror or err}; free some "
-                                  f"space or choose another folder, then continue with --resume (the last "
-                                  f"checkpoint is kept)") from err
+        if self.out is not None:
+            append_metrics(self.out, record)
 
     def _checkpoint(self) -> None:
         if self.out is None:
@@ -346,18 +203,7 @@ class Trainer:
         self.batch = batch
         self.curve = {k: list(v) for k, v in meta["curve"].items()}
         self.elapsed = float(meta.get("elapsed_s", 0.0))
-        # Drop metric lines written after the checkpoint: they will be recomputed identically.
-        mpath = self.out / "metrics.jsonl"
-        if mpath.exists():
-            text = mpath.read_text(encoding="utf-8")
-            lines = text.splitlines()
-            if lines and not text.endswith("\n"):
-                try:
-                    _line_batch(lines[-1])
-                except CorruptFileError:
-                    lines.pop()     # a line cut short by a kill while it was appended (after the checkpoint)
-            kept = [line for line in lines if line.strip() and _line_batch(line) <= batch]
-            atomic_write_bytes(mpath, "".join(f"{line}\n" for line in kept).encode(), overwrite=True)
+        trim_metrics(self.out, batch)       # lines after the checkpoint are recomputed identically
         atomic_write_bytes(self.out / "config.yaml", self.config.to_yaml().encode(), overwrite=True)
         self.log(f"resuming {path} at batch {batch}/{self.config.trainer.n_epochs}")
 
@@ -403,7 +249,8 @@ class Trainer:
         b = make_batch(self.task, size, self.config.trainer.steps, rng, self.dtype)
         incs = draw_increments(self.noise, self.config.trainer.steps, size, self.task.n_in, self.model.n_rec,
                                self.task.n_cells, self.config.rnn.dt_s, generator, self.dtype)
-        return replace(b, increments=incs)
+        b = replace(b, increments=incs)
+        return b if self.device.type == "cpu" else b.to(self.device)
 
     # -- training -----------------------------------------------------------------------------------------
     def run(self) -> RateNetwork:
@@ -422,23 +269,17 @@ class Trainer:
             torch.set_num_threads(prev_threads)
 
     def _check_load(self) -> None:
-        """Log a hint when other processes keep the cores busy (torch's threads then wait on each other)."""
-        threads = self.config.trainer.threads or torch.get_num_threads()
-        busy = _busy_cores()
-        if busy is None or threads < 2:
-            return
-        cores = len(os.sched_getaffinity(0))
-        if busy > cores - threads + 0.5:
-            self.log(f"note: other processes keep {busy:.1f} of {cores} cores busy. With {threads} torch threads "
-                     f"each step waits for descheduled threads and training can be several times slower; run "
-                     f"one training at a time, or set trainer.threads=1 for concurrent jobs.")
+        """Log a hint when other processes keep the cores busy (:func:`~neurorx.training.machine.busy_machine_note`)."""
+        note = busy_machine_note(self.config.trainer.threads or torch.get_num_threads())
+        if note is not None:
+            self.log(note)
 
     def _run(self) -> RateNetwork:
         cfg, tc = self.config, self.config.trainer
         self._check_load()
         dt = cfg.rnn.dt_s
-        test = self._batch(tc.test_batch, batch_rng(cfg.seed, 0, _STREAM_TEST_DATA),
-                           batch_generator(cfg.seed, 0, _STREAM_TEST_NOISE))
+        test = self._batch(tc.test_batch, batch_rng(cfg.seed, 0, STREAM_TEST_DATA),
+                           batch_generator(cfg.seed, 0, STREAM_TEST_NOISE))
         if self.batch == 0 and not self.curve["batch"]:
             rec = self._record_eval(test, None, None)
             self._checkpoint()
@@ -538,26 +379,14 @@ class Trainer:
             "seconds_per_batch": round(self.elapsed / self.batch, 4) if self.batch else None,
             "fused_recurrence": self.fused and can_fuse(self.model),
             "onednn": self.onednn,
+            "device": str(self.device),
         }
 
     def _plot(self) -> None:
         if self.out is None or not self.curve["batch"]:
             return
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        from neurorx.plotting import learning_curve
-
-        m = self.metrics()
-        fig = Figure(figsize=(9, 3.4), layout="constrained")
-        FigureCanvasAgg(fig)
-        ax_loss, ax_err = fig.subplots(1, 2)
-        learning_curve(m, ax=ax_loss, error_ax=ax_err, logy=True, error_scale=m["error_scale"],
-                       chance=m["chance_error"], error_label=f"test decoding error ({m['error_unit']})")
-        fig.suptitle(f"{self.config.label} {self.config.task.name}".strip())
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
-        atomic_write_bytes(self.out / "learning_curve.png", buf.getvalue(), overwrite=True)
+        save_learning_curve(self.metrics(), f"{self.config.label} {self.config.task.name}".strip(),
+                            self.out / "learning_curve.png")
 
     def network(self) -> RateNetwork:
         """The current model as a :class:`RateNetwork` (float32 weights) with config, metrics, provenance."""
@@ -568,7 +397,7 @@ class Trainer:
                 p.copy_(weights[k])
         prov = provenance(seed=self.config.seed, torch_threads=self.config.trainer.threads,
                           fused_recurrence=self.fused and can_fuse(self.model), onednn=self.onednn,
-                          train_dtype=self.config.trainer.dtype)
+                          train_dtype=self.config.trainer.dtype, train_device=str(self.device))
         return RateNetwork.from_torch(model, tau=self.config.rnn.tau_s, dt=self.config.rnn.dt_s, noise=self.noise,
                                       task=self.task, config=self.config.to_dict(), metrics=self.metrics(),
                                       provenance_info=prov)
@@ -578,7 +407,8 @@ class Trainer:
         if self.out is not None:
             net.save(self.out / "network.npz", overwrite=True)
             self._plot()
-            self._swap_in()
+            swap_in(self.out, self.final_out)
+            self.out = self.final_out
             self.log(f"saved {self.out / 'network.npz'}")
         return net
 
@@ -594,33 +424,6 @@ def check_training_resources(config: Config, task) -> None:
                            test_batch=tc.test_batch, bytes_per_number=4 if tc.dtype == "float32" else 8)
     check_memory(need, f"training {config.rnn.n_rec} units on batches of {tc.batch_size} x {tc.steps} steps",
                  "lower rnn.n_rec, trainer.batch_size, trainer.steps or trainer.test_batch")
-
-
-def _busy_cores(interval: float = 0.25) -> float | None:
-    """Cores kept busy by any process over ``interval`` seconds, from ``/proc/stat`` (``None`` if unknown)."""
-
-    def sample():
-        with open("/proc/stat", encoding="ascii") as fh:
-            values = [int(v) for v in fh.readline().split()[1:]]
-        return sum(values), values[3] + (values[4] if len(values) > 4 else 0)   # total, idle + iowait
-
-    try:
-        total0, idle0 = sample()
-        time.sleep(interval)
-        total1, idle1 = sample()
-        cores = len(os.sched_getaffinity(0))
-    except (OSError, ValueError, IndexError, AttributeError):
-        return None
-    if total1 <= total0:
-        return None
-    return cores * (1.0 - (idle1 - idle0) / (total1 - total0))
-
-
-def _line_batch(line: str) -> int:
-    try:
-        return int(json.loads(line).get("batch", 0))
-    except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
-        raise CorruptFileError(f"metrics.jsonl holds a line that is not a JSON record: {line[:80]!r}") from None
 
 
 def _check_cell_settings(path: Path, meta: dict, cell) -> None:

@@ -1,0 +1,28 @@
+"""The learning-curve figure a training run saves next to its network (``learning_curve.png``)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from neurorx.io import atomic_write_bytes
+
+__all__ = ["save_learning_curve"]
+
+
+def save_learning_curve(metrics: dict, title: str, path: Path) -> None:
+    """Draw the loss and the test decoding error of ``metrics`` (:meth:`Trainer.metrics`) into a PNG at ``path``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from neurorx.plotting import learning_curve
+
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_loss, ax_err = fig.subplots(1, 2)
+    learning_curve(metrics, ax=ax_loss, error_ax=ax_err, logy=True, error_scale=metrics["error_scale"],
+                   chance=metrics["chance_error"], error_label=f"test decoding error ({metrics['error_unit']})")
+    fig.suptitle(title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    atomic_write_bytes(path, buf.getvalue(), overwrite=True)
