@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from neurorx.io import CorruptFileError, read_npz, write_npz
+from neurorx.spike_trains import SpikeTrains
 
 __all__ = ["FORMAT", "Recording"]
 
@@ -45,6 +46,8 @@ class Recording:
         One entry per phase: label, kind, start/stop step, noise.
     hooks : dict
         Results of analysis hooks, ``name -> dict of arrays``.
+    spikes : SpikeTrains or None
+        Spike times and neuron indices of a spiking run with ``record=("spikes",)``.
     meta : dict
         Network summary, protocol, backend, dt, seed, trials, versions.
     """
@@ -61,6 +64,7 @@ class Recording:
     phases: list = field(default_factory=list)
     hooks: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    spikes: SpikeTrains | None = None
 
     @property
     def trials(self) -> int:
@@ -74,7 +78,7 @@ class Recording:
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{p['label']}[{p['stop'] - p['start']}]" for p in self.phases)
-        rec = [n for n in ("h", "y") if getattr(self, n) is not None]
+        rec = [n for n in ("h", "y", "spikes") if getattr(self, n) is not None]
         return (f"Recording(backend={self.meta.get('backend')!r}, trials={self.trials}, steps={len(self.t)}, "
                 f"phases=[{parts}], recorded={rec or 'decoded only'})")
 
@@ -118,7 +122,9 @@ class Recording:
             decoded=self.decoded[:, mask], states=self.states[:, mask], inputs=self.inputs[:, mask],
             h=None if self.h is None else self.h[:, rec_mask], y=None if self.y is None else self.y[:, rec_mask],
             record_index=new_index, phases=remap, hooks=self.hooks, meta=self.meta,
+            spikes=None if self.spikes is None else self.spikes.in_steps(steps),
         )
+
 
     def require(self, name: str) -> np.ndarray:
         """Return the recorded array ``name`` ("h" or "y"), or raise a clear error if it was not recorded."""
@@ -141,6 +147,9 @@ class Recording:
             for key, val in res.items():
                 arrays[f"hooks/{name}/{key}"] = np.asarray(val)
         meta = {"format": FORMAT, "phases": self.phases, "meta": self.meta}
+        if self.spikes is not None:
+            arrays.update(self.spikes.arrays())
+            meta["spikes"] = self.spikes.meta()
         return write_npz(path, arrays, meta, overwrite=overwrite)
 
     @classmethod
@@ -154,8 +163,9 @@ class Recording:
             _, name, sub = key.split("/", 2)
             hooks.setdefault(name, {})[sub] = arrays.pop(key)
         try:
+            spikes = SpikeTrains.from_arrays(arrays, meta["spikes"]) if "spikes" in meta else None
             rec = cls(**{k: arrays.get(k) for k in _ARRAYS}, phases=meta["phases"], hooks=hooks,
-                      meta=meta["meta"])
+                      meta=meta["meta"], spikes=spikes)
         except (KeyError, TypeError) as err:
             raise CorruptFileError(f"{path}: invalid recording file ({err})") from None
         problem = rec._inconsistency()

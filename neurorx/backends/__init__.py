@@ -1,5 +1,6 @@
 """Simulation backends: ``"torch"`` (discrete steps), ``"brian2"`` (continuous-time SDE) and ``"brian2-spiking"``
-(spiking populations)."""
+(spiking populations).
+"""
 
 from neurorx.backends.base import BACKENDS, Backend, Chunk, Segment, SimulationError
 

@@ -53,7 +53,8 @@ def spiking_group(settings: SpikingSettings, size: int, name: str, rho: float) -
     """A ``NeuronGroup`` of ``size`` spiking neurons (network time; ``rho`` = physical seconds per network second).
 
     Variables: ``nu_unit`` (linked: the unit's activation), ``z_unit`` (linked, LIF current drive only),
-    ``gain`` (LIF), ``v`` (LIF), ``k`` (spikes of the last step: Poisson counts, 1 for LIF).
+    ``gain`` (LIF), ``v`` (LIF), ``k`` (spikes of the last step: Poisson counts, 1 for LIF), ``recorded`` (the
+    neuron's spikes also raise the event ``"recorded_spike"``, which a monitor of the recorded trials watches).
 
     Notes
     -----
@@ -66,8 +67,9 @@ def spiking_group(settings: SpikingSettings, size: int, name: str, rho: float) -
     dt = s.spike_dt / rho * second
     factor = s.max_rate * rho / s.r_scale    # spikes per network second per unit of activation
     if s.neuron == "poisson":
-        group = NeuronGroup(size, "k : integer\nnu_unit : 1 (linked)\nfactor : Hz (shared, constant)",
-                            threshold="k > 0", reset="", dt=dt, name=name, namespace={})
+        group = NeuronGroup(size, "k : integer\nnu_unit : 1 (linked)\nfactor : Hz (shared, constant)\n"
+                            "recorded : boolean (constant)", threshold="k > 0", reset="", dt=dt, name=name,
+                            namespace={}, events={"recorded_spike": "k > 0 and recorded"})
         group.factor = factor / second
         group.run_regularly("k = poisson(clip(nu_unit, 0, inf)*factor*dt)", when="before_thresholds",
                             name=f"{name}_counts")
@@ -86,11 +88,13 @@ def spiking_group(settings: SpikingSettings, size: int, name: str, rho: float) -
         "gain : 1 (constant)",
         "k : integer (constant)",
         "factor : Hz (shared, constant)",
+        "recorded : boolean (constant)",
     ])
     namespace = {"tau_m": tau_m * second, "t_ref": t_ref * second, "nu_min": _NU_MIN * rho / second,
                  "nu_cap": 0.95 / t_ref / second}
-    group = NeuronGroup(size, eqs, threshold="v > 1", reset="v = 0", refractory=t_ref * second, method="exponential_euler",
-                        dt=dt, name=name, namespace=namespace)
+    group = NeuronGroup(size, eqs, threshold="v > 1", reset="v = 0", refractory=t_ref * second,
+                        method="exponential_euler", dt=dt, name=name, namespace=namespace,
+                        events={"recorded_spike": "v > 1 and not_refractory and recorded"})
     group.factor = factor / second
     group.k = 1
     if lif.scale is not None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import brian2
 import numpy as np
 import torch
-from brian2 import NetworkOperation, SpikeMonitor, prefs, second
+from brian2 import EventMonitor, NetworkOperation, prefs, second
 
 from neurorx.backends.base import BACKENDS, Chunk, Segment, SimulationError, check_dt_factor, check_finite
 from neurorx.backends.brian2_equations import noise_prefix
@@ -238,8 +238,10 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int, dt
         chosen = range(trials) if settings.spike_trials is None else settings.spike_trials
         for group, first, n_p in asm.spikes:
             per_trial = n_p * settings.per_unit
-            idx = (np.asarray(chosen, dtype=np.int64)[:, None] * per_trial + np.arange(per_trial)).ravel()
-            mon = SpikeMonitor(group, variables=["k"], record=idx, name=f"monitor_{group.name}")
+            recorded = np.zeros(trials * per_trial, dtype=bool)
+            recorded.reshape(trials, per_trial)[list(chosen)] = True
+            group.recorded = recorded
+            mon = EventMonitor(group, "recorded_spike", variables=["k"], name=f"monitor_{group.name}")
             asm.net.add(mon)
             monitors.append((mon, first, per_trial, [0]))
     used = _pick_target(asm.net, target)
@@ -324,6 +326,13 @@ class SpikingBackend:
         except ValueError as err:
             return str(err)
         return None
+
+    def spike_trains(self, collector, network, trials: int, dt_factor: int, options: dict):
+        """The :class:`~neurorx.spike_trains.SpikeTrains` of a run from the spikes its chunks carried."""
+        opts = {k: v for k, v in options.items() if k not in ("target", "dtype", "memory_budget")}
+        s = spiking_settings(network, trials=trials, dt_factor=dt_factor, **opts)
+        chosen = range(trials) if s.spike_trials is None else s.spike_trials
+        return collector.result(chosen, s.per_unit, network.n_rec, s.spike_dt, s.step_duration)
 
     def simulate(self, network, segments, *, trials, seed, dt_factor=1, chunk_steps=100, dtype="float64",
                  **options) -> Iterator[SpikeChunk]:
