@@ -94,7 +94,7 @@ def spiking_group(settings: SpikingSettings, size: int, name: str, rho: float) -
                  "nu_cap": 0.95 / t_ref / second}
     group = NeuronGroup(size, eqs, threshold="v > 1", reset="v = 0", refractory=t_ref * second,
                         method="exponential_euler", dt=dt, name=name, namespace=namespace,
-                        events={"recorded_spike": "v > 1 and not_refractory and recorded"})
+                        events={"recorded_spike": "v > 1 and recorded"})   # v stays 0 while refractory
     group.factor = factor / second
     group.k = 1
     if lif.scale is not None:
