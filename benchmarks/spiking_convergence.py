@@ -27,7 +27,7 @@ from neurorx.analysis.spikes import spike_statistics
 
 
 def _kl_q_a(rec) -> float:
-    cmp = nrx.compare(rec, rec, n_boot=0, n_perm=0)
+    cmp = nrx.compare(rec, rec, n_boot=2, n_perm=2)
     d = cmp.divergence("quiescent", "KL(quiescent‖active) decoded")
     return float(d.estimate)
 

@@ -95,14 +95,15 @@ class SpikeTrains:
 
     def meta(self) -> dict:
         """JSON metadata for a ``.npz`` file."""
-        return {"per_unit": int(self.per_unit), "n_units": int(self.n_units), "bin": float(self.bin), "step": float(self.step),
-                "stats": {k: float(v) for k, v in self.stats.items()}}
+        return {"per_unit": int(self.per_unit), "n_units": int(self.n_units), "bin": float(self.bin),
+                "step": float(self.step), "stats": {k: float(v) for k, v in self.stats.items()}}
 
     @classmethod
     def from_arrays(cls, arrays: dict, meta: dict) -> SpikeTrains:
         """Rebuild from :meth:`arrays` and :meth:`meta` (raises ``KeyError``/``TypeError`` if incomplete)."""
-        return cls(**{k: np.asarray(arrays[f"spikes/{k}"]) for k in _FIELDS}, trials=np.asarray(arrays["spikes/trials"]),
-                   per_unit=int(meta["per_unit"]), n_units=int(meta["n_units"]), bin=float(meta["bin"]), step=float(meta["step"]),
+        return cls(**{k: np.asarray(arrays[f"spikes/{k}"]) for k in _FIELDS},
+                   trials=np.asarray(arrays["spikes/trials"]), per_unit=int(meta["per_unit"]),
+                   n_units=int(meta["n_units"]), bin=float(meta["bin"]), step=float(meta["step"]),
                    stats=dict(meta.get("stats", {})))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 __all__ = ["spike_statistics"]
@@ -24,15 +26,11 @@ def _phase_stats(sp, t0: float, t1: float, window: float, burst_z: float) -> dic
         t, nrn = sp.t[pick], sp.neuron[pick]
         order = np.lexsort((t, nrn))
         t, nrn = t[order], nrn[order]
-        same = nrn[1:] == nrn[:-1]
-        isi = np.diff(t)[same]
-        starts = np.r_[0, np.nonzero(~same)[0] + 1, len(nrn)]
-        for a, c in zip(starts[:-1], starts[1:], strict=True):
+        starts = np.r_[0, np.nonzero(nrn[1:] != nrn[:-1])[0] + 1, len(nrn)]
+        for a, c in itertools.pairwise(starts):    # one neuron's spikes
             d = np.diff(t[a:c])
-            d = d[d > 0]
             if len(d) >= 3:
                 cvs.append(d.std() / d.mean())
-        del isi
     pop = counts.sum(axis=1)                         # (R, bins) population counts per trial
     thresh = pop.mean(axis=1, keepdims=True) + burst_z * pop.std(axis=1, keepdims=True)
     return {"rate_mean_hz": float(rates.mean()), "rate_median_hz": float(np.median(rates)),
