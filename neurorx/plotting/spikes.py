@@ -48,7 +48,7 @@ def spike_raster(rec: Recording, trial: int | None = None, *, max_neurons: int =
     step = sp.step
     t_end = len(rec.t) * step
     with style():
-        fig, axes = plt.subplots(3, 1, sharex=True, figsize=figsize, gridspec_kw={"height_ratios": [3, 1, 1.4]})
+        _fig, axes = plt.subplots(3, 1, sharex=True, figsize=figsize, gridspec_kw={"height_ratios": [3, 1, 1.4]})
         for ax in axes:
             for p in rec.phases:
                 ax.axvspan(p["start"] * step, p["stop"] * step, color=phase_color(p.get("kind", p["label"])),
