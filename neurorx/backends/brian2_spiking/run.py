@@ -311,11 +311,13 @@ def _set_noise(asm: SpikingAssembly, active: dict, zero_terms: dict, trials: int
 class SpikingBackend:
     """The ``"brian2-spiking"`` backend object registered in :data:`neurorx.backends.BACKENDS`.
 
-    See :func:`simulate`. ``records`` names what it can record besides ``h``/``y``: ``"spikes"``.
+    See :func:`simulate`. ``records`` names what it can record besides ``h``/``y`` (``"spikes"``), ``dtypes`` the
+    float dtypes it runs in (float64 only).
     """
 
     name = "brian2-spiking"
     records = ("spikes",)
+    dtypes = ("float64",)
     options = ("neuron", "per_unit", "max_rate", "r_scale", "step_duration", "spike_dt", "tau_syn", "noise",
                "noise_scale", "tau_m", "t_ref", "gain_spread", "lif_scale", "spike_trials", "target", "dtype")
 
