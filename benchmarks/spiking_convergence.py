@@ -55,6 +55,7 @@ def main(argv=None) -> int:
     parser.add_argument("--noise", nargs="+", default=["keep", "mean"])
     parser.add_argument("--spike-trials", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--raster-m", type=int, default=16, help="save a raster figure of the runs with this M")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -78,10 +79,25 @@ def main(argv=None) -> int:
                        "wall_s": time.perf_counter() - t, "spikes": spike_statistics(rec),
                        "stats": rec.spikes.stats}
                 results["spiking"].append(row)
+                if m == args.raster_m:
+                    _raster(rec, out / f"raster_{neuron}_{noise}_M{m}.png")
                 print(json.dumps({k: v for k, v in row.items() if k != "spikes"}), flush=True)
                 (out / "results.json").write_text(json.dumps(results, indent=1))
     _figure(results, out / "convergence.png")
     return 0
+
+
+def _raster(rec, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import neurorx.plotting as nplt
+
+    axes = nplt.spike_raster(rec)
+    axes[0].figure.savefig(path, dpi=110)
+    plt.close(axes[0].figure)
 
 
 def _figure(results: dict, path: Path) -> None:

@@ -177,3 +177,20 @@ def test_networks_that_cannot_spike_are_refused_in_one_line(kwargs, match):
 def test_spikes_need_a_spiking_backend():
     with pytest.raises(ValueError, match="'spikes' needs a spiking backend"):
         nrx.Protocol([nrx.Active(steps=2)]).run(make_network(n_rec=4), backend="torch", trials=1, record=("spikes",))
+
+
+def test_a_longer_network_step_gives_proportionally_more_spikes_in_physical_time():
+    # step_duration = 40 ms: the same 50 steps last 2 s of spiking at 20 Hz (phi = 1); z-test |z| < 4.5 as above
+    net = constant_network([1.0])
+    _, sp = run_spikes(net, 50, trials=2, per_unit=50, max_rate=20, noise="off", step_duration=0.04)
+    expected = 20 * 50 * 2 * 50 * 0.04
+    assert abs(sp["count"].sum() - expected) / math.sqrt(expected) < 4.5
+    assert sp["t"].max() < 50 * 0.04 and sp["t"].max() > 50 * 0.02   # spike times in physical seconds
+
+
+def test_an_extra_synaptic_filter_keeps_the_mean_rate():
+    # tau_syn filters the spikes before the trace: the stationary trace is still phi (1.0 here), within shot noise
+    net = constant_network([1.0, 1.0])
+    h, _ = run_spikes(net, 60, trials=4, per_unit=64, max_rate=40, noise="off", tau_syn=0.01)
+    late = h[:, 30:].mean()
+    assert late == pytest.approx(1.0, abs=0.05)

@@ -68,7 +68,7 @@ def _segment_noise(seg: Segment, settings: SpikingSettings, dt: float) -> tuple[
 class _Recorder:
     """Copies the traces at the unit-clock ticks that end training steps, and counts rate statistics."""
 
-    def __init__(self, assembly: SpikingAssembly, substeps: int, settings: SpikingSettings, dt_spike_net: float):
+    def __init__(self, assembly: SpikingAssembly, substeps: int, settings: SpikingSettings):
         self.h = assembly.units.variables["h"].get_value().reshape(assembly.trials, assembly.n_rec)
         self.rate = assembly.units.variables["rate"].get_value()
         self.substeps = substeps
@@ -229,7 +229,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int, dt
         asm = assemble(network, settings, trials, dt_factor, models, x_values, noise_arrays,
                        numpy_rng(seed, _LIF_START), euler_sorted_draws)
     rho = settings.step_duration / network.dt
-    recorder = _Recorder(asm, dt_factor, settings, settings.spike_dt / rho)
+    recorder = _Recorder(asm, dt_factor, settings)
     asm.net.add(NetworkOperation(recorder.tick, clock=asm.units.clock, when="start", name="trace_recorder"))
     asm.net.add(NetworkOperation(recorder.count_rates, clock=asm.units.clock, when="groups", order=-1,
                                  name="rate_counter"))
@@ -246,7 +246,6 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int, dt
             monitors.append((mon, first, per_trial, [0]))
     used = _pick_target(asm.net, target)
     zero_terms = {m.name: m.scaled(0.0).brian2_terms(asm.model.noise_prefixes[m.name]) for m in models}
-    t0 = 0.0
     for s, (seg, (rec, mean_rec, _arrays)) in enumerate(zip(segments, plans, strict=True)):
         with _brian2_prefs(used):
             if seg.h0 is not None:
@@ -272,7 +271,6 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int, dt
             spikes = _new_spikes(monitors, n, settings.per_unit, rho) if record_spikes else {}
             stats = {"rate_over_limit": recorder.over, "unit_steps": recorder.seen}
             yield SpikeChunk(s, start, h, spikes=spikes, stats=stats)
-        t0 += seg.steps * network.dt
 
 
 def _new_spikes(monitors, n: int, m: int, rho: float) -> dict:

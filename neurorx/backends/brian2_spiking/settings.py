@@ -91,7 +91,7 @@ class SpikingSettings:
     noise : str
         A registered noise mode (:data:`NOISE_MODES`).
     noise_scale : float
-        Factor on the injected noise kept by ``noise="keep"``.
+        Factor on the injected noise (``noise="keep"``) or on its mean (``noise="mean"``).
     lif : LIFParams
     spike_trials : tuple of int or None
         Trials whose spikes are recorded (``None``: all).
