@@ -194,3 +194,15 @@ def test_an_extra_synaptic_filter_keeps_the_mean_rate():
     h, _ = run_spikes(net, 60, trials=4, per_unit=64, max_rate=40, noise="off", tau_syn=0.01)
     late = h[:, 30:].mean()
     assert late == pytest.approx(1.0, abs=0.05)
+
+
+def test_search_scale_scores_each_lambda_by_the_decoding_error_and_picks_the_smallest():
+    from neurorx.backends.brian2_spiking import search_scale
+
+    net = make_network(n_rec=6, scale=1.0)
+    proto = nrx.Protocol([nrx.Active(steps=3)])
+    found = search_scale(net, proto, [2.0, 8.0], trials=2, seed=0, target="numpy", spike_dt=1e-3)
+    assert found.scales.tolist() == [2.0, 8.0] and found.errors.shape == (2,) and np.isfinite(found.errors).all()
+    assert found.best == found.scales[np.argmin(found.errors)]
+    with pytest.raises(ValueError, match="scales must be positive"):
+        search_scale(net, proto, [0.0, 1.0])
