@@ -6,9 +6,9 @@ Usage (the issue's size; docs/spiking.md says what was run)::
         --active 100 --quiescent 1000 --per-unit 1 4 16 64 --spike-trials 10
 
 Every configuration runs twice in its own child process, and the second run is timed (the first compiles
-Brian2's cython code, which inlines the network's sizes). Each child process has its own peak resident memory
-(``ru_maxrss``); the rate ``brian2`` run is measured in the same invocation, and the printed ratios are spiking / rate, in wall
-time and in CPU time of the process (the better measure on a shared machine).
+Brian2's cython code, which inlines the network's sizes). Each child process has its own peak resident
+memory (``ru_maxrss``); the rate ``brian2`` run is measured in the same invocation, and the printed ratios are
+spiking / rate, in wall time and in CPU time of the process (the better measure on a shared machine).
 Decoded outputs are recorded, and spikes for ``--spike-trials`` trials.
 """
 
