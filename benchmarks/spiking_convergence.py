@@ -55,6 +55,8 @@ def main(argv=None) -> int:
     parser.add_argument("--noise", nargs="+", default=["keep", "mean"])
     parser.add_argument("--spike-trials", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rate-noise-scales", type=float, nargs="*", default=[],
+                        help="also run the rate network (torch) with the quiescent noise scaled by these factors")
     parser.add_argument("--raster-m", type=int, default=16, help="save a raster figure of the runs with this M")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
@@ -68,6 +70,11 @@ def main(argv=None) -> int:
         rec = proto.run(net, backend=backend, trials=args.trials, seed=args.seed)
         results["rate"][backend] = {**_summary(net, rec), "wall_s": time.perf_counter() - t}
         print(backend, results["rate"][backend], flush=True)
+    for k in args.rate_noise_scales:   # the rate network's curve over the quiescent noise scale
+        scaled = nrx.Protocol([nrx.Active(steps=args.active), nrx.Quiescent(steps=args.quiescent, noise_scale=k)])
+        rec = scaled.run(net, backend="torch", trials=args.trials, seed=args.seed)
+        results["rate"][f"torch, quiescent noise x{k:g}"] = {**_summary(net, rec), "wall_s": 0.0}
+        print(k, results["rate"][f"torch, quiescent noise x{k:g}"], flush=True)
     for neuron in args.neuron:
         for noise in args.noise:
             for m in args.per_unit:
