@@ -221,7 +221,9 @@ class Recording:
 
         Dimensions: ``trial``, ``time`` (every step), ``dim`` (``x``/``y``, or ``theta`` for head
         direction), ``input``; ``time_rec`` (the recorded steps), ``unit`` and ``output`` when ``h``/``y``
-        were recorded; one dimension per axis of each hook result (``hook__<name>__<key>_d<i>``).
+        were recorded; one dimension per axis of each hook result (``hook__<name>__<key>_d<i>``); ``spike``
+        (variables ``spikes_t``, ``spikes_trial``, ``spikes_neuron``, ``spikes_count``) and ``spike_trial``
+        (``spikes_trials``) for a spiking run's spikes.
 
         Coordinates: ``time`` in s, ``phase`` (label) and ``phase_index`` along ``time``; ``record_index``
         and ``time_rec`` along ``time_rec``. Variables carry a ``units`` attribute (m or rad for positions
@@ -261,6 +263,12 @@ class Recording:
                 hook_vars.setdefault(name, {})[key] = var
         attrs = {"format": FORMAT, "phases": json.dumps(self.phases), "meta": json.dumps(self.meta),
                  "hooks": json.dumps(hook_vars), "backend": str(self.meta.get("backend", ""))}
+        if self.spikes is not None:   # sparse: one entry per neuron and spike bin, along "spike"
+            for key, val in self.spikes.arrays().items():
+                name = key.replace("/", "_")
+                data[name] = (("spike_trial" if name == "spikes_trials" else "spike",), val,
+                              {"units": "s"} if name == "spikes_t" else {})
+            attrs["spikes"] = json.dumps(self.spikes.meta())
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
     @classmethod
@@ -276,7 +284,8 @@ class Recording:
                    decoded=ds["decoded"].values, states=ds["states"].values, inputs=ds["inputs"].values,
                    h=ds["h"].values if "h" in ds else None, y=ds["y"].values if "y" in ds else None,
                    record_index=ds["record_index"].values if has else np.zeros(0, dtype=np.int64),
-                   phases=json.loads(ds.attrs["phases"]), hooks=hooks, meta=json.loads(ds.attrs["meta"]))
+                   phases=json.loads(ds.attrs["phases"]), hooks=hooks, meta=json.loads(ds.attrs["meta"]),
+                   spikes=_spikes_from(ds))
 
     def to_netcdf(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Save :meth:`to_xarray` as NetCDF-4, atomically; refuses to overwrite by default.
@@ -317,6 +326,14 @@ class Recording:
             if isinstance(err, CorruptFileError):
                 raise CorruptFileError(f"{path}: {err}") from None
             raise CorruptFileError(f"{path} is not a readable NetCDF recording ({err})") from None
+
+
+def _spikes_from(ds) -> SpikeTrains | None:
+    """The spikes of a :meth:`Recording.to_xarray` Dataset (``None`` if it holds none)."""
+    if "spikes" not in ds.attrs:
+        return None
+    arrays = {k.replace("spikes_", "spikes/", 1): ds[k].values for k in ds.data_vars if k.startswith("spikes_")}
+    return SpikeTrains.from_arrays(arrays, json.loads(ds.attrs["spikes"]))
 
 
 def _netcdf_engine() -> str:

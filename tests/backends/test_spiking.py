@@ -219,3 +219,14 @@ def test_with_dt_factor_the_traces_follow_the_finer_rate_run():
                        record=("h",), dt_factor=4, **FAST).h
     rms = lambda a, b: np.sqrt(np.mean((a - b) ** 2))   # noqa: E731
     assert rms(spikes, fine) < 0.6 * rms(fine, coarse)
+
+
+def test_spikes_survive_the_xarray_round_trip():
+    pytest.importorskip("xarray")
+    net = make_network(n_rec=4, scale=1.0)
+    rec = nrx.Protocol([nrx.Active(steps=4)]).run(net, backend="brian2-spiking", trials=2, seed=0, per_unit=4,
+                                                  max_rate=40, record=("spikes",), **FAST)
+    back = nrx.Recording.from_xarray(rec.to_xarray())
+    for key in ("t", "trial", "neuron", "count", "trials"):
+        np.testing.assert_array_equal(getattr(back.spikes, key), getattr(rec.spikes, key))
+    assert back.spikes.per_unit == 4 and back.spikes.step == rec.spikes.step
