@@ -65,7 +65,8 @@ def main():
         args.n, args.trials, args.steps, args.repeat = 64, 20, [10, 50], 1
     t_start = time.perf_counter()
     net = random_network(args.n)
-    backends = list(all_backends())
+    # backends in both dtypes (the spiking backend runs float64 only; benchmarks/spiking_speed.py measures it)
+    backends = [b for b, impl in all_backends().items() if set(DTYPES) <= set(getattr(impl, "dtypes", DTYPES))]
     results = {"args": vars(args), "versions": nrx.provenance.provenance(0), "runs": []}
     print(f"N={args.n}, B={args.trials}, quiescent protocol, median of {args.repeat} runs after a warm-up", flush=True)
     for steps in args.steps:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from neurorx.io import CorruptFileError, read_npz, write_npz
+from neurorx.spike_trains import SpikeTrains
 
 __all__ = ["FORMAT", "Recording"]
 
@@ -45,6 +46,8 @@ class Recording:
         One entry per phase: label, kind, start/stop step, noise.
     hooks : dict
         Results of analysis hooks, ``name -> dict of arrays``.
+    spikes : SpikeTrains or None
+        Spike times and neuron indices of a spiking run with ``record=("spikes",)``.
     meta : dict
         Network summary, protocol, backend, dt, seed, trials, versions.
     """
@@ -61,6 +64,7 @@ class Recording:
     phases: list = field(default_factory=list)
     hooks: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    spikes: SpikeTrains | None = None
 
     @property
     def trials(self) -> int:
@@ -74,7 +78,7 @@ class Recording:
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{p['label']}[{p['stop'] - p['start']}]" for p in self.phases)
-        rec = [n for n in ("h", "y") if getattr(self, n) is not None]
+        rec = [n for n in ("h", "y", "spikes") if getattr(self, n) is not None]
         return (f"Recording(backend={self.meta.get('backend')!r}, trials={self.trials}, steps={len(self.t)}, "
                 f"phases=[{parts}], recorded={rec or 'decoded only'})")
 
@@ -118,7 +122,9 @@ class Recording:
             decoded=self.decoded[:, mask], states=self.states[:, mask], inputs=self.inputs[:, mask],
             h=None if self.h is None else self.h[:, rec_mask], y=None if self.y is None else self.y[:, rec_mask],
             record_index=new_index, phases=remap, hooks=self.hooks, meta=self.meta,
+            spikes=None if self.spikes is None else self.spikes.in_steps(steps),
         )
+
 
     def require(self, name: str) -> np.ndarray:
         """Return the recorded array ``name`` ("h" or "y"), or raise a clear error if it was not recorded."""
@@ -141,6 +147,9 @@ class Recording:
             for key, val in res.items():
                 arrays[f"hooks/{name}/{key}"] = np.asarray(val)
         meta = {"format": FORMAT, "phases": self.phases, "meta": self.meta}
+        if self.spikes is not None:
+            arrays.update(self.spikes.arrays())
+            meta["spikes"] = self.spikes.meta()
         return write_npz(path, arrays, meta, overwrite=overwrite)
 
     @classmethod
@@ -154,8 +163,9 @@ class Recording:
             _, name, sub = key.split("/", 2)
             hooks.setdefault(name, {})[sub] = arrays.pop(key)
         try:
+            spikes = SpikeTrains.from_arrays(arrays, meta["spikes"]) if "spikes" in meta else None
             rec = cls(**{k: arrays.get(k) for k in _ARRAYS}, phases=meta["phases"], hooks=hooks,
-                      meta=meta["meta"])
+                      meta=meta["meta"], spikes=spikes)
         except (KeyError, TypeError) as err:
             raise CorruptFileError(f"{path}: invalid recording file ({err})") from None
         problem = rec._inconsistency()
@@ -211,7 +221,9 @@ class Recording:
 
         Dimensions: ``trial``, ``time`` (every step), ``dim`` (``x``/``y``, or ``theta`` for head
         direction), ``input``; ``time_rec`` (the recorded steps), ``unit`` and ``output`` when ``h``/``y``
-        were recorded; one dimension per axis of each hook result (``hook__<name>__<key>_d<i>``).
+        were recorded; one dimension per axis of each hook result (``hook__<name>__<key>_d<i>``); ``spike``
+        (variables ``spikes_t``, ``spikes_trial``, ``spikes_neuron``, ``spikes_count``) and ``spike_trial``
+        (``spikes_trials``) for a spiking run's spikes.
 
         Coordinates: ``time`` in s, ``phase`` (label) and ``phase_index`` along ``time``; ``record_index``
         and ``time_rec`` along ``time_rec``. Variables carry a ``units`` attribute (m or rad for positions
@@ -251,6 +263,12 @@ class Recording:
                 hook_vars.setdefault(name, {})[key] = var
         attrs = {"format": FORMAT, "phases": json.dumps(self.phases), "meta": json.dumps(self.meta),
                  "hooks": json.dumps(hook_vars), "backend": str(self.meta.get("backend", ""))}
+        if self.spikes is not None:   # sparse: one entry per neuron and spike bin, along "spike"
+            for key, val in self.spikes.arrays().items():
+                name = key.replace("/", "_")
+                data[name] = (("spike_trial" if name == "spikes_trials" else "spike",), val,
+                              {"units": "s"} if name == "spikes_t" else {})
+            attrs["spikes"] = json.dumps(self.spikes.meta())
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
     @classmethod
@@ -266,7 +284,8 @@ class Recording:
                    decoded=ds["decoded"].values, states=ds["states"].values, inputs=ds["inputs"].values,
                    h=ds["h"].values if "h" in ds else None, y=ds["y"].values if "y" in ds else None,
                    record_index=ds["record_index"].values if has else np.zeros(0, dtype=np.int64),
-                   phases=json.loads(ds.attrs["phases"]), hooks=hooks, meta=json.loads(ds.attrs["meta"]))
+                   phases=json.loads(ds.attrs["phases"]), hooks=hooks, meta=json.loads(ds.attrs["meta"]),
+                   spikes=_spikes_from(ds))
 
     def to_netcdf(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Save :meth:`to_xarray` as NetCDF-4, atomically; refuses to overwrite by default.
@@ -307,6 +326,14 @@ class Recording:
             if isinstance(err, CorruptFileError):
                 raise CorruptFileError(f"{path}: {err}") from None
             raise CorruptFileError(f"{path} is not a readable NetCDF recording ({err})") from None
+
+
+def _spikes_from(ds) -> SpikeTrains | None:
+    """The spikes of a :meth:`Recording.to_xarray` Dataset (``None`` if it holds none)."""
+    if "spikes" not in ds.attrs:
+        return None
+    arrays = {k.replace("spikes_", "spikes/", 1): ds[k].values for k in ds.data_vars if k.startswith("spikes_")}
+    return SpikeTrains.from_arrays(arrays, json.loads(ds.attrs["spikes"]))
 
 
 def _netcdf_engine() -> str:

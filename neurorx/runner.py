@@ -36,6 +36,7 @@ from neurorx.provenance import provenance
 from neurorx.recording import Recording
 from neurorx.resources import check_memory, check_simulation_time, protocol_memory
 from neurorx.seeds import derive_seed
+from neurorx.spike_trains import SpikeCollector
 
 __all__ = [
     "OUTPUT_NOISE",
@@ -98,10 +99,13 @@ def check_run(network, backend: str, trials, seed, record, every, dt_factor, tas
     every = check_positive_int(every, "every")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer (a run is reproducible from it); got {seed!r}")
-    unknown = set(record) - {"h", "y"}
-    if unknown or isinstance(record, str):
-        raise ValueError(f"record takes a sequence of 'h' and/or 'y'; got {record!r}")
     impl = get_backend(backend)
+    extra = tuple(getattr(impl, "records", ()))   # what the backend records besides h and y ("spikes")
+    if isinstance(record, str) or set(record) - {"h", "y", *extra}:
+        spiking = [name for name, other in all_backends().items() if "spikes" in getattr(other, "records", ())]
+        hint = (f"; 'spikes' needs a spiking backend ({', '.join(map(repr, spiking))})"
+                if "spikes" in record and spiking and not isinstance(record, str) else "")
+        raise ValueError(f"record takes a sequence of {', '.join(map(repr, ('h', 'y', *extra)))}; got {record!r}{hint}")
     check_backend_options(backend, impl, options)
     return RunSettings(backend, impl, task, trials, int(seed), tuple(record), every, check_dt_factor(dt_factor))
 
@@ -119,7 +123,7 @@ def check_resources(protocol, network, cfg: RunSettings) -> None:
     steps = sum(p.n_steps(network) for p in protocol.phases)
     dims = 1 if getattr(cfg.task, "circular", False) else 2
     need = protocol_memory(trials=cfg.trials, steps=steps, n_rec=network.n_rec, n_out=network.n_out,
-                           n_in=network.n_in, dims=dims, record=cfg.record, every=cfg.every)
+                           n_in=network.n_in, dims=dims, record=_states(cfg.record), every=cfg.every)
     check_memory(need, f"this protocol ({cfg.trials} trials x {steps} steps)",
                  "use fewer trials or steps, record h/y less often (every=k) or not at all (decoded only), or "
                  "split the protocol into shorter runs")
@@ -147,6 +151,11 @@ class StateRange:
                           f"{int(chunk.steps[0]) + 1}): the network is unstable (exploding); check the weights "
                           f"(e.g. the spectral radius of w_rec), the input scale and the noise", StateRangeWarning,
                           stacklevel=4)
+
+
+def _states(record) -> tuple[str, ...]:
+    """The state arrays (``h``, ``y``) among the recorded things."""
+    return tuple(r for r in record if r in ("h", "y"))
 
 
 # -- 3. memory policy ----------------------------------------------------------------------------------------
@@ -330,8 +339,9 @@ class Protocol:
             Number of trials B, simulated in parallel.
         seed : int
             Seeds trajectories, start states and noise.
-        record : sequence of {"h", "y"}
-            Also record hidden states / raw outputs (8 bytes x B x N per recorded step), every ``every`` steps.
+        record : sequence of {"h", "y", "spikes"}
+            Also record hidden states / raw outputs (8 bytes x B x N per recorded step), every ``every`` steps;
+            ``"spikes"`` (spiking backends): spike times and neurons, sparse, of the ``spike_trials=`` trials.
         hooks : sequence of Hook
             Analyses fed chunk by chunk; results in ``Recording.hooks``.
         task : task, optional
@@ -359,12 +369,17 @@ class Protocol:
         total = sum(s.steps for s in segments)
         options = with_memory_budget(cfg.impl, backend_options, memory_budget)
         phase_info = phase_table(self.phases, segments, network)
-        buffers = RecordingBuffers(network, cfg.trials, total, np.asarray(true_states[0]).shape[-1], cfg.record,
-                                   cfg.every, np.float32 if options.get("dtype") == "float32" else np.float64)
+        buffers = RecordingBuffers(network, cfg.trials, total, np.asarray(true_states[0]).shape[-1],
+                                   _states(cfg.record), cfg.every,
+                                   np.float32 if options.get("dtype") == "float32" else np.float64)
+        spikes = SpikeCollector() if "spikes" in cfg.record else None
         for hk in hooks:
             hk.start(network, cfg.trials, phase_info)
         chunks = cfg.impl.simulate(network, segments, trials=cfg.trials, seed=cfg.seed, dt_factor=cfg.dt_factor,
-                                   chunk_steps=chunk_steps(memory_budget, cfg.trials, network), **options)
+                                   chunk_steps=chunk_steps(memory_budget, cfg.trials, network), **options,
+                                   **({"record_spikes": True} if spikes is not None else {}))
+        if spikes is not None:
+            chunks = spikes.collect(chunks)
         bar = progress_bar(total, f"{backend} run", "step", enabled=progress)
         watch = StateRange()
         for chunk in readout_stream(chunks, network, cfg.task, segments, cfg.trials, cfg.seed):
@@ -382,6 +397,8 @@ class Protocol:
             inputs=np.concatenate([s.inputs for s in segments], axis=1), h=buffers.h, y=buffers.y,
             record_index=buffers.index, phases=phase_info, hooks={hk.name: hk.result() for hk in hooks},
             meta=run_metadata(network, cfg, phase_info, options),
+            spikes=None if spikes is None else cfg.impl.spike_trains(spikes, network, cfg.trials, cfg.dt_factor,
+                                                                     options),
         )
 
     def run_each(self, network, backends: Sequence[str] | None = None, *,

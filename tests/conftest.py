@@ -12,7 +12,7 @@ from netfactory import make_network
 from neurorx.backends import all_backends
 
 #: Options that keep each backend fast on tiny test networks (a backend not listed runs with its defaults).
-FAST_OPTIONS = {"brian2": {"target": "numpy"}}
+FAST_OPTIONS = {"brian2": {"target": "numpy"}, "brian2-spiking": {"target": "numpy", "per_unit": 2}}
 
 
 @pytest.fixture

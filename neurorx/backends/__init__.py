@@ -1,4 +1,6 @@
-"""Simulation backends: ``"torch"`` (discrete steps) and ``"brian2"`` (continuous-time SDE)."""
+"""Simulation backends: ``"torch"`` (discrete steps), ``"brian2"`` (continuous-time SDE) and ``"brian2-spiking"``
+(spiking populations).
+"""
 
 from neurorx.backends.base import BACKENDS, Backend, Chunk, Segment, SimulationError
 
@@ -11,7 +13,7 @@ def get_backend(name: str):
         import importlib
 
         try:
-            importlib.import_module(f"neurorx.backends.{name}_backend")
+            importlib.import_module(f"neurorx.backends.{str(name).replace('-', '_')}_backend")
         except ModuleNotFoundError:
             pass
     return BACKENDS.get(name)
@@ -19,11 +21,12 @@ def get_backend(name: str):
 
 def all_backends() -> dict:
     """Every backend shipped with neurorx (importing each module ``neurorx.backends.<name>_backend``)."""
+    import importlib
     import pkgutil
 
     import neurorx.backends as package
 
     for info in pkgutil.iter_modules(package.__path__):
         if info.name.endswith("_backend"):
-            get_backend(info.name[: -len("_backend")])
+            importlib.import_module(f"neurorx.backends.{info.name}")
     return dict(BACKENDS.items())

@@ -32,6 +32,28 @@ def parse_phase(spec: str):
     return phase_from_spec(parts[0], steps, **kwargs)
 
 
+#: Options of the spiking backend: flag, type, help (given only when set).
+SPIKING_FLAGS = (
+    ("--neuron", str, "neuron model: poisson (default) or lif"),
+    ("--per-unit", int, "neurons per rate unit M (default 16)"),
+    ("--max-rate", float, "rate in Hz of a neuron whose unit's activation is r_scale (default 20)"),
+    ("--r-scale", float, "activation value that fires at max_rate (default 1)"),
+    ("--spiking-noise", str, "injected noise: keep (default), mean or off"),
+    ("--spike-trials", int, "record spikes of the first K trials only (with --record spikes)"),
+)
+
+
+def spiking_options(args: argparse.Namespace) -> dict:
+    """The spiking backend's options given on the command line (flag ``--per-unit`` -> ``per_unit``)."""
+    out = {}
+    for flag, _, _ in SPIKING_FLAGS:
+        key = flag[2:].replace("-", "_")
+        value = getattr(args, key)
+        if value is not None:
+            out["noise" if key == "spiking_noise" else key] = value
+    return out
+
+
 @command("run", help="run a protocol on a network and save the recording", description=__doc__)
 def configure(parser: argparse.ArgumentParser):
     """Declare the arguments of ``neurorx run``."""
@@ -41,8 +63,11 @@ def configure(parser: argparse.ArgumentParser):
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dt-factor", type=int, default=1, help="simulate at dt = training step / k")
-    parser.add_argument("--record", nargs="*", default=[], choices=["h", "y"])
+    parser.add_argument("--record", nargs="*", default=[], choices=["h", "y", "spikes"])
     parser.add_argument("--every", type=int, default=1, help="record h/y every k steps")
+    spiking = parser.add_argument_group("spiking backend (--backend brian2-spiking)")
+    for flag, kind, text in SPIKING_FLAGS:
+        spiking.add_argument(flag, type=kind, default=None, help=text)
     parser.add_argument("--out", required=True, help="recording .npz to write")
     parser.add_argument("--force", action="store_true")
     return run
@@ -67,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         protocol = nrx.Protocol([parse_phase(s) for s in args.phases])
         net = nrx.load(args.network)
         rec = protocol.run(net, backend=args.backend, trials=args.trials, seed=args.seed, dt_factor=args.dt_factor,
-                           record=tuple(args.record), every=args.every, progress=True)
+                           record=tuple(args.record), every=args.every, progress=True, **spiking_options(args))
     except (ValueError, OSError) as err:   # OSError: missing file, a directory where a file should be
         print(f"neurorx run: {err}", file=sys.stderr)
         return 2
