@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # after every pip install can wait on, and fail for, a lock another process left behind).
 PY="$(python -c 'import sys; print(sys.executable)')"
 "$PY" -m pip install --quiet "torch==2.13.0"
-"$PY" -m pip install --quiet -e ".[test,docs]"
+"$PY" -m pip install --quiet -e ".[test,docs,data]"
 "$PY" -m ruff check .
 if [ -f mkdocs.yml ]; then "$PY" -m mkdocs build --strict --quiet --site-dir "$(mktemp -d)"; fi
 "$PY" -m pytest -q -p no:cacheprovider "$@"
