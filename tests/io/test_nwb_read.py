@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import make_hd_lab_file
+from lab_nwb import make_hd_lab_file
 
 import neurorx as nrx
 from neurorx.errors import FileFormatError
