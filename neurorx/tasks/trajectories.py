@@ -24,7 +24,7 @@ from neurorx.tasks.cells import HeadDirectionCells, PlaceCells
 from neurorx.tasks.head_direction import HeadDirection, wrap_angle
 from neurorx.tasks.spatial import SpatialNavigation
 
-__all__ = ["SOURCES", "MeasuredHeadDirection", "MeasuredSpatial", "load_source"]
+__all__ = ["SOURCES", "MeasuredHeadDirection", "MeasuredSpatial", "held_out_network", "load_source"]
 
 #: Trajectories a task can name by ``source``: name -> (package, file in its data folder, arena in metres).
 SOURCES = {"ratinabox:sargolini": ("ratinabox", "sargolini.npz", (0.0, 1.0, 0.0, 1.0)),
@@ -44,6 +44,19 @@ def load_source(source: str) -> tuple[np.ndarray, np.ndarray, tuple | None]:
     require(package, f"the trajectory {source!r}")
     with np.load(files(package) / "data" / name, allow_pickle=False) as data:
         return np.asarray(data["t"], dtype=np.float64), np.asarray(data["pos"], dtype=np.float64), arena
+
+
+def held_out_network(net):
+    """``net`` with its measured task replaced by the task's held-out part (same cells), to test it there.
+
+    >>> rec = nrx.Protocol([nrx.Active(steps=100)]).run(held_out_network(net), trials=200, seed=0)  # doctest: +SKIP
+    """
+    task = getattr(net, "task", None)
+    if not hasattr(task, "held_out"):
+        raise ConfigurationError(f"the network was trained on {type(task).__name__}, not on a measured trajectory "
+                                 f"with a held-out part (MeasuredSpatial)")
+    params, arrays = task.held_out().to_card()
+    return net.with_changes(task_card={"name": params.pop("name"), "params": params}, task_arrays=arrays)
 
 
 def _check_times(times, n_values: int, max_gap: float, gaps: str, what: str) -> list[tuple[int, int]]:
@@ -284,6 +297,17 @@ class MeasuredSpatial(_Measured):
         hist, _, _ = np.histogram2d(s[:, 0], s[:, 1], bins=bins, range=[
             [-self.box_width / 2, self.box_width / 2], [-self.box_height / 2, self.box_height / 2]])
         return hist / hist.sum()
+
+    @property
+    def centres(self) -> np.ndarray:
+        """Place-cell centres, shape (n_cells, 2), in metres from the arena's centre (read-only)."""
+        return self.cells.centres
+
+    def held_out(self) -> MeasuredSpatial:
+        """The same task on the held-out part (``part="test"``), with the same place cells."""
+        params = {k: v for k, v in self.params().items() if k != "part"}
+        arrays = {} if self.source is not None else {"times": self._times, "positions": self._values}
+        return MeasuredSpatial(**params, **arrays, part="test", centres=self.cells.centres)
 
     error = SpatialNavigation.error
     chance_error = SpatialNavigation.chance_error

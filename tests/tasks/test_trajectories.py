@@ -9,6 +9,7 @@ import pytest
 from neurorx.errors import ConfigurationError
 from neurorx.io.extras import MissingExtraError
 from neurorx.tasks import TASKS, MeasuredHeadDirection, MeasuredSpatial, Task
+from neurorx.tasks.trajectories import held_out_network
 
 
 def _walk(n=600, seed=0, fs=33.0):
@@ -103,3 +104,31 @@ def test_a_missing_ratinabox_names_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "ratinabox", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'neurorx\[data\]'"):
         MeasuredSpatial(source="ratinabox:sargolini", gaps="split")
+
+
+def test_the_sargolini_card_trains_and_is_tested_on_the_held_out_fifth(tmp_path, one_torch_thread):
+    pytest.importorskip("ratinabox")
+    import neurorx as nrx
+    from neurorx.cli import main
+
+    tiny = ["rnn.n_rec=16", "trainer.n_epochs=2", "trainer.batch_size=8", "trainer.steps=10",
+            "trainer.eval_every=2", "trainer.test_batch=8", "task.n_cells=32", "trainer.threads=1"]
+    assert main(["train", "spatial_navigation/noisy_sargolini", *tiny, "--out", str(tmp_path), "--quiet"]) == 0
+    net = nrx.load(tmp_path / "network.npz")
+    assert isinstance(net.task, MeasuredSpatial) and net.task.part == "train"
+    test_task = net.task.held_out()
+    assert test_task.part == "test" and np.array_equal(test_task.centres, net.task.centres)
+    on_test = held_out_network(net)
+    assert on_test.task == test_task
+    rec = nrx.Protocol([nrx.Active(steps=10)]).run(on_test, trials=4, seed=0)
+    held_out_x = np.concatenate([s[:, 0] for s in test_task.stretches])        # the trials walk the final fifth
+    assert rec.states.shape == (4, 10, 2) and np.isin(rec.states[..., 0], held_out_x).all()
+
+
+def test_a_missing_ratinabox_is_one_line_from_the_card(tmp_path, monkeypatch, capsys):
+    from neurorx.cli import main
+
+    monkeypatch.setitem(sys.modules, "ratinabox", None)
+    assert main(["train", "spatial_navigation/noisy_sargolini", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'neurorx[data]'" in err
