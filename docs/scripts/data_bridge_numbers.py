@@ -24,8 +24,10 @@ rec = nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=200)]).run(
 path = nwb.write(rec, out / "spatial.nwb", spikes=nwb.poisson_spikes(rec, peak_rate=50.0, seed=0), overwrite=True)
 back = nwb.read(path, bin_size=0.02, bins=20)
 act = back.select("active")
+err = np.linalg.norm(act.decoded - act.states, axis=-1)
 results["spatial"] = {
-    "bayes_median_error_m": float(np.median(np.linalg.norm(act.decoded - act.states, axis=-1))),
+    "bayes_median_error_m": float(np.nanmedian(err)), "bins_without_error": int(np.isnan(err).sum()),
+    "bins": int(err.size),
     "network_decoder_median_error_m": float(np.median(np.linalg.norm(
         rec.select("active").decoded - rec.select("active").states, axis=-1))),
     "inspector_messages": len(nwb.inspect(path))}

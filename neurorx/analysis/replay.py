@@ -27,6 +27,9 @@ __all__ = ["EventScore", "ReplayResult", "candidate_events", "line_fit", "poisso
            "score_events", "weighted_correlation"]
 
 
+#: Rate (Hz) standing in for NaN tuning-curve bins (never visited), as in :mod:`neurorx.io.nwb`.
+UNVISITED_RATE = 1e6
+
 #: Shuffles scored at once (memory ~ chunk x slopes x grid x bins x 8 bytes).
 _SHUFFLE_CHUNK = 50
 
@@ -88,10 +91,12 @@ def poisson_posterior(counts, tuning_curves, bin_size: float) -> np.ndarray:
     -----
     Independent Poisson cells with rates :math:`f_i(x)` (Zhang et al. 1998, as :func:`pynapple.decode_bayes`):
     :math:`\log P(x \mid c_t) = \sum_i c_{ti}\log f_i(x) - \Delta t \sum_i f_i(x) + \text{const}`,
-    normalised over :math:`x`; :math:`f_i` is floored at :math:`10^{-12}` Hz.
+    normalised over :math:`x`; :math:`f_i` is floored at :math:`10^{-12}` Hz, and NaN bins (never visited)
+    take :data:`UNVISITED_RATE`, so that they never hold the posterior's mass.
     """
     counts = np.asarray(counts, dtype=np.float64)
     tc = np.asarray(tuning_curves, dtype=np.float64)
+    tc = np.where(np.isnan(tc), UNVISITED_RATE, tc)       # grid bins never visited: never decoded
     return _normalise(counts @ np.log(tc + 1e-12) - bin_size * tc.sum(axis=0))
 
 
@@ -235,7 +240,7 @@ def score_events(counts, tuning_curves, bin_size: float, events, *, positions=No
     ----------
     counts : array (T, n_units)
     tuning_curves : array (n_units, n_pos)
-        Rates in Hz over a regular 1-D grid.
+        Rates in Hz over a regular 1-D grid; NaN (never visited) bins are never decoded.
     bin_size : float
         Seconds.
     events : array (n_events, 2)
@@ -259,7 +264,9 @@ def score_events(counts, tuning_curves, bin_size: float, events, *, positions=No
     :func:`poisson_posterior`. Time-bin shuffle: the event's posterior rows permuted. Speed: the best line's
     slope times the grid spacing over ``bin_size``.
     """
-    counts, tc = _as_2d(counts, "counts"), _as_2d(tuning_curves, "tuning_curves")
+    tc = np.asarray(tuning_curves, dtype=np.float64)
+    tc = np.where(np.isnan(tc), UNVISITED_RATE, tc)       # grid bins never visited: never decoded
+    counts, tc = _as_2d(counts, "counts"), _as_2d(tc, "tuning_curves")
     if counts.shape[1] != tc.shape[0]:
         raise ConfigurationError(f"counts have {counts.shape[1]} units but tuning_curves {tc.shape[0]}")
     if isinstance(n_shuffles, bool) or not isinstance(n_shuffles, int | np.integer) or n_shuffles < 1:

@@ -377,7 +377,8 @@ def read(path: str | Path, *, wake: str | None = None, sleep: str | None = None,
 
     Tuning curves of every unit over the measured position or head direction in the awake epoch, then
     Bayesian decoding (pynapple's :func:`~pynapple.compute_tuning_curves` and :func:`~pynapple.decode_bayes`)
-    in the awake and the sleep epoch, at ``bin_size``.
+    in the awake and the sleep epoch, at ``bin_size``. Bins of the grid never visited awake (NaN tuning curves)
+    are excluded from the posterior (:data:`UNVISITED_RATE`).
 
     Parameters
     ----------
@@ -555,6 +556,8 @@ def _decode_file(nap, path, nwbfile, wake, sleep, bin_size, bins, feature, unifo
         in_wake = feat.restrict(wake_ep).values.reshape(-1, values.shape[-1])
         rng = [(float(lo), float(hi)) for lo, hi in zip(in_wake.min(axis=0), in_wake.max(axis=0), strict=True)]
         tc = nap.compute_tuning_curves(units, feat, bins=n, range=rng if len(rng) > 1 else rng[0], epochs=wake_ep)
+    tc_hz = tc
+    tc = tc.fillna(UNVISITED_RATE)     # pynapple's nansum would give unvisited bins the best likelihood
     n_feat = int(np.prod(tc.shape[1:]))
     chunk = max(1, int(_DECODE_BYTES // (8 * n_feat * max(1, len(units)))))   # pynapple holds bins x units x grid
     parts = {}
@@ -570,8 +573,13 @@ def _decode_file(nap, path, nwbfile, wake, sleep, bin_size, bins, feature, unifo
         parts[label] = per
         if not per:
             raise FileFormatError(f"{path}: the epoch {ep_name!r} is shorter than one bin of {bin_size:g} s")
-    return _assemble(Recording, path, parts, feat, values, circular, tc, units, bin_size, name, wake, sleep, segment)
+    return _assemble(Recording, path, parts, feat, values, circular, tc_hz, units, bin_size, name, wake, sleep,
+                     segment)
 
+
+#: Rate (Hz) given to tuning-curve bins the animal never visited in the awake epoch (NaN in pynapple's tuning
+#: curves): an expected count so large that the decoder never places the animal there.
+UNVISITED_RATE = 1e6
 
 #: Memory pynapple's decoder may use at once (bytes): longer epochs are decoded piece by piece.
 _DECODE_BYTES = 2e8

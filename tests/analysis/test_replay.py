@@ -86,6 +86,13 @@ def test_the_posterior_is_pynapples_bayesian_decoder():
     np.testing.assert_allclose(mine, np.asarray(theirs.values), atol=1e-8)
 
 
+def test_bins_never_visited_are_never_decoded():
+    tc = TUNING.copy()
+    tc[:, 10] = np.nan                                   # a stretch of track the animal never ran
+    post = replay.poisson_posterior(np.zeros((3, N_CELLS)), tc, BIN)
+    assert np.all(post[:, 10] < 1e-100) and np.allclose(post.sum(axis=1), 1)
+
+
 @pytest.mark.parametrize(("call", "match"), [
     (lambda: replay.candidate_events(np.ones(5), BIN), "2-D array"),
     (lambda: replay.candidate_events(np.ones((5, 2)), BIN, min_duration=1.0, max_duration=0.1), "min_duration"),
