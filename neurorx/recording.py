@@ -311,6 +311,12 @@ class Recording:
             raise
         return path
 
+    def to_nwb(self, path: str | Path, *, overwrite: bool = False, **fields) -> Path:
+        """Save as a Neurodata Without Borders file (:func:`neurorx.io.nwb.write`; needs ``neurorx[data]``)."""
+        from neurorx.io.nwb import write
+
+        return write(self, path, overwrite=overwrite, **fields)
+
     @classmethod
     def from_netcdf(cls, path: str | Path) -> Recording:
         """Read a recording saved by :meth:`to_netcdf`."""

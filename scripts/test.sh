@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # after every pip install can wait on, and fail for, a lock another process left behind).
 PY="$(python -c 'import sys; print(sys.executable)')"
 "$PY" -m pip install --quiet "torch==2.13.0"
-"$PY" -m pip install --quiet -e ".[test,docs]"
+"$PY" -m pip install --quiet -e ".[test,docs,data]"
 "$PY" -m ruff check .
 # The docs build runs the example gallery (protocols/) at its small sizes; NEURORX_EXAMPLE_SIZE=full runs it in full.
 if [ -f mkdocs.yml ]; then

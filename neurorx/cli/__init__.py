@@ -33,7 +33,7 @@ from neurorx.registry import Registry
 __all__ = ["COMMANDS", "COMMAND_MODULES", "Command", "build_parser", "command", "main"]
 
 #: Modules of ``neurorx.cli`` that define commands, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("train", "run", "compare", "demo", "sweep", "ei", "examples")
+COMMAND_MODULES: tuple[str, ...] = ("train", "run", "compare", "demo", "sweep", "ei", "nwb", "examples")
 
 
 @dataclass(frozen=True)

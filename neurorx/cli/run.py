@@ -69,6 +69,8 @@ def configure(parser: argparse.ArgumentParser):
     for flag, kind, text in SPIKING_FLAGS:
         spiking.add_argument(flag, type=kind, default=None, help=text)
     parser.add_argument("--out", required=True, help="recording .npz to write")
+    parser.add_argument("--nwb", default=None, metavar="FILE",
+                        help="also write the run as an NWB file (needs neurorx[data]; record h to include the rates)")
     parser.add_argument("--force", action="store_true")
     return run
 
@@ -88,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"neurorx run: {args.out} exists; pass --force to overwrite", file=sys.stderr)
         return 2
     check_output_file(args.out, overwrite=args.force)     # before any work: a path under a file, unwritable, ...
+    if args.nwb is not None:
+        from neurorx.io.extras import require
+
+        check_output_file(args.nwb, overwrite=args.force)
+        require("pynwb", "neurorx run --nwb")
     try:
         protocol = nrx.Protocol([parse_phase(s) for s in args.phases])
         net = nrx.load(args.network)
@@ -99,4 +106,7 @@ def run(args: argparse.Namespace) -> int:
     rec.save(args.out, overwrite=args.force)
     print(rec)
     print(f"saved {args.out}")
+    if args.nwb is not None:
+        rec.to_nwb(args.nwb, overwrite=args.force)
+        print(f"saved {args.nwb}")
     return 0

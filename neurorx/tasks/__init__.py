@@ -13,6 +13,7 @@ from neurorx.tasks.base import TASKS, Task, TaskBatch
 from neurorx.tasks.cells import HD_CODES, PLACE_CODES, HeadDirectionCells, PlaceCells
 from neurorx.tasks.head_direction import HeadDirection, wrap_angle
 from neurorx.tasks.spatial import SpatialNavigation
+from neurorx.tasks.trajectories import MeasuredHeadDirection, MeasuredSpatial
 
 __all__ = [
     "HD_CODES",
@@ -20,6 +21,8 @@ __all__ = [
     "TASKS",
     "HeadDirection",
     "HeadDirectionCells",
+    "MeasuredHeadDirection",
+    "MeasuredSpatial",
     "PlaceCells",
     "SpatialNavigation",
     "Task",
