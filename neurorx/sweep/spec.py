@@ -334,16 +334,9 @@ def load_spec(spec, *, check_cards: bool = True) -> SweepSpec:
 
 
 def _read_yaml(path: Path) -> dict:
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
+    from neurorx.yamlfile import read_yaml
 
-    try:
-        conf = OmegaConf.load(path)
-        data = OmegaConf.to_container(conf, resolve=True)
-    except OmegaConfBaseException as err:
-        raise SpecError(f"{path}: cannot read the spec: {str(err).splitlines()[0]}") from None
-    except Exception as err:   # yaml.YAMLError and friends
-        raise SpecError(f"{path} is not valid YAML: {err}") from None
+    data = read_yaml(path, "sweep spec")
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a sweep spec is a mapping with sections train, runs, statistics")
     return data
