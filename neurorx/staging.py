@@ -137,8 +137,9 @@ class StagedFolder:
     ----------
     out : str or Path
         The output folder (new or existing).
-    complete : str
-        The file whose presence says the folder is complete (moved in last).
+    complete : str or None
+        The file whose presence says the folder is complete (moved in last); ``None`` for a folder without
+        one (its files are then replaced together, with SIGINT/SIGTERM blocked).
     outputs : tuple of str
         Every name this writer may produce in ``out``: old ones the new run does not produce are removed, so
         the folder never mixes two runs. Other files in ``out`` are left alone.
@@ -161,16 +162,16 @@ class StagedFolder:
     #: Name of a resumable staging folder inside an existing output folder.
     resume_name = ".replacing"
 
-    def __init__(self, out: str | Path, *, complete: str, outputs: tuple[str, ...] = (), force: bool = False,
+    def __init__(self, out: str | Path, *, complete: str | None, outputs: tuple[str, ...] = (), force: bool = False,
                  what: str = "results", keep_on_error: bool = False):
         from neurorx.io import check_output_dir
 
         self.out = check_output_dir(out)
         self.complete = complete
-        self.outputs = tuple(dict.fromkeys((*outputs, complete)))
+        self.outputs = tuple(dict.fromkeys((*outputs, complete) if complete else outputs))
         self.what = what
         self.keep_on_error = keep_on_error
-        if (self.out / complete).exists() and not force:
+        if complete and (self.out / complete).exists() and not force:
             raise FileExistsError(f"{self.out} already holds a {what} ({complete}); pass --force (force=True) to "
                                   f"replace it once the new one is complete, or choose another folder")
         self.stage: Path | None = None
@@ -226,7 +227,8 @@ class StagedFolder:
                 os.rename(stage, self.out)
                 self._fsync_dir(self.out.parent)
                 return
-            (self.out / self.complete).unlink(missing_ok=True)
+            if self.complete:
+                (self.out / self.complete).unlink(missing_ok=True)
             produced = {p.name for p in stage.iterdir()}
             for name in self.outputs:
                 if name not in produced and name != self.complete:
@@ -236,7 +238,7 @@ class StagedFolder:
                 if target.is_dir() and not target.is_symlink():
                     shutil.rmtree(target)
                 os.replace(stage / name, target)
-            if self.complete in produced:
+            if self.complete and self.complete in produced:
                 os.replace(stage / self.complete, self.out / self.complete)
             shutil.rmtree(stage, ignore_errors=True)
             self._fsync_dir(self.out)
