@@ -33,11 +33,13 @@ __all__ = [
     "MAX_SIMULATION_SECONDS",
     "available_memory",
     "check_count",
+    "check_duration",
     "check_grid",
     "check_memory",
     "check_resamples",
     "check_simulation_time",
     "check_sweep_spec",
+    "check_workers",
     "format_bytes",
     "protocol_memory",
     "raised_limits",
@@ -186,6 +188,34 @@ def check_sweep_spec(spec) -> dict[str, int]:
             check_simulation_time(trials=run.trials, n_rec=cfg.rnn.n_rec, steps=steps, dt_factor=run.dt_factor,
                                   what=f"run {run.name!r} of {name}")
     return {"trainings": trainings, "runs": runs, "statistics": stats, "jobs": total}
+
+
+#: Lower bound on the memory of one worker process (Python with numpy and torch imported), in bytes.
+WORKER_BYTES = 2e8
+
+
+def check_workers(workers: int, what: str = "workers", *, threads: int = 1) -> int:
+    """Refuse more worker processes (or threads per worker) than this machine can hold, before starting any.
+
+    Each process needs at least :data:`WORKER_BYTES`; threads per worker may not exceed 4 x the cores.
+    """
+    from neurorx.checks import positive_int
+
+    workers = positive_int(workers, what)
+    threads = positive_int(threads, "threads")
+    check_memory(workers * WORKER_BYTES, f"{workers:,} worker processes", f"use fewer {what} (at most about "
+                 f"{max(1, int(_MEMORY_FRACTION * available_memory() // WORKER_BYTES)):,} here)")
+    cores = os.cpu_count() or 1
+    if threads > 4 * cores:
+        raise ResourceError(f"{threads:,} threads per worker on a machine with {cores} cores; use at most {cores}")
+    return workers
+
+
+def check_duration(seconds: float, what: str, fix: str, *, limit: float = MAX_SIMULATION_SECONDS) -> float:
+    """Refuse work whose lower-bound duration ``seconds`` exceeds ``limit`` (default: a day); returns it."""
+    if seconds > limit:
+        raise ResourceError(f"{what} would take at least {seconds / 3600:.3g} hours (limit {limit / 3600:.3g}); {fix}")
+    return seconds
 
 
 def format_bytes(n: float) -> str:

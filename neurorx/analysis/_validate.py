@@ -132,8 +132,8 @@ def check_seed(seed, name: str = "seed"):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"{name} must be None, a non-negative int or a numpy Generator/RandomState; got {seed!r}.")
-    if seed < 0:
-        raise ValueError(f"{name} must be non-negative; got {seed}.")
+    if seed < 0 or seed > 2**32 - 1:
+        raise ValueError(f"{name} must be an integer in [0, 2**32 - 1]; got {seed}.")
     return int(seed)
 
 

@@ -71,8 +71,11 @@ def _experiment(args) -> int:
 
 
 def _check(args) -> int:
+    from neurorx.checks import positive_int
     from neurorx.ei.diagnostics import alignment_check
     from neurorx.ei.error_norm import ERROR_NORMS
+
+    positive_int(args.seed, "--seed", minimum=0)
 
     for name in args.error_norms or ERROR_NORMS.names():
         print(json.dumps(alignment_check(name, seed=args.seed).__dict__))

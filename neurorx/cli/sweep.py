@@ -52,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print(f"neurorx sweep: error: --workers must be a positive integer; got {args.workers}", file=sys.stderr)
         return 2
+    if args.workers is not None and not args.dry_run:
+        from neurorx.resources import check_workers
+
+        check_workers(args.workers, "--workers")
     if args.migrate:
         from neurorx.sweep.migrate import migrate
 

@@ -25,7 +25,7 @@ from neurorx.ei.data import check_epsilon
 from neurorx.errors import ConfigurationError, FileFormatError
 from neurorx.io import atomic_write_bytes, check_output_dir
 from neurorx.registry import Registry
-from neurorx.resources import check_grid
+from neurorx.resources import check_duration, check_grid, check_workers
 from neurorx.seeds import derive_seed, numpy_rng
 from neurorx.staging import StagedFolder
 
@@ -43,6 +43,8 @@ __all__ = [
 
 
 _CONFIGS, _RUN = 40, 41  # seed purposes
+#: Lower bound on the time of one training epoch of the smallest network (seconds).
+_SECONDS_PER_EPOCH = 1e-3
 
 
 @dataclass(frozen=True)
@@ -126,9 +128,13 @@ class ExperimentConfig:
         positive_int(self.n_configs, "n_configs (--configs)")
         positive_int(self.seeds, "seeds (--seeds)")
         positive_int(self.epochs, "epochs (--epochs)", minimum=0)
-        check_grid({"conditions": len(self.conditions), "levels": len(self.epsilons), "configurations":
-                    self.n_configs, "seeds": self.seeds}, "this E/I experiment's run count",
-                   fix="use fewer conditions, levels (--epsilons), configurations (--configs) or seeds (--seeds)")
+        positive_int(self.seed, "seed (--seed)", minimum=0)
+        runs = check_grid({"conditions": len(self.conditions), "levels": len(self.epsilons), "configurations":
+                           self.n_configs, "seeds": self.seeds}, "this E/I experiment's run count",
+                          fix="use fewer conditions, levels (--epsilons), configurations (--configs) or seeds "
+                              "(--seeds)")
+        check_duration(runs * self.epochs * _SECONDS_PER_EPOCH, f"this E/I experiment ({runs:,} runs x "
+                       f"{self.epochs:,} epochs)", "use fewer epochs (--epochs) or runs")
 
     @classmethod
     def quick(cls, **overrides) -> ExperimentConfig:
@@ -315,8 +321,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int =
 
     from neurorx.ei.data import load_images
 
-    workers = positive_int(workers, "workers (--workers)")
-    threads = positive_int(threads, "threads (--threads)")
+    workers = check_workers(workers, "workers (--workers)", threads=threads)
     if cfg.epochs < 1:
         raise ConfigurationError("epochs=0 trains nothing, so the summary would report untrained networks as "
                                  "results; give epochs >= 1 (--epochs)")

@@ -97,8 +97,9 @@ class DemoConfig:
                     f"demo {name}={getattr(self, name)}: the demo records hidden states every {RECORD_EVERY} "
                     f"steps, so each phase needs at least {RECORD_EVERY} steps; use {flag} {RECORD_EVERY} or more "
                     f"(the paper: 100 active, 1000 quiescent)")
-        if self.seed is None or isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigurationError(f"demo seed must be a non-negative integer; got {self.seed!r}")
+        if self.seed is None or isinstance(self.seed, bool) or not isinstance(self.seed, int) or not (
+                0 <= self.seed <= 2**32 - 1):
+            raise ConfigurationError(f"demo seed must be an integer in [0, 2**32 - 1]; got {self.seed!r}")
 
 
 def _n_pcs(h: np.ndarray, most: int = 10) -> int:
