@@ -209,7 +209,8 @@ class NoiseModel:
             If :meth:`step_moments` at ``dt`` overflows or is not finite.
         """
         try:
-            ok = all(math.isfinite(float(v)) for v in self.step_moments(dt))
+            with np.errstate(over="ignore", invalid="ignore"):
+                ok = all(math.isfinite(float(v)) for v in self.step_moments(dt))
         except OverflowError:
             ok = False
         except (NotImplementedError, ValueError):
