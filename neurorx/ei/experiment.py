@@ -267,6 +267,16 @@ def _design(folder: Path) -> dict | None:
                               f"new --out folder, or --force to replace the experiment there") from None
 
 
+def _drop_cut_line(path: Path) -> None:
+    """Remove a last line cut by an interruption (no newline), so that the next result starts a line of its own."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if not data.endswith(b"\n"):
+        with open(path, "r+b") as fh:
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
 def _prepare(out_dir: Path, cfg: ExperimentConfig, force: bool) -> tuple[Path, StagedFolder | None]:
     """The folder to write into and, for a ``force`` replacement of another design, its staging.
 
@@ -328,6 +338,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int =
     check_output_dir(out_dir)
     data = load_images(cfg.data, seed=cfg.seed)     # a bad data source fails before anything is written
     folder, staged = _prepare(Path(out_dir), cfg, force)
+    _drop_cut_line(folder / "runs.jsonl")
     done = {r["key"] for r in load_runs(folder)}
     todo = [s for s in _specs(cfg) if s.key not in done]
     bar = None
