@@ -41,13 +41,12 @@ _STAGING = re.compile(r"\.(?:.+\.)?staging-(\d+)-")
 def os_error_message(err: OSError, path: str | Path, doing: str = "write") -> str:
     """One line naming the path, the cause and the fix of an ``OSError`` (``could not write X: ...; ...``)."""
     cause = err.strerror or str(err)
-    if err.errno == errno.ENOSPC:
-        fix = "free some space or choose another folder"
-    elif err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        fix = "choose a folder you can write to"
-    else:
-        fix = "choose another folder"
-    return f"could not {doing} {path}: {cause}; {fix}"
+    fixes = {errno.ENOSPC: "free some space or choose another folder", errno.EDQUOT: "free some space or choose "
+             "another folder", errno.EACCES: "choose a folder you can write to", errno.EPERM: "choose a folder you "
+             "can write to", errno.EROFS: "choose a folder you can write to", errno.ENOENT: "check the path",
+             errno.ENOTDIR: "check the path: a part of it is a file", errno.EISDIR: "give a file, not a folder",
+             errno.EEXIST: "pass --force (overwrite=True) or choose another name"}
+    return f"could not {doing} {path}: {cause}; {fixes.get(err.errno, 'choose another folder')}"
 
 
 @contextlib.contextmanager

@@ -192,7 +192,8 @@ def classify(err: BaseException) -> tuple[int, str]:
         from neurorx.staging import os_error_message
 
         if err.filename is not None and err.strerror:
-            line = os_error_message(err, err.filename, "use")
+            writing = err.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT)
+            line = os_error_message(err, err.filename, "write" if writing else "open")
         else:
             line = _one_line(err)
         bad_input = isinstance(err, user_path) or err.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
