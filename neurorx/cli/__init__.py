@@ -120,9 +120,11 @@ def _install_signal_handlers() -> dict:
         return {}
 
     def on_sigint(signum, frame):
+        _quiet_shutdown_noise()     # Dask's workers and scheduler log tracebacks while they shut down
         raise KeyboardInterrupt
 
     def on_sigterm(signum, frame):
+        _quiet_shutdown_noise()
         raise Terminated
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
