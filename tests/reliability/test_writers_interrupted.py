@@ -100,3 +100,11 @@ def test_ei_figures_interrupted_keep_the_earlier_figures(tmp_path, monkeypatch):
         figures.draw_all(out, overwrite=True, dpi=31)
     assert {p.name: p.read_bytes() for p in (out / "figures").iterdir()} == before
     assert _listing(out) == ["config.json", "figures", "runs.jsonl", "summary.json"]
+
+
+@pytest.mark.parametrize("bad", [["--data", "nope"], ["--epochs", "0"], ["--workers", "0"]])
+def test_ei_refused_by_a_check_leaves_no_folder(tmp_path, capsys, bad):
+    out = tmp_path / "new" / "ei"
+    assert main(["ei", "experiment", "--quick", "--out", str(out), "--quiet", *bad]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and not (tmp_path / "new").exists(), err
