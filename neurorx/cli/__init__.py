@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             import traceback
 
             traceback.print_exception(err, file=sys.stderr)
-        print(f"neurorx {args.command}: {line}", file=sys.stderr)
+        signalled = code in (EXIT_INTERRUPTED, EXIT_TERMINATED)
+        print(f"neurorx: {line}" if signalled else f"neurorx {args.command}: {line}", file=sys.stderr)
         return code
     finally:
         import signal

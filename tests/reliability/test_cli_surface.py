@@ -140,7 +140,7 @@ def test_an_unexpected_error_is_one_line_and_v_adds_the_traceback(capsys, monkey
     monkeypatch.setattr(neurorx, "compare", fail)
     a, b = map(str, recordings)
     status, err = _call(capsys, ["compare", a, b])
-    assert status == code and len(err) == 1 and err[0].startswith("neurorx compare: ")
+    assert status == code and len(err) == 1 and err[0].startswith("neurorx compare: " if code == 1 else "neurorx: ")
     status, err = _call(capsys, ["compare", a, b, "-v"])
     assert status == code
     if code == 1:
@@ -156,7 +156,7 @@ def test_the_sigterm_exit_status_is_143(capsys, monkeypatch, recordings):
 
     monkeypatch.setattr(neurorx, "compare", stop)
     status, err = _call(capsys, ["compare", *map(str, recordings)])
-    assert status == 143 and err == ["neurorx compare: terminated (SIGTERM)"]
+    assert status == 143 and err == ["neurorx: terminated (SIGTERM)"]
 
 
 def test_limits_are_finite_numbers():
