@@ -27,8 +27,10 @@ from neurorx.analysis import (
     kl_divergence,
     permutation_p_value,
 )
+from neurorx.analysis._validate import check_recording_values, check_seed
 from neurorx.io import atomic_write_bytes
 from neurorx.recording import Recording
+from neurorx.resources import check_resamples
 
 __all__ = ["Comparison", "compare"]
 
@@ -214,6 +216,11 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
             f"{rec_a.decoded.shape[-1]} vs {rec_b.meta.get('task')!r} with d={rec_b.decoded.shape[-1]}); "
             "compare runs of networks trained on the same task"
         )
+    for rec, nm in ((rec_a, "rec_a"), (rec_b, "rec_b")):
+        check_recording_values(rec, f"{nm} ({rec.meta.get('backend', 'recording')})")
+    check_seed(seed)
+    check_resamples(n_boot, rec_a.trials + rec_b.trials, "compare's bootstrap (n_boot)")
+    check_resamples(n_perm, rec_a.trials + rec_b.trials, "compare's permutation test (n_perm)")
     phases = [p for p in rec_a.labels if p in rec_b.labels]
     if not phases:
         raise ValueError(f"the recordings share no phase: {rec_a.labels} vs {rec_b.labels}")

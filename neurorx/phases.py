@@ -180,7 +180,10 @@ class Phase:
                 models = override      # a mapping replaces all of the training noise
             else:
                 models.update(override)
-        return {p: m.scaled(self.noise_scale) for p, m in models.items()}
+        scaled = {p: m.scaled(self.noise_scale) for p, m in models.items()}
+        for placement, model in scaled.items():
+            model.check_finite(network.dt, f"phase {self.name!r} ({placement} noise, noise_scale={self.noise_scale:g})")
+        return scaled
 
     def inputs(self, ctx: PhaseContext, steps: int) -> tuple[np.ndarray, np.ndarray]:
         """Inputs ``(B, steps, n_in)`` and true states ``(B, steps, d)`` of this phase."""

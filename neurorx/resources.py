@@ -21,17 +21,29 @@ The estimates count the arrays that dominate, in bytes (``b`` bytes per number):
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+from collections.abc import Iterator
 
 from neurorx.errors import ResourceError
 
 __all__ = [
+    "LIMITS",
     "MAX_SIMULATION_SECONDS",
     "available_memory",
+    "check_count",
+    "check_duration",
+    "check_grid",
     "check_memory",
+    "check_resamples",
     "check_simulation_time",
+    "check_sweep_spec",
+    "check_workers",
     "format_bytes",
     "protocol_memory",
+    "raised_limits",
+    "resample_memory",
     "training_memory",
 ]
 
@@ -43,6 +55,167 @@ _SECONDS_PER_UNIT_STEP = 1e-9
 _SECONDS_PER_STEP = 1e-5
 #: Fraction of the available memory a request may use.
 _MEMORY_FRACTION = 0.9
+
+
+#: Largest counts a request may ask for unless the limit is raised on purpose (:func:`raised_limits`, or the
+#: command line's ``--max-jobs`` / ``--max-resamples``): jobs of a sweep (also E/I runs), and bootstrap
+#: resamples or permutations of one test.
+LIMITS: dict[str, int] = {"jobs": 100_000, "resamples": 1_000_000}
+#: How each limit is raised, named in refusals.
+_RAISE = {"jobs": "--max-jobs N (raised_limits(jobs=N))", "resamples": "--max-resamples N (raised_limits(resamples=N))"}
+
+
+@contextlib.contextmanager
+def raised_limits(**limits: int) -> Iterator[dict[str, int]]:
+    """Raise (or lower) :data:`LIMITS` inside a ``with`` block: ``with raised_limits(jobs=10**6): sweep(...)``."""
+    unknown = set(limits) - set(LIMITS)
+    if unknown:
+        from neurorx.errors import ConfigurationError
+
+        raise ConfigurationError(f"unknown limit(s) {sorted(unknown)}; the limits are {sorted(LIMITS)}")
+    from neurorx.checks import positive_int
+
+    old = dict(LIMITS)
+    LIMITS.update({k: positive_int(v, f"limit {k}") for k, v in limits.items()})
+    try:
+        yield LIMITS
+    finally:
+        LIMITS.clear()
+        LIMITS.update(old)
+
+
+def check_count(n, what: str, fix: str, *, limit: str = "jobs") -> int:
+    """Refuse a count above ``LIMITS[limit]`` before anything of that size is built; returns ``n``.
+
+    ``n`` is an exact integer (a product of grid sizes, computed without expanding the grid). The message
+    names the count, the limit, how to ask for less (``fix``) and how to raise the limit on purpose.
+    """
+    cap = LIMITS[limit]
+    if n > cap:
+        raise ResourceError(f"{what} is {n:,}, above the limit of {cap:,}; {fix}, or raise the limit on purpose "
+                            f"with {_RAISE[limit]}")
+    return int(n)
+
+
+def check_grid(sizes: dict[str, int], what: str = "this grid", *, limit: str = "jobs",
+               fix: str = "use fewer values along one axis") -> int:
+    """Count the cells of a grid from its axis sizes (never expanding it) and refuse too many; returns the count.
+
+    Parameters
+    ----------
+    sizes : dict
+        Axis name -> number of values, e.g. ``{"conditions": 4, "seeds": 10**7}``.
+    what : str
+        What the grid is, for the message.
+    """
+    n = math.prod(int(v) for v in sizes.values())
+    shape = " x ".join(f"{v:,} {k}" for k, v in sizes.items())
+    return check_count(n, f"{what} ({shape})", fix, limit=limit)
+
+
+def resample_memory(n_resamples: int, rows: int) -> float:
+    """Bytes of the resampling indices of a bootstrap or permutation test: :math:`8 n_{res} n_{rows}`.
+
+    :func:`scipy.stats.bootstrap` and :func:`scipy.stats.permutation_test` draw the index arrays of all
+    resamples at once (one int64 per row and resample), which dominates their memory.
+    """
+    return 8.0 * float(n_resamples) * float(rows)
+
+
+def check_resamples(n_resamples: int, rows: int, what: str) -> int:
+    """Refuse a resampling test that needs too many resamples or too much memory, before drawing any."""
+    check_count(n_resamples, f"{what}: the number of resamples", "ask for fewer (1999 resolves a 95% interval, "
+                "999 permutations resolve p to 0.001)", limit="resamples")
+    check_memory(resample_memory(n_resamples, rows), f"{what} ({n_resamples:,} resamples of {rows:,} rows)",
+                 "ask for fewer resamples")
+    return n_resamples
+
+
+def check_sweep_spec(spec) -> dict[str, int]:
+    """Count a sweep's jobs from its axis sizes and check its largest training and run, before any expansion.
+
+    Parameters
+    ----------
+    spec : neurorx.sweep.spec.SweepSpec
+        A parsed spec (seeds, conditions, backends and trials as given).
+
+    Returns
+    -------
+    dict
+        ``{"trainings": ..., "runs": ..., "statistics": ..., "jobs": ...}`` (statistics: an upper bound).
+
+    Raises
+    ------
+    ResourceError
+        If the jobs exceed ``LIMITS["jobs"]``, or one training or run needs more memory than is available
+        (or a run would take more than :data:`MAX_SIMULATION_SECONDS`).
+
+    Notes
+    -----
+    Trainings: conditions x seeds. Runs: for each run, its conditions x training seeds x backends x run seeds.
+    Statistics: at most one job per statistic and run job. Each training is checked with
+    :func:`training_memory` on its resolved configuration, each run with :func:`protocol_memory` and
+    :func:`check_simulation_time` on the largest network it reads.
+    """
+    from neurorx.sweep.spec import resolve_training
+    from neurorx.training import Config
+    from neurorx.training.trainer import check_training_resources
+
+    train = spec.train
+    trainings = len(train.conditions) * len(train.seeds)
+    runs = sum(len(r.conditions or train.names) * len(train.seeds) * len(r.backends) * len(r.seeds)
+               for r in spec.runs)
+    stats = len(spec.statistics) * max(1, runs)
+    total = trainings + runs + stats
+    check_count(total, f"this sweep's job count ({trainings:,} trainings + {runs:,} runs + up to {stats:,} "
+                f"statistics)", "use fewer seeds, conditions, backends or statistics")
+    nets = {}
+    for cond in train.conditions:
+        cfg = Config.from_dict(resolve_training(train, cond, train.seeds[0]))
+        task = cfg.build_task()
+        check_training_resources(cfg, task)
+        nets[cond.name] = (cfg, task)
+    for run in spec.runs:
+        steps = sum(int(p["steps"]) for p in run.protocol)
+        for name in run.conditions or train.names:
+            cfg, task = nets[name]
+            dims = 1 if getattr(task, "circular", False) else 2
+            need = protocol_memory(trials=run.trials, steps=steps * run.dt_factor, n_rec=cfg.rnn.n_rec,
+                                   n_out=task.n_cells, n_in=task.n_in, dims=dims, record=tuple(run.record),
+                                   every=run.every)
+            check_memory(need, f"run {run.name!r} ({run.trials:,} trials x {steps:,} steps of {name})",
+                         "use fewer trials or steps, or record h less often (every: k)")
+            check_simulation_time(trials=run.trials, n_rec=cfg.rnn.n_rec, steps=steps, dt_factor=run.dt_factor,
+                                  what=f"run {run.name!r} of {name}")
+    return {"trainings": trainings, "runs": runs, "statistics": stats, "jobs": total}
+
+
+#: Lower bound on the memory of one worker process (Python with numpy and torch imported), in bytes.
+WORKER_BYTES = 2e8
+
+
+def check_workers(workers: int, what: str = "workers", *, threads: int = 1) -> int:
+    """Refuse more worker processes (or threads per worker) than this machine can hold, before starting any.
+
+    Each process needs at least :data:`WORKER_BYTES`; threads per worker may not exceed 4 x the cores.
+    """
+    from neurorx.checks import positive_int
+
+    workers = positive_int(workers, what)
+    threads = positive_int(threads, "threads")
+    check_memory(workers * WORKER_BYTES, f"{workers:,} worker processes", f"use fewer {what} (at most about "
+                 f"{max(1, int(_MEMORY_FRACTION * available_memory() // WORKER_BYTES)):,} here)")
+    cores = os.cpu_count() or 1
+    if threads > 4 * cores:
+        raise ResourceError(f"{threads:,} threads per worker on a machine with {cores} cores; use at most {cores}")
+    return workers
+
+
+def check_duration(seconds: float, what: str, fix: str, *, limit: float = MAX_SIMULATION_SECONDS) -> float:
+    """Refuse work whose lower-bound duration ``seconds`` exceeds ``limit`` (default: a day); returns it."""
+    if seconds > limit:
+        raise ResourceError(f"{what} would take at least {seconds / 3600:.3g} hours (limit {limit / 3600:.3g}); {fix}")
+    return seconds
 
 
 def format_bytes(n: float) -> str:

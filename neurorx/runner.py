@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from neurorx.backends import all_backends, get_backend
 from neurorx.backends.base import Segment, check_dt_factor, check_positive_int
-from neurorx.errors import ConfigurationError, StateRangeWarning
+from neurorx.errors import ArgumentTypeError, ConfigurationError, StateRangeWarning
 from neurorx.hooks import Hook
 from neurorx.noise import OutputNoise
 from neurorx.phases import Phase, PhaseContext
@@ -286,6 +286,9 @@ class Protocol:
         if isinstance(self.phases, Phase):
             raise TypeError(f"Protocol takes a list of phases, e.g. Protocol([{type(self.phases).__name__}(...)]); "
                             "got a single phase")
+        if isinstance(self.phases, str | bytes) or not isinstance(self.phases, Iterable):
+            raise ArgumentTypeError(f"Protocol takes a list of phases, e.g. Protocol([Active(steps=100), "
+                                    f"Quiescent(steps=1000)]); got {self.phases!r} ({type(self.phases).__name__})")
         self.phases = list(self.phases)
         if not self.phases:
             raise ValueError("a Protocol needs at least one phase, e.g. Protocol([Active(steps=100)])")

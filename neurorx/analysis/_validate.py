@@ -19,8 +19,15 @@ __all__ = [
     "as_trajectories",
     "check_finite",
     "check_int",
+    "check_recording_values",
     "check_seed",
 ]
+
+#: Decoded angles lie in (-π, π] (a circular decoder) or [0, 2π) (data); beyond ±2π they are not angles.
+ANGLE_LIMIT = 2 * np.pi
+#: Decoded positions farther from the centre than this many times the arena's half-width (the largest true
+#: position) are not positions in the arena.
+POSITION_FACTOR = 10.0
 
 
 def as_array(x, name: str) -> np.ndarray:
@@ -125,8 +132,8 @@ def check_seed(seed, name: str = "seed"):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"{name} must be None, a non-negative int or a numpy Generator/RandomState; got {seed!r}.")
-    if seed < 0:
-        raise ValueError(f"{name} must be non-negative; got {seed}.")
+    if seed < 0 or seed > 2**32 - 1:
+        raise ValueError(f"{name} must be an integer in [0, 2**32 - 1]; got {seed}.")
     return int(seed)
 
 
@@ -147,3 +154,56 @@ def as_box(box, d: int, name: str = "box") -> np.ndarray:
     if not np.all(arr[:, 1] > arr[:, 0]):
         raise ValueError(f"{name} must have high > low in every dimension; got {arr.tolist()}.")
     return arr
+
+
+def check_recording_values(rec, name: str = "the recording") -> None:
+    r"""Refuse a recording whose values are not results: non-finite, diverged or out of range.
+
+    Statistics of such a recording would be printed as ordinary numbers (an energy distance of 1e29, a total
+    variance of 3e28 rad²), so :func:`neurorx.compare` and every :class:`~neurorx.analysis.Statistic` of a
+    recording call this first.
+
+    Raises
+    ------
+    SimulationError
+        Naming the array, how many trials are affected, the largest magnitude and the limit: NaN or infinite
+        values in ``decoded``, ``states``, ``h`` or ``y``; ``|h|`` above the exploding-state limit of the
+        runner (:attr:`neurorx.runner.StateRange.LIMIT`); decoded angles beyond ±2π; decoded positions more
+        than :data:`POSITION_FACTOR` times the arena's half-width (the largest true position) from the centre.
+
+    Notes
+    -----
+    The arena's half-width is estimated as :math:`\max_{b,t,i} |s_{bti}|` over the true states ``s`` (1 m if
+    they are all zero), so the check needs no task object and also holds for recordings read from data.
+    """
+    from neurorx.errors import SimulationError
+    from neurorx.runner import StateRange
+
+    fix = ("the run that made it diverged or the file was altered: re-run the protocol (e.g. with less noise, "
+           "fewer steps or a stable network) and compare the new recording")
+    circular = bool(getattr(rec, "meta", {}).get("circular", False))
+    for array_name in ("decoded", "states", "h", "y"):
+        arr = getattr(rec, array_name, None)
+        if arr is None or not np.asarray(arr).size:
+            continue
+        arr = np.asarray(arr, dtype=np.float64)
+        finite = np.isfinite(arr)
+        if not finite.all():
+            trials = int((~finite).reshape(arr.shape[0], -1).any(axis=1).sum())
+            raise SimulationError(f"{name}: {array_name} holds {int((~finite).sum())} NaN/infinite value(s) in "
+                                  f"{trials} of {arr.shape[0]} trials; {fix}")
+        peak = float(np.abs(arr).max())
+        if array_name == "h":
+            limit, what = StateRange.LIMIT, "hidden states"
+        elif array_name == "decoded" and circular:
+            limit, what = ANGLE_LIMIT, "decoded angles (rad)"
+        elif array_name == "decoded":
+            states = np.asarray(rec.states, dtype=np.float64)
+            half = float(np.abs(states).max()) if states.size and np.isfinite(states).all() else 0.0
+            limit, what = POSITION_FACTOR * (half if half > 0 else 1.0), "decoded positions (m)"
+        else:
+            continue
+        if peak > limit:
+            over = (np.abs(arr) > limit).reshape(arr.shape[0], -1).any(axis=1)
+            raise SimulationError(f"{name}: {what} reach |{array_name}| = {peak:.3g}, beyond the limit "
+                                  f"{limit:.3g}, in {int(over.sum())} of {arr.shape[0]} trials; {fix}")

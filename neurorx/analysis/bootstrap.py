@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from neurorx.resources import check_resamples
+
 from ._validate import as_array, check_finite, check_int, check_seed
 
 __all__ = ["BootstrapInterval", "PermutationResult", "bootstrap_interval", "permutation_p_value"]
@@ -168,6 +170,7 @@ def bootstrap_interval(
     samples = _samples(stat_fn, a, b)
     if paired and (len(samples) != 2 or samples[0].shape[0] != samples[1].shape[0]):
         raise ValueError("paired=True needs two samples with the same number of rows along axis 0.")
+    check_resamples(n_boot, sum(x.shape[0] for x in samples), "the bootstrap")
 
     estimate = _scalar(stat_fn(*samples), "on the original data")
     count = [0]
@@ -239,8 +242,10 @@ def permutation_p_value(
         raise ValueError(f"a and b must have the same shape after axis 0 to be pooled; got {sa.shape} and {sb.shape}.")
     if paired and sa.shape[0] != sb.shape[0]:
         raise ValueError("paired=True needs a and b with the same number of rows.")
-    pooled = np.concatenate([sa, sb])
     n_a = sa.shape[0]
+    distinct = 2 ** n_a if paired else math.comb(n_a + sb.shape[0], n_a)
+    check_resamples(min(n_resamples, distinct), n_a + sb.shape[0], "the permutation test")
+    pooled = np.concatenate([sa, sb])
 
     def on_indices(ia, ib):
         return _scalar(stat_fn(pooled[np.asarray(ia, dtype=np.int64)], pooled[np.asarray(ib, dtype=np.int64)]),

@@ -19,6 +19,7 @@ import numpy as np
 
 from neurorx.registry import Registry
 
+from ._validate import check_recording_values
 from .circular import angular_velocity
 from .pca import explained_variance
 from .variance import stepwise_distance, total_variance
@@ -81,6 +82,7 @@ class Statistic:
         ``x`` may be a :class:`~neurorx.Recording` (of one phase): its ``decoded`` or ``h`` is used.
         """
         if hasattr(x, "decoded"):
+            check_recording_values(x)
             x = x.require("h") if self.of == "h" else x.decoded
         x = np.asarray(x, dtype=np.float64)
         if self.burn_in and burn_in:

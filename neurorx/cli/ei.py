@@ -36,6 +36,8 @@ def configure(parser: argparse.ArgumentParser):
     exp.add_argument("--epochs", type=int, default=None)
     exp.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     exp.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
+    exp.add_argument("--max-jobs", type=int, default=None, metavar="N",
+                     help="raise the limit on the number of runs (default 100,000) on purpose")
     exp.add_argument("--figures", action="store_true", help="also draw the figures into DIR/figures")
     exp.add_argument("--force", action="store_true", help="discard results of another design in DIR")
     exp.add_argument("--quiet", action="store_true")
@@ -51,9 +53,12 @@ def _experiment(args) -> int:
     overrides = {k: v for k, v in {"conditions": args.conditions, "epsilons": args.epsilons,
                                    "n_configs": args.configs, "seeds": args.seeds, "epochs": args.epochs,
                                    "data": args.data, "seed": args.seed}.items() if v is not None}
-    cfg = ExperimentConfig.quick(**overrides) if args.quick else ExperimentConfig.full(**overrides)
-    summary = run_experiment(cfg, args.out, workers=args.workers, threads=args.threads, force=args.force,
-                             progress=not args.quiet)
+    from neurorx.resources import raised_limits
+
+    with raised_limits(**({} if args.max_jobs is None else {"jobs": args.max_jobs})):
+        cfg = ExperimentConfig.quick(**overrides) if args.quick else ExperimentConfig.full(**overrides)
+        summary = run_experiment(cfg, args.out, workers=args.workers, threads=args.threads, force=args.force,
+                                 progress=not args.quiet)
     if args.figures:
         from neurorx.ei.figures import draw_all
 
@@ -66,8 +71,11 @@ def _experiment(args) -> int:
 
 
 def _check(args) -> int:
+    from neurorx.checks import positive_int
     from neurorx.ei.diagnostics import alignment_check
     from neurorx.ei.error_norm import ERROR_NORMS
+
+    positive_int(args.seed, "--seed", minimum=0)
 
     for name in args.error_norms or ERROR_NORMS.names():
         print(json.dumps(alignment_check(name, seed=args.seed).__dict__))

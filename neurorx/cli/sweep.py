@@ -39,6 +39,8 @@ def configure(parser: argparse.ArgumentParser):
     parser.add_argument("--workers", type=int, metavar="N", help="workers of the local cluster (default: one per core)")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: the spec's out, else runs/sweeps/NAME)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--max-jobs", type=int, metavar="N", default=None,
+                        help="raise the limit on the number of jobs (default 100,000) on purpose")
     return run
 
 
@@ -50,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print(f"neurorx sweep: error: --workers must be a positive integer; got {args.workers}", file=sys.stderr)
         return 2
+    if args.workers is not None and not args.dry_run:
+        from neurorx.resources import check_workers
+
+        check_workers(args.workers, "--workers")
     if args.migrate:
         from neurorx.sweep.migrate import migrate
 
@@ -59,9 +65,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"neurorx sweep: error: {err}", file=sys.stderr)
             return 2
         return 0
+    from neurorx.resources import raised_limits
+
     try:
-        result = sweep(args.spec, out=args.out, scheduler=args.scheduler, workers=args.workers,
-                       dry_run=args.dry_run, show_progress=not args.quiet, gather_only=args.gather)
+        with raised_limits(**({} if args.max_jobs is None else {"jobs": args.max_jobs})):
+            result = sweep(args.spec, out=args.out, scheduler=args.scheduler, workers=args.workers,
+                           dry_run=args.dry_run, show_progress=not args.quiet, gather_only=args.gather)
     except (NeurorxError, FileNotFoundError) as err:
         print(f"neurorx sweep: error: {err}", file=sys.stderr)
         return 2

@@ -20,11 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from neurorx.checks import positive_int
 from neurorx.ei.data import check_epsilon
-from neurorx.errors import ConfigurationError, OutputPathError
-from neurorx.io import atomic_write_bytes
+from neurorx.errors import ConfigurationError, FileFormatError
+from neurorx.io import atomic_write_bytes, check_output_dir
 from neurorx.registry import Registry
+from neurorx.resources import check_duration, check_grid, check_workers
 from neurorx.seeds import derive_seed, numpy_rng
+from neurorx.staging import StagedFolder
 
 __all__ = [
     "CONDITIONS",
@@ -40,6 +43,8 @@ __all__ = [
 
 
 _CONFIGS, _RUN = 40, 41  # seed purposes
+#: Lower bound on the time of one training epoch of the smallest network (seconds).
+_SECONDS_PER_EPOCH = 1e-3
 
 
 @dataclass(frozen=True)
@@ -120,8 +125,16 @@ class ExperimentConfig:
                     raise ConfigurationError(f"{err} Pass conditions= names from this list.") from None
         for e in self.epsilons:
             check_epsilon(e)
-        if self.n_configs < 1 or self.seeds < 1 or self.epochs < 0:
-            raise ConfigurationError("ExperimentConfig needs n_configs >= 1, seeds >= 1 and epochs >= 0")
+        positive_int(self.n_configs, "n_configs (--configs)")
+        positive_int(self.seeds, "seeds (--seeds)")
+        positive_int(self.epochs, "epochs (--epochs)", minimum=0)
+        positive_int(self.seed, "seed (--seed)", minimum=0)
+        runs = check_grid({"conditions": len(self.conditions), "levels": len(self.epsilons), "configurations":
+                           self.n_configs, "seeds": self.seeds}, "this E/I experiment's run count",
+                          fix="use fewer conditions, levels (--epsilons), configurations (--configs) or seeds "
+                              "(--seeds)")
+        check_duration(runs * self.epochs * _SECONDS_PER_EPOCH, f"this E/I experiment ({runs:,} runs x "
+                       f"{self.epochs:,} epochs)", "use fewer epochs (--epochs) or runs")
 
     @classmethod
     def quick(cls, **overrides) -> ExperimentConfig:
@@ -238,24 +251,60 @@ def load_runs(out_dir: str | Path) -> list[dict]:
     return runs
 
 
-def _prepare(out_dir: Path, cfg: ExperimentConfig, force: bool) -> None:
+#: Files of an experiment's results folder.
+OUTPUTS = ("config.json", "runs.jsonl", "summary.json", "figures")
+
+
+def _design(folder: Path) -> dict | None:
+    """The design recorded in ``folder/config.json`` (``None`` if there is none)."""
+    path = folder / "config.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("experiment")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        raise FileFormatError(f"{path} is not a readable experiment configuration (truncated or corrupt); give a "
+                              f"new --out folder, or --force to replace the experiment there") from None
+
+
+def _drop_cut_line(path: Path) -> None:
+    """Remove a last line cut by an interruption (no newline), so that the next result starts a line of its own."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if not data.endswith(b"\n"):
+        with open(path, "r+b") as fh:
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
+def _prepare(out_dir: Path, cfg: ExperimentConfig, force: bool) -> tuple[Path, StagedFolder | None]:
+    """The folder to write into and, for a ``force`` replacement of another design, its staging.
+
+    An experiment of the same design resumes in place (``summary.json``, written last, marks it complete).
+    One of another design is replaced only with ``force``, and only once the new one has finished: the new
+    runs go to ``out_dir/.replacing/`` (resumed there by the same command after an interruption).
+    """
     from neurorx.provenance import provenance
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputPathError(f"{out_dir} is a file; give a folder for the experiment's results")
-    cfg_path = out_dir / "config.json"
-    if cfg_path.exists():
-        old = json.loads(cfg_path.read_text()).get("experiment")
-        if old != cfg.to_dict():
-            if not force:
-                raise FileExistsError(f"{out_dir} holds an experiment with another configuration; give a new --out "
-                                      "folder, or --force to discard it")
-            for name in ("runs.jsonl", "summary.json", "config.json"):
-                (out_dir / name).unlink(missing_ok=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if not cfg_path.exists():
+    out_dir = check_output_dir(out_dir)
+    staged = None
+    folder = out_dir
+    old = _design(out_dir)
+    if old is not None and old != cfg.to_dict():
+        if not force:
+            raise FileExistsError(f"{out_dir} holds an experiment with another configuration; give a new --out "
+                                  "folder, or --force to replace it once the new one has finished")
+        staged = StagedFolder(out_dir, complete="summary.json", outputs=OUTPUTS, force=True,
+                              what="E/I experiment", keep_on_error=True)
+        folder = staged.__enter__()
+        if _design(folder) not in (None, cfg.to_dict()):
+            for name in OUTPUTS:
+                StagedFolder._remove(folder / name)    # an interrupted replacement by a third design
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "config.json").exists():
         meta = {"experiment": cfg.to_dict(), "configs": sample_configs(cfg), "provenance": provenance(cfg.seed)}
-        atomic_write_bytes(cfg_path, json.dumps(meta, indent=1).encode())
+        atomic_write_bytes(folder / "config.json", json.dumps(meta, indent=1).encode())
+    return folder, staged
 
 
 def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int = 1, threads: int = 1,
@@ -280,9 +329,17 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int =
     """
     import torch
 
-    out_dir = Path(out_dir)
-    _prepare(out_dir, cfg, force)
-    done = {r["key"] for r in load_runs(out_dir)}
+    from neurorx.ei.data import load_images
+
+    workers = check_workers(workers, "workers (--workers)", threads=threads)
+    if cfg.epochs < 1:
+        raise ConfigurationError("epochs=0 trains nothing, so the summary would report untrained networks as "
+                                 "results; give epochs >= 1 (--epochs)")
+    check_output_dir(out_dir)
+    data = load_images(cfg.data, seed=cfg.seed)     # a bad data source fails before anything is written
+    folder, staged = _prepare(Path(out_dir), cfg, force)
+    _drop_cut_line(folder / "runs.jsonl")
+    done = {r["key"] for r in load_runs(folder)}
     todo = [s for s in _specs(cfg) if s.key not in done]
     bar = None
     if progress:
@@ -290,7 +347,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int =
 
         bar = tqdm(total=len(todo), desc="E/I runs")
     t0 = time.perf_counter()
-    with open(out_dir / "runs.jsonl", "a") as fh:
+    with open(folder / "runs.jsonl", "a") as fh:
         def record(result):
             fh.write(json.dumps(result) + "\n")
             fh.flush()
@@ -298,9 +355,6 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int =
                 bar.update(1)
 
         if workers <= 1:
-            from neurorx.ei.data import load_images
-
-            data = load_images(cfg.data, seed=cfg.seed)
             before = torch.get_num_threads()
             torch.set_num_threads(threads)
             try:
@@ -318,9 +372,11 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int =
                     record(result)
     if bar is not None:
         bar.close()
-    summary = analyse(load_runs(out_dir), cfg)
+    summary = analyse(load_runs(folder), cfg)
     summary["wall_seconds_last_call"] = time.perf_counter() - t0
-    atomic_write_bytes(out_dir / "summary.json", json.dumps(summary, indent=1).encode(), overwrite=True)
+    atomic_write_bytes(folder / "summary.json", json.dumps(summary, indent=1).encode(), overwrite=True)
+    if staged is not None:
+        staged.__exit__(None, None, None)          # the new experiment replaces the old one, summary last
     return summary
 
 

@@ -120,14 +120,21 @@ def draw_all(out_dir: str | Path, *, overwrite: bool = False, dpi: int = 120) ->
     runs = load_runs(out_dir)
     if not runs:
         raise FileNotFoundError(f"{out_dir} holds no finished runs (runs.jsonl); run the experiment first")
-    paths = []
-    with style():
-        for name, fn in (("accuracy_vs_epsilon", accuracy_panel), ("paired_vs_ln_plus", paired_scatter),
-                         ("alignment_cosines", alignment_panel), ("layer_moments", moments_panel)):
+    from neurorx.staging import StagedFolder
+
+    panels = (("accuracy_vs_epsilon", accuracy_panel), ("paired_vs_ln_plus", paired_scatter),
+              ("alignment_cosines", alignment_panel), ("layer_moments", moments_panel))
+    target = Path(out_dir) / "figures"
+    names = tuple(f"{name}.png" for name, _ in panels)
+    existing = [n for n in names if (target / n).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{target} already holds {', '.join(existing)}; pass overwrite=True to redraw them")
+    with style(), StagedFolder(target, complete=None, outputs=names, force=True, what="figures") as stage:
+        for (_, fn), file in zip(panels, names, strict=True):   # all four appear together, or none
             ax = fn(runs)
-            paths.append(save_figure(ax, Path(out_dir) / "figures" / f"{name}.png", overwrite=overwrite, dpi=dpi))
+            save_figure(ax, stage / file, dpi=dpi)
             plt.close(ax.figure)
-    return paths
+    return [target / n for n in names]
 
 
 def format_summary(summary: dict) -> str:

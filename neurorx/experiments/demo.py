@@ -27,14 +27,21 @@ from neurorx.analysis import STATISTICS, applicable_statistics, random_network
 from neurorx.checks import positive_int
 from neurorx.compare import compare
 from neurorx.errors import ConfigurationError
-from neurorx.io import atomic_write_bytes, check_output_dir
+from neurorx.io import atomic_write_bytes
 from neurorx.network import load
 from neurorx.progress import get_logger
 from neurorx.protocols import Active, Protocol, Quiescent
 from neurorx.provenance import provenance
+from neurorx.staging import StagedFolder
 from neurorx.zoo import models_dir
 
-__all__ = ["DemoConfig", "run_demo"]
+__all__ = ["OUTPUTS", "DemoConfig", "run_demo"]
+
+#: Hidden states are recorded every this many steps (for the PCA of Fig. 1c).
+RECORD_EVERY = 10
+#: Files the demo writes into its folder (``report.md``, written last, marks the folder complete).
+OUTPUTS = ("results.json", "comparison_U_sigma.json", "trajectories.png", "kl_matrix.png", "explained_variance.png",
+           "occupancy.png", "report.md")
 
 
 @dataclass
@@ -84,8 +91,15 @@ class DemoConfig:
     def __post_init__(self):
         for name in ("trials", "active_steps", "quiescent_steps", "max_kde_points", "n_mc"):
             positive_int(getattr(self, name), f"demo {name}")
-        if self.seed is None or isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigurationError(f"demo seed must be a non-negative integer; got {self.seed!r}")
+        for name, flag in (("active_steps", "active_steps"), ("quiescent_steps", "--quiescent")):
+            if getattr(self, name) < RECORD_EVERY:
+                raise ConfigurationError(
+                    f"demo {name}={getattr(self, name)}: the demo records hidden states every {RECORD_EVERY} "
+                    f"steps, so each phase needs at least {RECORD_EVERY} steps; use {flag} {RECORD_EVERY} or more "
+                    f"(the paper: 100 active, 1000 quiescent)")
+        if self.seed is None or isinstance(self.seed, bool) or not isinstance(self.seed, int) or not (
+                0 <= self.seed <= 2**32 - 1):
+            raise ConfigurationError(f"demo seed must be an integer in [0, 2**32 - 1]; got {self.seed!r}")
 
 
 def _n_pcs(h: np.ndarray, most: int = 10) -> int:
@@ -120,10 +134,7 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
 
     matplotlib.use("Agg")
     cfg = config or DemoConfig()
-    out = check_output_dir(out)
-    if (out / "report.md").exists() and not force:
-        raise FileExistsError(f"{out} already holds a demo report; pass --force to overwrite it")
-    out.mkdir(parents=True, exist_ok=True)
+    folder = StagedFolder(out, complete="report.md", outputs=OUTPUTS, force=force, what="demo report")
     t_start = time.perf_counter()
     models = Path(cfg.models_dir)
     nets = {}
@@ -133,6 +144,14 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
             raise FileNotFoundError(f"shipped network {path} not found; train it with `neurorx train "
                                     f"{rel.removesuffix('.npz')} --out ...` or pass --models DIR")
         nets[label] = load(path)
+    with folder as stage:      # nothing appears in `out` until the report is complete
+        results = _run(stage, cfg, nets, models, quiet, t_start)
+    _say(f"\nreport: {folder.out / 'report.md'} ({results['seconds']:.0f} s)", quiet)
+    return results
+
+
+def _run(out: Path, cfg: DemoConfig, nets: dict, models: Path, quiet: bool, t_start: float) -> dict:
+    """Run the protocols, compute the statistics and write the report into ``out`` (the staging folder)."""
     nets["R^σ"] = random_network(nets["U^σ"], seed=cfg.seed)
     for label, net in nets.items():
         _say(f"{label}: {net.summary()}", quiet)
@@ -142,7 +161,7 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
     for label, net in nets.items():
         t0 = time.perf_counter()
         runs = protocol.run_each(net, cfg.backends, options=cfg.backend_options, trials=cfg.trials, seed=cfg.seed,
-                                 record=("h",), every=10, progress=not quiet)
+                                 record=("h",), every=RECORD_EVERY, progress=not quiet)
         for backend, rec in runs.items():
             recs[backend][label] = rec
         _say(f"  ran {label} on {', '.join(cfg.backends)} in {time.perf_counter() - t0:.1f} s", quiet)
@@ -187,7 +206,6 @@ def run_demo(out: str | Path, config: DemoConfig | None = None, *, force: bool =
     atomic_write_bytes(out / "report.md", report.encode(), overwrite=True)
     atomic_write_bytes(out / "results.json", json.dumps(results, indent=2, default=float).encode(), overwrite=True)
     _say("\n" + _summary_table(results, cfg), quiet)
-    _say(f"\nreport: {out / 'report.md'} ({results['seconds']:.0f} s)", quiet)
     return results
 
 
@@ -256,8 +274,8 @@ def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
     for ax, backend in zip(axes[0], backends, strict=True):
         st = results["backends"][backend]["stats"]
         for label, colour in (("U^σ", "tab:blue"), ("B^σ", "tab:green"), ("R^σ", "tab:gray")):
-            nplt.explained_variance_curve(st[label]["explained_variance_active"],
-                                          st[label]["explained_variance_quiescent"],
+            ev_a, ev_q = st[label]["explained_variance_active"], st[label]["explained_variance_quiescent"]
+            nplt.explained_variance_curve(ev_a, ev_q, n_components=min(len(ev_a), len(ev_q)),
                                           legend_labels=(f"{label} active", f"{label} quiescent"),
                                           colors=(colour, colour), ax=ax, title=f"Hidden-state PCA ({backend})")
         ax.set_ylim(0, 1.02)

@@ -200,6 +200,26 @@ class NoiseModel:
         """Mean and variance of one unit's increment over a step ``dt`` (stationary, for stateful models)."""
         raise NotImplementedError
 
+    def check_finite(self, dt: float, where: str) -> None:
+        """Refuse parameters whose increments overflow (``noise_scale=1e300``): one line, before any run.
+
+        Raises
+        ------
+        ConfigurationError
+            If :meth:`step_moments` at ``dt`` overflows or is not finite.
+        """
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                ok = all(math.isfinite(float(v)) for v in self.step_moments(dt))
+        except OverflowError:
+            ok = False
+        except (NotImplementedError, ValueError):
+            return                      # a model without moments, or a step it refuses: check_run names it
+        if not ok:
+            params = {k: v for k, v in self.to_dict().items() if isinstance(v, int | float) and not isinstance(v, bool)}
+            raise ConfigurationError(f"{where}: the {self.name} noise {params} has an infinite step variance "
+                                     f"(numeric overflow); use a smaller noise amplitude or noise_scale")
+
     def brian2_terms(self, prefix: str, *, dt: float | None = None, steps: int | None = None,
                      shape: tuple[int, int] | None = None) -> Brian2Terms:
         """Brian2 equation terms; names start with ``prefix`` so several models can coexist.

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from neurorx.errors import ConfigurationError
 from neurorx.registry import suggest
+from neurorx.resources import check_count, check_sweep_spec
 
 __all__ = ["Condition", "RunSpec", "StatisticSpec", "SweepSpec", "TrainSpec", "load_spec", "phase_classes"]
 
@@ -96,7 +97,8 @@ def _seeds(value, key: str) -> tuple[int, ...]:
         value = [value]
     if isinstance(value, dict) and set(value) <= {"start", "count"} and "count" in value:
         start = _int(value.get("start", 0), f"{key}.start", minimum=0)
-        value = list(range(start, start + _int(value["count"], f"{key}.count", minimum=1)))
+        count = check_count(_int(value["count"], f"{key}.count", minimum=1), f"{key}.count", "use fewer seeds")
+        value = list(range(start, start + count))
     if not isinstance(value, list | tuple) or not value:
         raise SpecError(f"{key} must be a non-empty list of seeds (e.g. [0, 1, 2]) or {{start: 0, count: 5}}; "
                         f"got {value!r}")
@@ -334,16 +336,9 @@ def load_spec(spec, *, check_cards: bool = True) -> SweepSpec:
 
 
 def _read_yaml(path: Path) -> dict:
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
+    from neurorx.yamlfile import read_yaml
 
-    try:
-        conf = OmegaConf.load(path)
-        data = OmegaConf.to_container(conf, resolve=True)
-    except OmegaConfBaseException as err:
-        raise SpecError(f"{path}: cannot read the spec: {str(err).splitlines()[0]}") from None
-    except Exception as err:   # yaml.YAMLError and friends
-        raise SpecError(f"{path} is not valid YAML: {err}") from None
+    data = read_yaml(path, "sweep spec")
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a sweep spec is a mapping with sections train, runs, statistics")
     return data
@@ -525,6 +520,7 @@ def _validate(spec: SweepSpec, *, check_cards: bool) -> None:
                 raise SpecError(f"statistics.{st.name}.n_components={n} exceeds the units of the network(s) it "
                                 f"reads ({', '.join(f'{c}: {u}' for c, u in small.items())}); use at most "
                                 f"{min(small.values())}")
+        check_sweep_spec(spec)   # job count and the memory of the largest training and run
 
 
 def _stat(st: StatisticSpec):

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from pathlib import Path
 
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -15,6 +14,7 @@ from neurorx.errors import ConfigurationError
 from neurorx.noise import NOISE_MODELS, PLACEMENTS
 from neurorx.registry import suggest
 from neurorx.training.config import Config
+from neurorx.yamlfile import parse_yaml_value, read_yaml
 from neurorx.zoo import find_card
 
 __all__ = ["apply_overrides", "load_card"]
@@ -44,7 +44,7 @@ def apply_overrides(cfg: Config, overrides) -> Config:
             raise ConfigurationError(f"unknown key '{key}'." + suggest(key, cfg.valid_keys())
                               + " Run `neurorx train CARD --show` to see every key.")
         if isinstance(value, str):
-            value = OmegaConf.to_container(OmegaConf.from_dotlist([f"v={value}"]))["v"]
+            value = parse_yaml_value(value, f"override {key}={value}")
         if key == "task.name" and value != cfg.task.name:
             data["task"] = {"name": value}           # another task: its own parameters
         elif parts[0] == "noise" and len(parts) == 3:
@@ -74,11 +74,15 @@ def _split(item: str) -> tuple[str, str]:
 def load_card(path_or_name) -> Config:
     """Read a model card (a path or a name under ``models/``) into a validated :class:`Config`."""
     path = find_card(path_or_name)
-    if not Path(path).read_text(encoding="utf-8").strip():
+    data = read_yaml(path, "model card")
+    if not data:
         raise ConfigurationError(f"{path} is an empty card; a card needs at least a task (e.g. copy "
                                  f"models/spatial_navigation/noisy_unbiased.yml and edit it)")
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path}: a model card is a mapping of sections (task, rnn, noise, trainer); "
+                                 f"got {type(data).__name__} {data!r:.40}")
     try:
-        return Config.from_dict(OmegaConf.to_container(OmegaConf.load(path)) or {})
+        return Config.from_dict(data)
     except ConfigurationError as err:
         raise ConfigurationError(f"{path}: {err}") from None
     except OmegaConfBaseException as err:   # YAML syntax
