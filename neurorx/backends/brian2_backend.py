@@ -52,7 +52,6 @@ from neurorx.backends.base import (
     derive_seed,
 )
 from neurorx.backends.brian2_equations import INPUT_ARRAY, Current, NeuronModel, neuron_model, noise_prefix
-from neurorx.models.cells import get_cell
 from neurorx.noise import PLACEMENTS, Brian2Terms, NoiseModel, NoiseStream, NoNoise, add_increments
 from neurorx.registry import Registry
 
@@ -240,11 +239,11 @@ def _assemble(network, trials: int, dt_factor: int, coupling: str, noise_models:
     coupling = resolve_coupling(coupling)
     x_values = _timed_values(x_values, dtype)
     noise_arrays = {name: (_timed_values(values, dtype), unit) for name, (values, unit) in noise_arrays.items()}
-    if get_cell(network.cell).populations(network.n_rec):
+    if network.cell_object.populations(network.n_rec):
         return _assemble_populations(network, trials, dt_factor, coupling, noise_models, x_values, noise_arrays,
                                      dtype)
     n_rec, dt_sim = network.n_rec, network.dt / dt_factor
-    model = neuron_model(network.cell, network.activation, network.n_in, noise_models)
+    model = neuron_model(network.cell_object, network.activation, network.n_in, noise_models)
     namespace = {}
     if model.n_in:
         namespace[INPUT_ARRAY] = TimedArray(x_values, dt=network.dt * second, name=INPUT_ARRAY)
@@ -303,13 +302,13 @@ def _assemble_populations(network, trials: int, dt_factor: int, coupling: str, n
     ``recurrent_E_to_E``, ``recurrent_E_to_I``, ``recurrent_I_to_E``, ``recurrent_I_to_I`` (Synapses, or
     network operations ``recurrent_matmul_<pre>_to_<post>``). Frozen-noise arrays are split by column.
     """
-    cell = get_cell(network.cell)
+    cell = network.cell_object
     pops = cell.populations(network.n_rec)
     if len(cell.gates) != 1:
         raise NotImplementedError(f"cell {cell.name!r}: populations are supported for one-gate cells only")
     bcell = cell.brian2(get_activation(network.activation))
     n_rec, dt_sim = network.n_rec, network.dt / dt_factor
-    models = {pop: neuron_model(network.cell, network.activation, network.n_in, noise_models, population=pop)
+    models = {pop: neuron_model(network.cell_object, network.activation, network.n_in, noise_models, population=pop)
               for pop in pops}
     model = next(iter(models.values()))   # currents, inputs and noise terms are the same in every group
     x_array = TimedArray(x_values, dt=network.dt * second, name=INPUT_ARRAY) if model.n_in else None
