@@ -27,10 +27,14 @@ import torch
 from neurorx.activations import Activation
 from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError
+from neurorx.models import ei_primitives as ei
 from neurorx.registry import Registry, suggest
 
 __all__ = ["CELLS", "Brian2Cell", "Brian2Pool", "Cell", "DaleCell", "DaleNormCell", "DaleSubNormCell", "GRUCell",
            "VanillaCell", "get_cell", "homeostatic_loss"]
+
+#: The homeostatic loss (defined once, in :mod:`neurorx.models.ei_primitives`).
+homeostatic_loss = ei.homeostatic_loss
 
 
 @dataclass(frozen=True)
@@ -408,9 +412,7 @@ class DaleCell(Cell):
 
     def n_excitatory(self, n_rec: int) -> int:
         """:math:`N_E` of a network of ``n_rec`` units (at least one E and one I unit)."""
-        if n_rec < 2:
-            raise ConfigurationError(f"a dale network needs at least 2 units (one E, one I); got n_rec = {n_rec}")
-        return min(n_rec - 1, max(1, round(self.excitatory_fraction * n_rec)))
+        return ei.n_excitatory(n_rec, self.excitatory_fraction)
 
     def populations(self, n_rec: int) -> dict[str, slice]:
         n_e = self.n_excitatory(n_rec)
@@ -455,10 +457,9 @@ class DaleCell(Cell):
     def project_(self, weights: Mapping[str, torch.Tensor]) -> None:
         w_rec = weights["w_rec"]
         n_e = self.n_excitatory(w_rec.shape[1])
-        with torch.no_grad():
-            w_rec[:, :n_e].clamp_(min=0.0)
-            w_rec[:, n_e:].clamp_(max=0.0)
-            if "w_out" in weights:
+        ei.project_dale_(w_rec, n_e)
+        if "w_out" in weights:
+            with torch.no_grad():
                 weights["w_out"][:, n_e:] = 0.0
 
     def validate_weights(self, weights: Mapping[str, object], n_rec: int) -> None:
@@ -482,21 +483,6 @@ class DaleCell(Cell):
             raise ConfigurationError(
                 f"w_out reads inhibitory units: its columns {n_e}..{n_rec - 1} (the I units) must be zero "
                 f"(max |w| {np.abs(w_out[:, n_e:]).max():.3g})" + fix)
-
-
-def homeostatic_loss(z: torch.Tensor) -> torch.Tensor:
-    """The homeostatic loss of ``ei_norm.md`` §2 (without its weight :math:`\\lambda`) of drives ``z (..., n)``.
-
-    Notes
-    -----
-    .. math:: L_I = \\operatorname{mean}\\big[(\\operatorname{mean}_k z_k)^2 + (\\operatorname{Var}_k z_k - 1)^2\\big]
-
-    over all leading axes (time steps, trials); :math:`\\operatorname{Var}_k` is the population variance (as
-    LayerNorm's, :meth:`neurorx.ei.layers.INormLayer.local_loss`).
-    """
-    mean = z.mean(dim=-1)
-    var = z.var(dim=-1, unbiased=False)
-    return (mean ** 2 + (var - 1.0) ** 2).mean()
 
 
 @dataclass(frozen=True)
@@ -575,8 +561,7 @@ class DaleNormCell(DaleCell):
 
     def pool_size(self, n_rec: int) -> int:
         """The number ``k`` of divisive pool units of a network of ``n_rec`` units."""
-        n_e = self.n_excitatory(n_rec)
-        return n_e if self.max_pool is None else min(n_e, int(self.max_pool))
+        return ei.pool_size(self.n_excitatory(n_rec), self.max_pool)
 
     def weight_shapes(self, n_rec, n_in, n_out, n_init):
         shapes = super().weight_shapes(n_rec, n_in, n_out, n_init)
@@ -628,8 +613,10 @@ class DaleNormCell(DaleCell):
         return z if w_div is None else z / self.gamma(r_e, w_div)
 
     def local_loss(self, states, u, w_rec, extra=None):
-        """The homeostatic loss :func:`homeostatic_loss` of :meth:`normalized_drive` (without :math:`\\lambda`)."""
-        return homeostatic_loss(self.normalized_drive(states, u, w_rec, extra))
+        """The homeostatic loss (:func:`~neurorx.models.ei_primitives.homeostatic_loss`, without
+        :math:`\\lambda`) of :meth:`normalized_drive`.
+        """
+        return ei.homeostatic_loss(self.normalized_drive(states, u, w_rec, extra))
 
     def brian2(self, act: Activation) -> Brian2Cell:
         base = super().brian2(act)
@@ -653,10 +640,9 @@ class DaleNormCell(DaleCell):
         """
         n = w_rec.shape[1]
         n_e, k = self.n_excitatory(n), self.pool_size(n)
-        w = w_rec.detach().to(torch.float64)
-        centred = w[:n_e, :n_e] + w[:n_e, n_e:] @ w[n_e:, :n_e]     # W_EE - W_EI W_IE (I->E block is -W_EI)
-        _, s, vh = torch.linalg.svd(centred, full_matrices=False)
-        return (math.sqrt(k / n_e) * s[:k, None] * vh[:k]).to(w_rec.dtype)
+        w = w_rec.detach().to(torch.float64)                      # the I->E block is -W_EI
+        return ei.svd_pool(w[:n_e, :n_e], -w[:n_e, n_e:], w[n_e:, :n_e], k,
+                           scale=math.sqrt(k / n_e)).to(w_rec.dtype)
 
     def default_extra_weights(self, weights):
         w_rec = np.asarray(weights["w_rec"], dtype=np.float64)
@@ -671,10 +657,9 @@ class DaleNormCell(DaleCell):
         n_e = self.n_excitatory(n)
         with torch.no_grad():
             w = w_rec.detach().to(torch.float64).clone()
-            w_ei = -w[:n_e, n_e:]
-            w_ei /= w_ei.sum(dim=1, keepdim=True).clamp_min(1e-12)          # rows of W_EI sum to 1
-            w[:n_e, n_e:] = -w_ei
-            w[n_e:, :n_e] = w[:n_e, :n_e].mean(dim=0)                       # rows of W_IE: column mean of W_EE
+            w_ie, w_ei = ei.balanced_inhibition(w[:n_e, :n_e], -w[:n_e, n_e:], n - n_e)
+            w[:n_e, n_e:] = -w_ei                                           # rows of W_EI sum to 1
+            w[n_e:, :n_e] = w_ie                                            # rows of W_IE: column mean of W_EE
             w[n_e:, n_e:] = 0.0                                             # W_II = 0
             w_rec.copy_(w.to(w_rec.dtype))
             weights["w_in"][n_e:] = 0.0                                     # the I units see the E units only
