@@ -9,6 +9,7 @@ is a scratch folder kept across the job's attempts until it is done, see :mod:`n
   an uninterrupted training, as ``neurorx train --resume``).
 - ``run``: run a protocol on the trained network with one backend and seed -> ``recording.npz``.
 - ``statistic``: a statistic of recordings (or of the training) -> ``result.npz``.
+- ``ei``: one training of the E/I luminosity experiment (:mod:`neurorx.ei.jobs`) -> ``result.json``.
 
 The statistics a spec may collect are in :data:`SWEEP_STATISTICS`; each calls :mod:`neurorx.analysis` directly and
 returns named :class:`Output` arrays with their dimensions and units.
@@ -303,9 +304,17 @@ def _statistic_identity(config: dict) -> dict:
     return out
 
 
+def _ei(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
+    """One training of the E/I luminosity experiment (:func:`neurorx.ei.jobs.run_ei_config`)."""
+    from neurorx.ei.jobs import ei_job  # the E/I line: imported when a worker runs such a job
+
+    ei_job(config, inputs, out, work)
+
+
 JOB_KINDS.add("train", JobKind(_train, identity=_train_identity))
 JOB_KINDS.add("run", JobKind(_run))
 JOB_KINDS.add("statistic", JobKind(_statistic, identity=_statistic_identity))
+JOB_KINDS.add("ei", JobKind(_ei))
 
 
 def read_result(folder: Path) -> dict[str, Output]:
