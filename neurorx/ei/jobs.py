@@ -131,6 +131,7 @@ def run_ei_config(config: dict, out_dir: str | Path | None = None, data=None) ->
         out["grad_cosine"] = gradient_cosine(net, x, y)
         out["output_cosine"] = output_cosine(net, x)
         out["moments"] = layer_moments(net, x)
+    out = json.loads(json.dumps(out))           # plain JSON: what the result file holds
     if out_dir is not None:
         atomic_write_bytes(Path(out_dir) / RESULT, json.dumps(out, indent=1).encode(), overwrite=True)
     return out
