@@ -43,6 +43,10 @@ class RateNetwork:
     ----------
     cell : str
         A registered cell: "vanilla", "gru", "dale", "dale_norm", "dale_subnorm".
+    cell_params : dict
+        The cell's parameters (:meth:`Cell.params <neurorx.models.cells.Cell.params>`, e.g. ``gamma_shape`` of
+        ``dale``); those not given take the cell's defaults, and the network holds every one of them (a file
+        written before cells had parameters loads with the defaults). :attr:`cell_object` is the cell with them.
     activation : str
         Registered activation name.
     weights : mapping of str to ndarray
@@ -71,6 +75,7 @@ class RateNetwork:
     tau: float
     dt: float
     noise: Mapping[str, NoiseModel] = field(default_factory=dict)
+    cell_params: Mapping[str, Any] = field(default_factory=dict)
     task_card: dict | None = None
     task_arrays: Mapping[str, np.ndarray] = field(default_factory=dict)
     config: dict = field(default_factory=dict)
@@ -78,7 +83,12 @@ class RateNetwork:
     provenance: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        cell = get_cell(self.cell)
+        if not isinstance(self.cell_params, Mapping):
+            raise ConfigurationError(f"cell_params must be a mapping of parameter names to values; got "
+                                     f"{self.cell_params!r}")
+        cell = get_cell(self.cell, self.cell_params)
+        object.__setattr__(self, "cell_params", cell.params())
+        self.__dict__["_cell"] = cell
         get_activation(self.activation)
         for name in ("tau", "dt"):
             v = getattr(self, name)
@@ -131,6 +141,11 @@ class RateNetwork:
     def n_init(self) -> int:
         """Dimension of the initial-state code."""
         return self.weights["encoder"].shape[1]
+
+    @property
+    def cell_object(self):
+        """The :class:`~neurorx.models.cells.Cell` with this network's :attr:`cell_params`."""
+        return self.__dict__["_cell"]
 
     @property
     def alpha(self) -> float:
@@ -193,7 +208,7 @@ class RateNetwork:
         """A :class:`~neurorx.models.RecurrentModel` carrying these weights (e.g. to fine-tune)."""
         rnn_config = self.config.get("rnn", {}) if isinstance(self.config.get("rnn"), dict) else {}
         bias = bool(np.any(self.weights["bias"] != 0)) or bool(rnn_config.get("bias", False))
-        model = RecurrentModel(self.cell, self.n_in, self.n_rec, self.n_out, self.n_init, self.alpha,
+        model = RecurrentModel(self.cell_object, self.n_in, self.n_rec, self.n_out, self.n_init, self.alpha,
                                self.activation, bias=bias).to(dtype)
         with torch.no_grad():
             for name, tensor in model.weights().items():
@@ -210,13 +225,13 @@ class RateNetwork:
             raise ValueError(f"dt/tau = {dt_s / tau_s:g} disagrees with the model's alpha = {model.alpha:g}")
         weights = {k: v.detach().cpu().numpy() for k, v in model.weights().items()}
         return cls._build(model.cell_name, model.activation_name, weights, tau_s, dt_s, noise, task, config,
-                          metrics, provenance_info)
+                          metrics, provenance_info, model.cell.params())
 
     @classmethod
     def from_arrays(cls, *, encoder, w_in, w_rec, w_out, tau, dt, bias=None, cell: str = "vanilla",
                     activation: str | None = None, noise: Mapping[str, NoiseModel] | None = None, task=None,
                     config: dict | None = None, metrics: dict | None = None,
-                    extra_weights: Mapping | None = None) -> RateNetwork:
+                    extra_weights: Mapping | None = None, cell_params: Mapping | None = None) -> RateNetwork:
         """Build a network from plain weight arrays in torch's ``[post, pre]`` layout.
 
         Parameters
@@ -228,6 +243,8 @@ class RateNetwork:
         tau, dt : brian2.Quantity
             Time constant and training step, e.g. ``tau=100*ms, dt=20*ms``.
         cell, activation : str
+        cell_params : dict, optional
+            The cell's parameters (e.g. ``{"excitatory_fraction": 0.5}`` for ``dale``); the defaults if omitted.
         noise : dict placement -> NoiseModel
         task : neurorx task, optional
         extra_weights : dict, optional
@@ -249,24 +266,25 @@ class RateNetwork:
                                          f"rectangular array") from None
             if weights[k].dtype.kind not in "fiu":
                 raise TypeError(f"{k} must be a numeric array; got dtype {weights[k].dtype}")
-        cell_obj = get_cell(cell)
+        cell_obj = get_cell(cell, cell_params)
         missing = [k for k in cell_obj.extra_weights if k not in weights]
         if missing:
             defaults = cell_obj.default_extra_weights(weights)
             weights.update({k: defaults[k].detach().cpu().numpy() for k in missing if k in defaults})
         act = activation or cell_obj.default_activation
         return cls._build(cell, act, weights, parse_time(tau, "tau"), parse_time(dt, "dt"), noise, task, config,
-                          metrics, None)
+                          metrics, None, cell_obj.params())
 
     @classmethod
-    def _build(cls, cell, activation, weights, tau, dt, noise, task, config, metrics, prov) -> RateNetwork:
+    def _build(cls, cell, activation, weights, tau, dt, noise, task, config, metrics, prov,
+               cell_params) -> RateNetwork:
         card, arrays = (None, {})
         if task is not None:
             params, arrays = task.to_card()
             card = {"name": task.name, "params": params}
         return cls(cell=cell, activation=activation, weights=weights, tau=tau, dt=dt, noise=dict(noise or {}),
-                   task_card=card, task_arrays=arrays, config=dict(config or {}), metrics=dict(metrics or {}),
-                   provenance=dict(prov or provenance()))
+                   cell_params=dict(cell_params), task_card=card, task_arrays=arrays, config=dict(config or {}),
+                   metrics=dict(metrics or {}), provenance=dict(prov or provenance()))
 
     # -- files ----------------------------------------------------------------------------------------
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -276,6 +294,7 @@ class RateNetwork:
         meta = {
             "format": FORMAT,
             "cell": self.cell,
+            "cell_params": dict(self.cell_params),
             "activation": self.activation,
             "tau": self.tau,
             "dt": self.dt,
@@ -299,7 +318,7 @@ class RateNetwork:
             weights = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("weights/")}
             task_arrays = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("task/")}
             return cls(cell=meta["cell"], activation=meta["activation"], weights=weights, tau=meta["tau"],
-                       dt=meta["dt"], task_card=meta.get("task"),
+                       dt=meta["dt"], task_card=meta.get("task"), cell_params=meta.get("cell_params", {}),
                        noise={p: noise_from_dict(m, trusted=True) for p, m in meta.get("noise", {}).items()},
                        task_arrays=task_arrays, config=meta.get("config", {}), metrics=meta.get("metrics", {}),
                        provenance=meta.get("provenance", {}))
@@ -319,8 +338,11 @@ class RateNetwork:
 
     def with_changes(self, **changes: Any) -> RateNetwork:
         """A copy with some fields replaced (the original is immutable)."""
-        fields_ = {k: getattr(self, k) for k in ("cell", "activation", "weights", "tau", "dt", "noise",
-                                                  "task_card", "task_arrays", "config", "metrics", "provenance")}
+        names = ("cell", "cell_params", "activation", "weights", "tau", "dt", "noise", "task_card", "task_arrays",
+                 "config", "metrics", "provenance")
+        fields_ = {k: getattr(self, k) for k in names}
+        if changes.get("cell", self.cell) != self.cell:
+            fields_["cell_params"] = {}          # another cell: its own defaults unless given
         fields_["weights"] = dict(fields_["weights"])
         fields_["noise"] = dict(fields_["noise"])
         fields_["task_arrays"] = dict(fields_["task_arrays"])
@@ -329,7 +351,7 @@ class RateNetwork:
 
 
 #: JSON types of a network file's metadata fields (``None`` allowed where optional).
-_META_FIELDS = {"cell": (str,), "activation": (str,), "tau": (float, int), "dt": (float, int),
+_META_FIELDS = {"cell": (str,), "cell_params": (dict,), "activation": (str,), "tau": (float, int), "dt": (float, int),
                 "task": (dict, type(None)), "noise": (dict,), "config": (dict,), "metrics": (dict,),
                 "provenance": (dict,)}
 _REQUIRED_META = ("cell", "activation", "tau", "dt")

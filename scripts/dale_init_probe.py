@@ -1,6 +1,6 @@
 """Probe: does a heavier-tailed Dale initialisation (smaller gamma shape) let a Dale card learn?
 
-The Dale cell draws its initial weight magnitudes from Gamma(k) (``DaleCell.gamma_shape``, default 2). With
+The Dale cell draws its initial weight magnitudes from Gamma(k) (``rnn.gamma_shape``, default 0.1). With
 balanced rows, the column signs leave a rank-one component of size ~ mean magnitude x N whose singular value
 (16 at N = 512, k = 2) the spectral radius does not see; its ratio to the bulk scales as sqrt(k). This script
 trains a card with another shape and prints the initial spectrum and the learning curve.
@@ -14,7 +14,6 @@ import argparse
 import numpy as np
 import torch
 
-from neurorx.models.cells import DaleCell
 from neurorx.training import apply_overrides, load_card, train
 
 
@@ -33,8 +32,8 @@ parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--out", required=True)
 args = parser.parse_args()
 
-DaleCell.gamma_shape = args.gamma_shape
-cfg = apply_overrides(load_card(args.card), [f"trainer.n_epochs={args.batches}", f"trainer.threads={args.threads}"])
+cfg = apply_overrides(load_card(args.card), [f"trainer.n_epochs={args.batches}", f"trainer.threads={args.threads}",
+                                             f"rnn.gamma_shape={args.gamma_shape}"])
 torch.manual_seed(cfg.seed)
 w0 = cfg.build_model(cfg.build_task()).w_rec.weight.detach().double().numpy()
 print(f"gamma shape {args.gamma_shape}: initial largest singular value {spectrum(w0)[0]:.2f}, "

@@ -116,13 +116,14 @@ def _input_tag(name: str) -> str:
     return name[2:] if name.startswith("I_") else name
 
 
-def neuron_model(cell: str, activation: str, n_in: int, noise_models=(), population: str | None = None) -> NeuronModel:
+def neuron_model(cell, activation: str, n_in: int, noise_models=(), population: str | None = None) -> NeuronModel:
     """Assemble the equations of a ``B*N``-unit group for a cell, an activation and some noise models.
 
     Parameters
     ----------
-    cell : str
-        Registered cell name ("vanilla", "gru").
+    cell : str or Cell
+        Registered cell name ("vanilla", "gru", ...) or a cell with its parameters
+        (:attr:`neurorx.RateNetwork.cell_object`).
     activation : str
         Registered activation name.
     n_in : int

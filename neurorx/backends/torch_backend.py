@@ -24,7 +24,6 @@ from neurorx.backends.base import (
     derive_seed,
 )
 from neurorx.errors import ConfigurationError
-from neurorx.models.cells import get_cell
 from neurorx.noise import NoiseStream, NoNoise, add_increments
 
 __all__ = ["TorchBackend"]
@@ -120,7 +119,7 @@ class TorchBackend:
             torch.set_num_threads(check_positive_int(threads, "threads"))
         dt = network.dt / k
         a = dt / network.tau
-        cell, act = get_cell(network.cell), get_activation(network.activation)
+        cell, act = network.cell_object, get_activation(network.activation)
         w = network.torch_weights(tdtype, device)
         n = network.n_rec
         n_blocks = -(-trials // TRIAL_BLOCK)

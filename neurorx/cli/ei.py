@@ -34,8 +34,10 @@ def configure(parser: argparse.ArgumentParser):
     exp.add_argument("--configs", type=int, default=None, help="random configurations")
     exp.add_argument("--seeds", type=int, default=None, help="seeds per configuration")
     exp.add_argument("--epochs", type=int, default=None)
-    exp.add_argument("--workers", type=int, default=1, help="processes (default 1)")
-    exp.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
+    exp.add_argument("--workers", type=int, default=1, help="Dask workers of a local cluster (default 1: the "
+                     "jobs run in this process)")
+    exp.add_argument("--threads", type=int, default=1, help="kept for existing scripts: every job runs with one "
+                     "torch thread")
     exp.add_argument("--max-jobs", type=int, default=None, metavar="N",
                      help="raise the limit on the number of runs (default 100,000) on purpose")
     exp.add_argument("--figures", action="store_true", help="also draw the figures into DIR/figures")

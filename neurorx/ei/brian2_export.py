@@ -21,7 +21,8 @@ At the fixed point :math:`r^{E}` is Eq. 1 followed by the ReLU. The ``dann`` (Da
 divisive group: the divisor is :math:`W_{EI}(e^{\\alpha}\\odot r^{s}) + \\epsilon`, a second synaptic pathway
 from the subtractive interneurons; ``none`` has no divisor. DANN layers and the readout have no divisor and
 (readout) no ReLU. Torch weights are ``[post, pre]``; Brian2's ``S.w[:]`` after ``S.connect(i=, j=)`` follows
-the order of ``i, j``, which :func:`synapse_indices` makes pre-major, so ``w = W.T.ravel()``.
+the order of ``i, j``, which :func:`~neurorx.backends.brian2_synapses.synapse_indices` makes pre-major, so
+``w = W.T.ravel()``.
 
 All images run at once: every group has ``n_images * n`` neurons, neuron ``image * n + unit``, and synapses
 connect units of the same image only.
@@ -37,6 +38,7 @@ import numpy as np
 import torch
 from brian2 import Network, NeuronGroup, Synapses, TimedArray, prefs, second
 
+from neurorx.backends.brian2_synapses import synapse_indices, synapse_weights
 from neurorx.ei.layers import DANNLayer, INormLayer
 from neurorx.ei.network import EINetwork
 from neurorx.errors import ConfigurationError
@@ -45,27 +47,13 @@ from neurorx.units import parse_time
 __all__ = ["EIBrian2Network", "synapse_indices", "to_brian2"]
 
 
-def synapse_indices(n_pre: int, n_post: int, n_images: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Pre-major ``(i, j)`` indices of all-to-all synapses within each image.
-
-    The synapse ``k = image * n_pre * n_post + pre * n_post + post`` connects ``image * n_pre + pre`` to
-    ``image * n_post + post``; a torch matrix ``W[post, pre]`` is then ``np.tile(W.T.ravel(), n_images)``.
-    """
-    pre = np.repeat(np.arange(n_pre), n_post)
-    post = np.tile(np.arange(n_post), n_pre)
-    offs = np.arange(n_images)
-    i = (offs[:, None] * n_pre + pre[None, :]).ravel()
-    j = (offs[:, None] * n_post + post[None, :]).ravel()
-    return i, j
-
-
 def _connect(src, tgt, target_var: str, w: np.ndarray, n_images: int, name: str, namespace: dict):
     n_post, n_pre = w.shape
     syn = Synapses(src, tgt, model=f"w : 1\n{target_var}_post = w*r_pre : 1 (summed)", name=name,
                    namespace=namespace)
     i, j = synapse_indices(n_pre, n_post, n_images)
     syn.connect(i=i, j=j)
-    syn.w[:] = np.tile(np.asarray(w, dtype=np.float64).T.ravel(), n_images)
+    syn.w[:] = synapse_weights(w, n_images)
     return syn
 
 

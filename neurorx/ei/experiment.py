@@ -1,8 +1,9 @@
 """The luminosity experiment: conditions x luminosity levels x random configurations x seeds, paired.
 
 Every condition is trained with the same list of random configurations (widths and learning rates) and the
-same seeds, so runs pair by ``(epsilon, config, seed)``. Results are appended to ``runs.jsonl`` as they finish
-(an interrupted experiment resumes where it stopped); :func:`analyse` turns them into the table of mean
+same seeds, so runs pair by ``(epsilon, config, seed)``. Each run is a sweep job (:mod:`neurorx.ei.jobs`): the
+sweep's store keeps every finished run (an interrupted experiment resumes where it stopped), Dask runs them, and
+the finished runs are gathered into ``results.nc``; :func:`analyse` turns them into the table of mean
 accuracies, paired Wilcoxon signed-rank tests and the paper's Mann-Whitney tests against LN⁺.
 
 >>> from neurorx.ei.experiment import ExperimentConfig, run_experiment     # doctest: +SKIP
@@ -11,9 +12,7 @@ accuracies, paired Wilcoxon signed-rank tests and the paper's Mann-Whitney tests
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import json
-import multiprocessing as mp
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,12 +21,11 @@ import numpy as np
 
 from neurorx.checks import positive_int
 from neurorx.ei.data import check_epsilon
-from neurorx.errors import ConfigurationError, FileFormatError
+from neurorx.errors import ConfigurationError, FileFormatError, OutputPathError, SimulationError
 from neurorx.io import atomic_write_bytes, check_output_dir
 from neurorx.registry import Registry
 from neurorx.resources import check_duration, check_grid, check_workers
-from neurorx.seeds import derive_seed, numpy_rng
-from neurorx.staging import StagedFolder
+from neurorx.seeds import numpy_rng
 
 __all__ = [
     "CONDITIONS",
@@ -42,7 +40,9 @@ __all__ = [
 ]
 
 
-_CONFIGS, _RUN = 40, 41  # seed purposes
+_CONFIGS = 40  # seed purpose of the shared configurations (a run's own seed: neurorx.ei.jobs)
+#: The gathered sweep results of an experiment folder.
+RESULTS = "results.nc"
 #: Lower bound on the time of one training epoch of the smallest network (seconds).
 _SECONDS_PER_EPOCH = 1e-3
 
@@ -181,64 +181,30 @@ def sample_configs(cfg: ExperimentConfig) -> list[dict]:
     return out
 
 
-def _specs(cfg: ExperimentConfig) -> list[RunSpec]:
-    configs = sample_configs(cfg)
-    return [RunSpec(c, float(e), k, s, **configs[k]) for e in cfg.epsilons for k in range(cfg.n_configs)
-            for s in range(cfg.seeds) for c in cfg.conditions]
-
-
 def run_one(spec: RunSpec, cfg: ExperimentConfig, data=None) -> dict:
-    """Train one network and return its result (accuracy, history, diagnostics) as a JSON-able dict."""
-    import torch
+    """Train one network of the grid and return its result (:func:`neurorx.ei.jobs.run_ei_config`)."""
+    from neurorx.ei.jobs import grid_configs, run_ei_config
 
-    from neurorx.ei.data import load_images
-    from neurorx.ei.diagnostics import gradient_cosine, layer_moments, output_cosine
-    from neurorx.ei.network import EINetwork, EINetworkConfig
-    from neurorx.ei.training import TrainConfig, jittered_test_images, train
-
-    data = load_images(cfg.data, seed=cfg.seed) if data is None else data
-    cond = CONDITIONS.get(spec.condition)
-    # paired: every condition gets the same initial-weight seed and the same batch/jitter seed
-    run_seed = derive_seed(cfg.seed, _RUN, spec.config, spec.seed)
-    net = EINetwork(EINetworkConfig(n_in=data.n_pixels, hidden=(spec.width, spec.width), n_out=data.n_classes,
-                                    layer=cond.layer, divisive=cond.divisive, error_norm=cond.error_norm,
-                                    seed=run_seed))
-    tcfg = TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr_e=spec.lr_e, lr_i=spec.lr_i, lam=cfg.lam,
-                       epsilon=spec.epsilon, seed=run_seed)
-    t0 = time.perf_counter()
-    try:
-        res = train(net, data, tcfg)
-        out = {"test_acc": res.test_acc, "train_loss": res.train_loss[-1:], "diverged": False}
-    except Exception as err:  # a diverged run is a result (chance accuracy), not a crash of the sweep
-        from neurorx.errors import SimulationError
-
-        if not isinstance(err, SimulationError):
-            raise
-        out = {"test_acc": 1.0 / data.n_classes, "train_loss": [], "diverged": True}
-    out.update(asdict(spec), key=spec.key, seconds=time.perf_counter() - t0)
-    if cfg.diagnostics and cond.layer == "inorm" and not out["diverged"]:
-        x = jittered_test_images(data, spec.epsilon, run_seed)[:256]
-        y = torch.from_numpy(data.y_test[:256])
-        out["grad_cosine"] = gradient_cosine(net, x, y)
-        out["output_cosine"] = output_cosine(net, x)
-        out["moments"] = layer_moments(net, x)
-    return out
-
-
-def _worker_init(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-
-
-def _work(args):
-    spec, cfg = args
-    return run_one(spec, cfg)
+    one = ExperimentConfig(**{**cfg.to_dict(), "conditions": (spec.condition,), "epsilons": (spec.epsilon,),
+                              "n_configs": max(cfg.n_configs, spec.config + 1), "seeds": spec.seed + 1})
+    config = next(c for c in grid_configs(one) if c["config"] == spec.config and c["seed"] == spec.seed)
+    config.update(width=spec.width, lr_e=spec.lr_e, lr_i=spec.lr_i)
+    return run_ei_config(config, data=data)
 
 
 def load_runs(out_dir: str | Path) -> list[dict]:
-    """The finished runs recorded in ``out_dir/runs.jsonl``."""
-    path = Path(out_dir) / "runs.jsonl"
+    """The finished runs of the experiment in ``out_dir``: its sweep results ``results.nc``, or the
+    ``runs.jsonl`` of a folder written before the experiment ran as a sweep.
+    """
+    out_dir = Path(out_dir)
+    if (out_dir / RESULTS).exists():
+        import xarray as xr
+
+        from neurorx.ei.jobs import runs_from_dataset
+
+        with xr.open_dataset(out_dir / RESULTS) as ds:
+            return runs_from_dataset(ds.load())
+    path = out_dir / "runs.jsonl"
     if not path.exists():
         return []
     runs = []
@@ -247,136 +213,91 @@ def load_runs(out_dir: str | Path) -> list[dict]:
             try:
                 runs.append(json.loads(line))
             except json.JSONDecodeError:
-                continue  # a line cut by an interruption: that run is redone
+                continue  # a line cut by an interruption
     return runs
 
 
-#: Files of an experiment's results folder.
-OUTPUTS = ("config.json", "runs.jsonl", "summary.json", "figures")
+def _prepare(out_dir: Path, cfg: ExperimentConfig, force: bool) -> None:
+    import shutil
 
-
-def _design(folder: Path) -> dict | None:
-    """The design recorded in ``folder/config.json`` (``None`` if there is none)."""
-    path = folder / "config.json"
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get("experiment")
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        raise FileFormatError(f"{path} is not a readable experiment configuration (truncated or corrupt); give a "
-                              f"new --out folder, or --force to replace the experiment there") from None
-
-
-def _drop_cut_line(path: Path) -> None:
-    """Remove a last line cut by an interruption (no newline), so that the next result starts a line of its own."""
-    if not path.is_file() or path.stat().st_size == 0:
-        return
-    data = path.read_bytes()
-    if not data.endswith(b"\n"):
-        with open(path, "r+b") as fh:
-            fh.truncate(data.rfind(b"\n") + 1)
-
-
-def _prepare(out_dir: Path, cfg: ExperimentConfig, force: bool) -> tuple[Path, StagedFolder | None]:
-    """The folder to write into and, for a ``force`` replacement of another design, its staging.
-
-    An experiment of the same design resumes in place (``summary.json``, written last, marks it complete).
-    One of another design is replaced only with ``force``, and only once the new one has finished: the new
-    runs go to ``out_dir/.replacing/`` (resumed there by the same command after an interruption).
-    """
     from neurorx.provenance import provenance
 
-    out_dir = check_output_dir(out_dir)
-    staged = None
-    folder = out_dir
-    old = _design(out_dir)
-    if old is not None and old != cfg.to_dict():
-        if not force:
-            raise FileExistsError(f"{out_dir} holds an experiment with another configuration; give a new --out "
-                                  "folder, or --force to replace it once the new one has finished")
-        staged = StagedFolder(out_dir, complete="summary.json", outputs=OUTPUTS, force=True,
-                              what="E/I experiment", keep_on_error=True)
-        folder = staged.__enter__()
-        if _design(folder) not in (None, cfg.to_dict()):
-            for name in OUTPUTS:
-                StagedFolder._remove(folder / name)    # an interrupted replacement by a third design
-    folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / "config.json").exists():
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputPathError(f"{out_dir} is a file; give a folder for the experiment's results")
+    cfg_path = out_dir / "config.json"
+    if cfg_path.exists():
+        try:
+            old = json.loads(cfg_path.read_text(encoding="utf-8")).get("experiment")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            raise FileFormatError(f"{cfg_path} is not a readable experiment configuration (truncated or corrupt); "
+                                  "give a new --out folder, or --force to replace the experiment there") from None
+        if old != cfg.to_dict():
+            if not force:
+                raise FileExistsError(f"{out_dir} holds an experiment with another configuration; give a new --out "
+                                      "folder, or --force to discard it")
+            for name in ("runs.jsonl", "summary.json", "config.json", RESULTS, "store.json"):
+                (out_dir / name).unlink(missing_ok=True)
+            shutil.rmtree(out_dir / "jobs", ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not cfg_path.exists():
         meta = {"experiment": cfg.to_dict(), "configs": sample_configs(cfg), "provenance": provenance(cfg.seed)}
-        atomic_write_bytes(folder / "config.json", json.dumps(meta, indent=1).encode())
-    return folder, staged
+        atomic_write_bytes(cfg_path, json.dumps(meta, indent=1).encode())
 
 
 def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int = 1, threads: int = 1,
-                   force: bool = False, progress: bool = True) -> dict:
-    """Run (or resume) the experiment into ``out_dir`` and return :func:`analyse`'s summary.
+                   force: bool = False, progress: bool = True, scheduler=None) -> dict:
+    """Run (or resume) the experiment as a sweep into ``out_dir`` and return :func:`analyse`'s summary.
+
+    Every run is a sweep job (:mod:`neurorx.ei.jobs`) in the store ``out_dir/jobs``; Dask runs those not done
+    (:func:`neurorx.sweep.runner.run_jobs`), and the finished ones are gathered into ``out_dir/results.nc``,
+    which the summary reads.
 
     Parameters
     ----------
     cfg : ExperimentConfig
         The design.
     out_dir : str or Path
-        Results folder: ``config.json`` (design, configurations, versions), ``runs.jsonl`` (one line per
-        finished run), ``summary.json`` (table and tests).
+        Results folder: ``config.json`` (design, configurations, versions), ``jobs/`` (one folder per finished
+        run), ``results.nc`` (the gathered runs), ``summary.json`` (table and tests).
     workers : int
-        Processes (each runs whole trainings; 1 = in this process).
+        Worker processes of a local Dask cluster; 1 runs the jobs in this process (``scheduler="sync"``).
     threads : int
-        Torch threads per process.
+        Kept for existing callers: every job runs with one torch thread (the sweep's worker environment), so
+        its numbers do not depend on the machine.
     force : bool
         Discard results of a different design in ``out_dir``.
     progress : bool
         Show a progress bar.
+    scheduler : None, "sync", str or distributed.Client, optional
+        As for :func:`neurorx.sweep.sweep` (default: ``"sync"`` for one worker, else a local cluster).
     """
-    import torch
-
     from neurorx.ei.data import load_images
+    from neurorx.ei.jobs import gather, grid_jobs
+    from neurorx.sweep.gather import save_netcdf
+    from neurorx.sweep.runner import run_jobs
+    from neurorx.sweep.store import Store
 
     workers = check_workers(workers, "workers (--workers)", threads=threads)
     if cfg.epochs < 1:
         raise ConfigurationError("epochs=0 trains nothing, so the summary would report untrained networks as "
                                  "results; give epochs >= 1 (--epochs)")
-    check_output_dir(out_dir)
-    data = load_images(cfg.data, seed=cfg.seed)     # a bad data source fails before anything is written
-    folder, staged = _prepare(Path(out_dir), cfg, force)
-    _drop_cut_line(folder / "runs.jsonl")
-    done = {r["key"] for r in load_runs(folder)}
-    todo = [s for s in _specs(cfg) if s.key not in done]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(todo), desc="E/I runs")
+    out_dir = check_output_dir(out_dir)
+    load_images(cfg.data, seed=cfg.seed)     # a bad data source fails before anything is written
+    _prepare(out_dir, cfg, force)
+    if scheduler is None and workers <= 1:
+        scheduler, workers = "sync", None
     t0 = time.perf_counter()
-    with open(folder / "runs.jsonl", "a") as fh:
-        def record(result):
-            fh.write(json.dumps(result) + "\n")
-            fh.flush()
-            if bar is not None:
-                bar.update(1)
-
-        if workers <= 1:
-            before = torch.get_num_threads()
-            torch.set_num_threads(threads)
-            try:
-                for spec in todo:
-                    record(run_one(spec, cfg, data))
-            finally:
-                torch.set_num_threads(before)
-        else:
-            ctx = mp.get_context("spawn")
-            with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                        initargs=(threads,)) as pool:
-                # longest first (I-Norm, wide) keeps both workers busy to the end
-                order = sorted(todo, key=lambda s: -(s.width * (2 if s.condition.startswith("inorm") else 1)))
-                for result in pool.map(_work, [(s, cfg) for s in order], chunksize=1):
-                    record(result)
-    if bar is not None:
-        bar.close()
-    summary = analyse(load_runs(folder), cfg)
+    result = run_jobs(grid_jobs(cfg), out_dir, name="ei", scheduler=scheduler, workers=workers,
+                      show_progress=progress)
+    if result.failed:
+        first = next(iter(result.failed.values()))
+        raise SimulationError(f"{len(result.failed)} run(s) of the experiment failed (first: {first}); the others "
+                              f"are kept in {out_dir}: run the same command again to retry")
+    ds = gather(cfg, Store(out_dir))
+    save_netcdf(ds, out_dir / RESULTS)
+    summary = analyse(load_runs(out_dir), cfg)
     summary["wall_seconds_last_call"] = time.perf_counter() - t0
-    atomic_write_bytes(folder / "summary.json", json.dumps(summary, indent=1).encode(), overwrite=True)
-    if staged is not None:
-        staged.__exit__(None, None, None)          # the new experiment replaces the old one, summary last
+    atomic_write_bytes(out_dir / "summary.json", json.dumps(summary, indent=1).encode(), overwrite=True)
     return summary
 
 

@@ -119,7 +119,8 @@ def draw_all(out_dir: str | Path, *, overwrite: bool = False, dpi: int = 120) ->
 
     runs = load_runs(out_dir)
     if not runs:
-        raise FileNotFoundError(f"{out_dir} holds no finished runs (runs.jsonl); run the experiment first")
+        raise FileNotFoundError(f"{out_dir} holds no finished runs (results.nc); run the experiment first "
+                                "(neurorx ei experiment --out DIR)")
     from neurorx.staging import StagedFolder
 
     panels = (("accuracy_vs_epsilon", accuracy_panel), ("paired_vs_ln_plus", paired_scatter),

@@ -24,6 +24,14 @@ from torch import nn
 
 from neurorx.ei.error_norm import apply_error_norm, get_error_norm, lateral_weights
 from neurorx.errors import ConfigurationError
+from neurorx.models.ei_primitives import (
+    balanced_inhibition,
+    homeostatic_loss,
+    n_inhibitory,
+    pool_size,
+    project_dale_,
+    svd_pool,
+)
 from neurorx.registry import Registry
 
 __all__ = [
@@ -43,11 +51,6 @@ __all__ = [
 LAYERS: Registry[type] = Registry("E/I layer kind")
 #: Divisive pathways of :class:`INormLayer` by name (classes).
 DIVISIVE: Registry[type] = Registry("divisive pathway")
-
-
-def n_inhibitory(n_e: int, i_ratio: float = 0.1) -> int:
-    """Number of subtractive interneurons: ``max(1, floor(i_ratio * n_e))``."""
-    return max(1, math.floor(i_ratio * n_e))
 
 
 def _lognormal(shape, mean: float, std: float, generator) -> torch.Tensor:
@@ -107,10 +110,9 @@ class _EILayerBase(nn.Module):
 
     def project_(self) -> None:
         """Clamp every Dale-constrained weight to be >= 0 (call after each optimizer step)."""
-        with torch.no_grad():
-            for name, p in self.named_parameters():
-                if name.split(".")[-1] in self._dale_names():
-                    p.clamp_(min=0.0)
+        for name, p in self.named_parameters():
+            if name.split(".")[-1] in self._dale_names():
+                project_dale_(p)
 
     def _dale_names(self) -> tuple[str, ...]:
         return self.dale
@@ -226,16 +228,14 @@ class SVDDivisive(_Divisive):
 
     def __init__(self, d: int, n_e: int, n_i: int, eps: float):
         super().__init__()
-        self.pool = min(n_e, d)
+        self.pool = pool_size(n_e, d)
         self.eps = eps
         self.U_IE = nn.Parameter(torch.zeros(self.pool, d))
         self.U_EI = _frozen(torch.full((n_e, self.pool), 1.0 / n_e))
 
     def init_(self, layer, generator):
         with torch.no_grad():
-            w = (layer.W_EE - layer.W_EI @ layer.W_IE).double()
-            _, s, vh = torch.linalg.svd(w, full_matrices=False)
-            self.U_IE.copy_((s[:, None] * vh).to(self.U_IE.dtype))
+            self.U_IE.copy_(svd_pool(layer.W_EE, layer.W_EI, layer.W_IE).to(self.U_IE.dtype))
 
     def denominator(self, hd, layer):
         return torch.sqrt(F.linear(F.linear(hd, self.U_IE) ** 2, self.U_EI) + self.eps)
@@ -319,8 +319,9 @@ class INormLayer(_EILayerBase):
         w_ei = _lognormal((n_e, n_i), 1.0, 1.0, generator)
         self.W_EE = nn.Parameter(w_ee)
         self.b = nn.Parameter(torch.zeros(n_e))
-        self.W_IE = nn.Parameter(w_ee.mean(dim=0, keepdim=True).repeat(n_i, 1))
-        self.W_EI = _frozen(w_ei / w_ei.sum(dim=1, keepdim=True))
+        w_ie, w_ei = balanced_inhibition(w_ee, w_ei, n_i)
+        self.W_IE = nn.Parameter(w_ie)
+        self.W_EI = _frozen(w_ei)
         self.div = DIVISIVE.get(divisive)(d, n_e, n_i, eps)
         self.div.init_(self, generator)
         if get_error_norm(error_norm).needs_weights:
@@ -368,10 +369,7 @@ class INormLayer(_EILayerBase):
         """
         if self._ztilde is None:
             raise RuntimeError("local_loss() needs a forward pass first")
-        zt = self._ztilde
-        mean = zt.mean(dim=-1)
-        var = zt.var(dim=-1, unbiased=False)
-        return lam * (mean ** 2 + (var - 1.0) ** 2).mean()
+        return homeostatic_loss(self._ztilde, lam)
 
     def roles(self):
         local = [self.W_IE] + [getattr(self.div, n) for n in self.div.local]

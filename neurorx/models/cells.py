@@ -16,19 +16,25 @@ Weight layout (torch ``[post, pre]``): ``w_in`` is ``(G*N, n_in)``, ``w_rec`` is
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
 import numpy as np
 import torch
 
 from neurorx.activations import Activation
+from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError
-from neurorx.registry import Registry
+from neurorx.models import ei_primitives as ei
+from neurorx.registry import Registry, suggest
 
 __all__ = ["CELLS", "Brian2Cell", "Brian2Pool", "Cell", "DaleCell", "DaleNormCell", "DaleSubNormCell", "GRUCell",
            "VanillaCell", "get_cell", "homeostatic_loss"]
+
+#: The homeostatic loss (defined once, in :mod:`neurorx.models.ei_primitives`).
+homeostatic_loss = ei.homeostatic_loss
 
 
 @dataclass(frozen=True)
@@ -95,8 +101,14 @@ class Brian2Cell:
     pool: Brian2Pool | None = None
 
 
+@dataclass(frozen=True)
 class Cell:
     """Base class of the cells: subclasses define :meth:`drift` and :meth:`brian2`.
+
+    A cell is a frozen dataclass whose fields are its parameters (e.g. ``gamma_shape`` of ``dale``): they are
+    part of a training's configuration (the ``rnn`` section of a card, :class:`neurorx.training.RNNConfig`),
+    saved in the network file (:attr:`neurorx.RateNetwork.cell_params`) and read back. :data:`CELLS` holds each
+    cell with its default parameters; :func:`get_cell` returns one with given parameters.
 
     A cell may have weight arrays beyond the five every network has (:attr:`extra_weights`, e.g. the
     divisive pool ``w_div`` of ``dale_norm``); they are handed to :meth:`drift`, :meth:`step` and :meth:`run` as
@@ -110,13 +122,42 @@ class Cell:
     extra_weights: ClassVar[tuple[str, ...]] = ()
     #: Whether the cell has a local loss (:meth:`local_loss`) that the trainer adds to the task loss.
     has_local_loss: ClassVar[bool] = False
-    #: Names of the class-level settings that shape the initial weights or the dynamics without being config keys
-    #: (e.g. ``gamma_shape`` of ``dale``); :meth:`settings` reports them and a training checkpoint records them.
-    setting_names: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """The parameters a configuration may set (the dataclass fields given to the constructor)."""
+        return tuple(f.name for f in fields(cls) if f.init)
+
+    def params(self) -> dict[str, float | int | bool | None]:
+        """The cell's parameters and their values (what a network file and a card's ``rnn`` section hold)."""
+        return {name: getattr(self, name) for name in self.parameter_names()}
 
     def settings(self) -> dict[str, float | int | bool | None]:
-        """The cell's class-level settings (:attr:`setting_names`) and their values now."""
-        return {name: getattr(self, name) for name in self.setting_names}
+        """Every field of the cell (its :meth:`params` and fixed properties such as ``divisive``), by name.
+
+        A sweep's training job id takes these in (:mod:`neurorx.sweep.jobs`), so a card that leaves a parameter
+        to its default names the default's value.
+        """
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def with_params(self, params: Mapping[str, object] | None, *, prefix: str = "") -> Cell:
+        """The same cell with some parameters replaced (``prefix`` names them in errors, e.g. ``"rnn."``).
+
+        Raises
+        ------
+        ConfigurationError
+            For a name that is not one of :meth:`parameter_names`, or a value the cell refuses.
+        """
+        params = dict(params or {})
+        if not params:
+            return self
+        names = self.parameter_names()
+        for key in params:
+            if key not in names:
+                choices = ", ".join(f"{prefix}{n}" for n in names) or "none"
+                raise ConfigurationError(f"{prefix}{key}: the {self.name} cell has no parameter {key!r} (its "
+                                         f"parameters: {choices})" + suggest(key, names))
+        return replace(self, **params)
 
     def weight_shapes(self, n_rec: int, n_in: int, n_out: int, n_init: int) -> dict[str, tuple[int, ...]]:
         """Shapes of every weight array, torch ``[post, pre]`` layout."""
@@ -235,6 +276,18 @@ class Cell:
 CELLS: Registry[Cell] = Registry("cell type")
 
 
+def _number(cell: Cell, name: str, *, low: float, high: float | None = None) -> None:
+    """Check the cell parameter ``name`` is a finite number in ``(low, high)``; store it as a float."""
+    value = getattr(cell, name)
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value <= low or (high is not None and value >= high):
+        bounds = f"in ({low:g}, {high:g})" if high is not None else f"> {low:g}"
+        raise ConfigurationError(f"the {cell.name} cell's parameter {name} must be a number {bounds}; got {value!r} "
+                                 f"(set rnn.{name} in the card, or leave it out for the default)")
+    object.__setattr__(cell, name, float(value))
+
+
+@dataclass(frozen=True)
 class VanillaCell(Cell):
     """The paper's rate unit.
 
@@ -262,6 +315,7 @@ class VanillaCell(Cell):
         )
 
 
+@dataclass(frozen=True)
 class GRUCell(Cell):
     """The continuous-time GRU of the paper (Jordan et al. 2021; paper Eqs. A.3–A.6).
 
@@ -300,6 +354,7 @@ class GRUCell(Cell):
         )
 
 
+@dataclass(frozen=True)
 class DaleCell(Cell):
     """A rate network that obeys Dale's law: ``N_E`` excitatory and ``N_I`` inhibitory units.
 
@@ -344,18 +399,20 @@ class DaleCell(Cell):
     gates = ("h",)
     default_activation = "relu"
     #: Fraction of excitatory units.
-    excitatory_fraction: ClassVar[float] = 0.8
+    excitatory_fraction: float = 0.8
     #: Spectral radius of ``w_rec`` at initialisation.
-    init_radius: ClassVar[float] = 1.0 / math.sqrt(3.0)
+    init_radius: float = 1.0 / math.sqrt(3.0)
     #: Shape of the gamma distribution of the initial weight magnitudes (heavy-tailed; see the class notes).
-    gamma_shape: ClassVar[float] = 0.1
-    setting_names: ClassVar[tuple[str, ...]] = ("excitatory_fraction", "init_radius", "gamma_shape")
+    gamma_shape: float = 0.1
+
+    def __post_init__(self):
+        _number(self, "excitatory_fraction", low=0.0, high=1.0)
+        _number(self, "init_radius", low=0.0)
+        _number(self, "gamma_shape", low=0.0)
 
     def n_excitatory(self, n_rec: int) -> int:
         """:math:`N_E` of a network of ``n_rec`` units (at least one E and one I unit)."""
-        if n_rec < 2:
-            raise ConfigurationError(f"a dale network needs at least 2 units (one E, one I); got n_rec = {n_rec}")
-        return min(n_rec - 1, max(1, round(self.excitatory_fraction * n_rec)))
+        return ei.n_excitatory(n_rec, self.excitatory_fraction)
 
     def populations(self, n_rec: int) -> dict[str, slice]:
         n_e = self.n_excitatory(n_rec)
@@ -400,10 +457,9 @@ class DaleCell(Cell):
     def project_(self, weights: Mapping[str, torch.Tensor]) -> None:
         w_rec = weights["w_rec"]
         n_e = self.n_excitatory(w_rec.shape[1])
-        with torch.no_grad():
-            w_rec[:, :n_e].clamp_(min=0.0)
-            w_rec[:, n_e:].clamp_(max=0.0)
-            if "w_out" in weights:
+        ei.project_dale_(w_rec, n_e)
+        if "w_out" in weights:
+            with torch.no_grad():
                 weights["w_out"][:, n_e:] = 0.0
 
     def validate_weights(self, weights: Mapping[str, object], n_rec: int) -> None:
@@ -429,21 +485,7 @@ class DaleCell(Cell):
                 f"(max |w| {np.abs(w_out[:, n_e:]).max():.3g})" + fix)
 
 
-def homeostatic_loss(z: torch.Tensor) -> torch.Tensor:
-    """The homeostatic loss of ``ei_norm.md`` §2 (without its weight :math:`\\lambda`) of drives ``z (..., n)``.
-
-    Notes
-    -----
-    .. math:: L_I = \\operatorname{mean}\\big[(\\operatorname{mean}_k z_k)^2 + (\\operatorname{Var}_k z_k - 1)^2\\big]
-
-    over all leading axes (time steps, trials); :math:`\\operatorname{Var}_k` is the population variance (as
-    LayerNorm's, :meth:`neurorx.ei.layers.INormLayer.local_loss`).
-    """
-    mean = z.mean(dim=-1)
-    var = z.var(dim=-1, unbiased=False)
-    return (mean ** 2 + (var - 1.0) ** 2).mean()
-
-
+@dataclass(frozen=True)
 class DaleNormCell(DaleCell):
     """The Dale E/I cell with inhibition-mediated normalization of the E units' recurrent drive (``dale_norm``).
 
@@ -502,20 +544,24 @@ class DaleNormCell(DaleCell):
     """
 
     name = "dale_norm"
-    #: Divisive normalization by the pool (``False``: the subtractive-only ablation).
-    divisive: ClassVar[bool] = True
     #: :math:`\\epsilon` of :math:`\\gamma`.
-    eps: ClassVar[float] = 1e-5
+    eps: float = 1e-5
     #: Upper bound on the pool size ``k`` (``None``: ``k = N_E``).
-    max_pool: ClassVar[int | None] = None
-    setting_names = (*DaleCell.setting_names, "divisive", "eps", "max_pool")
+    max_pool: int | None = None
+    #: Divisive normalization by the pool (``False``: the subtractive-only ablation); fixed by the cell type.
+    divisive: bool = field(default=True, init=False)
     extra_weights = ("w_div",)
+
+    def __post_init__(self):
+        super().__post_init__()
+        _number(self, "eps", low=0.0)
+        if self.max_pool is not None:
+            object.__setattr__(self, "max_pool", positive_int(self.max_pool, f"{self.name} cell parameter max_pool"))
     has_local_loss = True
 
     def pool_size(self, n_rec: int) -> int:
         """The number ``k`` of divisive pool units of a network of ``n_rec`` units."""
-        n_e = self.n_excitatory(n_rec)
-        return n_e if self.max_pool is None else min(n_e, int(self.max_pool))
+        return ei.pool_size(self.n_excitatory(n_rec), self.max_pool)
 
     def weight_shapes(self, n_rec, n_in, n_out, n_init):
         shapes = super().weight_shapes(n_rec, n_in, n_out, n_init)
@@ -567,8 +613,10 @@ class DaleNormCell(DaleCell):
         return z if w_div is None else z / self.gamma(r_e, w_div)
 
     def local_loss(self, states, u, w_rec, extra=None):
-        """The homeostatic loss :func:`homeostatic_loss` of :meth:`normalized_drive` (without :math:`\\lambda`)."""
-        return homeostatic_loss(self.normalized_drive(states, u, w_rec, extra))
+        """The homeostatic loss (:func:`~neurorx.models.ei_primitives.homeostatic_loss`, without
+        :math:`\\lambda`) of :meth:`normalized_drive`.
+        """
+        return ei.homeostatic_loss(self.normalized_drive(states, u, w_rec, extra))
 
     def brian2(self, act: Activation) -> Brian2Cell:
         base = super().brian2(act)
@@ -592,10 +640,9 @@ class DaleNormCell(DaleCell):
         """
         n = w_rec.shape[1]
         n_e, k = self.n_excitatory(n), self.pool_size(n)
-        w = w_rec.detach().to(torch.float64)
-        centred = w[:n_e, :n_e] + w[:n_e, n_e:] @ w[n_e:, :n_e]     # W_EE - W_EI W_IE (I->E block is -W_EI)
-        _, s, vh = torch.linalg.svd(centred, full_matrices=False)
-        return (math.sqrt(k / n_e) * s[:k, None] * vh[:k]).to(w_rec.dtype)
+        w = w_rec.detach().to(torch.float64)                      # the I->E block is -W_EI
+        return ei.svd_pool(w[:n_e, :n_e], -w[:n_e, n_e:], w[n_e:, :n_e], k,
+                           scale=math.sqrt(k / n_e)).to(w_rec.dtype)
 
     def default_extra_weights(self, weights):
         w_rec = np.asarray(weights["w_rec"], dtype=np.float64)
@@ -610,10 +657,9 @@ class DaleNormCell(DaleCell):
         n_e = self.n_excitatory(n)
         with torch.no_grad():
             w = w_rec.detach().to(torch.float64).clone()
-            w_ei = -w[:n_e, n_e:]
-            w_ei /= w_ei.sum(dim=1, keepdim=True).clamp_min(1e-12)          # rows of W_EI sum to 1
-            w[:n_e, n_e:] = -w_ei
-            w[n_e:, :n_e] = w[:n_e, :n_e].mean(dim=0)                       # rows of W_IE: column mean of W_EE
+            w_ie, w_ei = ei.balanced_inhibition(w[:n_e, :n_e], -w[:n_e, n_e:], n - n_e)
+            w[:n_e, n_e:] = -w_ei                                           # rows of W_EI sum to 1
+            w[n_e:, :n_e] = w_ie                                            # rows of W_IE: column mean of W_EE
             w[n_e:, n_e:] = 0.0                                             # W_II = 0
             w_rec.copy_(w.to(w_rec.dtype))
             weights["w_in"][n_e:] = 0.0                                     # the I units see the E units only
@@ -640,6 +686,7 @@ class DaleNormCell(DaleCell):
                 f"from_arrays computes its initial value from w_rec when it is omitted)")
 
 
+@dataclass(frozen=True)
 class DaleSubNormCell(DaleNormCell):
     """The subtractive-only ablation of :class:`DaleNormCell` (``dale_subnorm``, the paper's "I-Norm (sub)").
 
@@ -652,7 +699,7 @@ class DaleSubNormCell(DaleNormCell):
     """
 
     name = "dale_subnorm"
-    divisive = False
+    divisive: bool = field(default=False, init=False)
     extra_weights = ()
 
 
@@ -663,9 +710,23 @@ CELLS.add("dale_norm", DaleNormCell())
 CELLS.add("dale_subnorm", DaleSubNormCell())
 
 
-def get_cell(name: str) -> Cell:
-    """Return the registered cell ``name`` ("vanilla", "gru", "dale", "dale_norm", "dale_subnorm")."""
-    return CELLS.get(name)
+def get_cell(name: str | Cell, params: Mapping[str, object] | None = None) -> Cell:
+    """The registered cell ``name`` ("vanilla", "gru", "dale", "dale_norm", "dale_subnorm") with ``params``.
+
+    Parameters
+    ----------
+    name : str or Cell
+        A registered name, or a cell (returned with ``params`` applied).
+    params : mapping, optional
+        Cell parameters (:meth:`Cell.parameter_names`); those omitted keep the cell's defaults.
+
+    Raises
+    ------
+    ConfigurationError
+        For an unknown parameter or a value the cell refuses.
+    """
+    cell = name if isinstance(name, Cell) else CELLS.get(name)
+    return cell.with_params(params)
 
 
 def check_weights(cell: Cell, weights: Mapping[str, object]) -> tuple[int, int, int, int]:

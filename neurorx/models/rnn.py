@@ -27,8 +27,9 @@ class RecurrentModel(nn.Module):
 
     Parameters
     ----------
-    cell : str
-        Registered cell name ("vanilla", "gru", "dale", "dale_norm", "dale_subnorm").
+    cell : str or Cell
+        Registered cell name ("vanilla", "gru", "dale", "dale_norm", "dale_subnorm"), with its default
+        parameters, or a :class:`~neurorx.models.cells.Cell` (e.g. ``get_cell("dale", {"gamma_shape": 2})``).
     n_in, n_rec, n_out, n_init : int
         Input, recurrent, output and initial-code sizes.
     alpha : float
@@ -45,7 +46,7 @@ class RecurrentModel(nn.Module):
     :math:`y_t = W_{out} h_{t+1}` (read after the update, compared with target ``t``).
     """
 
-    def __init__(self, cell: str, n_in: int, n_rec: int, n_out: int, n_init: int, alpha: float,
+    def __init__(self, cell: str | Cell, n_in: int, n_rec: int, n_out: int, n_init: int, alpha: float,
                  activation: str | None = None, bias: bool = False):
         super().__init__()
         for name, v in (("n_in", n_in), ("n_rec", n_rec), ("n_out", n_out), ("n_init", n_init)):
@@ -53,7 +54,7 @@ class RecurrentModel(nn.Module):
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha = dt/tau must be in (0, 1] for a stable Euler step; got {alpha!r}")
         self.cell = get_cell(cell)
-        self.cell_name = cell
+        self.cell_name = self.cell.name
         self.activation_name = activation or self.cell.default_activation
         self.act = get_activation(self.activation_name)
         self.alpha = float(alpha)

@@ -9,6 +9,7 @@ is a scratch folder kept across the job's attempts until it is done, see :mod:`n
   an uninterrupted training, as ``neurorx train --resume``).
 - ``run``: run a protocol on the trained network with one backend and seed -> ``recording.npz``.
 - ``statistic``: a statistic of recordings (or of the training) -> ``result.npz``.
+- ``ei``: one training of the E/I luminosity experiment (:mod:`neurorx.ei.jobs`) -> ``result.json``.
 
 The statistics a spec may collect are in :data:`SWEEP_STATISTICS`; each calls :mod:`neurorx.analysis` directly and
 returns named :class:`Output` arrays with their dimensions and units.
@@ -185,7 +186,7 @@ def _train(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
 
     An attempt killed before its first checkpoint leaves only ``config.yaml`` and metric lines: they are
     cleared and training starts afresh in ``work`` itself, so the next kill leaves a checkpoint there. A
-    checkpoint that cannot be continued (corrupt, or written with other cell settings) is reported in the
+    checkpoint that cannot be continued (corrupt, or written with other cell parameters) is reported in the
     ``neurorx.sweep`` log and training starts afresh: the job's id already fixes its configuration.
     """
     import shutil
@@ -267,10 +268,11 @@ def _statistic(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
 
 def _train_identity(config: dict) -> dict:
     """A training's card without the keys that change no result (its prose, ...:
-    :data:`neurorx.training.config.RESULT_FREE_KEYS`), and the cell's class-level settings.
+    :data:`neurorx.training.config.RESULT_FREE_KEYS`), with its cell's parameters resolved apart
+    (``cell_settings``: :meth:`neurorx.models.cells.Cell.settings`, the defaults filled in), so that a card
+    stating a default names the same training as one that leaves it out.
     """
-    from neurorx.models.cells import get_cell
-    from neurorx.training.config import RESULT_FREE_KEYS
+    from neurorx.training.config import RESULT_FREE_KEYS, RNNConfig
 
     card = json.loads(json.dumps(config["config"]))
     for key in RESULT_FREE_KEYS:
@@ -280,8 +282,10 @@ def _train_identity(config: dict) -> dict:
             section = section.get(name) if isinstance(section, dict) else None
         if isinstance(section, dict):
             section.pop(leaf, None)
-    cell = get_cell(card.get("rnn", {}).get("cell", "vanilla"))
-    return {"config": {**config, "config": card}, "cell_settings": cell.settings()}
+    rnn = RNNConfig.from_dict(card.get("rnn") or {})
+    if "rnn" in card:
+        card["rnn"] = {k: v for k, v in card["rnn"].items() if k not in rnn.params}
+    return {"config": {**config, "config": card}, "cell_settings": rnn.cell_object().settings()}
 
 
 def _statistic_identity(config: dict) -> dict:
@@ -300,9 +304,17 @@ def _statistic_identity(config: dict) -> dict:
     return out
 
 
+def _ei(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
+    """One training of the E/I luminosity experiment (:func:`neurorx.ei.jobs.run_ei_config`)."""
+    from neurorx.ei.jobs import ei_job  # the E/I line: imported when a worker runs such a job
+
+    ei_job(config, inputs, out, work)
+
+
 JOB_KINDS.add("train", JobKind(_train, identity=_train_identity))
 JOB_KINDS.add("run", JobKind(_run))
 JOB_KINDS.add("statistic", JobKind(_statistic, identity=_statistic_identity))
+JOB_KINDS.add("ei", JobKind(_ei))
 
 
 def read_result(folder: Path) -> dict[str, Output]:

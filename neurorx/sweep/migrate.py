@@ -14,7 +14,7 @@ later migration does nothing. Nothing is deleted.
 
 Notes
 -----
-Scheme 1 did not record the cells' class-level settings or a custom statistic's source, so migration assumes
+Scheme 1 did not record the cells' parameters or a custom statistic's source, so migration assumes
 the code and settings are those the store was written with (what scheme 1 itself assumed). Custom-statistic
 jobs, cheap to redo, are not migrated: the sweep recomputes them from the migrated recordings.
 """

@@ -16,10 +16,10 @@ from pathlib import Path
 from neurorx.errors import ConfigurationError, SimulationError
 from neurorx.progress import NoBar, get_logger, progress
 from neurorx.sweep.jobs import Job, expand
-from neurorx.sweep.spec import SweepSpec, load_spec
+from neurorx.sweep.spec import SweepSpec, TrainSpec, load_spec
 from neurorx.sweep.store import Store, execute
 
-__all__ = ["SweepResult", "plan", "sweep"]
+__all__ = ["SweepResult", "plan", "run_jobs", "sweep"]
 
 #: Environment of local workers: one thread for every numerical library (set before they import).
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -258,6 +258,35 @@ def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run
 
         ds = gather_results(spec, store)
         result.results = save_netcdf(ds, store.root / "results.nc")
+    return result
+
+
+@dataclass(frozen=True)
+class _JobList:
+    """What :func:`_submit_and_wait` reads of a spec, for jobs that come from elsewhere (:func:`run_jobs`)."""
+
+    name: str
+    retries: int = 0
+    train: TrainSpec = field(default_factory=lambda: TrainSpec(()))
+
+
+def run_jobs(jobs: list[Job], out, *, name: str, scheduler=None, workers: int | None = None, retries: int = 0,
+             show_progress: bool = True) -> SweepResult:
+    """Run jobs made elsewhere (e.g. :func:`neurorx.ei.jobs.grid_jobs`) into the store ``out``, as :func:`sweep`.
+
+    Only the jobs not done are submitted; ``scheduler`` and ``workers`` as for :func:`sweep`. The caller
+    gathers the results (the jobs' kinds define what they are).
+    """
+    store = Store(out)
+    jobs = list(jobs)
+    done = store.done_ids(j.id for j in jobs)
+    spec = _JobList(name, retries)
+    result = SweepResult(spec, store.root, jobs, done_before=sorted(done))
+    pending = [j for j in jobs if j.id not in done]
+    if pending and store.scheme() is None:
+        store.mark_scheme()
+    if pending:
+        _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress)
     return result
 
 

@@ -28,11 +28,11 @@ The id (scheme 2, :data:`ID_SCHEME`) is
 
 with ``identity`` what of the resolved configuration names the results
 (:meth:`neurorx.sweep.jobs.JobKind.identity_of`: the config itself, except that a training's card is taken
-without its ``label`` and ``description`` and with its cell's class-level settings, and a custom statistic
+without its ``label`` and ``description`` and with its cell's parameters resolved, and a custom statistic
 adds the source text of its function), ``inputs`` the ids of the jobs it reads (themselves hashes of their
 own identities and inputs), ``version`` the neurorx version and ``code`` the kind's
 :attr:`~neurorx.sweep.jobs.JobKind.code_version`. JSON with sorted keys. Changing what a card trains, an
-override, a protocol, a cell setting, the package version or a kind's code version gives new ids and nothing
+override, a protocol, a cell parameter, the package version or a kind's code version gives new ids and nothing
 stale is reused; rewording a card's label or description does not retrain.
 
 Scheme 1 (neurorx up to this change) hashed ``(kind, config, inputs, version)`` with the whole card;

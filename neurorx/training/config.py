@@ -31,6 +31,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError
+from neurorx.models.cells import CELLS
 from neurorx.noise import PLACEMENTS, NoiseModel
 from neurorx.training.noise_spec import build_noise
 from neurorx.training.sections import RNNConfig, TaskConfig, TrainerConfig, typed
@@ -88,7 +89,7 @@ class Config:
         if trainer["device"] == TrainerConfig.device:
             del trainer["device"]   # where it runs, not what it trains: a default card reads as it did without it
         return {"label": self.label, "description": self.description, "seed": self.seed,
-                "task": self.task.to_dict(), "rnn": asdict(self.rnn), "noise": copy.deepcopy(self.noise),
+                "task": self.task.to_dict(), "rnn": self.rnn.to_dict(), "noise": copy.deepcopy(self.noise),
                 "trainer": trainer}
 
     @classmethod
@@ -105,7 +106,7 @@ class Config:
             raise ConfigError(f"cannot resolve the card: {str(err).splitlines()[0]}") from None
         top = typed(_Top, {k: v for k, v in data.items() if k not in ("task", "rnn", "trainer")}, "")
         cfg = cls(task=TaskConfig.from_dict(data.get("task", {"name": TaskConfig.name})),
-                  rnn=RNNConfig(**typed(RNNConfig, data.get("rnn") or {}, "rnn")),
+                  rnn=RNNConfig.from_dict(data.get("rnn") or {}),
                   trainer=TrainerConfig(**typed(TrainerConfig, data.get("trainer") or {}, "trainer")),
                   noise={k: v for k, v in (top["noise"] or {}).items() if v is not None},
                   seed=top["seed"], label=top["label"] or "", description=top["description"] or "")
@@ -132,7 +133,7 @@ class Config:
 
     def build_noise(self) -> dict[str, NoiseModel]:
         """The training noise models by placement (see :attr:`noise` and :mod:`neurorx.training.noise_spec`)."""
-        return build_noise(self.noise, asdict(self.rnn))
+        return build_noise(self.noise, self.rnn.to_dict())
 
     def build_task(self):
         """The task, with ``seed`` defaulting to the run's seed."""
@@ -157,7 +158,7 @@ class Config:
         task = task if task is not None else self.build_task()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            model = RecurrentModel(self.rnn.cell, task.n_in, self.rnn.n_rec, task.n_cells, task.n_cells,
+            model = RecurrentModel(self.rnn.cell_object(), task.n_in, self.rnn.n_rec, task.n_cells, task.n_cells,
                                    self.rnn.alpha, self.rnn.activation, bias=self.rnn.bias)
         return model.to(getattr(torch, self.trainer.dtype))
 
@@ -165,7 +166,9 @@ class Config:
         """Every dotted key an override may set."""
         keys = ["seed", "label", "description", "task.name", "noise"]
         keys += [f"task.{k}" for k in self.task.param_names()]
-        keys += [f"rnn.{f.name}" for f in fields(RNNConfig)] + [f"trainer.{f.name}" for f in fields(TrainerConfig)]
+        keys += [f"rnn.{n}" for n in RNNConfig.field_names()] + [f"trainer.{f.name}" for f in fields(TrainerConfig)]
+        if self.rnn.cell in CELLS:
+            keys += [f"rnn.{n}" for n in CELLS.get(self.rnn.cell).parameter_names()]
         for placement in PLACEMENTS:
             spec = self.noise.get(placement)
             keys += [f"noise.{placement}", *(f"noise.{placement}.{k}" for k in (spec or {}) if isinstance(spec, dict))]

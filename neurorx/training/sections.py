@@ -8,6 +8,7 @@ section is built from the task class's signature (one field per keyword argument
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import math
 import typing
@@ -125,6 +126,10 @@ class RNNConfig:
         Time constant and Euler step, as ``"100 ms"`` strings or seconds; :math:`a = dt/\\tau`.
     bias : bool
         Learn a recurrent bias (the reference has none).
+    params : dict
+        The cell's parameters given in the card (:meth:`neurorx.models.cells.Cell.parameter_names`, e.g.
+        ``gamma_shape`` of ``dale``); in a card they sit next to ``cell`` (``rnn: {cell: dale, gamma_shape: 2}``).
+        Those omitted take the cell's defaults; :meth:`resolved` fills them in.
     """
 
     cell: str = "vanilla"
@@ -133,6 +138,47 @@ class RNNConfig:
     tau: float | str = "100 ms"
     dt: float | str = "20 ms"
     bias: bool = False
+    params: dict = field(default_factory=dict)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        """The section's own keys (the cell's parameters aside)."""
+        return [f.name for f in fields(cls) if f.name != "params"]
+
+    @classmethod
+    def from_dict(cls, data, prefix: str = "rnn") -> RNNConfig:
+        """From the flat card form: the section's own keys, and the cell's parameters next to them."""
+        from neurorx.models.cells import CELLS
+
+        if not isinstance(data, dict):
+            raise ConfigError(f"{prefix} must be a mapping of keys to values; got {data!r}")
+        own = cls.field_names()
+        name = data.get("cell", cls.cell)
+        cell = CELLS.get(name) if isinstance(name, str) and name in CELLS else None   # unknown: validate() names it
+        accepted = cell.parameter_names() if cell is not None else ()
+        params = {k: v for k, v in data.items() if k not in own}
+        for key in params:
+            if key not in accepted and cell is not None:
+                names = own + list(accepted)
+                raise ConfigError(f"unknown key '{prefix}.{key}'." + suggest(key, names)
+                                  + f" Valid keys of '{prefix}' for the {cell.name} cell: {', '.join(names)}.")
+        values = typed(cls, {k: v for k, v in data.items() if k in own}, prefix)
+        values.pop("params", None)
+        return cls(**values, params=params)
+
+    def to_dict(self) -> dict:
+        """Flat card form: the section's keys, then the cell's parameters given."""
+        return {**{k: copy.deepcopy(getattr(self, k)) for k in self.field_names()}, **copy.deepcopy(self.params)}
+
+    def cell_object(self):
+        """The :class:`~neurorx.models.cells.Cell` with :attr:`params` (the defaults for those not given)."""
+        from neurorx.models.cells import CELLS
+
+        return CELLS.get(self.cell).with_params(self.params, prefix="rnn.")
+
+    def resolved(self) -> RNNConfig:
+        """A copy whose :attr:`params` hold every parameter of the cell (the defaults filled in)."""
+        return dataclasses.replace(self, params=self.cell_object().params())
 
     @property
     def tau_s(self) -> float:
@@ -158,6 +204,7 @@ class RNNConfig:
             if value is not None and value not in reg:
                 raise ConfigError(f"rnn.{key}: unknown {key} {value!r}; choose one of {reg.names()}."
                                   + suggest(value, reg.names()))
+        self.cell_object()          # the cell's parameters: known names, accepted values
         positive_int(self.n_rec, "rnn.n_rec")
         a = self.alpha
         if not 0 < a <= 1 + 1e-12:
@@ -238,6 +285,6 @@ class TrainerConfig:
 def static_keys() -> list[str]:
     """The dotted keys every card has (the task's parameters and the noise fields aside)."""
     return (["seed", "label", "description", "task", "rnn", "noise", "trainer", "task.name"]
-            + [f"rnn.{f.name}" for f in fields(RNNConfig)] + [f"trainer.{f.name}" for f in fields(TrainerConfig)])
+            + [f"rnn.{n}" for n in RNNConfig.field_names()] + [f"trainer.{f.name}" for f in fields(TrainerConfig)])
 
 

@@ -74,7 +74,7 @@ __all__ = [
 
 
 class CheckpointMismatch(ConfigError):
-    """A checkpoint that this configuration or cell cannot continue (another config, other cell settings)."""
+    """A checkpoint that this configuration or cell cannot continue (another configuration, other cell parameters)."""
 
 
 class TrainingDiverged(SimulationError):
@@ -124,7 +124,7 @@ class Trainer:
             raise ValueError("force and resume exclude each other: force starts afresh, resume continues")
         if resume and out is None:
             raise ValueError("resume needs an output folder holding checkpoint.npz")
-        self.config = config
+        self.config = replace(config, rnn=config.rnn.resolved())   # the cell's parameters, defaults filled in
         self.out = None if out is None else Path(out)
         self.final_out = self.out
         self.force, self.resume, self.quiet = force, resume, quiet
@@ -181,13 +181,12 @@ class Trainer:
         if self.out is None:
             return
         save_checkpoint(self.out / "checkpoint.npz", self.params, self.optimizer, self.batch,
-                        {"config": self.config.to_dict(), "cell_settings": self.model.cell.settings(),
-                         "curve": self.curve, "elapsed_s": self.elapsed})
+                        {"config": self.config.to_dict(), "curve": self.curve, "elapsed_s": self.elapsed})
 
     def _restore(self) -> None:
         path = self.out / "checkpoint.npz"
         arrays, meta = load_checkpoint(path)
-        saved = Config.from_dict(meta["config"])
+        saved = Config.from_dict(_with_cell_params(meta))
         diff = _diff_keys(saved.to_dict(), self.config.to_dict())
         bad = [k for k in diff if k not in RESUME_FREE_KEYS]
         if bad:
@@ -195,7 +194,6 @@ class Trainer:
                 f"cannot resume from {path}: the configuration differs in {', '.join(bad)} (only "
                 f"{', '.join(RESUME_FREE_KEYS)} may change when resuming); use --force to start afresh"
             )
-        _check_cell_settings(path, meta, self.model.cell)
         batch = restore_checkpoint(arrays, meta, self.params, self.optimizer)
         if batch > self.config.trainer.n_epochs:
             raise CheckpointMismatch(f"the checkpoint is at batch {batch}, beyond trainer.n_epochs = "
@@ -426,21 +424,22 @@ def check_training_resources(config: Config, task) -> None:
                  "lower rnn.n_rec, trainer.batch_size, trainer.steps or trainer.test_batch")
 
 
-def _check_cell_settings(path: Path, meta: dict, cell) -> None:
-    """Refuse to resume a checkpoint made with other class-level cell settings (e.g. ``DaleCell.gamma_shape``).
+def _with_cell_params(meta: dict) -> dict:
+    """A checkpoint's configuration with its cell's parameters in the ``rnn`` section.
 
-    These settings are not config keys, so the config check cannot see them; a checkpoint written before they
-    were recorded (no ``cell_settings``) is accepted as it is.
+    Checkpoints written while the parameters were class attributes of the cells hold them apart, as
+    ``cell_settings``; older ones not at all (they are read with the cell's defaults, as they were resumed).
     """
-    saved = meta.get("cell_settings")
-    if saved is None:
-        return
-    now = cell.settings()
-    changed = [f"{type(cell).__name__}.{k} = {saved.get(k)!r} in the checkpoint, {now.get(k)!r} now"
-               for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
-    if changed:
-        raise CheckpointMismatch(f"cannot resume from {path}: the cell's settings differ ({'; '.join(changed)}); "
-                                 f"restore the setting, or use --force to start afresh")
+    config = json.loads(json.dumps(meta["config"]))
+    rnn = config.get("rnn")
+    if isinstance(rnn, dict) and "cell_settings" in meta:
+        from neurorx.models.cells import CELLS
+
+        names = CELLS.get(rnn["cell"]).parameter_names() if rnn.get("cell", "vanilla") in CELLS else ()
+        config["rnn"] = {**{k: v for k, v in meta["cell_settings"].items() if k in names}, **rnn}
+    if isinstance(rnn, dict):
+        config["rnn"] = Config.from_dict(config, validate=False).rnn.resolved().to_dict()
+    return config
 
 
 def _diff_keys(a: dict, b: dict, prefix: str = "") -> list[str]:

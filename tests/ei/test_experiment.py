@@ -43,11 +43,50 @@ def test_runs_are_paired_by_configuration(done):
         assert len(same) == 1  # every condition got the same configuration
 
 
+def _records(out):
+    return {p.parent.name: p.read_text() for p in (out / "jobs").glob("*/done.json")}
+
+
+def test_every_run_is_a_sweep_job_and_the_results_are_its_netcdf(done):
+    out, cfg, _ = done
+    import xarray as xr
+
+    from neurorx.ei.jobs import RESULT, grid_jobs
+    from neurorx.sweep import Store
+
+    store = Store(out)
+    jobs = grid_jobs(cfg)
+    assert len(jobs) == 6 and all(store.is_done(j.id) and j.id.startswith("ei-") for j in jobs)
+    with xr.open_dataset(out / "results.nc") as ds:
+        assert dict(ds.sizes) == {"condition": 3, "epsilon": 2, "config": 1, "seed": 1, "layer": 2, "moment": 2}
+        for j in jobs:
+            r = json.loads((store.path(j.id) / RESULT).read_text())
+            assert ds.test_acc.sel(condition=r["condition"], epsilon=r["epsilon"], config=0, seed=0) == r["test_acc"]
+
+
 def test_a_finished_experiment_resumes_without_rerunning(done):
     out, cfg, _ = done
-    before = (out / "runs.jsonl").read_text()
+    before = _records(out)
     run_experiment(cfg, out, progress=False)
-    assert (out / "runs.jsonl").read_text() == before
+    assert _records(out) == before
+
+
+def test_an_interrupted_experiment_reruns_only_the_missing_runs(done, tmp_path, monkeypatch):
+    import shutil
+
+    import neurorx.ei.jobs as ei_jobs
+
+    out, cfg, summary = done
+    copy = shutil.copytree(out, tmp_path / "copy")
+    lost = sorted((copy / "jobs").glob("ei-*"))[0]
+    shutil.rmtree(lost)
+    calls = []
+    real = ei_jobs.run_ei_config
+    monkeypatch.setattr(ei_jobs, "run_ei_config", lambda config, out_dir=None, data=None: calls.append(
+        config["condition"]) or real(config, out_dir, data))
+    again = run_experiment(cfg, copy, progress=False)
+    assert len(calls) == 1 and (copy / "jobs" / lost.name / "done.json").exists()
+    assert again["table"] == summary["table"] and again["paired"] == summary["paired"]
 
 
 def test_another_design_in_the_same_folder_needs_force(done):

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from neurorx.activations import ACTIVATIONS, get_activation
+from neurorx.errors import ConfigurationError
 from neurorx.models import GRU, RateRNN, get_cell
 from neurorx.models.cells import CELLS, check_weights
 from neurorx.noise import FrozenNoise
@@ -128,9 +129,12 @@ def test_the_built_in_activations_state_their_derivative(name):
 
 
 @pytest.mark.parametrize("cell_name", sorted(CELLS))
-def test_every_cells_settings_name_class_attributes_and_are_plain_json(cell_name):
+def test_every_cells_parameters_are_its_fields_plain_json_and_round_trip(cell_name):
     cell = get_cell(cell_name)
-    settings = cell.settings()
-    assert list(settings) == list(cell.setting_names)
-    assert all(hasattr(type(cell), name) for name in settings)
-    assert json.loads(json.dumps(settings)) == settings
+    params = cell.params()
+    assert list(params) == list(type(cell).parameter_names())
+    assert set(params) <= set(cell.settings())
+    assert json.loads(json.dumps(cell.settings())) == cell.settings()
+    assert get_cell(cell_name, params) == cell
+    with pytest.raises(ConfigurationError, match=f"the {cell_name} cell has no parameter 'not_a_parameter'"):
+        get_cell(cell_name, {"not_a_parameter": 1})

@@ -139,24 +139,40 @@ def test_brian2_network_has_separate_e_and_i_groups_coupled_by_four_blocks(coupl
         assert np.all(np.asarray(bnet["recurrent_I_to_E"].w[:]) <= 0)
 
 
-def test_a_checkpoint_records_the_cells_settings_and_a_resume_with_other_settings_is_refused(tmp_path, monkeypatch):
+def test_a_checkpoint_records_the_cells_parameters_and_a_resume_with_others_is_refused(tmp_path):
     cfg = apply_overrides(load_card("spatial_navigation/noisy_unbiased_dale"), TINY)
     train(apply_overrides(cfg, ["trainer.n_epochs=3"]), tmp_path, quiet=True)
     meta = read_npz(tmp_path / "checkpoint.npz")[1]
-    assert meta["cell_settings"] == DALE.settings() and meta["cell_settings"]["gamma_shape"] == DALE.gamma_shape
-    monkeypatch.setattr(type(DALE), "gamma_shape", 2.0)
-    with pytest.raises(ConfigurationError, match=r"DaleCell\.gamma_shape = 0\.1 in the checkpoint, 2\.0 now"):
-        train(cfg, tmp_path, resume=True, quiet=True)
-    monkeypatch.undo()
+    assert {k: meta["config"]["rnn"][k] for k in DALE.params()} == DALE.params()
+    with pytest.raises(ConfigurationError, match=r"the configuration differs in rnn\.gamma_shape"):
+        train(apply_overrides(cfg, ["rnn.gamma_shape=2"]), tmp_path, resume=True, quiet=True)
     assert train(cfg, tmp_path, resume=True, quiet=True).metrics["final"]["batch"] == 6
 
 
-def test_a_checkpoint_from_before_settings_were_recorded_still_resumes(tmp_path):
+def _as_written_before_cell_parameters(tmp_path, cell_settings):
+    """Rewrite a checkpoint as neurorx wrote it when the cell's parameters were class attributes."""
+    arrays, meta = read_npz(tmp_path / "checkpoint.npz")
+    for name in DALE.params():
+        del meta["config"]["rnn"][name]
+    if cell_settings is not None:
+        meta["cell_settings"] = cell_settings
+    write_npz(tmp_path / "checkpoint.npz", arrays, meta, overwrite=True)
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["with-cell-settings", "before-cell-settings"])
+def test_a_checkpoint_written_when_cell_parameters_were_class_settings_still_resumes(tmp_path, recorded):
     cfg = apply_overrides(load_card("spatial_navigation/noisy_unbiased_dale"), TINY)
     full = train(cfg, None, quiet=True)
     train(apply_overrides(cfg, ["trainer.n_epochs=3"]), tmp_path, quiet=True)
-    arrays, meta = read_npz(tmp_path / "checkpoint.npz")
-    del meta["cell_settings"]
-    write_npz(tmp_path / "checkpoint.npz", arrays, meta, overwrite=True)
+    _as_written_before_cell_parameters(tmp_path, DALE.settings() if recorded else None)
     resumed = train(cfg, tmp_path, resume=True, quiet=True)
     assert all(np.array_equal(resumed.weights[k], v) for k, v in full.weights.items())
+
+
+def test_a_checkpoint_written_with_other_class_settings_names_the_parameter_that_differs(tmp_path):
+    cfg = apply_overrides(load_card("spatial_navigation/noisy_unbiased_dale"), TINY)
+    train(apply_overrides(cfg, ["trainer.n_epochs=3"]), tmp_path, quiet=True)
+    _as_written_before_cell_parameters(tmp_path, {**DALE.settings(), "gamma_shape": 2.0})
+    with pytest.raises(ConfigurationError, match=r"the configuration differs in rnn\.gamma_shape"):
+        train(cfg, tmp_path, resume=True, quiet=True)
+    assert train(apply_overrides(cfg, ["rnn.gamma_shape=2"]), tmp_path, resume=True, quiet=True)

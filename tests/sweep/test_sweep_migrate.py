@@ -58,17 +58,17 @@ def test_a_cards_label_description_and_prefetch_do_not_name_its_training(tiny_sp
 
 
 @pytest.mark.parametrize("cell", CELLS.names())
-def test_every_cells_class_settings_name_its_training(tiny_spec, cell, monkeypatch):
+def test_every_cells_parameters_name_its_training_and_a_stated_default_does_not(tiny_spec, cell):
     spec = load_spec(tiny_spec)
     job = next(j for j in expand(spec) if j.kind == "train")
     card = dict(job.config["config"], rnn={**job.config["config"]["rnn"], "cell": cell})
     before = nrx.sweep.job_id("train", {"config": card})
-    cls = type(CELLS.get(cell))
-    for name in cls.setting_names:
-        value = getattr(cls, name)
-        monkeypatch.setattr(cls, name, (not value) if isinstance(value, bool) else (value or 0) + 1)
-        assert nrx.sweep.job_id("train", {"config": card}) != before, f"{cell}.{name} is not in the training's id"
-        monkeypatch.undo()
+    for name, value in CELLS.get(cell).params().items():
+        stated = dict(card, rnn={**card["rnn"], name: value})
+        assert nrx.sweep.job_id("train", {"config": stated}) == before, f"stating {cell}.{name} renames it"
+        other = (value or 0) + 1 if not isinstance(value, float) else value / 2
+        changed = dict(card, rnn={**card["rnn"], name: other})
+        assert nrx.sweep.job_id("train", {"config": changed}) != before, f"{cell}.{name} is not in the training's id"
 
 
 def test_a_custom_statistics_source_names_its_jobs(monkeypatch):

@@ -57,14 +57,13 @@ def quiescent_drift(network, states, *, noise_mean: float = 1.0) -> np.ndarray:
     import torch
 
     from neurorx.activations import get_activation
-    from neurorx.models.cells import get_cell
 
     h = as_array(states, "states")
     if h.ndim < 1 or h.shape[-1] != network.n_rec:
         raise ValueError(f"states must end in N={network.n_rec} units (the network's size); got shape {h.shape}")
     if not (isinstance(noise_mean, int | float) and math.isfinite(noise_mean) and noise_mean >= 0):
         raise ValueError(f"noise_mean is a noise scale (0, 1 or sqrt(2)); got {noise_mean!r}")
-    cell, act = get_cell(network.cell), get_activation(network.activation)
+    cell, act = network.cell_object, get_activation(network.activation)
     w = network.torch_weights(dtype=torch.float64)
     flat = torch.as_tensor(h.reshape(-1, network.n_rec))
     u = cell.input_projection(torch.zeros(flat.shape[0], network.n_in, dtype=torch.float64), w["w_in"], w["bias"])

@@ -29,7 +29,7 @@ from neurorx.backends.brian2.groups import (
     _timed_values,
 )
 from neurorx.backends.brian2_equations import INPUT_ARRAY, Current, NeuronModel, neuron_model, noise_prefix
-from neurorx.models.cells import get_cell
+from neurorx.backends.brian2_synapses import synapse_indices, synapse_weights
 from neurorx.noise import NoiseModel
 from neurorx.registry import Registry
 
@@ -75,11 +75,11 @@ def assemble(network, trials: int, dt_factor: int, coupling: str, noise_models: 
     coupling = resolve_coupling(coupling)
     x_values = _timed_values(x_values, dtype)
     noise_arrays = {name: (_timed_values(values, dtype), unit) for name, (values, unit) in noise_arrays.items()}
-    if get_cell(network.cell).populations(network.n_rec):
+    if network.cell_object.populations(network.n_rec):
         return assemble_populations(network, trials, dt_factor, coupling, noise_models, x_values, noise_arrays,
                                      dtype)
     n_rec, dt_sim = network.n_rec, network.dt / dt_factor
-    model = neuron_model(network.cell, network.activation, network.n_in, noise_models)
+    model = neuron_model(network.cell_object, network.activation, network.n_in, noise_models)
     namespace = {}
     if model.n_in:
         namespace[INPUT_ARRAY] = TimedArray(x_values, dt=network.dt * second, name=INPUT_ARRAY)
@@ -138,13 +138,13 @@ def assemble_populations(network, trials: int, dt_factor: int, coupling: str, no
     ``recurrent_E_to_E``, ``recurrent_E_to_I``, ``recurrent_I_to_E``, ``recurrent_I_to_I`` (Synapses, or
     network operations ``recurrent_matmul_<pre>_to_<post>``). Frozen-noise arrays are split by column.
     """
-    cell = get_cell(network.cell)
+    cell = network.cell_object
     pops = cell.populations(network.n_rec)
     if len(cell.gates) != 1:
         raise NotImplementedError(f"cell {cell.name!r}: populations are supported for one-gate cells only")
     bcell = cell.brian2(get_activation(network.activation))
     n_rec, dt_sim = network.n_rec, network.dt / dt_factor
-    models = {pop: neuron_model(network.cell, network.activation, network.n_in, noise_models, population=pop)
+    models = {pop: neuron_model(network.cell_object, network.activation, network.n_in, noise_models, population=pop)
               for pop in pops}
     model = next(iter(models.values()))   # currents, inputs and noise terms are the same in every group
     x_array = TimedArray(x_values, dt=network.dt * second, name=INPUT_ARRAY) if model.n_in else None
@@ -233,11 +233,9 @@ def _pool_objects(network, pool, model: NeuronModel, groups: dict, trials: int, 
         inp.summed_updaters["p_post"].order = -2
         out = Synapses(neurons, post_group, model=f"w : 1 (constant)\n{pool.current}_post = w*p_pre**2 : 1 (summed)",
                        clock=post_group.clock, name="pool_out", namespace={})
-        p = np.repeat(np.arange(k, dtype=np.int32), n_post)
-        q = np.tile(np.arange(n_post, dtype=np.int32), k)
-        trial = np.arange(trials, dtype=np.int32)[:, None]
-        out.connect(i=(trial * k + p).ravel(), j=(trial * n_post + q).ravel())
-        out.w = np.tile(w_out.T.ravel(), trials)
+        i, j = synapse_indices(k, n_post, trials)
+        out.connect(i=i, j=j)
+        out.w = synapse_weights(w_out, trials)
         out.summed_updaters[f"{pool.current}_post"].order = -1
         return [neurons, inp, out]
     src = pre_group.variables[source].get_value().reshape(trials, -1)

@@ -15,6 +15,7 @@ import torch
 from brian2 import Network, NeuronGroup, Synapses
 
 from neurorx.backends.brian2_equations import Current, NeuronModel
+from neurorx.backends.brian2_synapses import synapse_indices, synapse_weights
 from neurorx.noise import Brian2Terms, NoiseModel, NoiseStream, add_increments
 
 __all__ = ["Assembly"]
@@ -144,12 +145,10 @@ def _synapses(neurons: NeuronGroup, current: Current, w: np.ndarray, trials: int
     """
     syn = Synapses(neurons, neurons, model=f"w : 1 (constant)\n{current.name}_post = w*{current.source}_pre : 1 "
                    "(summed)", clock=neurons.clock, name=name, namespace={})
-    pre = np.repeat(np.arange(n_rec, dtype=np.int32), n_rec)    # pre-major: pair p*N + q is (pre p, post q)
-    post = np.tile(np.arange(n_rec, dtype=np.int32), n_rec)
-    offsets = (np.arange(trials, dtype=np.int32) * n_rec)[:, None]
-    syn.connect(i=(offsets + pre).ravel(), j=(offsets + post).ravel())
+    i, j = synapse_indices(n_rec, n_rec, trials)              # pre-major: pair p*N + q is (pre p, post q)
+    syn.connect(i=i, j=j)
     # w.T[p, q] = w_rec[post q, pre p]; tiled in the synapses' own dtype (a float32 run: half the B*N^2 temporary)
-    syn.w = np.tile(np.asarray(w, dtype=syn.variables["w"].dtype).T.ravel(), trials)
+    syn.w = synapse_weights(w, trials, syn.variables["w"].dtype)
     return syn
 
 
@@ -175,9 +174,7 @@ def _synapses_between(pre: NeuronGroup, post: NeuronGroup, current: Current, w: 
     n_post, n_pre = w.shape
     syn = Synapses(pre, post, model=f"w : 1 (constant)\n{current.name}_post = w*{current.source}_pre : 1 (summed)",
                    clock=post.clock, name=name, namespace={})
-    p = np.repeat(np.arange(n_pre, dtype=np.int32), n_post)
-    q = np.tile(np.arange(n_post, dtype=np.int32), n_pre)
-    trial = np.arange(trials, dtype=np.int32)[:, None]
-    syn.connect(i=(trial * n_pre + p).ravel(), j=(trial * n_post + q).ravel())
-    syn.w = np.tile(np.asarray(w, dtype=syn.variables["w"].dtype).T.ravel(), trials)
+    i, j = synapse_indices(n_pre, n_post, trials)
+    syn.connect(i=i, j=j)
+    syn.w = synapse_weights(w, trials, syn.variables["w"].dtype)
     return syn

@@ -27,7 +27,6 @@ from neurorx.backends.brian2_equations import INPUT_ARRAY, neuron_model
 from neurorx.backends.brian2_spiking.neurons import neuron_gains, spiking_group
 from neurorx.backends.brian2_spiking.settings import SpikingSettings
 from neurorx.errors import ConfigurationError
-from neurorx.models.cells import get_cell
 
 __all__ = ["SpikingAssembly", "assemble", "rate_terms"]
 
@@ -43,7 +42,7 @@ def rate_terms(network) -> tuple[str, str]:
         For a cell whose drift is not of that form (the GRU's gates) or with populations of different drifts
         (``dale_norm``), and for an activation that can be negative (a rate cannot).
     """
-    cell = get_cell(network.cell)
+    cell = network.cell_object
     act = get_activation(network.activation)
     bcell = cell.brian2(act)
     match = _DRIFT.match(bcell.drift.strip())
@@ -94,7 +93,7 @@ def assemble(network, settings: SpikingSettings, trials: int, dt_factor: int, no
              noise_arrays: dict, seed_rng: np.random.Generator, method) -> SpikingAssembly:
     """Build every object; ``x_values`` (T, B*n_in), ``noise_arrays`` name -> (values (steps, B*N), unit)."""
     rate_expr, z_expr = rate_terms(network)
-    cell = get_cell(network.cell)
+    cell = network.cell_object
     bcell = cell.brian2(get_activation(network.activation))
     n, m = network.n_rec, settings.per_unit
     rho = settings.step_duration / network.dt
