@@ -15,6 +15,7 @@ resumed run ends with exactly the weights of an uninterrupted one. The run's fil
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
