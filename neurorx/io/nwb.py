@@ -101,6 +101,15 @@ class SpikeTrains:
                 return obj.get(name, default)
             return getattr(obj, name, default)
 
+        if all(hasattr(obj, a) for a in ("neuron", "count", "per_unit", "n_units")):
+            # the spiking backend's record (neurorx.spike_trains.SpikeTrains): one entry per neuron and bin, with
+            # a count (Poisson bins can hold several spikes); neuron = unit * per_unit + k
+            reps = np.asarray(obj.count, dtype=np.int64)
+            n = int(obj.n_units) * int(obj.per_unit)
+            return cls(t=np.repeat(np.asarray(obj.t, dtype=np.float64), reps),
+                       i=np.repeat(np.asarray(obj.neuron, dtype=np.int64), reps),
+                       trial=np.repeat(np.asarray(obj.trial, dtype=np.int64), reps), n_neurons=n,
+                       rate_unit=np.arange(n) // int(obj.per_unit), resolution=float(obj.bin))
         t, i = get("t"), get("i")
         if t is None or i is None:
             raise ConfigurationError(f"spikes must have spike times 't' (s) and neuron indices 'i'; got "

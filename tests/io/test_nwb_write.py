@@ -131,3 +131,16 @@ def test_no_module_imports_the_data_extra_at_import_time():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in extra]
     assert offenders == []
+
+
+def test_a_brian2_spiking_run_writes_its_own_spikes_to_the_units_table(tmp_path):
+    import pynapple as nap
+
+    net = nrx.load("head_direction/noisy_unbiased")
+    rec = nrx.Protocol([nrx.Active(steps=10), nrx.Quiescent(steps=10)]).run(
+        net, backend="brian2-spiking", trials=1, seed=0, record=("spikes",), per_unit=2, spike_trials=[0])
+    path = nwb.write(rec, tmp_path / "spiking.nwb")
+    units = nap.load_file(str(path))["units"]
+    assert isinstance(units, nap.TsGroup) and len(units) == net.n_rec * 2   # every neuron a row, silent ones too
+    assert sum(len(units[k]) for k in units) == len(rec.spikes)           # Poisson counts: that many spike times
+    np.testing.assert_array_equal(units.metadata["rate_unit"], np.arange(net.n_rec * 2) // 2)
