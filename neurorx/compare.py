@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from neurorx.analysis import (
+    STATISTICS,
     BootstrapInterval,
     PermutationResult,
     TrialEnergy,
@@ -204,8 +205,9 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
     then pairs are resampled jointly and the permutation swaps the members of random pairs; otherwise trials
     are pooled and reassigned at random. KL uses
     :func:`neurorx.analysis.kl_divergence` (``method="corrected"``) for positions and
-    :func:`neurorx.analysis.circular_kl` for angles. Within each recording, ``KL(quiescent‖active)`` is the
-    paper's Fig. 2e reactivation measure.
+    :func:`neurorx.analysis.circular_kl` for angles. Within each recording, every registered statistic of
+    several phases (scope ``"run"``) is reported, e.g. ``KL(quiescent‖active)``, the paper's Fig. 2e
+    reactivation measure.
     """
     for rec, nm in ((rec_a, "rec_a"), (rec_b, "rec_b")):
         if not isinstance(rec, Recording):
@@ -264,9 +266,17 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
             ha, hb = _trial_points(a.h, max_points), _trial_points(b.h, max_points)
             energy = TrialEnergy(ha, hb, paired=paired)
             out.divergences.append(Divergence(phase, "energy distance (hidden states)", energy(*energy.ids())))
-    for rec, nm in ((rec_a, names[0]), (rec_b, names[1])):
-        if "quiescent" in rec.labels and "active" in rec.labels:
-            q, act = rec.select("quiescent").decoded, rec.select("active").decoded
-            kl = _decoded_divergence(q, act, circular, seed, n_mc)
-            out.divergences.append(Divergence("quiescent", "KL(quiescent‖active) decoded", float(kl), between=nm))
+    for stat in run_statistics(circular):      # within each recording: KL(quiescent‖active), ...
+        options = {k: v for k, v in (("n_mc", n_mc), ("mc_seed", seed)) if k in stat.params}
+        for rec, nm in ((rec_a, names[0]), (rec_b, names[1])):
+            if all(p in rec.labels for p in stat.phases):
+                value = stat.outputs(rec, phases=stat.phases, **options)[""].values
+                out.divergences.append(Divergence(stat.phases[-1], stat.name, float(value), between=nm))
     return out
+
+
+def run_statistics(circular: bool) -> list:
+    """The registered statistics of one recording's phases with one number (:data:`neurorx.analysis.STATISTICS`,
+    scope ``"run"``) defined for this kind of data.
+    """
+    return [s for _, s in STATISTICS.items() if s.scope == "run" and s.applies_to(circular)]

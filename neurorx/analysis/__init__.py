@@ -9,7 +9,10 @@ One module per job:
 - :mod:`~neurorx.analysis.bootstrap` -- ``bootstrap_interval`` (BCa intervals) and ``permutation_p_value``,
   both from scipy.
 - :mod:`~neurorx.analysis.tables` -- ``kl_table`` (Fig. 2e's KL matrix of several runs).
-- :mod:`~neurorx.analysis.statistics` -- ``STATISTICS``, the registry of per-phase statistics.
+- :mod:`~neurorx.analysis.statistics` -- ``STATISTICS``, the one registry of statistics (per phase, of several
+  phases, of several conditions, of a training), and the statistics of single phases.
+- :mod:`~neurorx.analysis.run_statistics` -- the registered statistics of several phases, conditions or a
+  training (KL(quiescent‖active), the KL matrices, the learning curve).
 - :mod:`~neurorx.analysis.variance` -- ``total_variance`` (Fig. 2f), ``stepwise_distance`` (Fig. C.4).
 - :mod:`~neurorx.analysis.pca` -- ``explained_variance`` (Fig. 1c), ``fit_pca``, ``project``.
 - :mod:`~neurorx.analysis.circular` -- head-direction statistics (Fig. 3, C.5).
@@ -19,6 +22,7 @@ Arrays follow one convention: point clouds are ``(n, d)``, trajectories ``(B, T,
 dimensions), hidden states ``(..., N)``. Every function validates its input and says how to fix it.
 """
 
+from . import run_statistics  # noqa: F401  (registers the statistics of several phases, conditions, trainings)
 from .baselines import random_network, random_weights, uniform_box_samples
 from .bootstrap import BootstrapInterval, PermutationResult, bootstrap_interval, permutation_p_value
 from .circular import (
@@ -34,25 +38,38 @@ from .density import kde, kde_grid, subsample_points
 from .divergence import TrialEnergy, energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
 from .pca import explained_variance, fit_pca, project
 from .score import score_alignment as score_alignment  # the rest: neurorx.analysis.score
-from .statistics import STATISTICS, Statistic, applicable_statistics, register_statistic
+from .statistics import (
+    STATISTICS,
+    Output,
+    Statistic,
+    applicable_statistics,
+    burn_in_fraction,
+    burn_in_steps,
+    get_statistic,
+    register_statistic,
+)
 from .tables import kl_table
 from .variance import stepwise_distance, total_variance
 
 __all__ = [
     "STATISTICS",
     "BootstrapInterval",
+    "Output",
     "PermutationResult",
     "Statistic",
     "TrialEnergy",
     "angular_velocity",
     "applicable_statistics",
     "bootstrap_interval",
+    "burn_in_fraction",
+    "burn_in_steps",
     "circular_error",
     "circular_kl",
     "circular_mean",
     "energy_distance",
     "explained_variance",
     "fit_pca",
+    "get_statistic",
     "kde",
     "kde_grid",
     "kl_divergence",

@@ -1,4 +1,6 @@
-"""``neurorx sweep SPEC.yaml [--dry-run | --gather | --migrate] [--scheduler ADDR] [--workers N] [--out DIR]``."""
+"""``neurorx sweep SPEC.yaml [--dry-run | --gather | --migrate | --verify] [--scheduler ADDR] [--workers N]
+[--out DIR]``.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ SPEC is a sweep spec (YAML): the networks to train (cards x overrides x seeds), 
   neurorx sweep protocols/sweeps/paper_five_seeds.yaml --scheduler tcp://10.0.0.5:8786
 Jobs already done are not run again: after an interruption run the same command. Results: DIR/results.nc;
 --gather writes it from the jobs finished so far, while the sweep runs. --migrate renames the job folders of
-a store written by an earlier neurorx (job-id scheme 1) so that nothing is recomputed.
-Exit status: 0 all jobs done, 1 some jobs failed (the others are kept), 2 invalid spec or options.
+a store written by an earlier neurorx (job-id scheme 1) so that nothing is recomputed. --verify checks every
+finished job's outputs against the sizes and hashes its completion record holds.
+Exit status: 0 all jobs done (--verify: none damaged), 1 some jobs failed or damaged (the others are kept),
+2 invalid spec or options.
 """
 
 
@@ -33,6 +37,9 @@ def configure(parser: argparse.ArgumentParser):
     what.add_argument("--migrate", action="store_true",
                         help="run nothing: rename the job folders of DIR from the job-id scheme of earlier neurorx "
                              "versions to this one's (stop the sweep first)")
+    what.add_argument("--verify", action="store_true",
+                        help="run nothing: check every finished job's outputs against the sizes and sha256 hashes "
+                             "of its completion record, and name the damaged ones")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="a running Dask scheduler (tcp://host:8786); 'sync' runs one job at a time here; "
                              "default: a local cluster")
@@ -56,6 +63,16 @@ def run(args: argparse.Namespace) -> int:
         from neurorx.resources import check_workers
 
         check_workers(args.workers, "--workers")
+    if args.verify:
+        from neurorx.sweep.verify import verify
+
+        try:
+            report = verify(args.spec, args.out)
+        except (NeurorxError, FileNotFoundError) as err:
+            print(f"neurorx sweep: error: {err}", file=sys.stderr)
+            return 2
+        print(report.summary())
+        return 0 if report.ok else 1
     if args.migrate:
         from neurorx.sweep.migrate import migrate
 
@@ -82,6 +99,12 @@ def run(args: argparse.Namespace) -> int:
         done = sum(i in result.done_before for i in stats)
         print(f"gathered {done} of {len(stats)} statistic jobs into {result.results} (the others are NaN; "
               f"{len(result.done_before)} of {len(result.jobs)} jobs done)")
+        from neurorx.sweep import Store
+        from neurorx.sweep.runner import unsound
+
+        for job_id, why in unsound(result.jobs, Store(result.out)).items():
+            if not why.startswith("reads"):       # damaged itself (a job reading one is sound and gathered)
+                print(f"not gathered: job {job_id}: {why} (the next run recomputes it)")
         return 0
     print(result.summary())
     return 0 if result.ok else 1

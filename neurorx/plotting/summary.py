@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from neurorx.analysis import STATISTICS, Statistic, kl_table
+from neurorx.analysis import Statistic, get_statistic, kl_table
 from neurorx.recording import Recording
 
 from ._core import finish_axes, is_circular, new_axes, panel, select
@@ -215,7 +215,11 @@ def statistic_boxplot(groups: Mapping, statistic: str | Statistic = "total varia
     -------
     matplotlib.axes.Axes
     """
-    stat = STATISTICS.get(statistic) if isinstance(statistic, str) else statistic
+    stat = get_statistic(statistic) if isinstance(statistic, str) else statistic
+    if not stat.scalar:
+        raise ValueError(f"statistic {stat.name!r} is not one number per phase (scope {stat.scope!r}"
+                         f"{', over ' + ', '.join(stat.dims) if stat.dims else ''}); a box plot shows a statistic of "
+                         "one phase, e.g. 'total variance'")
     circular = []
 
     def values(rec):

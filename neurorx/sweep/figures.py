@@ -13,15 +13,18 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
+import xarray as xr
+
+import neurorx.plotting as nplt
+from neurorx.plotting import save_figure
 
 __all__ = ["paper_figures", "summary_table"]
 
 
 def _open(ds):
     if isinstance(ds, str | Path):
-        import xarray as xr
-
         with xr.open_dataset(ds) as opened:
             return opened.load()
     return ds
@@ -48,10 +51,6 @@ def _labels(ds, names) -> list[str]:
 @contextlib.contextmanager
 def _figure(path: Path, rows: int, cols: int, width: float, height: float, overwrite: bool, paths: list):
     """Axes ``(rows, cols)`` of a new figure, saved to ``path`` (appended to ``paths``) and closed on exit."""
-    import matplotlib.pyplot as plt
-
-    from neurorx.plotting import save_figure
-
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
     try:
         yield axes
@@ -76,8 +75,6 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
     condition : str
         The condition of Fig. 1c (the paper shows U^σ); the first one if absent.
     """
-    import neurorx.plotting as nplt
-
     ds = _open(ds)
     out = Path(out)
     paths = []

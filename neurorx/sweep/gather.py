@@ -19,19 +19,29 @@ import json
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
+from neurorx._version import __version__
+from neurorx.analysis import Output
 from neurorx.errors import OutputPathError
-from neurorx.sweep.jobs import SWEEP_STATISTICS, read_result
+from neurorx.io import CorruptFileError
+from neurorx.progress import get_logger
+from neurorx.staging import staged_file
+from neurorx.sweep.grid import expand
+from neurorx.sweep.kinds import read_result
+from neurorx.tasks import TASKS
 
 __all__ = ["gather", "save_netcdf"]
 
-_SCOPE_DIMS = {"recording": ("condition", "seed", "backend", "run_seed"),
+_log = get_logger("sweep")
+
+_SCOPE_DIMS = {"phase": ("condition", "seed", "backend", "run_seed"),
+               "run": ("condition", "seed", "backend", "run_seed"),
                "conditions": ("seed", "backend", "run_seed"),
                "training": ("condition", "seed")}
 
 
-def _axes(spec, st) -> dict[str, list]:
-    stat = SWEEP_STATISTICS.get(st.statistic)
+def _axes(spec, st, stat) -> dict[str, list]:
     # the labels of the whole spec on every dimension (every condition, every run's backends and protocol
     # seeds), also for a run of some of them: one Dataset has one coordinate per dimension name, and the cells
     # a statistic's run does not cover stay NaN
@@ -49,7 +59,7 @@ def _union(lists) -> list:
 
 def _labels(stat, st, out) -> list[list]:
     """The labels of each own dimension of one output (the spec's phases on ``phase``)."""
-    return [list(stat.resolve_phases(st.phases)) if d == "phase"
+    return [list(st.phases or stat.phases) if d == "phase"
             else list(out.coords.get(d, range(np.shape(out.values)[axis]))) for axis, d in enumerate(out.dims)]
 
 
@@ -79,45 +89,49 @@ def gather(spec, store):
     Every grid cell is filled from its job, listed as ``expand(spec, unique=False)`` lists them: a job that
     serves two cells (the same statistic of the same recordings, named twice in the spec) fills both.
     """
-    import xarray as xr
-
-    from neurorx._version import __version__
-    from neurorx.sweep.jobs import expand
-
     jobs = expand(spec, unique=False)
     stat_jobs = [j for j in jobs if j.kind == "statistic"]
     data_vars, coords = {}, {}
     for st in spec.statistics:
-        stat = SWEEP_STATISTICS.get(st.statistic)
-        axes = _axes(spec, st)
+        stat = st.entry(spec.imports)
+        axes = _axes(spec, st, stat)
         mine = [j for j in stat_jobs if j.labels["statistic"] == st.name]
         results, missing, read = {}, [], {}
         for j in mine:
-            if store.is_done(j.id):
-                if j.id not in read:
+            if store.is_done(j.id) and j.id not in read:
+                try:
                     read[j.id] = read_result(store.path(j.id))
+                except (CorruptFileError, KeyError, TypeError) as err:     # damaged with its size intact
+                    read[j.id] = None
+                    store.mark_damaged(j.id, "result.npz damaged")
+                    _log.warning(f"job {j.id}: result.npz damaged ({err}); left NaN, the next run recomputes it")
+            if read.get(j.id) is not None:
                 results[tuple(j.labels[d] for d in axes)] = read[j.id]
             else:
                 missing.append(j.id)
-        first = next(iter(results.values()), None)
-        if first is None:
-            continue
-        for suffix, o in first.items():
+        outputs = {}                  # every output of any finished job (an older job may lack a newer output)
+        for res in results.values():
+            for suffix, o in res.items():
+                outputs.setdefault(suffix, o)
+        if not outputs:               # no job finished: the variable is NaN over the grid, as promised
+            outputs[""] = Output((), np.float64(np.nan), _unit(stat, spec, jobs))
+        for suffix, o in outputs.items():
             var = f"{st.name}_{suffix}" if suffix else st.name
-            per_output = [_labels(stat, st, res[suffix]) for res in results.values()]
+            having = {key: res for key, res in results.items() if suffix in res}
+            per_output = [_labels(stat, st, res[suffix]) for res in having.values()]
             own_dims, own_labels = _own_dims(o.dims, per_output, var, coords)
             for name, labels in zip(own_dims, own_labels, strict=True):
                 coords.setdefault(name, labels)
             arr = np.full([len(v) for v in axes.values()] + [len(v) for v in own_labels], np.nan)
             positions = [{v: k for k, v in enumerate(labels)} for labels in own_labels]
-            for (key, res), labels in zip(results.items(), per_output, strict=True):
+            for (key, res), labels in zip(having.items(), per_output, strict=True):
                 idx = tuple(axes[d].index(v) for d, v in zip(axes, key, strict=True))
                 where = [[index[v] for v in mine] for mine, index in zip(labels, positions, strict=True)]
                 arr[idx + (np.ix_(*where) if where else ())] = res[suffix].values
             for d, labels in axes.items():
                 coords.setdefault(d, labels)
             attrs = {"units": o.unit, "statistic": st.statistic, "of": st.of or "training",
-                     "phases": json.dumps(list(stat.resolve_phases(st.phases))),
+                     "phases": json.dumps(list(st.phases or stat.phases) if stat.scope != "training" else []),
                      "params": json.dumps(st.params, sort_keys=True),
                      "missing_jobs": json.dumps(sorted(set(missing)))}
             data_vars[var] = ((*axes, *own_dims), arr, attrs)
@@ -134,6 +148,14 @@ def gather(spec, store):
     return ds
 
 
+def _unit(stat, spec, jobs) -> str:
+    """The unit of a statistic none of whose jobs finished (``{u}`` from the first condition's task)."""
+    train = next((j for j in jobs if j.kind == "train"), None)
+    task = train.config["config"]["task"]["name"] if train is not None else None
+    circular = task is not None and bool(getattr(TASKS.get(task), "circular", False))
+    return stat.unit_for(circular)
+
+
 def _condition_labels(spec, jobs) -> dict[str, str]:
     out = {}
     for j in jobs:
@@ -147,8 +169,6 @@ def save_netcdf(ds, path: str | Path) -> Path:
 
     The file is derived from the job folders, so rewriting it after more jobs finished loses nothing.
     """
-    from neurorx.staging import staged_file
-
     path = Path(path)
     if path.is_dir():
         raise OutputPathError(f"{path} is a folder; give a .nc file name")
@@ -159,7 +179,7 @@ def save_netcdf(ds, path: str | Path) -> Path:
 
 def _engine() -> str:
     try:
-        import netCDF4  # noqa: F401
+        import netCDF4  # noqa: F401  (optional: h5netcdf writes NetCDF-4 too)
     except ImportError:
         return "h5netcdf"
     return "netcdf4"

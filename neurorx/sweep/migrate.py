@@ -5,7 +5,7 @@
 >>> print(report.summary())                                              # doctest: +SKIP
 
 The spec is expanded under both schemes; the two lists hold the same jobs in the same order
-(:func:`neurorx.sweep.jobs.expand`), which pairs each old id with its new one. For each pair, the finished
+(:func:`neurorx.sweep.grid.expand`), which pairs each old id with its new one. For each pair, the finished
 folder ``jobs/<old>`` is renamed to ``jobs/<new>`` (one ``rename``) and the ids in its ``done.json`` and
 ``job.json`` are rewritten; a training's checkpoint folder ``.<old>.work`` follows its job. Running it again,
 or after an interruption, finishes what is left: a folder already under its new name only has its records
@@ -29,9 +29,10 @@ from pathlib import Path
 
 from neurorx.errors import ConfigurationError
 from neurorx.io import atomic_write_bytes
-from neurorx.sweep.jobs import expand
-from neurorx.sweep.spec import load_spec
-from neurorx.sweep.store import DONE, ID_SCHEME, Store
+from neurorx.sweep.grid import expand
+from neurorx.sweep.job import ID_SCHEME
+from neurorx.sweep.spec import default_out, load_spec
+from neurorx.sweep.store import DONE, Store
 
 __all__ = ["MigrationReport", "migrate", "old_scheme_jobs"]
 
@@ -149,8 +150,6 @@ def migrate(spec, out=None, *, old: int = 1) -> MigrationReport:
     ConfigurationError
         If a job of the store is running (stop the sweep first).
     """
-    from neurorx.sweep.runner import default_out
-
     spec = load_spec(spec)
     store = Store(out if out is not None else default_out(spec))
     report = MigrationReport()

@@ -2,7 +2,9 @@
 
 Only jobs that are not done are submitted, each as a Dask future that depends on the futures of the jobs it
 reads. Dask schedules them, retries a failing job ``retries`` times (``Client.submit(..., retries=)``) and
-moves the work of a lost worker to the others; this module only submits, watches and reports.
+moves the work of a lost worker to the others; this module only submits, watches and reports. A job that
+fails the same way on every attempt (:data:`neurorx.sweep.worker.DETERMINISTIC_ERRORS`) is reported by the
+worker without raising, so it is not retried, and its dependants report themselves skipped.
 """
 
 from __future__ import annotations
@@ -13,13 +15,25 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from neurorx.errors import ConfigurationError, SimulationError
-from neurorx.progress import NoBar, get_logger, progress
-from neurorx.sweep.jobs import Job, expand
-from neurorx.sweep.spec import SweepSpec, TrainSpec, load_spec
-from neurorx.sweep.store import Store, execute
+import dask
+import xarray as xr
+from distributed import Client, LocalCluster, as_completed
 
-__all__ = ["SweepResult", "plan", "run_jobs", "sweep"]
+from neurorx.errors import ConfigurationError, SimulationError
+from neurorx.io import CorruptFileError
+from neurorx.progress import NoBar, get_logger, progress
+from neurorx.sweep.gather import gather as gather_results
+from neurorx.sweep.gather import save_netcdf
+from neurorx.sweep.grid import expand
+from neurorx.sweep.job import Job
+from neurorx.sweep.migrate import old_scheme_jobs
+from neurorx.sweep.spec import SweepSpec, TrainSpec, default_out, load_spec
+from neurorx.sweep.store import NOT_DONE, Store
+from neurorx.sweep.worker import execute
+from neurorx.training.checkpoint import load_checkpoint
+from neurorx.training.trainer import resumable_checkpoint
+
+__all__ = ["SweepResult", "default_out", "format_plan", "plan", "priorities", "run_jobs", "sweep", "unsound"]
 
 #: Environment of local workers: one thread for every numerical library (set before they import).
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -82,8 +96,6 @@ class SweepResult:
 
     def dataset(self):
         """The gathered results as an ``xarray.Dataset`` (read from :attr:`results`)."""
-        import xarray as xr
-
         with xr.open_dataset(self.results) as ds:
             return ds.load()
 
@@ -102,20 +114,14 @@ class SweepResult:
         return "\n".join(lines)
 
 
-def default_out(spec: SweepSpec) -> Path:
-    """The output folder when none is given: the spec's ``out``, else ``runs/sweeps/<name>``."""
-    return Path(spec.out) if spec.out else Path("runs") / "sweeps" / spec.name
-
-
 def plan(spec, out=None) -> tuple[SweepSpec, Store, list[Job], set[str]]:
     """Validate ``spec`` and expand it: ``(spec, store, jobs, ids already done)``; starts nothing."""
     spec = load_spec(spec)
     store = Store(out if out is not None else default_out(spec))
+    scheme = store.scheme()                      # refuses an unreadable store record in one line
     jobs = expand(spec)
-    done = store.done_ids(j.id for j in jobs)
-    if len(done) < len(jobs) and store.scheme() == 1:
-        from neurorx.sweep.migrate import old_scheme_jobs
-
+    done = store.done_ids(j.id for j in jobs) - set(unsound(jobs, store))
+    if len(done) < len(jobs) and scheme == 1:
         old = old_scheme_jobs(spec, store)
         if old:
             raise ConfigurationError(
@@ -126,26 +132,48 @@ def plan(spec, out=None) -> tuple[SweepSpec, Store, list[Job], set[str]]:
     return spec, store, jobs, done
 
 
+def unsound(jobs: list[Job], store: Store) -> dict[str, str]:
+    """The finished jobs to recompute, with why: the damaged ones (:meth:`Store.problem`) and every finished job
+    that reads one, directly or through others.
+    """
+    tainted: set[str] = set()
+    out: dict[str, str] = {}
+    for job in jobs:                               # expand lists a job after the jobs it reads
+        why = store.problem(job.id)
+        bad = next((i for i in job.inputs if i in tainted), None)
+        if why not in (None, NOT_DONE):
+            tainted.add(job.id)
+            out[job.id] = why
+        elif bad is not None:
+            tainted.add(job.id)
+            if why is None:
+                out[job.id] = f"reads the damaged job {bad}"
+    return out
+
+
 def format_plan(jobs: list[Job], done: set[str], store: Store | None = None) -> str:
     """The job list of a dry run: one line per job, with its state.
 
     With ``store``, a training that an earlier attempt checkpointed says at which batch it resumes.
     """
     lines = []
+    bad = unsound(jobs, store) if store is not None else {}
     for kind in ("train", "run", "statistic"):
         sel = [j for j in jobs if j.kind == kind]
         if not sel:
             continue
         n_done = sum(j.id in done for j in sel)
         lines.append(f"{kind} jobs: {len(sel)} ({n_done} done)")
-        lines += [f"  [{_state(j, done, store)}] {j.id}  {j.describe()}" for j in sel]
+        lines += [f"  [{_state(j, done, store, bad)}] {j.id}  {j.describe()}" for j in sel]
     lines.append(f"total: {len(jobs)} jobs, {len(done)} done, {len(jobs) - len(done)} to run")
     return "\n".join(lines)
 
 
-def _state(job: Job, done: set[str], store: Store | None) -> str:
+def _state(job: Job, done: set[str], store: Store | None, bad: dict[str, str]) -> str:
     if job.id in done:
         return "done"
+    if job.id in bad:
+        return f"todo, {bad[job.id]}"
     batch = _checkpoint_batch(store.work_dir(job.id)) if store is not None and job.kind == "train" else None
     if batch is None:
         return "todo"
@@ -154,10 +182,6 @@ def _state(job: Job, done: set[str], store: Store | None) -> str:
 
 def _checkpoint_batch(work: Path) -> int | None:
     """The batch of the checkpoint a training job's scratch folder holds (``None``: none, or unreadable)."""
-    from neurorx.io import CorruptFileError
-    from neurorx.training.checkpoint import load_checkpoint
-    from neurorx.training.trainer import resumable_checkpoint
-
     path = resumable_checkpoint(work)
     if path is None:
         return None
@@ -169,8 +193,6 @@ def _checkpoint_batch(work: Path) -> int | None:
 
 def _client(scheduler, workers):
     """``(client, cluster or None)`` for ``scheduler``: None = LocalCluster, "sync" = in process, or an address."""
-    from distributed import Client, LocalCluster
-
     if isinstance(scheduler, Client):
         return scheduler, None
     if scheduler is None:
@@ -204,7 +226,7 @@ def _client(scheduler, workers):
 
 def _has_bokeh() -> bool:
     try:
-        import bokeh  # noqa: F401
+        import bokeh  # noqa: F401  (optional: only Dask's dashboard needs it)
     except ImportError:
         return False
     return True
@@ -248,14 +270,15 @@ def sweep(spec, *, out=None, scheduler=None, workers: int | None = None, dry_run
         print(format_plan(jobs, done, store))
         return result
     pending = [] if gather_only else [j for j in jobs if j.id not in done]
+    if not gather_only:
+        for job_id, why in unsound(jobs, store).items():
+            _log.warning(f"job {job_id}: {why}, recomputing")
+            store.discard(job_id)
     if pending and store.scheme() is None:
         store.mark_scheme()
     if pending:
         _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress)
     if gather:
-        from neurorx.sweep.gather import gather as gather_results
-        from neurorx.sweep.gather import save_netcdf
-
         ds = gather_results(spec, store)
         result.results = save_netcdf(ds, store.root / "results.nc")
     return result
@@ -274,12 +297,15 @@ def run_jobs(jobs: list[Job], out, *, name: str, scheduler=None, workers: int | 
              show_progress: bool = True) -> SweepResult:
     """Run jobs made elsewhere (e.g. :func:`neurorx.ei.jobs.grid_jobs`) into the store ``out``, as :func:`sweep`.
 
-    Only the jobs not done are submitted; ``scheduler`` and ``workers`` as for :func:`sweep`. The caller
-    gathers the results (the jobs' kinds define what they are).
+    Only the jobs not done (or damaged: recomputed) are submitted; ``scheduler`` and ``workers`` as for
+    :func:`sweep`. The caller gathers the results (the jobs' kinds define what they are).
     """
     store = Store(out)
     jobs = list(jobs)
-    done = store.done_ids(j.id for j in jobs)
+    done = store.done_ids(j.id for j in jobs) - set(unsound(jobs, store))
+    for job_id, why in unsound(jobs, store).items():
+        _log.warning(f"job {job_id}: {why}, recomputing")
+        store.discard(job_id)
     spec = _JobList(name, retries)
     result = SweepResult(spec, store.root, jobs, done_before=sorted(done))
     pending = [j for j in jobs if j.id not in done]
@@ -308,9 +334,6 @@ def priorities(spec, jobs) -> dict[str, int]:
 
 
 def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress) -> None:
-    import dask
-    from distributed import as_completed
-
     store.root.mkdir(parents=True, exist_ok=True)
     with dask.config.set(LOCAL_SCHEDULER_CONFIG):     # read by the schedulers of the clusters started here
         client, cluster = _client(scheduler, workers)
@@ -340,6 +363,12 @@ def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_prog
             done = fut.result() if fut.status == "finished" else None
             if done is not None and done["status"] == "ran":
                 result.executed.append(job_id)
+            elif done is not None and done["status"] == "failed":
+                result.failed[job_id] = done["error"]
+                _log.warning(f"job {job_id} ({jobs[job_id].describe().strip()}) failed: {done['error']} "
+                             "(not retried: it would fail the same way)")
+            elif done is not None and done["status"] == "skipped":
+                result.skipped[job_id] = done["error"]
             if log_each:
                 took = f"{done['seconds']:.0f} s" if done is not None else fut.status
                 what = " ".join(jobs[job_id].describe().split())
@@ -348,16 +377,17 @@ def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_prog
         bar.close()
         for job in pending:   # dependency order: a failed input is reported before its dependants
             fut = futures[job.id]
-            if fut.status == "finished":
+            if fut.status == "finished" and job.id not in result.skipped:
                 continue
             bad = [i for i in job.inputs if i in result.failed or i in result.skipped]
             if bad:
                 result.skipped[job.id] = f"input job {bad[0]} ({jobs[bad[0]].describe().strip()}) did not finish"
-            else:
+            elif fut.status != "finished":
                 err = fut.exception()
-                result.failed[job.id] = f"{type(err).__name__}: {err}"
+                first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+                result.failed[job.id] = f"{type(err).__name__}: {first}"
                 _log.warning(f"job {job.id} ({job.describe().strip()}) failed after {spec.retries} retries: "
-                             f"{type(err).__name__}: {err}")
+                             f"{result.failed[job.id]}")
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished jobs are kept in {store.root}; run the same command again to do the rest",
               file=sys.stderr)

@@ -19,28 +19,46 @@ A spec has four sections (see ``docs/sweeps.md`` for the full reference)::
         trials: 200
         seeds: [0]
     statistics:                       # what to collect (one variable of the result Dataset each)
-      total_variance: {of: reactivation, phases: [quiescent], burn_in: 500}
+      total_variance: {of: reactivation, phases: [quiescent], burn_in: 0.5}
       kl: {statistic: kl_matrix, of: reactivation}
 
+A statistic is an entry of :data:`neurorx.analysis.STATISTICS`, named by its key, with that entry's
+parameters; ``burn_in`` is the fraction of the phase dropped, as everywhere in neurorx. A whole number of
+steps (``burn_in: 500``, the syntax of earlier versions) is translated into the fraction that drops exactly
+those steps of the phase, or refused when the phases it is computed on differ in length.
+
 Everything is checked by :func:`load_spec` before any job starts: unknown keys (with suggestions), unknown
-cards, overrides and statistics, impossible values (a negative seed, zero trials, a burn-in longer than the
-phase). Errors are :class:`neurorx.errors.ConfigurationError` naming the key.
+cards, overrides and statistics, impossible values (a negative seed, zero trials, a burn-in that leaves
+fewer than two steps), a statistic that does not fit the task its conditions train (a planar KL matrix of
+head direction). Errors are :class:`neurorx.errors.ConfigurationError` naming the key.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 import inspect
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+import numbers
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from neurorx.analysis import STATISTICS, Statistic, burn_in_fraction, burn_in_steps, get_statistic
+from neurorx.analysis.run_statistics import ESTIMATORS
+from neurorx.backends import all_backends, get_backend
+from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError
 from neurorx.registry import suggest
 from neurorx.resources import check_count, check_sweep_spec
+from neurorx.sweep.kinds import CUSTOM, phase_classes, statistic_of
+from neurorx.tasks import TASKS
+from neurorx.training import apply_overrides, load_card
+from neurorx.yamlfile import read_yaml
 
-__all__ = ["Condition", "RunSpec", "StatisticSpec", "SweepSpec", "TrainSpec", "load_spec", "phase_classes"]
+__all__ = ["Condition", "RunSpec", "StatisticSpec", "SweepSpec", "TrainSpec", "default_out", "load_spec",
+           "phase_classes", "resolve_training"]
 
 #: Training settings a sweep fixes unless the spec overrides them: one torch thread per job (the workers run
 #: one job per core, and a job's numbers then do not depend on the machine's core count).
@@ -106,16 +124,6 @@ def _seeds(value, key: str) -> tuple[int, ...]:
     if len(set(seeds)) != len(seeds):
         raise SpecError(f"{key} lists a seed twice: {list(seeds)}")
     return seeds
-
-
-def phase_classes() -> dict:
-    """Phase kinds a spec's ``protocol`` may name: ``neurorx.protocols.PHASES`` if present, else the built-ins."""
-    from neurorx import protocols
-
-    registry = getattr(protocols, "PHASES", None)
-    if registry is not None:
-        return {name: registry.get(name) for name in registry}
-    return {"active": protocols.Active, "quiescent": protocols.Quiescent}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -209,7 +217,7 @@ class StatisticSpec:
     name : str
         Variable name in the Dataset.
     statistic : str
-        A name in :data:`neurorx.sweep.jobs.SWEEP_STATISTICS` (default: ``name``), or ``"custom"`` with
+        The key of an entry of :data:`neurorx.analysis.STATISTICS` (default: ``name``), or ``"custom"`` with
         ``function: module:callable``.
     of : str or None
         The run whose recordings it reads (``None`` for statistics of the training, e.g. learning_curve).
@@ -219,6 +227,9 @@ class StatisticSpec:
         Keyword arguments of the statistic.
     function : str or None
         ``module:callable`` of a custom statistic.
+    scope : {"phase", "run"}
+        What a custom function sees: one phase at a time (default), or the whole recording (``run``: every
+        phase, e.g. for KL(quiescent ‖ active)).
     """
 
     name: str
@@ -227,6 +238,21 @@ class StatisticSpec:
     phases: tuple[str, ...] = ()
     params: dict = field(default_factory=dict)
     function: str | None = None
+    scope: str = "phase"
+
+    def job_config(self, imports=()) -> dict:
+        """The config of this statistic's jobs (without the conditions of a statistic across conditions)."""
+        config = {"statistic": self.statistic, "phases": list(self.phases), "params": dict(self.params),
+                  "function": self.function}
+        if self.scope != "phase":
+            config["scope"] = self.scope
+        if imports:
+            config["imports"] = list(imports)
+        return config
+
+    def entry(self, imports=()) -> Statistic:
+        """The :class:`~neurorx.analysis.Statistic` it applies."""
+        return statistic_of(self.job_config(imports))
 
 
 @dataclass(frozen=True)
@@ -245,6 +271,7 @@ class SweepSpec:
     description: str = ""
     out: str | None = None
     source: str | None = None
+    imports: tuple[str, ...] = ()
 
     def run(self, name: str) -> RunSpec:
         """The run called ``name``."""
@@ -271,9 +298,13 @@ class SweepSpec:
             d = {"statistic": st.statistic, "of": st.of, "phases": list(st.phases), **st.params}
             if st.function is not None:
                 d["function"] = st.function
+            if st.scope != "phase":
+                d["scope"] = st.scope
             stats[st.name] = d
         d = {"name": self.name, "description": self.description, "retries": self.retries, "train": train,
              "runs": runs, "statistics": stats}
+        if self.imports:
+            d["imports"] = list(self.imports)
         return json.loads(json.dumps(d))
 
     def to_json(self) -> str:
@@ -285,12 +316,12 @@ class SweepSpec:
 # parsing
 
 
-_TOP = ("name", "description", "retries", "out", "train", "runs", "statistics")
+_TOP = ("name", "description", "retries", "out", "imports", "train", "runs", "statistics")
 _TRAIN = ("conditions", "seeds", "overrides")
 _CONDITION = ("card", "overrides")
 _RUN = tuple(f.name for f in fields(RunSpec) if f.name != "name")
 _PHASE = ("phase", "steps", "start", "noise_scale", "label")
-_STAT = ("statistic", "of", "phases", "function")
+_STAT = ("statistic", "of", "phases", "function", "scope")
 
 
 def load_spec(spec, *, check_cards: bool = True) -> SweepSpec:
@@ -327,6 +358,7 @@ def load_spec(spec, *, check_cards: bool = True) -> SweepSpec:
         raise TypeError(f"a sweep spec is a YAML path or a dict; got {type(spec).__name__}")
     try:
         parsed = _parse(data, source)
+        parsed = _translate_burn_in(parsed)
         _validate(parsed, check_cards=check_cards)
     except SpecError as err:
         if source:
@@ -336,8 +368,6 @@ def load_spec(spec, *, check_cards: bool = True) -> SweepSpec:
 
 
 def _read_yaml(path: Path) -> dict:
-    from neurorx.yamlfile import read_yaml
-
     data = read_yaml(path, "sweep spec")
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a sweep spec is a mapping with sections train, runs, statistics")
@@ -355,11 +385,18 @@ def _parse(data: dict, source: str | None) -> SweepSpec:
     out = data.get("out")
     if out is not None and not isinstance(out, str):
         raise SpecError(f"out must be a folder path; got {out!r}")
+    imports = _str_list(data.get("imports"), "imports")
+    for module in imports:
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise SpecError(f"imports: cannot import {module!r} ({err}); it must be importable here and on every "
+                            "worker (installed, or on PYTHONPATH)") from None
     train = _parse_train(data["train"])
     runs = tuple(_parse_run(k, v) for k, v in _named(data.get("runs"), "runs").items())
     stats = tuple(_parse_stat(k, v) for k, v in _named(data.get("statistics"), "statistics").items())
     return SweepSpec(name=name, train=train, runs=runs, statistics=stats, retries=retries,
-                     description=str(data.get("description") or ""), out=out, source=source)
+                     description=str(data.get("description") or ""), out=out, source=source, imports=imports)
 
 
 def _named(section, prefix: str) -> dict:
@@ -416,8 +453,6 @@ def _parse_run(name: str, data) -> RunSpec:
             raise SpecError(f"{where}: {err}") from None
         phases.append(ph)
     backends = _str_list(data.get("backends", ["torch"]), f"{prefix}.backends", allow_empty=False)
-    from neurorx.backends import all_backends
-
     known = list(all_backends())
     for b in backends:
         if b not in known:
@@ -441,33 +476,111 @@ def _parse_run(name: str, data) -> RunSpec:
     )
 
 
-def _parse_stat(name: str, data) -> StatisticSpec:
-    from neurorx.sweep.jobs import SWEEP_STATISTICS
+def _statistic_keys() -> list[str]:
+    """The names a spec's ``statistic`` may give: every registered statistic's key, and ``custom``."""
+    return [STATISTICS.get(n).key for n in STATISTICS.names()] + [CUSTOM]
 
+
+def _parse_stat(name: str, data) -> StatisticSpec:
     prefix = f"statistics.{name}"
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise SpecError(f"{prefix} must be a mapping (statistic, of, phases and the statistic's parameters)")
     kind = data.get("statistic", name)
-    if not isinstance(kind, str) or kind not in SWEEP_STATISTICS:
-        raise SpecError(f"{prefix}.statistic: unknown statistic {kind!r}; choose one of {SWEEP_STATISTICS.names()}."
-                        + suggest(kind, SWEEP_STATISTICS.names()))
-    stat = SWEEP_STATISTICS.get(kind)
+    keys = _statistic_keys()
+    if not isinstance(kind, str) or kind not in keys:
+        raise SpecError(f"{prefix}.statistic: unknown statistic {kind!r}; choose one of {keys}." + suggest(kind, keys))
     function = data.get("function")
-    if (kind == "custom") != (function is not None):
+    if (kind == CUSTOM) != (function is not None):
         raise SpecError(f"{prefix}: 'function: module:callable' goes with 'statistic: custom' (and only there)")
-    if kind == "custom":   # the parameters of the user's function, after the recording
+    scope = data.get("scope", "phase")
+    if kind != CUSTOM and "scope" in data:
+        raise SpecError(f"{prefix}.scope: only a custom statistic takes a scope ({kind} reads "
+                        f"{get_statistic(kind).scope!r}); remove it")
+    if scope not in ("phase", "run"):
+        raise SpecError(f"{prefix}.scope must be 'phase' (the function sees one phase at a time) or 'run' (the "
+                        f"whole recording); got {scope!r}")
+    if kind == CUSTOM:   # the parameters of the user's function, after the recording
         names = list(inspect.signature(_resolve_callable(function, f"{prefix}.function")).parameters)[1:]
     else:
-        names = stat.parameters()
+        names = list(get_statistic(kind).parameters())
     data = _check_keys(data, list(_STAT) + names, prefix)
     params = {k: v for k, v in data.items() if k not in _STAT}
     of = data.get("of")
     if of is not None and not isinstance(of, str):
         raise SpecError(f"{prefix}.of must name a run; got {of!r}")
     phases = _str_list(data.get("phases"), f"{prefix}.phases")
-    return StatisticSpec(name=name, statistic=kind, of=of, phases=phases, params=params, function=function)
+    return StatisticSpec(name=name, statistic=kind, of=of, phases=phases, params=params, function=function,
+                         scope=scope)
+
+
+def _translate_burn_in(spec: SweepSpec) -> SweepSpec:
+    """The spec with every ``burn_in`` a fraction of the phase: a whole number of steps becomes the fraction
+    that drops exactly those steps (:func:`neurorx.analysis.burn_in_fraction`).
+    """
+    stats = []
+    for st in spec.statistics:
+        value = st.params.get("burn_in")
+        where = f"statistics.{st.name}.burn_in"
+        if value is None or st.statistic == CUSTOM:     # a custom function's burn_in is its own
+            stats.append(st)
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+            raise SpecError(f"{where} must be a fraction of the phase in [0, 1) (e.g. 0.5); got {value!r}")
+        if isinstance(value, float):
+            if value >= 1:
+                raise SpecError(f"{where} is the fraction of the phase dropped, in [0, 1) (e.g. 0.5); got {value!r}"
+                                " (a whole number such as 1000 is read as steps)")
+            stats.append(st)
+            continue
+        if value == 0 or st.of is None or st.of not in [r.name for r in spec.runs]:
+            stats.append(replace(st, params={**st.params, "burn_in": 0.0 if value == 0 else value}))
+            continue
+        steps = spec.run(st.of).phase_steps()
+        try:
+            phases = st.entry(spec.imports).phases if not st.phases else st.phases
+        except (ImportError, AttributeError, ValueError):
+            phases = st.phases
+        lengths = {ph: steps[ph] for ph in phases if ph in steps}
+        if len(set(lengths.values())) > 1:
+            raise SpecError(f"{where}={value} steps is a different fraction of each phase "
+                            f"({', '.join(f'{p}: {n} steps' for p, n in lengths.items())}); give the fraction "
+                            "of the phase to drop, e.g. burn_in: 0.5")
+        if not lengths:
+            stats.append(st)          # an unknown phase: _validate names it
+            continue
+        (phase, n), *_ = lengths.items()
+        if value > n - 2:
+            raise SpecError(f"{where}={value} leaves fewer than 2 of the {n} steps of phase {phase!r}; use a burn-in "
+                            f"below {n - 1} steps or a fraction, e.g. burn_in: 0.5")
+        stats.append(replace(st, params={**st.params, "burn_in": burn_in_fraction(value, n)}))
+    return replace(spec, statistics=tuple(stats))
+
+
+def _is_int(value, minimum: int) -> bool:
+    try:
+        positive_int(value, "value", minimum=minimum)
+    except (ConfigurationError, TypeError):
+        return False
+    return True
+
+
+def _is_positive_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value) and value > 0
+
+
+#: Spec-time checks of the registered statistics' parameters: name -> (accepts the value?, what it must be).
+PARAMETER_CHECKS: dict[str, tuple[Callable, str]] = {
+    "burn_in": (lambda v: isinstance(v, float) and 0 <= v < 1, "a fraction of the phase in [0, 1)"),
+    "n_components": (lambda v: _is_int(v, 1), "a positive integer"),
+    "n_mc": (lambda v: _is_int(v, 2), "an integer >= 2"),
+    "mc_seed": (lambda v: _is_int(v, 0), "a non-negative integer seed"),
+    "bins": (lambda v: _is_int(v, 2), "an integer >= 2 (equal bins on the circle)"),
+    "box": (_is_positive_number, "a positive number of metres (the half-width of the uniform box)"),
+    "estimators": (lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and all(e in ESTIMATORS for e in v),
+                   f"a non-empty list of estimators from {list(ESTIMATORS)}"),
+}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -485,8 +598,10 @@ def _validate(spec: SweepSpec, *, check_cards: bool) -> None:
             _check_backend_options(run, b, opts)
     run_names = [r.name for r in spec.runs]
     for st in spec.statistics:
-        stat = _stat(st)
         where = f"statistics.{st.name}"
+        if st.statistic == CUSTOM:
+            _resolve_callable(st.function, f"{where}.function")
+        stat = st.entry(spec.imports)
         if stat.scope == "training":
             if st.of is not None:
                 raise SpecError(f"{where}.of: {st.statistic} is a statistic of the training; remove 'of'")
@@ -500,16 +615,16 @@ def _validate(spec: SweepSpec, *, check_cards: bool) -> None:
                                 + suggest(st.of, run_names))
             run = spec.run(st.of)
             steps = run.phase_steps()
-            for ph in stat.resolve_phases(st.phases):
+            for ph in st.phases or stat.phases:
                 if ph not in steps:
                     raise SpecError(f"{where}.phases: run {run.name!r} has no phase {ph!r}; its phases are "
                                     f"{list(steps)}." + suggest(ph, list(steps)))
-            stat.check(st, run, where)
-        if st.statistic == "custom":
-            _resolve_callable(st.function, f"{where}.function")
+            _check_statistic(st, stat, run, where)
     if check_cards:
-        units = {cond.name: resolve_training(spec.train, cond, spec.train.seeds[0])["rnn"]["n_rec"]
-                 for cond in spec.train.conditions}
+        cards = {cond.name: resolve_training(spec.train, cond, spec.train.seeds[0]) for cond in spec.train.conditions}
+        for st in spec.statistics:
+            _check_task(spec, st, st.entry(spec.imports), cards)
+        units = {c: card["rnn"]["n_rec"] for c, card in cards.items()}
         for st in spec.statistics:
             n = st.params.get("n_components")
             if n is None or st.of is None:
@@ -523,15 +638,44 @@ def _validate(spec: SweepSpec, *, check_cards: bool) -> None:
         check_sweep_spec(spec)   # job count and the memory of the largest training and run
 
 
-def _stat(st: StatisticSpec):
-    from neurorx.sweep.jobs import SWEEP_STATISTICS
+def _check_statistic(st: StatisticSpec, stat: Statistic, run: RunSpec, where: str) -> None:
+    """Spec-time checks of a statistic against the run it reads: recorded arrays, parameters, phases, burn-in."""
+    if stat.of == "h" and "h" not in run.record:
+        raise SpecError(f"{where}: {st.statistic} needs the hidden states; add 'record: [h]' to runs.{run.name}")
+    for name, value in st.params.items() if st.statistic != CUSTOM else ():
+        accepts, what = PARAMETER_CHECKS.get(name, (None, ""))
+        if accepts is not None and not accepts(value):
+            raise SpecError(f"{where}.{name} must be {what}; got {value!r}")
+    phases = st.phases or stat.phases
+    if stat.scope == "conditions" and len(phases) != 2:
+        raise SpecError(f"{where}.phases: {st.statistic} takes two phases [active_phase, quiescent_phase]")
+    if stat.scope == "run" and st.statistic != CUSTOM and len(phases) != 2:
+        raise SpecError(f"{where}.phases: {st.statistic} takes two phases [active_phase, quiescent_phase]")
+    burn_in = st.params.get("burn_in")
+    if burn_in:
+        steps = run.phase_steps()
+        for ph in phases:
+            kept = steps[ph] - burn_in_steps(steps[ph], burn_in)
+            if kept < 2:
+                raise SpecError(f"{where}.burn_in={burn_in:g} leaves {kept} of the {steps[ph]} steps of phase "
+                                f"{ph!r} of run {run.name!r}; at least 2 must remain")
 
-    return SWEEP_STATISTICS.get(st.statistic)
+
+def _check_task(spec: SweepSpec, st: StatisticSpec, stat: Statistic, cards: dict) -> None:
+    """Refuse a statistic that is not defined for the task its conditions train (angles or positions)."""
+    conds = spec.train.names if st.of is None else (list(spec.run(st.of).conditions) or spec.train.names)
+    for c in conds:
+        task = cards[c]["task"]["name"]
+        circular = bool(getattr(TASKS.get(task), "circular", False))
+        if not stat.applies_to(circular):
+            fits = [STATISTICS.get(n).key for n in STATISTICS.names()
+                    if STATISTICS.get(n).scope == stat.scope and STATISTICS.get(n).applies_to(circular)]
+            kind = "angles (head direction)" if circular else "positions"
+            raise SpecError(f"statistics.{st.name}: {st.statistic} is not defined for {kind}, and condition {c!r} "
+                            f"trains {task}; use {' or '.join(fits) or 'another statistic'}")
 
 
 def _check_backend_options(run: RunSpec, backend: str, opts: dict) -> None:
-    from neurorx.backends import get_backend
-
     impl = get_backend(backend)
     accepted = getattr(impl, "options", None)
     for key, value in opts.items():
@@ -543,8 +687,6 @@ def _check_backend_options(run: RunSpec, backend: str, opts: dict) -> None:
 
 
 def _resolve_callable(ref, where: str):
-    import importlib
-
     if not isinstance(ref, str) or ":" not in ref:
         raise SpecError(f"{where} must be 'module:callable', e.g. mylab.stats:peak_rate; got {ref!r}")
     mod, _, attr = ref.partition(":")
@@ -567,8 +709,6 @@ def resolve_training(train: TrainSpec, cond: Condition, seed: int) -> dict:
     ConfigurationError
         For an unknown card (naming close ones) or an invalid override.
     """
-    from neurorx.training import apply_overrides, load_card
-
     where = f"train.conditions.{cond.name}"
     try:
         cfg = load_card(cond.card)
@@ -583,8 +723,7 @@ def resolve_training(train: TrainSpec, cond: Condition, seed: int) -> dict:
     return json.loads(json.dumps(cfg.to_dict()))
 
 
-def statistic_parameters(fn) -> list[str]:
-    """Keyword parameters of ``fn`` after its data arguments (those without defaults are data)."""
-    return [p.name for p in inspect.signature(fn).parameters.values()
-            if p.default is not inspect.Parameter.empty and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+def default_out(spec: SweepSpec) -> Path:
+    """The output folder when none is given: the spec's ``out``, else ``runs/sweeps/<name>``."""
+    return Path(spec.out) if spec.out else Path("runs") / "sweeps" / spec.name
 

@@ -9,91 +9,52 @@ Layout of a sweep's output folder::
     OUT/results.nc                 the gathered results (neurorx.sweep.gather)
     OUT/store.json                 the job-id scheme the folders are named by (STORE_RECORD)
 
-A job counts as done exactly when ``done.json`` exists in its folder. Its outputs and then its completion
-record are written into a fresh temporary folder, which is renamed into place in one step when the job
-function returns. A job killed at any point therefore leaves either nothing or a temporary folder, and is
-redone by the next run of the sweep; of two attempts that finish together, the first rename wins and the
-other's folder is discarded. (A folder without ``done.json``, which earlier versions could leave, is redone
-too.) What a job keeps in its
+A job counts as done when its completion record ``done.json`` parses and the outputs it lists are there with
+their recorded sizes (:meth:`Store.problem`; :meth:`Store.problem` with ``verify=True``, which
+``neurorx sweep SPEC --verify`` runs, also checks their sha256 content hashes). A job folder that fails this
+is *damaged*: the sweep reports it once and recomputes it with every job that reads it. Records written
+before they held hashes list only file names: their files count by their existence, and ``--verify`` adds
+their hashes. Its outputs and then its completion record are written into a fresh temporary folder, which is
+renamed into place in one step when the job function returns. A job killed at any point therefore leaves
+either nothing or a temporary folder, and is redone by the next run of the sweep; of two attempts that
+finish together, the first rename wins and the other's folder is discarded. What a job keeps in its
 scratch folder (a training job: its last checkpoint) survives the kill, so the next attempt continues from it
 instead of starting afresh; the scratch folder is removed once the job is done. One attempt at a time holds
 it (an advisory ``flock``, released by the operating system when the process dies); a concurrent attempt
 works in a private scratch folder instead.
 
-Notes
------
-The id (scheme 2, :data:`ID_SCHEME`) is
-
-.. math:: \mathrm{kind}\text{-}\mathrm{sha256}(\mathrm{json}(kind, identity, inputs, version, code, 2))[:20]
-
-with ``identity`` what of the resolved configuration names the results
-(:meth:`neurorx.sweep.jobs.JobKind.identity_of`: the config itself, except that a training's card is taken
-without its ``label`` and ``description`` and with its cell's parameters resolved, and a custom statistic
-adds the source text of its function), ``inputs`` the ids of the jobs it reads (themselves hashes of their
-own identities and inputs), ``version`` the neurorx version and ``code`` the kind's
-:attr:`~neurorx.sweep.jobs.JobKind.code_version`. JSON with sorted keys. Changing what a card trains, an
-override, a protocol, a cell parameter, the package version or a kind's code version gives new ids and nothing
-stale is reused; rewording a card's label or description does not retrain.
-
-Scheme 1 (neurorx up to this change) hashed ``(kind, config, inputs, version)`` with the whole card;
-:func:`neurorx.sweep.migrate.migrate` (``neurorx sweep SPEC --migrate``) renames a scheme-1 store's folders.
+The job ids that name the folders are :func:`neurorx.sweep.job.job_id`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import hashlib
 import json
 import os
 import shutil
-import time
 import uuid
 from pathlib import Path
 
-from neurorx.errors import OutputPathError, SimulationError
+from neurorx.errors import OutputPathError
 from neurorx.io import atomic_write_bytes
+from neurorx.sweep.job import ID_SCHEME
 
-__all__ = ["DONE", "ID_SCHEME", "STORE_RECORD", "Store", "execute", "job_id"]
+__all__ = ["DAMAGED", "DONE", "NOT_DONE", "RECORDS", "STORE_RECORD", "Store", "discard_scratch", "file_digest",
+           "finish", "output_digests", "scratch"]
 
 #: The completion record of a job folder.
 DONE = "done.json"
-#: The job-id scheme of this version (see the module notes; 1 is still computed, to migrate old stores).
-ID_SCHEME = 2
+#: The mark :func:`neurorx.sweep.verify.verify` leaves in a finished job folder whose outputs do not match
+#: their hashes (``{"why": ...}``): the job then counts as damaged, and the next run recomputes it.
+DAMAGED = "damaged.json"
+#: The files of a job folder that are its records, not its outputs (not hashed).
+RECORDS = (DONE, "job.json", DAMAGED)
+#: :meth:`Store.problem` of a job without a completion record.
+NOT_DONE = "not done"
 #: A store's own record, ``{"id_scheme": 2}``: the scheme its folders are named by. Stores written before
 #: scheme 2 have none.
 STORE_RECORD = "store.json"
-
-
-_PROVENANCE: dict = {}
-
-
-def _provenance() -> dict:
-    """Versions and git commit of this worker process (looked up once per process)."""
-    if not _PROVENANCE:
-        from neurorx.provenance import provenance
-
-        _PROVENANCE.update(provenance())
-        _PROVENANCE.pop("created", None)
-        _PROVENANCE.pop("seed", None)
-    return dict(_PROVENANCE)
-
-
-def job_id(kind: str, config: dict, inputs=(), *, scheme: int = ID_SCHEME) -> str:
-    """The content hash naming a job's folder (see the module notes); ``scheme`` 1 or 2."""
-    from neurorx._version import __version__
-    from neurorx.sweep.jobs import job_kind
-
-    if scheme == 1:
-        named = {"kind": kind, "config": config, "inputs": list(inputs), "neurorx": __version__}
-    elif scheme == 2:
-        entry = job_kind(kind)
-        named = {"kind": kind, **entry.identity_of(config), "inputs": list(inputs), "neurorx": __version__,
-                 "code": entry.code_version, "scheme": 2}
-    else:
-        raise ValueError(f"unknown job-id scheme {scheme!r}; the schemes are 1 and 2")
-    blob = json.dumps(named, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-    return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:20]}"
 
 
 class Store:
@@ -118,8 +79,74 @@ class Store:
         return self.jobs_dir / f".{job_id}.work"
 
     def is_done(self, job_id: str) -> bool:
-        """Whether the job finished (its completion record exists)."""
-        return (self.path(job_id) / DONE).is_file()
+        """Whether the job finished and its outputs are there (:meth:`problem` is ``None``)."""
+        return self.problem(job_id) is None
+
+    def problem(self, job_id: str, *, verify: bool = False) -> str | None:
+        """Why the job does not count as done, or ``None`` when it does.
+
+        Returns
+        -------
+        str or None
+            :data:`NOT_DONE` (no completion record), ``"done.json damaged"`` (the record does not parse),
+            ``"<file> missing"`` or ``"<file> damaged"`` (an output the record lists is
+            gone, or has another size; with ``verify``, also another sha256; or :meth:`mark_damaged` marked
+            it), or ``None``.
+        """
+        folder = self.path(job_id)
+        if not (folder / DONE).is_file():
+            return NOT_DONE
+        if (folder / DAMAGED).is_file():
+            try:
+                return str(json.loads((folder / DAMAGED).read_text(encoding="utf-8"))["why"])
+            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+                return "damaged"
+        try:
+            record = json.loads((folder / DONE).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            return f"{DONE} damaged"
+        if not isinstance(record, dict):
+            return f"{DONE} damaged"
+        outputs = record.get("outputs")
+        if isinstance(outputs, dict):
+            for name, digest in outputs.items():
+                path = folder / name
+                if not path.is_file():
+                    return f"{name} missing"
+                if not isinstance(digest, dict) or path.stat().st_size != digest.get("size"):
+                    return f"{name} damaged"
+                if verify and file_digest(path)["sha256"] != digest.get("sha256"):
+                    return f"{name} damaged"
+            return None
+        files = record.get("files")                   # a record without hashes: its files by their existence
+        if not isinstance(files, list):
+            return f"{DONE} damaged"
+        for name in files:
+            if isinstance(name, str) and name not in RECORDS and not (folder / name).is_file():
+                return f"{name} missing"
+        return None
+
+    def add_digests(self, job_id: str) -> bool:
+        """Add the outputs' sizes and hashes to a sound record that has none; whether it did."""
+        record = self.record(job_id)
+        if isinstance(record.get("outputs"), dict):
+            return False
+        record["outputs"] = output_digests(self.path(job_id))
+        atomic_write_bytes(self.path(job_id) / DONE, json.dumps(record, indent=1, sort_keys=True).encode(),
+                           overwrite=True)
+        return True
+
+    def mark_damaged(self, job_id: str, why: str) -> None:
+        """Mark a finished job as damaged (:data:`DAMAGED`), so that it counts as such until it is recomputed."""
+        atomic_write_bytes(self.path(job_id) / DAMAGED, json.dumps({"why": why}).encode(), overwrite=True)
+
+    def discard(self, job_id: str) -> None:
+        """Remove a job's folder (moved out of the way in one step, then deleted), so the job runs again."""
+        folder = self.path(job_id)
+        stale = self.jobs_dir / f".{job_id}.{uuid.uuid4().hex[:8]}.stale.tmp"
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(folder, stale)
+        shutil.rmtree(stale, ignore_errors=True)
 
     def record(self, job_id: str) -> dict:
         """The completion record of a finished job."""
@@ -136,10 +163,15 @@ class Store:
         record = self.root / STORE_RECORD
         if record.is_file():
             try:
-                return int(json.loads(record.read_text(encoding="utf-8"))["id_scheme"])
-            except (ValueError, KeyError, TypeError) as err:
-                raise OutputPathError(f"{record} is not a neurorx store record ({err}); restore it (a store "
-                                      'written by this version holds {"id_scheme": 2})') from None
+                scheme = json.loads(record.read_text(encoding="utf-8"))["id_scheme"]
+            except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+                raise OutputPathError(f"{record} is not a neurorx store record ({type(err).__name__}: {err}); "
+                                      'restore it (a store written by this version holds {"id_scheme": 2})') from None
+            if isinstance(scheme, bool) or scheme not in (1, ID_SCHEME):
+                raise OutputPathError(f"{record} names the job-id scheme {scheme!r}, which this neurorx does not know "
+                                      f"(it knows 1 and {ID_SCHEME}); use the neurorx that wrote the store, or "
+                                      "another --out")
+            return int(scheme)
         has_jobs = self.jobs_dir.is_dir() and any(True for _ in self.jobs_dir.iterdir())
         return 1 if has_jobs else None
 
@@ -150,58 +182,21 @@ class Store:
                            json.dumps({"id_scheme": scheme or ID_SCHEME}).encode(), overwrite=True)
 
 
-def execute(job: dict, root: str, *dependencies) -> dict:
-    """Run one job (the function a Dask worker calls), unless it is already done.
-
-    Parameters
-    ----------
-    job : dict
-        :meth:`neurorx.sweep.jobs.Job.to_dict`.
-    root : str
-        The sweep's output folder (shared by every worker).
-    *dependencies
-        Results of the jobs it depends on (passed only so that Dask runs it after them).
-
-    Returns
-    -------
-    dict
-        ``id``, ``status`` ("ran" or "cached"), ``seconds`` and ``worker``.
-    """
-    from neurorx.sweep.jobs import Job, job_kind, worker_environment, worker_name
-
-    job = Job.from_dict(job)
-    store = Store(root)
-    if store.is_done(job.id):
-        if store.work_dir(job.id).exists():     # left by an attempt killed after another one finished the job
-            _discard_scratch(store.work_dir(job.id))
-        return {"id": job.id, "status": "cached", "seconds": 0.0, "worker": worker_name()}
-    missing = [i for i in job.inputs if not store.is_done(i)]
-    if missing:
-        raise SimulationError(f"job {job.id} cannot start: its input job(s) {missing} are not done")
-    fn = job_kind(job.kind).fn
-    store.jobs_dir.mkdir(parents=True, exist_ok=True)
-    tmp = store.jobs_dir / f".{job.id}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.mkdir()
-    start = time.perf_counter()
-    try:
-        with worker_environment(), _scratch(store.work_dir(job.id), tmp) as work:
-            fn(job.config, [store.path(i) for i in job.inputs], tmp, work)
-        atomic_write_bytes(tmp / "job.json", json.dumps(job.to_dict(), indent=1, sort_keys=True).encode())
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    seconds = time.perf_counter() - start
-    record = {"id": job.id, "kind": job.kind, "labels": job.labels, "inputs": list(job.inputs),
-              "seconds": round(seconds, 3), "worker": worker_name(), "files": sorted(p.name for p in tmp.iterdir()),
-              "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "provenance": _provenance()}
-    status = _finish(store, job.id, tmp, record)
-    _discard_scratch(store.work_dir(job.id))
-    for stale in store.jobs_dir.glob(f".{job.id}.*.tmp*"):   # killed attempts' folders (a live one's
-        shutil.rmtree(stale, ignore_errors=True)             # result would be discarded: the job is done)
-    return {"id": job.id, "status": status, "seconds": seconds, "worker": worker_name()}
+def file_digest(path: Path) -> dict:
+    """``{"size": bytes, "sha256": hex}`` of a file (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return {"size": Path(path).stat().st_size, "sha256": h.hexdigest()}
 
 
-def _finish(store: Store, job_id: str, tmp: Path, record: dict) -> str:
+def output_digests(folder: Path) -> dict:
+    """:func:`file_digest` of every output file of a job folder (not its :data:`RECORDS`)."""
+    return {p.name: file_digest(p) for p in sorted(Path(folder).iterdir()) if p.is_file() and p.name not in RECORDS}
+
+
+def finish(store: Store, job_id: str, tmp: Path, record: dict) -> str:
     """Put the completion record into ``tmp`` and rename it into place.
 
     Returns ``"ran"``, or ``"cached"`` when another attempt of the job finished first (its folder is kept,
@@ -212,12 +207,9 @@ def _finish(store: Store, job_id: str, tmp: Path, record: dict) -> str:
         # the completion record goes in before the rename: the folder appears complete or not at all
         atomic_write_bytes(tmp / DONE, json.dumps(record, indent=1, sort_keys=True, default=str).encode())
         if final.exists() and not store.is_done(job_id):
-            # a folder without its record (an attempt of an earlier neurorx, killed between rename and record):
-            # move it out of the way in one step, then delete it
-            stale = store.jobs_dir / f".{job_id}.{uuid.uuid4().hex[:8]}.stale.tmp"
-            with contextlib.suppress(FileNotFoundError):
-                os.replace(final, stale)
-            shutil.rmtree(stale, ignore_errors=True)
+            # a damaged folder, or one without its record (an attempt of an earlier neurorx, killed between
+            # rename and record): moved out of the way in one step, then deleted
+            store.discard(job_id)
         if store.is_done(job_id):
             shutil.rmtree(tmp, ignore_errors=True)
             return "cached"
@@ -230,10 +222,10 @@ def _finish(store: Store, job_id: str, tmp: Path, record: dict) -> str:
     return "ran"
 
 
-def _discard_scratch(shared: Path) -> None:
+def discard_scratch(shared: Path) -> None:
     """Remove a done job's scratch folder, unless a live attempt holds it (that one removes it when it ends)."""
     try:
-        import fcntl
+        import fcntl  # POSIX only: without it, no advisory locks
     except ImportError:
         shutil.rmtree(shared, ignore_errors=True)
         return
@@ -256,10 +248,10 @@ def _private(tmp: Path):
 
 
 @contextlib.contextmanager
-def _scratch(shared: Path, tmp: Path):
+def scratch(shared: Path, tmp: Path):
     """The job's scratch folder ``shared``, locked for this attempt; a private one if another attempt holds it."""
     try:
-        import fcntl
+        import fcntl  # POSIX only
     except ImportError:                       # no advisory locks (Windows): every attempt starts afresh
         fcntl = None
     if fcntl is None:

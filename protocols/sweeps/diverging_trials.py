@@ -22,9 +22,10 @@ from neurorx.hooks import TrialPeak
 from neurorx.io import atomic_write_bytes, check_output_file
 from neurorx.recording import Recording
 from neurorx.sweep import Store, expand, load_spec
-from neurorx.sweep.jobs import read_result, run_recording, worker_environment
+from neurorx.sweep.kinds import read_result, run_recording
 from neurorx.sweep.migrate import old_scheme_jobs
 from neurorx.sweep.runner import default_out
+from neurorx.sweep.worker import worker_environment
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("spec")

@@ -48,7 +48,7 @@ def test_statistic_boxplot_one_box_per_group_of_values():
     boxes = [p for p in ax.patches if isinstance(p, PathPatch)]
     assert len(boxes) == 3
     assert [t.get_text() for t in ax.get_xticklabels()] == list(groups)
-    assert ax.get_ylabel() == "total variance (m²)"
+    assert ax.get_ylabel() == "total variance (m^2)"
 
 
 def test_statistic_boxplot_of_recordings_draws_the_registry_values(make_recording):
@@ -60,7 +60,7 @@ def test_statistic_boxplot_of_recordings_draws_the_registry_values(make_recordin
     assert any(np.isclose(ln.get_ydata()[0], np.median(per_seed)) for ln in medians)
 
 
-@pytest.mark.parametrize("name", [n for n, s in STATISTICS.items() if s.linear])
+@pytest.mark.parametrize("name", [n for n, s in STATISTICS.items() if s.linear and s.scalar])
 def test_every_registered_statistic_draws_one_box_per_group(make_recording, name):
     groups = {"seed 0": make_recording(seed=0), "seed 1": make_recording(seed=1)}
     ax = nplt.statistic_boxplot(groups, name, phase="quiescent")
@@ -83,3 +83,9 @@ def test_stepwise_distance_box_plot_pools_seeds_and_names_radians(make_recording
         nplt.statistic_boxplot({"empty": []}, "stepwise distance")
     with pytest.raises(ValueError, match="unknown statistic 'stepwise'"):
         nplt.statistic_boxplot({"a": [1.0]}, "stepwise")
+
+
+def test_a_statistic_that_is_not_one_number_per_trial_of_a_phase_is_refused(make_recording):
+    for name in [n for n, s in STATISTICS.items() if not s.scalar]:
+        with pytest.raises(ValueError, match="one number per phase"):
+            nplt.statistic_boxplot({"seed 0": make_recording(seed=0)}, name)

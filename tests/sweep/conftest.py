@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
@@ -95,3 +96,46 @@ def lab_cluster(tmp_path_factory):
         yield cluster
     finally:
         cluster.close()
+
+
+TINY_HD = HERE / "tiny_hd.yaml"
+
+
+@pytest.fixture(scope="session")
+def tiny_hd_spec() -> Path:
+    return TINY_HD
+
+
+@pytest.fixture(scope="session")
+def hd_reference(tmp_path_factory):
+    """The tiny head-direction sweep run one job at a time in this process: ``(SweepResult, Dataset)``."""
+    import neurorx as nrx
+
+    out = tmp_path_factory.mktemp("hd_reference")
+    result = nrx.sweep(TINY_HD, out=out, scheduler="sync", show_progress=False)
+    assert result.ok, result.summary()
+    return result, result.dataset()
+
+
+@pytest.fixture(scope="session")
+def swept(reference, hd_reference, tiny_spec, tiny_hd_spec, tmp_path_factory):
+    """Every applicable registered statistic swept over the tiny sweeps' recordings: circular -> (result, ds)."""
+    import shutil
+
+    from every_statistic import spec_entries
+
+    import neurorx as nrx
+
+    out = {}
+    for circular, (base, path) in {False: (reference, tiny_spec), True: (hd_reference, tiny_hd_spec)}.items():
+        spec = yaml.safe_load(path.read_text())
+        spec["statistics"] = spec_entries(circular)
+        store = tmp_path_factory.mktemp("every_statistic") / "store"
+        shutil.copytree(base[0].out, store)
+        result = nrx.sweep(spec, out=store, scheduler="sync", show_progress=False)
+        assert result.ok, result.summary()
+        assert all(j.kind == "statistic" for j in result.jobs if j.id in result.executed)   # nothing retrained
+        out[circular] = result, result.dataset()
+    return out
+
+

@@ -1,5 +1,6 @@
 """A sweep on a two-worker Dask cluster started by hand: complete, resumable, robust to a lost worker."""
 
+import json
 import os
 import signal
 import threading
@@ -45,7 +46,8 @@ def test_a_failing_job_is_retried_then_reported_and_the_other_jobs_are_kept(lab_
     assert all(store.is_done(j.id) for j in others)
     assert not any(store.path(i).exists() for i in boom)
     ds = result.dataset()
-    assert "boom" not in ds and not ds["total_variance"].isnull().any()
+    assert ds["boom"].isnull().all() and sorted(json.loads(ds["boom"].attrs["missing_jobs"])) == sorted(boom)
+    assert not ds["total_variance"].isnull().any()
 
 
 def test_killing_a_worker_in_the_middle_still_completes_every_job(lab_cluster, reference, tiny_spec, tmp_path):

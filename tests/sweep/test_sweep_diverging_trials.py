@@ -1,6 +1,7 @@
 """protocols/sweeps/diverging_trials.py: re-runs a sweep's runs with a per-trial peak hook and matches the trials."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,10 @@ SCRIPT = ROOT / "protocols" / "sweeps" / "diverging_trials.py"
 
 
 def _script(*args, cwd):
+    """The script run with this checkout's neurorx (not another one the environment may have installed)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
     return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True, text=True,
-                          timeout=600, cwd=cwd)
+                          timeout=600, cwd=cwd, env=env)
 
 
 def test_diverging_trials_are_counted_on_the_stored_trials_and_dropped_from_total_variance(reference, tiny_spec,

@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 import xarray as xr
 
+from neurorx.analysis import burn_in_fraction
 from neurorx.sweep import Store, load_spec
 from neurorx.sweep.gather import gather
 
@@ -17,14 +18,14 @@ def test_the_netcdf_opens_with_plain_xarray_with_dims_coords_and_units(reference
         assert tv.dims == ("condition", "seed", "backend", "run_seed")
         assert list(ds.condition.values) == ["Us", "U"] and list(ds.condition_label.values) == ["U^σ", "U"]
         assert list(ds.seed.values) == [0, 1] and list(ds.backend.values) == ["torch"]
-        assert tv.attrs["units"] == "m^2" and json.loads(tv.attrs["params"]) == {"burn_in": 10}
+        assert tv.attrs["units"] == "m^2" and json.loads(tv.attrs["params"]) == {"burn_in": burn_in_fraction(10, 30)}
         assert ds["total_variance_per_trajectory"].sizes["trajectory"] == 6
         ev = ds["explained_variance"]
         assert ev.dims[-2:] == ("phase", "component") and list(ds.phase.values) == ["active", "quiescent"]
         assert ev.attrs["units"] == "1" and np.all(np.diff(ev.values, axis=-1) >= -1e-12)   # cumulative
         assert ds["kl"].dims == ("seed", "backend", "run_seed", "active", "quiescent", "estimator")
         assert ds["learning_curve_test_loss"].dims == ("condition", "seed", "eval_batch")
-        assert ds["learning_curve_test_error"].attrs["units"] == "m"
+        assert ds["learning_curve_test_error"].attrs["units"] == "cm"        # as the training log prints it
         assert list(ds.eval_batch.values) == [0, 1, 2, 3]
         assert json.loads(ds.attrs["spec"]) == load_spec(tiny_spec).to_dict()
         for var in ds.data_vars:

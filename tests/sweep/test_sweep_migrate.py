@@ -19,6 +19,7 @@ def old_store(tiny_spec, tmp_path_factory):
     """The tiny sweep run by a neurorx that named its jobs with scheme 1."""
     out = tmp_path_factory.mktemp("scheme1")
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("neurorx.sweep.job.ID_SCHEME", 1)
         mp.setattr("neurorx.sweep.store.ID_SCHEME", 1)
         result = nrx.sweep(tiny_spec, out=out, scheduler="sync", show_progress=False)
     assert result.ok and {j.id for j in result.jobs} == {j.id for j in expand(load_spec(tiny_spec), scheme=1)}
@@ -72,7 +73,7 @@ def test_every_cells_parameters_name_its_training_and_a_stated_default_does_not(
 
 
 def test_a_custom_statistics_source_names_its_jobs(monkeypatch):
-    import neurorx.sweep.jobs as jobs
+    import neurorx.sweep.kinds as kinds
 
     config = {"statistic": "custom", "function": "mymod:stat", "phases": [], "params": {}}
 
@@ -82,10 +83,10 @@ def test_a_custom_statistics_source_names_its_jobs(monkeypatch):
     def second(rec):
         return 2
 
-    monkeypatch.setattr(jobs, "_import", lambda ref: first)
+    monkeypatch.setattr(kinds, "import_callable", lambda ref: first)
     a = nrx.sweep.job_id("statistic", config)
     assert nrx.sweep.job_id("statistic", config) == a
-    monkeypatch.setattr(jobs, "_import", lambda ref: second)
+    monkeypatch.setattr(kinds, "import_callable", lambda ref: second)
     assert nrx.sweep.job_id("statistic", config) != a
 
 

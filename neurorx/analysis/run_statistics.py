@@ -1,0 +1,169 @@
+r"""Registered statistics of several phases, of several conditions and of a training.
+
+Entries of :data:`neurorx.analysis.STATISTICS` whose scope is not a single phase (see
+:mod:`neurorx.analysis.statistics`):
+
+- ``kl_quiescent_active`` (scope ``"run"``): the paper's reactivation measure KL(quiescent ‖ active) of one
+  recording, planar or circular; :func:`neurorx.compare` reports it per recording.
+- ``kl_matrix`` (scope ``"conditions"``, positions): Fig. 2e's matrix KL(Q_j ‖ A_i) between conditions, plus
+  the uniform distribution on the box, for each estimator.
+- ``circular_kl_matrix`` (scope ``"conditions"``, angles): the same matrix for head direction, with the
+  histogram estimator :func:`neurorx.analysis.circular_kl` and the uniform distribution on the circle.
+- ``learning_curve`` (scope ``"training"``): test loss and test decoding error over training (Fig. 1b).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from neurorx.errors import ConfigurationError, FileFormatError
+
+from .circular import circular_kl
+from .divergence import kl_divergence, kl_uniform_vs
+from .statistics import Output, Statistic, register_statistic
+
+__all__ = ["ESTIMATORS", "TEST_ERROR_UNITS"]
+
+#: KL estimators of :func:`neurorx.analysis.kl_divergence`; "reference" also uses the reference code's
+#: per-axis uniform density for the uniform column (its log 2.2 inflation).
+ESTIMATORS = ("corrected", "reference")
+
+#: The unit of the test decoding error, as the training log prints it: name -> factor from the task's unit.
+TEST_ERROR_UNITS = {"cm": 100.0, "deg": 180.0 / math.pi}
+
+
+def _circular(rec) -> bool:
+    return bool(rec.meta.get("circular", False))
+
+
+def _require_planar(recs, what: str) -> None:
+    if any(_circular(r) for r in recs):
+        raise ConfigurationError(f"{what} compares planar positions; for head direction use circular_kl_matrix")
+
+
+def _require_circular(recs, what: str) -> None:
+    if not all(_circular(r) for r in recs):
+        raise ConfigurationError(f"{what} compares angles (head direction); for positions use kl_matrix")
+
+
+def _decoded_kl(p, q, circular: bool, n_mc: int, mc_seed: int, bins: int = 36) -> float:
+    if circular:
+        return circular_kl(p[..., 0], q[..., 0], bins=bins)
+    return kl_divergence(p.reshape(-1, p.shape[-1]), q.reshape(-1, q.shape[-1]), method="corrected", n_mc=n_mc,
+                         seed=mc_seed)
+
+
+def _kl_quiescent_active(rec, phases, *, n_mc: int = 2500, mc_seed: int = 0, bins: int = 36) -> dict[str, Output]:
+    r"""KL(quiescent ‖ active) of the decoded outputs of one recording (Fig. 2e's diagonal).
+
+    Notes
+    -----
+    ``phases = (active, quiescent)``. Positions: :func:`neurorx.analysis.kl_divergence` (``corrected``) with
+    ``n_mc`` Monte-Carlo samples; angles: :func:`neurorx.analysis.circular_kl` with ``bins`` bins.
+    """
+    active, quiescent = phases
+    kl = _decoded_kl(rec.select(quiescent).decoded, rec.select(active).decoded, _circular(rec), n_mc, mc_seed,
+                     bins)
+    return {"": Output((), np.float64(kl), "nat")}
+
+
+def _kl_matrix(recs: dict, phases, *, estimators=ESTIMATORS, n_mc: int = 2500, mc_seed: int = 0,
+               box: float = 1.1) -> dict[str, Output]:
+    r"""The KL matrix of Fig. 2e: :math:`\mathrm{KL}(Q_j \,\|\, A_i)` between the conditions' networks.
+
+    Rows :math:`i`: the active decoded distribution of each condition; columns :math:`j`: the quiescent one
+    of each condition, plus the uniform distribution on the box :math:`[-b, b]^2`. One value per estimator.
+
+    Notes
+    -----
+    ``corrected``: :func:`neurorx.analysis.kl_divergence` without clipping, and
+    :math:`\mathrm{KL}(\mathcal U\|A)` with the 2-D uniform density. ``reference``: the reference code's
+    clipped ratio and, for the uniform column, its per-axis density (``reference_quirk=True``), which adds
+    :math:`\log 2.2` nats.
+    """
+    active_phase, quiescent_phase = phases
+    names = list(recs)
+    _require_planar(recs.values(), "kl_matrix")
+    act = {c: r.select(active_phase).decoded.reshape(-1, r.decoded.shape[-1]) for c, r in recs.items()}
+    qui = {c: r.select(quiescent_phase).decoded.reshape(-1, r.decoded.shape[-1]) for c, r in recs.items()}
+    cols = [*names, "uniform"]
+    out = np.empty((len(names), len(cols), len(estimators)))
+    for k, est in enumerate(estimators):
+        for i, a in enumerate(names):
+            for j, q in enumerate(names):
+                out[i, j, k] = kl_divergence(qui[q], act[a], method=est, n_mc=n_mc, seed=mc_seed)
+            out[i, -1, k] = kl_uniform_vs(act[a], box=(-box, box), method=est, n_mc=n_mc, seed=mc_seed,
+                                          reference_quirk=est == "reference")
+    return {"": Output(("active", "quiescent", "estimator"), out, "nat",
+                       {"active": names, "quiescent": cols, "estimator": list(estimators)})}
+
+
+def _circular_kl_matrix(recs: dict, phases, *, bins: int = 36) -> dict[str, Output]:
+    r"""Fig. 2e's KL matrix for head direction: :math:`\mathrm{KL}(Q_j \,\|\, A_i)` of decoded bearings.
+
+    Rows :math:`i`: the active decoded bearings of each condition; columns :math:`j`: the quiescent ones of
+    each condition, plus the uniform distribution on the circle.
+
+    Notes
+    -----
+    :func:`neurorx.analysis.circular_kl` with ``bins`` equal bins on :math:`[-\pi, \pi)`. The uniform column
+    bins one angle per bin centre, so its histogram is exactly uniform after the pseudocount:
+    :math:`\hat u_j = 1/J`.
+    """
+    active_phase, quiescent_phase = phases
+    names = list(recs)
+    _require_circular(recs.values(), "circular_kl_matrix")
+    act = {c: r.select(active_phase).decoded[..., 0] for c, r in recs.items()}
+    qui = {c: r.select(quiescent_phase).decoded[..., 0] for c, r in recs.items()}
+    edges = np.linspace(-np.pi, np.pi, bins + 1)
+    uniform = (edges[:-1] + edges[1:]) / 2
+    cols = [*names, "uniform"]
+    out = np.empty((len(names), len(cols)))
+    for i, a in enumerate(names):
+        for j, q in enumerate(names):
+            out[i, j] = circular_kl(qui[q], act[a], bins=bins)
+        out[i, -1] = circular_kl(uniform, act[a], bins=bins)
+    return {"": Output(("active", "quiescent"), out, "nat", {"active": names, "quiescent": cols})}
+
+
+def _learning_curve(net) -> dict[str, Output]:
+    """Test loss and test decoding error over training (Fig. 1b), and their final values.
+
+    The error is in the unit the training log prints (``metrics["error_unit"]``: cm for positions, deg for
+    angles; :data:`TEST_ERROR_UNITS`).
+    """
+    m = net.metrics or {}
+    curve = m.get("curve") or {}
+    if not curve.get("batch"):
+        raise FileFormatError("the trained network carries no learning curve (metrics.curve is empty)")
+    batch = [int(b) for b in curve["batch"]]
+    unit = m.get("error_unit") or ("deg" if getattr(net.task, "circular", False) else "cm")
+    if unit not in TEST_ERROR_UNITS:
+        raise FileFormatError(f"the network's metrics give the test error in {unit!r}; expected one of "
+                              f"{sorted(TEST_ERROR_UNITS)}")
+    loss = np.asarray(curve["test_loss"], dtype=float)
+    err = np.asarray(curve["test_error"], dtype=float) * TEST_ERROR_UNITS[unit]
+    return {"test_loss": Output(("eval_batch",), loss, "1", {"eval_batch": batch}),
+            "test_error": Output(("eval_batch",), err, unit, {"eval_batch": batch}),
+            "final_test_loss": Output((), loss[-1], "1"),
+            "final_test_error": Output((), err[-1], unit)}
+
+
+register_statistic(Statistic(
+    "KL(quiescent‖active) decoded", _kl_quiescent_active, "nat", scope="run", key="kl_quiescent_active",
+    params={"n_mc": 2500, "mc_seed": 0, "bins": 36},
+    description="the paper's reactivation measure within one recording: KL of quiescent against active decoded "
+                "outputs (Monte-Carlo KDE estimate for positions, histogram for angles)"))
+register_statistic(Statistic(
+    "kl_matrix", _kl_matrix, "nat", scope="conditions", circular=False,
+    params={"estimators": ESTIMATORS, "n_mc": 2500, "mc_seed": 0, "box": 1.1},
+    description="KL(Q_j ‖ A_i) between conditions and against the uniform box, per estimator (Fig. 2e)"))
+register_statistic(Statistic(
+    "circular_kl_matrix", _circular_kl_matrix, "nat", scope="conditions", linear=False, params={"bins": 36},
+    description="KL(Q_j ‖ A_i) of decoded bearings between conditions and against the uniform circle (Fig. 2e "
+                "for head direction)"))
+register_statistic(Statistic(
+    "learning_curve", _learning_curve, "1", scope="training", version=2,
+    description="test loss and test decoding error over training and their final values (Fig. 1b)"))
