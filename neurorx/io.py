@@ -10,13 +10,13 @@ import errno
 import io
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from neurorx.errors import DirectoryGivenError, FileFormatError, OutputPathError
+from neurorx.staging import staged_file
 
 __all__ = ["CorruptFileError", "atomic_write_bytes", "check_output_dir", "check_output_file", "read_npz", "write_npz"]
 
@@ -91,28 +91,15 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = False
         that name is left as it was.
     """
     path = check_output_file(path, overwrite=overwrite)
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
+        with staged_file(path) as tmp, open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
-        os.replace(tmp, path)
     except OSError as err:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
         fix = "free some space or choose another folder" if err.errno == errno.ENOSPC else "choose another folder"
         raise OutputPathError(f"could not write {path}: {err.strerror or err}; {fix} (any previous {path.name} is "
                               f"unchanged)") from err
-    except BaseException:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

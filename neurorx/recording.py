@@ -273,23 +273,15 @@ class Recording:
 
         The file opens with plain ``xarray.open_dataset``; :meth:`from_netcdf` reads it back exactly.
         """
-        import os
-        import tempfile
+        from neurorx.staging import staged_file
 
         path = Path(path)
         if path.is_dir():
             raise IsADirectoryError(f"{path} is a directory; give a file name inside it, e.g. {path / 'run.nc'}")
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
+        with staged_file(path) as tmp:
             self.to_xarray().to_netcdf(tmp, engine=_netcdf_engine())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return path
 
     @classmethod

@@ -147,21 +147,13 @@ def save_netcdf(ds, path: str | Path) -> Path:
 
     The file is derived from the job folders, so rewriting it after more jobs finished loses nothing.
     """
-    import os
-    import tempfile
+    from neurorx.staging import staged_file
 
     path = Path(path)
     if path.is_dir():
         raise OutputPathError(f"{path} is a folder; give a .nc file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with staged_file(path) as tmp:
         ds.to_netcdf(tmp, engine=_engine())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
