@@ -253,6 +253,7 @@ def run_metadata(network, settings: RunSettings, phase_info: list[dict], backend
         "circular": bool(getattr(task, "circular", False)),
         "backend_options": {k: v for k, v in backend_options.items() if isinstance(v, str | int | float)},
         "dt": network.dt,
+        "alpha": network.alpha,
         "dt_factor": settings.dt_factor,
         "trials": settings.trials,
         "seed": settings.seed,
