@@ -20,7 +20,6 @@ arrays, say whether the activity is alive:
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -131,8 +130,8 @@ def path_noise_ratio(decoded, circular: bool = False, seed: int = 0) -> np.ndarr
     -------
     numpy.ndarray, shape (B,)
         :math:`S_b / S_b^{\text{shuffled}}`: small for a continuous path, about 1 for a path whose
-        consecutive points are no closer than any two points of the trial (it moves like noise). ``nan`` for a
-        trial whose points are all equal.
+        consecutive points are no closer than any two points of the trial (it moves like noise). 0 for a trial
+        whose points are all equal (it does not move).
 
     Notes
     -----
@@ -144,7 +143,7 @@ def path_noise_ratio(decoded, circular: bool = False, seed: int = 0) -> np.ndarr
     rng = np.random.default_rng(seed)
     shuffled = np.stack([xb[rng.permutation(x.shape[1])] for xb in x])
     s, s0 = stepwise_distance(x, circular=circular), stepwise_distance(shuffled, circular=circular)
-    return np.divide(s, s0, out=np.full_like(s, np.nan), where=s0 > 0)
+    return np.divide(s, s0, out=np.zeros_like(s), where=s0 > 0)
 
 
 def uniform_reference(active, n: int, circular: bool = False, seed: int = 0) -> np.ndarray:
@@ -282,7 +281,7 @@ def reactivation_health(active_decoded, quiescent_decoded, *, circular: bool = F
     unit = "rad" if circular else "m"
     s_a = float(stepwise_distance(ad, circular=circular).mean())
     s_q = float(stepwise_distance(qd, circular=circular).mean())
-    pn = float(np.nanmean(path_noise_ratio(qd, circular=circular, seed=seed)))
+    pn = float(path_noise_ratio(qd, circular=circular, seed=seed).mean())
     flags = []
     m_a = m_q = nf = None
     if active_h is not None and quiescent_h is not None:
@@ -296,7 +295,7 @@ def reactivation_health(active_decoded, quiescent_decoded, *, circular: bool = F
         if nf is not None and nf > th.noise_fraction:
             flags.append(f"at the noise floor: {100 * nf:.0f}% of the quiescent hidden-state variance is what the "
                          "noise alone gives")
-    if math.isfinite(pn) and pn > th.path_noise:
+    if pn > th.path_noise:
         flags.append(f"moves like noise: stepwise distance {pn:.2f} of the shuffled path's")
     if s_q > th.step_ratio * s_a:
         flags.append(f"moves like noise: {s_q:.3g} {unit}/step quiescent vs {s_a:.3g} active")

@@ -20,6 +20,7 @@ import numpy as np
 from neurorx.registry import Registry
 
 from .circular import angular_velocity
+from .health import activity_level, path_noise_ratio
 from .pca import explained_variance
 from .variance import stepwise_distance, total_variance
 
@@ -127,3 +128,10 @@ register_statistic(Statistic(
 register_statistic(Statistic(
     "h variance explained by 3 PCs", _h_pca, "1", of="h",
     description="fraction of hidden-state variance in the first three principal components (Fig. 1c)"))
+register_statistic(Statistic(
+    "mean abs(h)", lambda h, circular: activity_level(h), "1", of="h",
+    description="mean absolute hidden state: activity that collapsed to the noise floor is near 0"))
+register_statistic(Statistic(
+    "stepwise / shuffled", lambda x, circular: path_noise_ratio(x, circular=circular), "1",
+    description="stepwise distance over that of the same points in random order: about 1 for a path that moves "
+                "like noise"))
