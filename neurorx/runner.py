@@ -37,6 +37,9 @@ from neurorx.recording import Recording
 from neurorx.resources import check_memory, check_simulation_time, protocol_memory
 from neurorx.seeds import derive_seed
 
+#: Seconds a run with ``progress=None`` takes before its progress is shown.
+PROGRESS_DELAY = 3.0
+
 __all__ = [
     "OUTPUT_NOISE",
     "START_STATES",
@@ -318,7 +321,7 @@ class Protocol:
         return segments, states
 
     def run(self, network, backend: str = "torch", trials: int = 200, seed: int = 0, *, record: Sequence[str] = (),
-            every: int = 1, hooks: Sequence[Hook] = (), task=None, dt_factor: int = 1, progress: bool = False,
+            every: int = 1, hooks: Sequence[Hook] = (), task=None, dt_factor: int = 1, progress: bool | None = None,
             memory_budget: float = 32e6, **backend_options) -> Recording:
         """Run the protocol and return a :class:`~neurorx.recording.Recording`.
 
@@ -339,8 +342,9 @@ class Protocol:
             Overrides ``network.task`` (needed if the network carries none).
         dt_factor : int
             Simulate at ``dt = network.dt / dt_factor``.
-        progress : bool
-            Show a progress bar.
+        progress : bool or None
+            ``None`` (default): progress appears once a run has taken :data:`PROGRESS_DELAY` seconds (a bar on a
+            terminal, log lines otherwise); ``True`` from the start; ``False`` never.
         memory_budget : float
             Bytes of hidden state handled per chunk (bounds memory for large B, N); backends that take a
             ``memory_budget`` option get it too (the torch backend bounds its noise and input temporaries with
@@ -366,7 +370,8 @@ class Protocol:
             hk.start(network, cfg.trials, phase_info)
         chunks = cfg.impl.simulate(network, segments, trials=cfg.trials, seed=cfg.seed, dt_factor=cfg.dt_factor,
                                    chunk_steps=chunk_steps(memory_budget, cfg.trials, network), **options)
-        bar = progress_bar(total, f"{backend} run", "step", enabled=progress)
+        bar = progress_bar(total, f"{backend} run", "step", enabled=progress is not False,
+                           delay=PROGRESS_DELAY if progress is None else 0.0)
         watch = StateRange()
         for chunk in readout_stream(chunks, network, cfg.task, segments, cfg.trials, cfg.seed):
             watch.check(chunk)
