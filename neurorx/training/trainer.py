@@ -547,6 +547,8 @@ class Trainer:
         from matplotlib.figure import Figure
 
         from neurorx.plotting import learning_curve
+        from neurorx.plotting._core import math_label
+        from neurorx.plotting.training import config_title
 
         m = self.metrics()
         fig = Figure(figsize=(9, 3.4), layout="constrained")
@@ -554,7 +556,7 @@ class Trainer:
         ax_loss, ax_err = fig.subplots(1, 2)
         learning_curve(m, ax=ax_loss, error_ax=ax_err, logy=True, error_scale=m["error_scale"],
                        chance=m["chance_error"], error_label=f"test decoding error ({m['error_unit']})")
-        fig.suptitle(f"{self.config.label} {self.config.task.name}".strip())
+        fig.suptitle(math_label(config_title(self.config)), fontsize=9)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110)
         atomic_write_bytes(self.out / "learning_curve.png", buf.getvalue(), overwrite=True)
