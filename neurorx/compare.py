@@ -162,7 +162,7 @@ class Comparison:
             lines += ["", "≈ 0 (< x): the estimate is within its estimation error of zero (x: two Monte-Carlo "
                           "standard errors above it, or the bootstrap interval's upper end); these trials cannot "
                           "resolve a difference, so no p-value is claimed."]
-        min_p = [d.min_p for d in self.divergences if d.min_p is not None and d.resolved]
+        min_p = [d.min_p for d in self.divergences if d.min_p is not None]
         if min_p:
             n_perm = self.meta.get("n_perm")
             option = f"--n-perm {999}" if style == "cli" else "n_perm=999"
