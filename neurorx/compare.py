@@ -5,7 +5,9 @@
 two decoded distributions (energy distance with a BCa bootstrap interval over trials and a permutation
 p-value, both from scipy; KDE-based KL or circular KL), the divergence between the hidden-state
 distributions when both recorded them, and, within each recording, the paper's reactivation measure
-KL(quiescent ‖ active).
+KL(quiescent ‖ active) with the null it must beat (the same KL for a uniform reference) and the health of the
+quiescent activity (:func:`neurorx.analysis.health.reactivation_health`): a run whose activity collapsed to the
+noise floor, or whose decoded path moves like noise, is flagged in the table.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from neurorx.analysis import (
     permutation_p_value,
 )
 from neurorx.analysis._validate import check_recording_values, check_seed
+from neurorx.analysis.health import HealthThresholds, ReactivationHealth, reactivation_health, uniform_reference
 from neurorx.io import atomic_write_bytes
 from neurorx.recording import Recording
 from neurorx.resources import check_resamples
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["Comparison", "compare", "format_nonnegative", "recording_health"]
 
 
 @dataclass
@@ -59,6 +62,37 @@ class Divergence:
     between: str = "a vs b"
     p_value: float | None = None
     min_p: float | None = None
+    stderr: float | None = None
+    nonnegative: bool = True
+    null: bool = False
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the estimate is distinguishable from zero.
+
+        Above twice its standard error, or its interval's lower end above 0; true without either.
+        """
+        if self.stderr is not None and math.isfinite(self.stderr):
+            return self.estimate > 2 * self.stderr
+        if self.low is not None and math.isfinite(self.low):
+            return self.low > 0
+        return True
+
+
+def format_nonnegative(estimate: float, stderr: float | None = None, upper: float | None = None) -> str:
+    """Format a quantity that cannot be negative (a KL, a distance), with its estimation error.
+
+    ``0.32 ± 0.01`` when resolved; ``≈ 0 (< 0.0041)`` when the estimate is within two standard errors of zero
+    (the bound is ``estimate + 2 stderr``, or ``upper`` when given: the upper end of an interval).
+    """
+    est = max(float(estimate), 0.0)
+    if stderr is not None and math.isfinite(stderr):
+        if est > 2 * stderr:
+            return f"{est:.3g} ± {stderr:.1g}"
+        return f"≈ 0 (< {est + 2 * stderr:.2g})"
+    if upper is not None and math.isfinite(upper) and est == 0.0:
+        return "0" if upper == 0 else f"≈ 0 (< {upper:.2g})"
+    return f"{est:.4g}"
 
 
 @dataclass
@@ -69,11 +103,17 @@ class Comparison:
     rows: list[Row] = field(default_factory=list)
     divergences: list[Divergence] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    health: dict[str, ReactivationHealth] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-able dictionary."""
         return {"names": list(self.names), "rows": [asdict(r) for r in self.rows],
-                "divergences": [asdict(d) for d in self.divergences], "meta": self.meta}
+                "divergences": [asdict(d) for d in self.divergences], "meta": self.meta,
+                "health": {k: h.to_dict() for k, h in self.health.items()}}
+
+    def flagged(self, name: str) -> bool:
+        """Whether the quiescent activity of recording ``name`` was flagged (collapsed, or moving like noise)."""
+        return name in self.health and self.health[name].flagged
 
     def to_json(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write :meth:`to_dict` as JSON (atomically; refuses to overwrite by default)."""
@@ -93,8 +133,14 @@ class Comparison:
                 return d
         raise KeyError(f"no divergence {statistic!r} for phase {phase!r}")
 
-    def table(self) -> str:
-        """The comparison as a Markdown table."""
+    def table(self, *, style: str = "python") -> str:
+        """The comparison as Markdown tables.
+
+        ``style="cli"`` spells options as the command line does (``--n-perm 999``), ``"python"`` as
+        :func:`compare`'s keywords (``n_perm=999``).
+        """
+        if style not in ("python", "cli"):
+            raise ValueError(f"style must be 'python' or 'cli'; got {style!r}")
         a, b = self.names
         lines = [f"| phase | statistic | {a} | {b} |", "|---|---|---|---|"]
         for r in self.rows:
@@ -102,19 +148,49 @@ class Comparison:
         ci = self.meta.get("ci", 0.95)
         lines += ["", f"| phase | divergence | between | estimate | BCa bootstrap {100 * ci:g}% | permutation p |",
                   "|---|---|---|---|---|---|"]
+        unresolved = False
         for d in self.divergences:
             interval = f"[{d.low:.3g}, {d.high:.3g}]" if d.low is not None else "–"
             pv = "–" if d.p_value is None else (f"≤ {d.min_p:.2g}" if d.min_p is not None and d.p_value <= d.min_p
                                                  else f"{d.p_value:.3g}")
-            lines.append(f"| {d.phase} | {d.statistic} | {d.between} | {d.estimate:.4g} | {interval} | {pv} |")
+            est = format_nonnegative(d.estimate, d.stderr, d.high) if d.nonnegative else f"{d.estimate:.4g}"
+            if not d.resolved and not (d.estimate == 0 and d.high == 0):   # identical samples: 0 is exact
+                unresolved = True
+                interval, pv = "–", "not resolved" if d.p_value is not None else pv
+            name = d.statistic + (" (null)" if d.null else "")
+            if d.between in self.health and self.health[d.between].flagged and not d.null:
+                name += " ⚠ flagged"
+            lines.append(f"| {d.phase} | {name} | {d.between} | {est} | {interval} | {pv} |")
+        if unresolved:
+            lines += ["", "≈ 0 (< x): the estimate is within its estimation error of zero (x: two Monte-Carlo "
+                          "standard errors above it, or the bootstrap interval's upper end); these trials cannot "
+                          "resolve a difference, so no p-value is claimed."]
         min_p = [d.min_p for d in self.divergences if d.min_p is not None]
         if min_p:
             n_perm = self.meta.get("n_perm")
+            option = f"--n-perm {999}" if style == "cli" else "n_perm=999"
             why = ("every permutation of the trials enumerated; more trials lower it"
                    if n_perm and max(min_p) > 1.5 / (n_perm + 1)
-                   else f"{n_perm} permutations" + ("; pass n_perm=999 to resolve p down to 0.001"
+                   else f"{n_perm} permutations" + (f"; pass {option} to resolve p down to 0.001"
                                                      if n_perm and n_perm < 999 else ""))
             lines += ["", f"Smallest reportable permutation p: {max(min_p):.2g} ({why})."]
+        if self.health:
+            lines += ["", "Health of the quiescent activity (null: KL of a uniform reference against the same "
+                          "active phase; a reactivation KL must beat it):", "",
+                      "| recording | mean abs(h) active → quiescent | noise-floor fraction | stepwise active → "
+                      "quiescent | stepwise / shuffled | verdict |", "|---|---|---|---|---|---|"]
+            unit = "rad" if self.meta.get("circular") else "m"
+            for nm, h in self.health.items():
+                act = ("–" if h.mean_abs_h_active is None
+                       else f"{h.mean_abs_h_active:.3g} → {h.mean_abs_h_quiescent:.3g}")
+                nf = "–" if h.noise_fraction_quiescent is None else f"{h.noise_fraction_quiescent:.2f}"
+                verdict = "FLAGGED: " + "; ".join(h.flags) if h.flagged else "ok"
+                lines.append(f"| {nm} | {act} | {nf} | {h.stepwise_active:.3g} → {h.stepwise_quiescent:.3g} "
+                             f"{unit}/step | {h.path_noise_quiescent:.2f} | {verdict} |")
+            if any(h.flagged for h in self.health.values()):
+                lines += ["", "A flagged run's KL(quiescent‖active) is not evidence of reactivation: collapsed or "
+                              "noise-like activity decoded on a near-uniform active distribution gives a small KL. "
+                              "See docs/getting-started.md, \"Noise swaps\"."]
         for which, labels in self.meta.get("dropped_phases", {}).items():
             name = self.names[0 if which == "a" else 1]
             lines += ["", f"Not compared: phase{'s' if len(labels) > 1 else ''} {', '.join(map(repr, labels))} of "
@@ -149,11 +225,50 @@ def _distance_test(a: np.ndarray, b: np.ndarray, paired: bool, n_boot: int, n_pe
     return bi, permutation_p_value(stat, ids_a, ids_b, n_resamples=n_perm, seed=seed, paired=paired)
 
 
-def _decoded_divergence(p: np.ndarray, q: np.ndarray, circular: bool, seed: int, n_mc: int) -> float:
+def _decoded_divergence(p: np.ndarray, q: np.ndarray, circular: bool, seed: int,
+                        n_mc: int) -> tuple[float, float | None]:
+    """KL(p‖q) of decoded points and its Monte-Carlo standard error (None for the histogram estimate)."""
     if circular:
-        return circular_kl(p[..., 0], q[..., 0])
-    return kl_divergence(p.reshape(-1, p.shape[-1]), q.reshape(-1, q.shape[-1]), method="corrected",
-                         n_mc=n_mc, seed=seed)
+        return float(circular_kl(p[..., 0], q[..., 0])), None
+    est, se = kl_divergence(p.reshape(-1, p.shape[-1]), q.reshape(-1, q.shape[-1]), method="corrected",
+                            n_mc=n_mc, seed=seed, return_stderr=True)
+    return float(est), float(se)
+
+
+def _phase_noise_variance(rec: Recording, phase: str) -> float | None:
+    """Per-step variance of a phase's recurrent noise increment, from the recording's protocol (None if unknown)."""
+    from neurorx.noise.spec import noise_from_dict
+
+    info = next((p for p in rec.phases if p.get("label") == phase), None)
+    if info is None or "dt" not in rec.meta:
+        return None
+    noise = (info.get("noise") or {}).get("recurrent")
+    if not noise:
+        return 0.0
+    try:
+        return float(noise_from_dict(noise, trusted=True).step_moments(float(rec.meta["dt"]))[1])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def recording_health(rec: Recording, *, burn_in: float = 0.5, thresholds: HealthThresholds | None = None,
+                     seed: int = 0) -> ReactivationHealth | None:
+    """:func:`~neurorx.analysis.health.reactivation_health` of a recording's active and quiescent phases.
+
+    Returns None when the recording lacks either phase. The noise-floor fraction needs the hidden states
+    (``record=("h",)``) and the network's ``a`` in the recording's metadata (recordings made by neurorx 0.1.0
+    and later runs).
+    """
+    if "quiescent" not in rec.labels or "active" not in rec.labels:
+        return None
+    q, act = rec.select("quiescent"), rec.select("active")
+    if q.decoded.shape[1] < 2 or act.decoded.shape[1] < 2:
+        return None
+    has_h = q.h is not None and act.h is not None and q.h.shape[1] >= 2 and act.h.shape[1] >= 1
+    return reactivation_health(act.decoded, q.decoded, circular=bool(rec.meta.get("circular", False)),
+                               active_h=act.h if has_h else None, quiescent_h=q.h if has_h else None,
+                               noise_step_variance=_phase_noise_variance(rec, "quiescent"),
+                               alpha=rec.meta.get("alpha"), burn_in=burn_in, thresholds=thresholds, seed=seed)
 
 
 def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None = None, burn_in: float = 0.5,
@@ -260,8 +375,8 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
         out.divergences.append(Divergence(phase, "energy distance (decoded)", bi.estimate, bi.low, bi.high,
                                           p_value=perm and perm.p_value, min_p=perm and perm.min_p,
                                           between="a vs b (paired trials)" if paired else "a vs b"))
-        kl = _decoded_divergence(a.decoded, b.decoded, circular, seed, n_mc)
-        out.divergences.append(Divergence(phase, "KL(a‖b) decoded", float(kl)))
+        kl, se = _decoded_divergence(a.decoded, b.decoded, circular, seed, n_mc)
+        out.divergences.append(Divergence(phase, "KL(a‖b) decoded", max(kl, 0.0), stderr=se))
         if both_h and a.h.shape[1] and b.h.shape[1]:
             ha, hb = _trial_points(a.h, max_points), _trial_points(b.h, max_points)
             energy = TrialEnergy(ha, hb, paired=paired)
@@ -269,9 +384,23 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
     for stat in run_statistics(circular):      # within each recording: KL(quiescent‖active), ...
         options = {k: v for k, v in (("n_mc", n_mc), ("mc_seed", seed)) if k in stat.params}
         for rec, nm in ((rec_a, names[0]), (rec_b, names[1])):
-            if all(p in rec.labels for p in stat.phases):
+            if not all(p in rec.labels for p in stat.phases):
+                continue
+            if stat.key != "kl_quiescent_active":
                 value = stat.outputs(rec, phases=stat.phases, **options)[""].values
                 out.divergences.append(Divergence(stat.phases[-1], stat.name, float(value), between=nm))
+                continue
+            # the registry's estimate, with its Monte-Carlo error, reported as what it estimates: KL >= 0
+            act, q = (rec.select(p).decoded for p in stat.phases)
+            kl, se = _decoded_divergence(q, act, circular, seed, n_mc)
+            out.divergences.append(Divergence(stat.phases[-1], stat.name, max(kl, 0.0), between=nm, stderr=se))
+            ref = uniform_reference(act, max(q.shape[0] * q.shape[1], 100), circular=circular, seed=seed)
+            kl0, se0 = _decoded_divergence(ref[None], act, circular, seed, n_mc)
+            out.divergences.append(Divergence(stat.phases[-1], "KL(uniform‖active) decoded", max(kl0, 0.0),
+                                              between=nm, stderr=se0, null=True))
+            health = recording_health(rec, burn_in=burn_in, seed=seed)
+            if health is not None:
+                out.health[nm] = health
     return out
 
 

@@ -38,6 +38,9 @@ from neurorx.resources import check_memory, check_simulation_time, protocol_memo
 from neurorx.seeds import derive_seed
 from neurorx.spike_trains import SpikeCollector
 
+#: Seconds a run with ``progress=None`` takes before its progress is shown.
+PROGRESS_DELAY = 3.0
+
 __all__ = [
     "OUTPUT_NOISE",
     "START_STATES",
@@ -262,6 +265,7 @@ def run_metadata(network, settings: RunSettings, phase_info: list[dict], backend
         "circular": bool(getattr(task, "circular", False)),
         "backend_options": {k: v for k, v in backend_options.items() if isinstance(v, str | int | float)},
         "dt": network.dt,
+        "alpha": network.alpha,
         "dt_factor": settings.dt_factor,
         "trials": settings.trials,
         "seed": settings.seed,
@@ -329,7 +333,7 @@ class Protocol:
         return segments, states
 
     def run(self, network, backend: str = "torch", trials: int = 200, seed: int = 0, *, record: Sequence[str] = (),
-            every: int = 1, hooks: Sequence[Hook] = (), task=None, dt_factor: int = 1, progress: bool = False,
+            every: int = 1, hooks: Sequence[Hook] = (), task=None, dt_factor: int = 1, progress: bool | None = None,
             memory_budget: float = 32e6, **backend_options) -> Recording:
         """Run the protocol and return a :class:`~neurorx.recording.Recording`.
 
@@ -351,8 +355,9 @@ class Protocol:
             Overrides ``network.task`` (needed if the network carries none).
         dt_factor : int
             Simulate at ``dt = network.dt / dt_factor``.
-        progress : bool
-            Show a progress bar.
+        progress : bool or None
+            ``None`` (default): progress appears once a run has taken :data:`PROGRESS_DELAY` seconds (a bar on a
+            terminal, log lines otherwise); ``True`` from the start; ``False`` never.
         memory_budget : float
             Bytes of hidden state handled per chunk (bounds memory for large B, N); backends that take a
             ``memory_budget`` option get it too (the torch backend bounds its noise and input temporaries with
@@ -383,7 +388,8 @@ class Protocol:
                                    **({"record_spikes": True} if spikes is not None else {}))
         if spikes is not None:
             chunks = spikes.collect(chunks)
-        bar = progress_bar(total, f"{backend} run", "step", enabled=progress)
+        bar = progress_bar(total, f"{backend} run", "step", enabled=progress is not False,
+                           delay=PROGRESS_DELAY if progress is None else 0.0)
         watch = StateRange()
         for chunk in readout_stream(chunks, network, cfg.task, segments, cfg.trials, cfg.seed):
             watch.check(chunk)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from neurorx.errors import OutputPathError
 
-__all__ = ["StagedFolder", "os_error_message", "staged_file"]
+__all__ = ["StagedFolder", "default_file_mode", "os_error_message", "staged_file"]
 
 _STAGING = re.compile(r"\.(?:.+\.)?staging-(\d+)-")
 
@@ -47,6 +47,17 @@ def os_error_message(err: OSError, path: str | Path, doing: str = "write") -> st
              errno.ENOTDIR: "check the path: a part of it is a file", errno.EISDIR: "give a file, not a folder",
              errno.EEXIST: "pass --force (overwrite=True) or choose another name"}
     return f"could not {doing} {path}: {cause}; {fixes.get(err.errno, 'choose another folder')}"
+
+
+def default_file_mode() -> int:
+    """The permission bits a new file gets from ``open(path, "w")``: ``0o666`` less the process umask.
+
+    :func:`tempfile.mkstemp` creates ``0o600``; staged files get this mode before the rename, so that a lab's
+    shared results stay readable by the lab.
+    """
+    umask = os.umask(0)       # reading the umask means setting it; restored at once
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextlib.contextmanager
@@ -75,9 +86,7 @@ def staged_file(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
         yield Path(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
+        os.chmod(tmp, default_file_mode())  # mkstemp makes the file private; give it the usual permissions
         os.replace(tmp, path)
         tmp = None
     except OSError as err:

@@ -57,3 +57,30 @@ def test_random_baseline_has_the_shapes_task_and_noise():
     rnd = random_network(net, seed=3)
     assert rnd.n_rec == net.n_rec and rnd.n_out == net.n_out and rnd.noise == net.noise
     assert rnd.task is not None and abs(rnd.weights["w_rec"]).max() <= 1 / 16**0.5
+
+
+def test_demo_reports_health_and_nulls_and_flags_the_random_baseline(models_dir, tmp_path):
+    cfg = DemoConfig(models_dir=str(models_dir), trials=6, active_steps=20, quiescent_steps=40, n_mc=200,
+                     max_kde_points=500, backends=("torch",), head_direction=False)
+    results = run_demo(tmp_path / "demo", cfg, quiet=True)
+    health = results["backends"]["torch"]["health"]
+    assert set(health) == {"U^σ", "B^σ", "R^σ"} and all("flags" in h for h in health.values())
+    report = (tmp_path / "demo" / "report.md").read_text()
+    assert "## Health of the quiescent activity" in report and "(null)" in report
+    from neurorx.experiments.demo import summary_table
+
+    flagged_u = {**results, "backends": {"torch": {**results["backends"]["torch"],
+                                                   "health": {**health, "U^σ": {**health["U^σ"], "flagged": True}}}}}
+    assert "not assessed (U^σ flagged)" in summary_table(flagged_u)      # a flagged run is never ranked
+    flagged = [label for label, h in health.items() if h["flagged"]]
+    assert summary_table(results).endswith(f"| {', '.join(flagged) or 'none'} |")     # the table names them
+
+
+def test_demo_cli_prints_results_on_stdout_and_logs_on_stderr(models_dir, tmp_path, capsys):
+    from neurorx.cli import main
+
+    assert main(["demo", "--models", str(models_dir), "--out", str(tmp_path / "d"), "--trials", "6",
+                 "--quiescent", "40", "--backends", "torch", "--no-head-direction"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("| backend | KL(Q_U^σ‖A_U^σ)") and "report: " in out
+    assert "ran U^σ on torch" in err and "| backend |" not in err

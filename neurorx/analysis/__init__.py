@@ -16,6 +16,8 @@ One module per job:
 - :mod:`~neurorx.analysis.variance` -- ``total_variance`` (Fig. 2f), ``stepwise_distance`` (Fig. C.4).
 - :mod:`~neurorx.analysis.pca` -- ``explained_variance`` (Fig. 1c), ``fit_pca``, ``project``.
 - :mod:`~neurorx.analysis.circular` -- head-direction statistics (Fig. 3, C.5).
+- :mod:`~neurorx.analysis.health` -- ``reactivation_health`` and its measures (collapse, noise floor, paths that
+  move like noise): the checks a reactivation statistic needs.
 - :mod:`~neurorx.analysis.baselines` -- ``uniform_box_samples``, ``random_weights``, ``random_network``.
 
 Arrays follow one convention: point clouds are ``(n, d)``, trajectories ``(B, T, d)`` (trials, time steps,
@@ -36,6 +38,16 @@ from .circular import (
 )
 from .density import kde, kde_grid, subsample_points
 from .divergence import TrialEnergy, energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
+from .health import (
+    HealthThresholds,
+    ReactivationHealth,
+    activity_level,
+    noise_floor_variance,
+    noise_fraction,
+    path_noise_ratio,
+    reactivation_health,
+    uniform_reference,
+)
 from .pca import explained_variance, fit_pca, project
 from .score import score_alignment as score_alignment  # the rest: neurorx.analysis.score
 from .statistics import (
@@ -54,10 +66,13 @@ from .variance import stepwise_distance, total_variance
 __all__ = [
     "STATISTICS",
     "BootstrapInterval",
+    "HealthThresholds",
     "Output",
     "PermutationResult",
+    "ReactivationHealth",
     "Statistic",
     "TrialEnergy",
+    "activity_level",
     "angular_velocity",
     "applicable_statistics",
     "bootstrap_interval",
@@ -76,16 +91,21 @@ __all__ = [
     "kl_table",
     "kl_uniform_vs",
     "mean_angular_velocity",
+    "noise_floor_variance",
+    "noise_fraction",
+    "path_noise_ratio",
     "permutation_p_value",
     "polar_histogram",
     "project",
     "random_network",
     "random_weights",
+    "reactivation_health",
     "register_statistic",
     "stepwise_distance",
     "subsample_points",
     "total_variance",
     "uniform_box_logpdf",
     "uniform_box_samples",
+    "uniform_reference",
     "wrap_angle",
 ]

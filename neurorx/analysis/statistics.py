@@ -44,6 +44,7 @@ from neurorx.registry import Registry
 
 from ._validate import check_recording_values
 from .circular import angular_velocity
+from .health import activity_level, path_noise_ratio
 from .pca import explained_variance
 from .variance import stepwise_distance, total_variance
 
@@ -299,3 +300,10 @@ register_statistic(Statistic(
     "explained variance", _explained_variance, "1", of="h", per_trial=False, dims=("component",),
     params={"n_components": 10}, phases=("active", "quiescent"),
     description="cumulative explained-variance ratio of the hidden states' leading principal components (Fig. 1c)"))
+register_statistic(Statistic(
+    "mean abs(h)", lambda h, circular: activity_level(h), "1", of="h",
+    description="mean absolute hidden state: activity that collapsed to the noise floor is near 0"))
+register_statistic(Statistic(
+    "stepwise / shuffled", lambda x, circular: path_noise_ratio(x, circular=circular), "1",
+    description="stepwise distance over that of the same points in random order: about 1 for a path that moves "
+                "like noise"))

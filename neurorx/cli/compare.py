@@ -39,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as err:   # OSError: missing or existing file, a directory for a file
         print(f"neurorx compare: {err}", file=sys.stderr)
         return 2
-    print(cmp)
+    print(cmp.table(style="cli"))
     return 0

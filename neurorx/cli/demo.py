@@ -38,8 +38,14 @@ def run(args: argparse.Namespace) -> int:
                      backends=tuple(args.backends), backend_options={"brian2": {"target": args.target}},
                      head_direction=not args.no_head_direction)
     try:
-        run_demo(args.out, cfg, force=args.force, quiet=args.quiet)
+        results = run_demo(args.out, cfg, force=args.force, quiet=args.quiet)
     except (FileExistsError, FileNotFoundError, ValueError) as err:
         print(f"neurorx demo: {err}", file=sys.stderr)
         return 2
+    from pathlib import Path
+
+    from neurorx.experiments.demo import summary_table
+
+    print(summary_table(results))                       # the result on stdout; progress and logs on stderr
+    print(f"\nreport: {Path(args.out) / 'report.md'}")
     return 0

@@ -29,7 +29,21 @@ def configure(parser: argparse.ArgumentParser):
     parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.npz")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no log lines")
     parser.add_argument("--show", action="store_true", help="print the resolved configuration and exit")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print the full resolved configuration before training (it is always written to "
+                             "DIR/config.yaml)")
     return run
+
+
+def config_summary(card: str, overrides, cfg) -> str:
+    """Two lines saying what will be trained: the card and its overrides, then the settings that matter most."""
+    rnn, tr = cfg.rnn, cfg.trainer
+    noise = ", ".join(f"{place} {d.get('name', '?')}" + "".join(f" {k}={v}" for k, v in d.items() if k != "name")
+                      for place, d in (cfg.noise or {}).items()) or "no noise"
+    head = f"training {card}" + (f" with {' '.join(overrides)}" if overrides else "")
+    return (f"{head} ({cfg.label or cfg.task.name})\n"
+            f"  task {cfg.task.name}, {rnn.cell}/{rnn.activation} N={rnn.n_rec}, tau {rnn.tau}, dt {rnn.dt}, {noise}; "
+            f"{tr.n_epochs} batches of {tr.batch_size} x {tr.steps} steps, seed {cfg.seed}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,9 +71,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         print("neurorx train: error: --out DIR is required", file=sys.stderr)
         return 2
-    if not args.quiet:
-        print(f"# resolved configuration ({args.card}{' + ' + ' '.join(args.overrides) if args.overrides else ''})")
-        print(cfg.to_yaml(), end="", flush=True)
+    if args.verbose and not args.quiet:
+        print(f"# resolved configuration ({args.card}{' + ' + ' '.join(args.overrides) if args.overrides else ''})",
+              file=sys.stderr)
+        print(cfg.to_yaml(), end="", file=sys.stderr, flush=True)
+    elif not args.quiet:
+        print(config_summary(args.card, args.overrides, cfg) + f"\n  full configuration: {args.out}/config.yaml "
+              "(or -v)", file=sys.stderr, flush=True)
     try:
         net = train(cfg, args.out, force=args.force, resume=args.resume, quiet=args.quiet)
     except (FileExistsError, FileNotFoundError, ConfigError) as err:

@@ -8,9 +8,13 @@ the same encoded positions as the active phase) on the torch and the Brian2 back
 - total variance and stepwise distance of quiescent activity (Fig. 2f, C.4);
 - explained variance of hidden states (Fig. 1c);
 - the torch-vs-Brian2 comparison for U^σ (:func:`neurorx.compare`);
-- head direction (if shipped): quiescent mean angular velocity of the unbiased and the CCW-biased nets (C.5).
+- head direction (if shipped): quiescent mean angular velocity of the unbiased and the CCW-biased nets (C.5);
+- the health of every quiescent run (:func:`neurorx.compare.recording_health`): a run whose activity collapsed
+  to the noise floor or whose decoded path moves like noise is flagged in the tables and the KL figure and is
+  never counted as the best reactivation; every KL(Q‖A) comes with its uniform null KL(𝒰‖A).
 
-It writes ``report.md`` with PNG figures, ``results.json``, the configuration and versions.
+It writes ``report.md`` with PNG figures, ``results.json``, the configuration and versions. Progress and log
+lines go to the ``neurorx`` logger (stderr); :func:`summary_table` is the result a command line prints.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 from neurorx import analysis
 from neurorx.analysis import STATISTICS, applicable_statistics, random_network
 from neurorx.checks import positive_int
-from neurorx.compare import compare
+from neurorx.compare import compare, recording_health
 from neurorx.errors import ConfigurationError
 from neurorx.io import atomic_write_bytes
 from neurorx.network import load
@@ -35,7 +39,7 @@ from neurorx.provenance import provenance
 from neurorx.staging import StagedFolder
 from neurorx.zoo import models_dir
 
-__all__ = ["OUTPUTS", "DemoConfig", "run_demo"]
+__all__ = ["OUTPUTS", "DemoConfig", "run_demo", "summary_table"]
 
 #: Hidden states are recorded every this many steps (for the PCA of Fig. 1c).
 RECORD_EVERY = 10
@@ -187,8 +191,14 @@ def _run(out: Path, cfg: DemoConfig, nets: dict, models: Path, quiet: bool, t_st
                 "explained_variance_active": analysis.explained_variance(a.h, _n_pcs(a.h)).tolist(),
                 "explained_variance_quiescent": analysis.explained_variance(q.h, _n_pcs(q.h)).tolist(),
             }
+        health = {}
+        for label in nets:
+            h = recording_health(r[label], burn_in=cfg.burn_in, seed=cfg.seed)
+            health[label] = h.to_dict()
+            if h.flagged:
+                _say(f"{backend}: {label} quiescent activity flagged: {'; '.join(h.flags)}", quiet)
         results["backends"][backend] = {"kl_rows_active": rows, "kl_cols_quiescent": cols, "kl": kl.tolist(),
-                                        "stats": stats}
+                                        "stats": stats, "health": health}
         _say(f"{backend}: KL(Q‖A_U^σ): U^σ {kl[0, 0]:.2f}, B^σ {kl[0, 1]:.2f}, 𝒰 {kl[0, 2]:.2f}, "
              f"R^σ {kl[0, 3]:.2f} nats", quiet)
     if len(cfg.backends) >= 2:
@@ -205,7 +215,7 @@ def _run(out: Path, cfg: DemoConfig, nets: dict, models: Path, quiet: bool, t_st
     report = _report(results, figures, cmp, cfg)
     atomic_write_bytes(out / "report.md", report.encode(), overwrite=True)
     atomic_write_bytes(out / "results.json", json.dumps(results, indent=2, default=float).encode(), overwrite=True)
-    _say("\n" + _summary_table(results, cfg), quiet)
+    _say(f"wrote {out / 'report.md'} ({results['seconds']:.0f} s)", quiet)
     return results
 
 
@@ -221,13 +231,18 @@ def _head_direction(models: Path, cfg: DemoConfig, quiet: bool) -> dict:
     for name, path in paths.items():
         net = load(path)
         out[name] = {}
-        runs = protocol.run_each(net, cfg.backends, options=cfg.backend_options, trials=cfg.trials, seed=cfg.seed)
+        runs = protocol.run_each(net, cfg.backends, options=cfg.backend_options, trials=cfg.trials, seed=cfg.seed,
+                                 record=("h",), every=10, progress=not quiet)
         for backend, rec in runs.items():
             q, a = rec.select("quiescent").decoded[..., 0], rec.select("active").decoded[..., 0]
+            health = recording_health(rec, burn_in=cfg.burn_in, seed=cfg.seed)
+            uniform = analysis.uniform_reference(a[..., None], q.size, circular=True, seed=cfg.seed)[:, 0]
             out[name][backend] = {
                 "quiescent_mean_angular_velocity": velocity.value(rec.select("quiescent"), True),
                 "active_mean_angular_velocity": velocity.value(rec.select("active"), True),
                 "kl_quiescent_active": float(analysis.circular_kl(q, a)),
+                "kl_uniform_active": float(analysis.circular_kl(uniform, a)),
+                "health": health.to_dict(),
                 "active_error_deg": float(np.degrees(np.mean(net.task.error(rec.select("active").decoded,
                                                                                rec.select("active").states)))),
             }
@@ -265,9 +280,11 @@ def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
     fig, axes = plt.subplots(1, len(backends), figsize=(6 * len(backends), 3.6), squeeze=False)
     for ax, backend in zip(axes[0], backends, strict=True):
         res = results["backends"][backend]
+        flagged = [c for c in res["kl_cols_quiescent"] if res["health"].get(c, {}).get("flagged")]
         nplt.kl_matrix(res["kl"], [f"A {r}" for r in res["kl_rows_active"]],
-                       [f"Q {c}".replace("𝒰", "Uniform") for c in res["kl_cols_quiescent"]], ax=ax,
-                       title=f"KL(quiescent ‖ active), nats ({backend})")
+                       [f"Q {c}" for c in res["kl_cols_quiescent"]], ax=ax,
+                       flagged_cols=[f"Q {c}" for c in flagged],
+                       title=f"KL(quiescent ‖ active) ({backend})")
     save(fig, "kl_matrix")
 
     fig, axes = plt.subplots(1, len(backends), figsize=(5 * len(backends), 3.6), squeeze=False)
@@ -290,18 +307,48 @@ def _figures(out: Path, nets, recs, results, cfg) -> dict[str, str]:
     return figs
 
 
-def _summary_table(results: dict, cfg: DemoConfig) -> str:
-    lines = ["| backend | KL(Q_U^σ‖A_U^σ) | KL(Q_B^σ‖A_U^σ) | KL(𝒰‖A_U^σ) | KL(Q_R^σ‖A_U^σ) | Fig. 2e ordering | "
-             "quiescent total variance U^σ (m²) | active decoding error U^σ (cm) |",
-             "|---|---|---|---|---|---|---|---|"]
+def summary_table(results: dict) -> str:
+    """The demo's result as a Markdown table: Fig. 2e's KL row of U^σ per backend, with flags and nulls.
+
+    A quiescent run flagged by its health check (collapsed to the noise floor, or moving like noise) is marked
+    ⚠; the Fig. 2e ordering (U^σ's own quiescent activity closest to its active distribution) is only
+    assessed when U^σ itself is not flagged.
+    """
+    lines = ["| backend | KL(Q_U^σ‖A_U^σ) | KL(Q_B^σ‖A_U^σ) | KL(𝒰‖A_U^σ) (null) | KL(Q_R^σ‖A_U^σ) | "
+             "Fig. 2e ordering | quiescent total variance U^σ (m²) | active decoding error U^σ (cm) | "
+             "flagged quiescent runs |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for backend, res in results["backends"].items():
         kl = np.array(res["kl"])[0]
-        ok = kl[0] < kl[1] and kl[0] < kl[3]
+        health = res.get("health", {})
+        flagged = [label for label, h in health.items() if h.get("flagged")]
+        cols = res["kl_cols_quiescent"]
+        cell = [f"{max(v, 0.0):.2f}" + (" ⚠" if c in flagged else "") for v, c in zip(kl, cols, strict=True)]
+        if "U^σ" in flagged:
+            verdict = "not assessed (U^σ flagged)"
+        else:
+            verdict = "holds" if kl[0] < kl[1] and kl[0] < kl[3] else "VIOLATED"
         st = res["stats"]["U^σ"]
-        lines.append(f"| {backend} | {kl[0]:.2f} | {kl[1]:.2f} | {kl[2]:.2f} | {kl[3]:.2f} | "
-                     f"{'holds' if ok else 'VIOLATED'} | {st['quiescent']['total variance']:.4f} | "
-                     f"{st['active_decoding_error_cm']:.1f} |")
+        lines.append(f"| {backend} | {' | '.join(cell)} | {verdict} | {st['quiescent']['total variance']:.4f} | "
+                     f"{st['active_decoding_error_cm']:.1f} | {', '.join(flagged) or 'none'} |")
     return "\n".join(lines)
+
+
+def _health_table(results: dict) -> list[str]:
+    """One row per backend and network: the health of its quiescent activity."""
+    lines = ["| backend | network | mean abs(h) active → quiescent | noise-floor fraction | stepwise active → "
+             "quiescent | stepwise / shuffled | verdict |", "|---|---|---|---|---|---|---|"]
+    rows = [(b, label, h) for b, res in results["backends"].items() for label, h in res.get("health", {}).items()]
+    rows += [(b, f"HD {name}", v["health"]) for name, per in (results.get("head_direction") or {}).items()
+             for b, v in per.items() if "health" in v]
+    for backend, label, h in rows:
+        act = ("–" if h["mean_abs_h_active"] is None
+               else f"{h['mean_abs_h_active']:.3g} → {h['mean_abs_h_quiescent']:.3g}")
+        nf = "–" if h["noise_fraction_quiescent"] is None else f"{h['noise_fraction_quiescent']:.2f}"
+        verdict = "⚠ " + "; ".join(h["flags"]) if h["flagged"] else "ok"
+        lines.append(f"| {backend} | {label} | {act} | {nf} | {h['stepwise_active']:.3g} → "
+                     f"{h['stepwise_quiescent']:.3g} | {h['path_noise_quiescent']:.2f} | {verdict} |")
+    return lines
 
 
 def _statistics_table(results: dict) -> list[str]:
@@ -328,9 +375,21 @@ def _report(results: dict, figures: dict, cmp, cfg: DemoConfig) -> str:
         "",
         "## Fig. 2e: is quiescent activity closest to its own active distribution?",
         "",
-        _summary_table(results, cfg),
+        summary_table(results),
+        "",
+        "𝒰: points uniform on the arena, the null a reactivation KL must beat. ⚠: the quiescent run was flagged "
+        "by its health check (below); its KL is not evidence of reactivation and it is never ranked best.",
         "",
         f"![KL matrix]({figures['kl_matrix']})",
+        "",
+        "## Health of the quiescent activity",
+        "",
+        "Mean abs(h) against the active phase, the fraction of the quiescent hidden-state variance that the noise "
+        "alone would give (noise floor), and the decoded stepwise distance against the active phase and against "
+        "the same points in random order (`neurorx.analysis.reactivation_health`). R^σ is the random-weight "
+        "baseline: its activity is noise by design.",
+        "",
+        *_health_table(results),
         "",
         "## Decoded trajectories and occupancy",
         "",
@@ -359,12 +418,17 @@ def _report(results: dict, figures: dict, cmp, cfg: DemoConfig) -> str:
     if hd:
         parts += ["", "## Head direction (Fig. C.5)", "",
                   "| network | backend | quiescent mean angular velocity (rad/step) | active (rad/step) | "
-                  "circular KL(Q‖A) | active error (deg) |", "|---|---|---|---|---|---|"]
+                  "circular KL(Q‖A) | circular KL(𝒰‖A) (null) | active error (deg) |",
+                  "|---|---|---|---|---|---|---|"]
         for name, per in hd.items():
             for backend, v in per.items():
+                flag = " ⚠" if v.get("health", {}).get("flagged") else ""
                 parts.append(f"| {name} | {backend} | {v['quiescent_mean_angular_velocity']:.4f} | "
-                             f"{v['active_mean_angular_velocity']:.4f} | {v['kl_quiescent_active']:.3f} | "
-                             f"{v['active_error_deg']:.1f} |")
+                             f"{v['active_mean_angular_velocity']:.4f} | {v['kl_quiescent_active']:.3f}{flag} | "
+                             f"{v['kl_uniform_active']:.3f} | {v['active_error_deg']:.1f} |")
+        parts += ["", "The active head-direction distribution is close to uniform, so KL(Q‖A) is small for any "
+                      "quiescent activity that spreads over the circle, noise included: read it against the null "
+                      "and the health table above."]
     v = results["versions"]
     parts += ["", "## Provenance", "",
               f"neurorx {v['neurorx']} (commit {v['git_commit']}), torch {v['torch']}, brian2 {v['brian2']}, "

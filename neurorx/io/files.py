@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from neurorx.errors import DirectoryGivenError, FileFormatError, OutputPathError
+from neurorx.staging import staged_file
 
 __all__ = ["CorruptFileError", "atomic_write_bytes", "check_output_dir", "check_output_file", "read_npz", "write_npz"]
 
@@ -88,8 +89,6 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = False
         If the file cannot be written (under a file, a read-only folder, a full disk); a previous file of
         that name is left as it was.
     """
-    from neurorx.staging import staged_file
-
     with staged_file(path, overwrite=overwrite) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()

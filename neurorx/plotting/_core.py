@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -35,11 +36,26 @@ def new_axes(ax=None, *, polar: bool = False, figsize=None):
     return ax
 
 
+_CONDITION = re.compile(r"([A-Za-z])\^([σσ])")
+
+
+def math_label(text: str | None) -> str | None:
+    """Condition labels as mathtext: ``"U^σ"`` -> :math:`\\mathrm{U}^{\\sigma}`, ``"𝒰"`` -> :math:`\\mathcal{U}`.
+
+    Text that is already mathtext (holds ``$``) is returned unchanged, so a label is never rendered with a
+    literal caret.
+    """
+    if text is None or "$" in text:
+        return text
+    text = _CONDITION.sub(lambda m: f"$\\mathregular{{{m.group(1)}}}^{{\\sigma}}$", text)
+    return text.replace("𝒰", "$\\mathcal{U}$")
+
+
 def finish_axes(ax, title: str | None = None) -> None:
     """Apply the tick label size (ticks are created lazily, after the rc context) and the title."""
     ax.tick_params(axis="both", which="both", labelsize=TICK_SIZE)
     if title is not None:
-        ax.set_title(title)
+        ax.set_title(math_label(title))
 
 
 def figure_of(obj):

@@ -45,7 +45,8 @@ def polar_histogram_panel(angles, bins: int = 20, *, full_circle: bool = False, 
         ``False``: bins span the data range (the reference notebook's default); ``True``: equal bins on
         ``[-pi, pi)``. See :func:`neurorx.analysis.polar_histogram`.
     uniform : bool, default True
-        Draw the radius a uniform distribution of bearings would give (dashed circle).
+        Draw the radius a uniform distribution of bearings would give (dashed circle, labelled "uniform" in a
+        legend).
     color : color, optional
         Default: the phase colour.
     phase : str or int, optional
@@ -74,7 +75,9 @@ def polar_histogram_panel(angles, bins: int = 20, *, full_circle: bool = False, 
     if uniform:
         r_uni = np.sqrt(1.0 / (2 * np.pi) * np.mean(np.diff(edges)) / np.pi)
         theta = np.linspace(0, 2 * np.pi, 200)
-        ax.plot(theta, np.full_like(theta, r_uni), color="0.3", linestyle="--", linewidth=0.8, zorder=3)
+        ax.plot(theta, np.full_like(theta, r_uni), color="0.3", linestyle="--", linewidth=0.8, zorder=3,
+                label="uniform bearings")
+        ax.legend(loc="lower left", bbox_to_anchor=(-0.15, -0.15), fontsize=7, frameon=False)
     _theta_ticks(ax)
     ax.set_rlim(0, max(float(radius.max()), 1e-12) * 1.1)
     ax.set_yticklabels([])
@@ -95,9 +98,11 @@ def angular_velocity_histogram(angles, bins=None, *, annotate_mean: bool = True,
         Decoded bearings in radians; or a Recording (its bearings in ``phase``). A list/mapping of
         Recordings draws one panel each.
     bins : int or array_like, optional
-        Bin edges (rad/step). Default :data:`ACTIVE_VELOCITY_BINS` (``linspace(-0.5, 0.5, 20)``), or
-        :data:`QUIESCENT_VELOCITY_BINS` (``linspace(-0.2, 0.2, 20)``) for a Recording's quiescent phase,
-        as the reference.
+        Bin edges (rad/step). Default: the reference's :data:`ACTIVE_VELOCITY_BINS`
+        (``linspace(-0.5, 0.5, 20)``), or :data:`QUIESCENT_VELOCITY_BINS` (``linspace(-0.2, 0.2, 20)``) for a
+        Recording's quiescent phase, widened symmetrically (same number of bins) when steps fall outside them,
+        so that every step is drawn. Explicit edges are used as given; steps outside them are counted in a note
+        on the panel.
     annotate_mean : bool, default True
         Dashed line and label at the mean angular velocity.
     unwrap : {"reference", "wrap"}, default "reference"
@@ -120,8 +125,9 @@ def angular_velocity_histogram(angles, bins=None, *, annotate_mean: bool = True,
     Notes
     -----
     Each of the :math:`N = B(T-1)` steps has weight :math:`1/N`, so the bars are proportions of *all*
-    steps; steps outside the bins are not drawn but count in :math:`N` and in the mean (as the
-    reference, which reports 0.0151 rad/step for the biased and 0.0005 for the unbiased network).
+    steps and sum to 1 with the default bins; with explicit bins, steps outside them are not drawn but count in
+    :math:`N` and in the mean (as the reference, which reports 0.0151 rad/step for the biased and 0.0005 for the
+    unbiased network), and the panel says how many.
     """
     kind = None
     if isinstance(angles, Recording):
@@ -129,13 +135,19 @@ def angular_velocity_histogram(angles, bins=None, *, annotate_mean: bool = True,
         kind = phase_kind(sub)
         color = rec_color(sub) if color is None else color
         title = rec_title(sub, label) if title is None else title
-    if bins is None:
-        bins = QUIESCENT_VELOCITY_BINS if kind == "quiescent" else ACTIVE_VELOCITY_BINS
-    color = NEUTRAL_COLOR if color is None else color
     av = angular_velocity(angles, unwrap=unwrap).ravel()
+    if bins is None:
+        ref = QUIESCENT_VELOCITY_BINS if kind == "quiescent" else ACTIVE_VELOCITY_BINS
+        reach = max(float(ref[-1]), float(np.abs(av).max()) * (1 + 1e-9) if av.size else 0.0)
+        bins = np.linspace(-reach, reach, len(ref))
+    color = NEUTRAL_COLOR if color is None else color
     ax = new_axes(ax)
-    ax.hist(av, bins=bins, weights=np.full(av.size, 1.0 / av.size), color=color, edgecolor="white",
-            linewidth=0.4)
+    _, edges, _ = ax.hist(av, bins=bins, weights=np.full(av.size, 1.0 / av.size), color=color, edgecolor="white",
+                          linewidth=0.4)
+    outside = int(np.count_nonzero((av < edges[0]) | (av > edges[-1])))
+    if outside:
+        ax.annotate(f"{100 * outside / av.size:.1f}% of steps outside\n[{edges[0]:.2g}, {edges[-1]:.2g}] not drawn",
+                    xy=(0.02, 0.98), xycoords="axes fraction", ha="left", va="top", fontsize=7, color="0.3")
     if annotate_mean:
         mean = float(av.mean())
         ax.axvline(mean, color="k", linestyle="--", linewidth=1.0)

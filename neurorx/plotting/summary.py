@@ -6,11 +6,12 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib.patches import Rectangle
 
 from neurorx.analysis import Statistic, get_statistic, kl_table
 from neurorx.recording import Recording
 
-from ._core import finish_axes, is_circular, new_axes, panel, select
+from ._core import finish_axes, is_circular, math_label, new_axes, panel, select
 from ._style import QUIESCENT_COLOR
 
 __all__ = [
@@ -37,9 +38,10 @@ def _text_color(rgba) -> str:
 
 @panel(compare=False)
 def kl_matrix(matrix, row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None, *,
-              fmt: str = "{:.2f}", annotate: bool = True, show_sd: bool = False, cmap="coolwarm",
+              fmt: str = "{:.2f}", annotate: bool = True, show_sd: bool = False, cmap="viridis",
               vmin: float | None = None, vmax: float | None = None, colorbar: bool = True,
-              xlabel: str = "quiescent", ylabel: str = "active", ax=None, title: str | None = None):
+              flagged_cols: Sequence[str] = (), xlabel: str = "quiescent distribution",
+              ylabel: str = "active distribution", ax=None, title: str | None = None):
     """Heatmap of KL divergences in nats with annotated cells (Fig. 2e).
 
     Parameters
@@ -56,18 +58,22 @@ def kl_matrix(matrix, row_labels: Sequence[str] | None = None, col_labels: Seque
         Write each cell's value (the paper prints none; the numbers are the point of a reproduction).
     show_sd : bool, default False
         With a 3-D matrix: add "± SD" (ddof 0) under each mean.
-    cmap : Colormap or str, default "coolwarm"
-        As the paper.
+    cmap : Colormap or str, default "viridis"
+        A sequential map: KL is non-negative, with no midpoint for a diverging map (the paper's "coolwarm")
+        to mean anything.
     vmin, vmax : float, optional
-        Colour limits (default: the finite data range).
+        Colour limits (default: 0 and the finite data maximum).
     colorbar : bool, default True
         Colour bar labelled "KL divergence (nats)".
+    flagged_cols : sequence of str
+        Column labels whose quiescent run was flagged by its health check
+        (:func:`neurorx.analysis.reactivation_health`): hatched, and "(flagged)" under the label.
     xlabel, ylabel : str
-        Axis labels (columns on top, as the paper).
+        Axis labels (columns on top, as the paper). Labels such as ``"U^σ"`` are drawn as mathtext.
     ax : Axes, optional
         Axes to draw on.
     title : str, optional
-        Panel title.
+        Panel title (default "KL(quiescent ‖ active)").
 
     Returns
     -------
@@ -88,8 +94,11 @@ def kl_matrix(matrix, row_labels: Sequence[str] | None = None, col_labels: Seque
     col_labels = [str(j) for j in range(cols)] if col_labels is None else list(col_labels)
     if len(row_labels) != rows or len(col_labels) != cols:
         raise ValueError(f"{len(row_labels)} row and {len(col_labels)} column labels for a {rows} x {cols} matrix")
+    unknown = [c for c in flagged_cols if c not in col_labels]
+    if unknown:
+        raise ValueError(f"flagged_cols {unknown} are not column labels; the columns are {col_labels}")
     finite = arr[np.isfinite(arr)]
-    lo = float(finite.min()) if finite.size else 0.0
+    lo = min(0.0, float(finite.min())) if finite.size else 0.0
     hi = float(finite.max()) if finite.size else 1.0
     vmin = lo if vmin is None else vmin
     vmax = (hi if hi > vmin else vmin + 1.0) if vmax is None else vmax
@@ -108,8 +117,12 @@ def kl_matrix(matrix, row_labels: Sequence[str] | None = None, col_labels: Seque
                 if show_sd and sd is not None:
                     text += "\n±" + fmt.format(sd[i, j])
                 ax.text(j, i, text, ha="center", va="center", fontsize=7, color=_text_color(cm(norm(v))))
-    ax.set_xticks(range(cols), col_labels)
-    ax.set_yticks(range(rows), row_labels)
+    for j, c in enumerate(col_labels):
+        if c in flagged_cols:
+            ax.add_patch(Rectangle((j - 0.5, -0.5), 1, rows, fill=False, hatch="///", edgecolor="0.85",
+                                   linewidth=0))
+    ax.set_xticks(range(cols), [math_label(c) + ("\n(flagged)" if c in flagged_cols else "") for c in col_labels])
+    ax.set_yticks(range(rows), [math_label(r) for r in row_labels])
     ax.tick_params(axis="x", top=False, bottom=False, labeltop=True, labelbottom=False)
     ax.tick_params(axis="y", left=False)
     ax.xaxis.set_label_position("top")
@@ -121,7 +134,7 @@ def kl_matrix(matrix, row_labels: Sequence[str] | None = None, col_labels: Seque
         cb = ax.figure.colorbar(im, ax=ax, shrink=0.85)
         cb.set_label("KL divergence (nats)")
         cb.ax.tick_params(labelsize=8)
-    finish_axes(ax, title)
+    finish_axes(ax, "KL(quiescent ‖ active)" if title is None else title)
     ax.tick_params(axis="both", which="major", labelsize=9)
     return ax
 
@@ -158,7 +171,7 @@ def kl_matrix_from_recordings(active: Mapping, quiescent: Mapping | None = None,
 
 # -- box plots ----------------------------------------------------------------------------------------------
 def _boxplot(ax, groups: Mapping, color, ylabel: str, show_points: bool):
-    labels = [str(k) for k in groups]
+    labels = [math_label(str(k)) for k in groups]
     data = [np.asarray(v, dtype=float).ravel() for v in groups.values()]
     for lab, d in zip(labels, data, strict=True):
         if d.size == 0:
@@ -209,7 +222,7 @@ def statistic_boxplot(groups: Mapping, statistic: str | Statistic = "total varia
     ax : Axes, optional
         Axes to draw on.
     title : str, optional
-        Panel title.
+        Panel title (default: the statistic and the phase).
 
     Returns
     -------
@@ -239,5 +252,7 @@ def statistic_boxplot(groups: Mapping, statistic: str | Statistic = "total varia
         ylabel = f"{stat.name} ({stat.unit_for(any(circular))})"
     ax = new_axes(ax, figsize=(0.75 * len(groups) + 1.4, 2.6))
     _boxplot(ax, data, color, ylabel, show_points)
+    if title is None:
+        title = stat.name + (f", {phase} phase" if isinstance(phase, str) else "")
     finish_axes(ax, title)
     return ax

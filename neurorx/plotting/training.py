@@ -12,7 +12,8 @@ from neurorx.recording import Recording
 from ._core import backend_of, finish_axes, new_axes, panel
 from ._style import ACTIVE_COLOR, QUIESCENT_COLOR, phase_color
 
-__all__ = ["explained_variance_curve", "explained_variance_ratios", "learning_curve"]
+__all__ = [
+    "config_title", "explained_variance_curve", "explained_variance_ratios", "learning_curve"]
 
 X_KEYS = ("batch", "batches", "step", "steps", "iteration", "epoch")
 LOSS_KEYS = ("test_loss", "loss", "test_mse", "mse")
@@ -161,7 +162,8 @@ def learning_curve(metrics, *, x_key: str | None = None, loss_key: str | None = 
     ax = new_axes(ax)
     x, losses = _stack(tables, x_key, loss_key)
     _band(ax, x, losses, loss_color, "test loss", ddof)
-    ax.set_xlabel("training batches" if x_key.startswith("batch") else x_key)
+    xlabel = "training batches" if x_key.startswith("batch") else x_key
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("test loss (MSE)", color=loss_color)
     if logy:
         ax.set_yscale("log")
@@ -175,12 +177,32 @@ def learning_curve(metrics, *, x_key: str | None = None, loss_key: str | None = 
             eax.spines["top"].set_visible(False)
         _, errs = _stack(tables, x_key, err_key)
         _band(eax, x, errs * error_scale, error_color, "decoding error", ddof)
+        if error_ax is not None:
+            eax.set_xlabel(xlabel)
         if chance is not None:
             eax.axhline(chance * error_scale, ls="--", color="0.4", label="chance")
+            eax.annotate(f"chance ({chance * error_scale:.3g})", xy=(1.0, chance * error_scale),
+                         xycoords=("axes fraction", "data"), xytext=(-2, 2), textcoords="offset points",
+                         ha="right", va="bottom", fontsize=7, color="0.3")
         eax.set_ylabel(error_label or _ERROR_LABELS.get(err_key, "decoding error"), color=error_color)
         finish_axes(eax)
-    finish_axes(ax, title if title is not None else (f"n = {len(tables)} runs" if len(tables) > 1 else None))
+    default = "test loss and decoding error" + (f", mean ± SD of {len(tables)} runs" if len(tables) > 1 else "")
+    finish_axes(ax, title if title is not None else default)
     return ax
+
+
+def config_title(config) -> str:
+    """A learning curve's title from a training configuration: label, task, cell, size, noise and seed.
+
+    It is built from the resolved configuration, so ``key=value`` overrides show (``N=64`` after
+    ``rnn.n_rec=64``), and two runs of one card differ in their titles where their settings differ.
+    """
+    rnn = config.rnn
+    noise = ", ".join(f"{place} {d.get('name', '?')} " + " ".join(f"{k}={v}" for k, v in d.items() if k != "name")
+                      for place, d in (config.noise or {}).items()) or "no noise"
+    head = " — ".join(x for x in (config.label, config.task.name) if x)
+    return (f"{head}: {rnn.cell}/{rnn.activation} N={rnn.n_rec}, τ={rnn.tau}, {noise}, seed {config.seed}, "
+            f"{config.trainer.n_epochs} batches")
 
 
 # -- explained variance ------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def save_learning_curve(metrics: dict, title: str, path: Path) -> None:
     ax_loss, ax_err = fig.subplots(1, 2)
     learning_curve(metrics, ax=ax_loss, error_ax=ax_err, logy=True, error_scale=metrics["error_scale"],
                    chance=metrics["chance_error"], error_label=f"test decoding error ({metrics['error_unit']})")
-    fig.suptitle(title)
+    fig.suptitle(title, fontsize=9)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     atomic_write_bytes(path, buf.getvalue(), overwrite=True)

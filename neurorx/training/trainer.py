@@ -384,8 +384,10 @@ class Trainer:
     def _plot(self) -> None:
         if self.out is None or not self.curve["batch"]:
             return
-        save_learning_curve(self.metrics(), f"{self.config.label} {self.config.task.name}".strip(),
-                            self.out / "learning_curve.png")
+        from neurorx.plotting._core import math_label
+        from neurorx.plotting.training import config_title
+
+        save_learning_curve(self.metrics(), math_label(config_title(self.config)), self.out / "learning_curve.png")
 
     def network(self) -> RateNetwork:
         """The current model as a :class:`RateNetwork` (float32 weights) with config, metrics, provenance."""

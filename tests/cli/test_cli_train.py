@@ -22,11 +22,21 @@ def test_train_end_to_end_subprocess(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "neurorx.cli", "train", "spatial_navigation/noisy_unbiased", *TINY,
                            "--out", str(out)], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "# resolved configuration" in proc.stdout and "n_rec: 16" in proc.stdout
-    assert "final test loss" in proc.stdout
+    # a short summary before the first batch (issue 27, trap 6): not ~50 lines of configuration
+    assert "training spatial_navigation/noisy_unbiased with rnn.n_rec=16" in proc.stderr and "N=16" in proc.stderr
+    assert "# resolved configuration" not in proc.stderr + proc.stdout
+    before_training = proc.stderr.split("full configuration:")[0]
+    assert before_training.count("\n") <= 3
+    assert proc.stdout.startswith("final test loss")                       # the result alone on stdout
     net = nrx.load(out / "network.npz")
     assert net.n_rec == 16 and net.metrics["curve"]["batch"] == [0, 2, 4]
     assert yaml.safe_load((out / "config.yaml").read_text())["trainer"]["n_epochs"] == 4
+
+
+def test_train_verbose_prints_the_full_configuration(tmp_path, capsys):
+    assert main(["train", "head_direction/noisy_unbiased", *TINY, "--out", str(tmp_path / "v"), "-v"]) == 0
+    err = capsys.readouterr().err
+    assert "# resolved configuration" in err and "n_rec: 16" in err
 
 
 def test_train_in_process_force_and_resume(tmp_path, capsys):

@@ -46,9 +46,22 @@ def test_angular_velocity_histogram_proportions_and_mean():
     assert "rad/step" in ax.get_xlabel()
 
 
-def test_angular_velocity_histogram_reference_bins_per_phase(make_recording):
+def test_angular_velocity_histogram_reference_bins_per_phase_widened_to_draw_every_step(make_recording):
+    from neurorx.analysis import angular_velocity
+
     rec = make_recording(circular=True)
     q = nplt.angular_velocity_histogram(rec, phase="quiescent")
-    assert q.patches[0].get_x() == pytest.approx(-0.2)
+    av = angular_velocity(rec.select("quiescent").decoded[..., 0]).ravel()
+    reach = max(0.2, np.abs(av).max())
+    assert q.patches[0].get_x() == pytest.approx(-reach, rel=1e-6)
+    assert sum(p.get_height() for p in q.patches) == pytest.approx(1.0)       # no step dropped (issue 27)
     a = nplt.angular_velocity_histogram(rec, phase="active", annotate_mean=False)
-    assert a.patches[0].get_x() == pytest.approx(-0.5) and not a.texts
+    assert a.patches[0].get_x() <= -0.5 and not a.texts
+    assert sum(p.get_height() for p in a.patches) == pytest.approx(1.0)
+
+
+def test_explicit_bins_that_drop_steps_say_so(make_recording):
+    rec = make_recording(circular=True)
+    ax = nplt.angular_velocity_histogram(rec, phase="quiescent", bins=np.linspace(-1e-3, 1e-3, 5),
+                                         annotate_mean=False)
+    assert any("of steps outside" in t.get_text() for t in ax.texts)

@@ -14,9 +14,21 @@ def test_kl_matrix_annotations_equal_formatted_values():
     np.testing.assert_allclose(ax.images[0].get_array(), m)
     assert [t.get_text() for t in ax.get_xticklabels()] == list(nplt.KL_COLS)
     assert [t.get_text() for t in ax.get_yticklabels()] == list(nplt.KL_ROWS)
-    assert ax.get_xlabel() == "quiescent" and ax.get_ylabel() == "active"
+    assert ax.get_xlabel() == "quiescent distribution" and ax.get_ylabel() == "active distribution"
     cbar = next(a for a in ax.figure.axes if a is not ax)
     assert "nats" in cbar.get_ylabel()
+
+
+def test_kl_matrix_uses_a_sequential_colormap_from_zero_and_marks_flagged_columns():
+    m = np.array([[0.3, 0.02, 1.5]])
+    ax = nplt.kl_matrix(m, ["A U^σ"], ["Q U^σ", "Q white", "Q 𝒰"], flagged_cols=["Q white"])
+    im = ax.images[0]
+    assert im.get_cmap().name == "viridis" and im.norm.vmin == 0.0          # KL >= 0: no diverging map
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["Q $\\mathregular{U}^{\\sigma}$", "Q white\n(flagged)", "Q $\\mathcal{U}$"]
+    assert [p.get_hatch() for p in ax.patches] == ["///"]
+    with pytest.raises(ValueError, match="not column labels"):
+        nplt.kl_matrix(m, ["A"], ["a", "b", "c"], flagged_cols=["d"])
 
 
 def test_kl_matrix_mean_over_seeds_nan_and_format():
