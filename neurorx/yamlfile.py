@@ -34,8 +34,8 @@ def _describe(err: Exception, where: str, position: bool = True) -> str:
     return f"{where}{position}: invalid YAML: {detail}"
 
 
-def read_yaml(path: str | Path, what: str = "YAML file"):
-    """The plain data of the YAML file ``path`` (interpolations resolved).
+def read_yaml(path: str | Path, what: str = "YAML file", *, resolve: bool = True):
+    """The plain data of the YAML file ``path`` (interpolations resolved unless ``resolve`` is false).
 
     Parameters
     ----------
@@ -43,6 +43,8 @@ def read_yaml(path: str | Path, what: str = "YAML file"):
         The file.
     what : str
         What the file is, for messages ("model card", "sweep spec").
+    resolve : bool
+        Resolve OmegaConf interpolations (``${train.seeds}``) now; ``False`` leaves them to the caller.
 
     Raises
     ------
@@ -72,7 +74,7 @@ def read_yaml(path: str | Path, what: str = "YAML file"):
             conf = OmegaConf.create(text)   # OmegaConf's loader derives from yaml.SafeLoader: plain data only
         except (AssertionError, ValueError):
             return yaml.safe_load(text)     # a lone scalar (not a mapping or a list): the caller names the fix
-        return OmegaConf.to_container(conf, resolve=True)
+        return OmegaConf.to_container(conf, resolve=resolve)
     except yaml.YAMLError as err:
         raise YamlError(_describe(err, str(path))) from None
     except OmegaConfBaseException as err:

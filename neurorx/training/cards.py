@@ -74,7 +74,7 @@ def _split(item: str) -> tuple[str, str]:
 def load_card(path_or_name) -> Config:
     """Read a model card (a path or a name under ``models/``) into a validated :class:`Config`."""
     path = find_card(path_or_name)
-    data = read_yaml(path, "model card")
+    data = read_yaml(path, "model card", resolve=False)    # Config.from_dict resolves and names a bad key
     if not data:
         raise ConfigurationError(f"{path} is an empty card; a card needs at least a task (e.g. copy "
                                  f"models/spatial_navigation/noisy_unbiased.yml and edit it)")
