@@ -29,9 +29,6 @@ def configure(parser: argparse.ArgumentParser):
     parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.npz")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no log lines")
     parser.add_argument("--show", action="store_true", help="print the resolved configuration and exit")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="print the full resolved configuration before training (it is always written to "
-                             "DIR/config.yaml)")
     return run
 
 
@@ -71,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         print("neurorx train: error: --out DIR is required", file=sys.stderr)
         return 2
-    if args.verbose and not args.quiet:
+    if getattr(args, "verbose", False) and not args.quiet:   # -v: every command's flag (cli/__init__.py)
         print(f"# resolved configuration ({args.card}{' + ' + ' '.join(args.overrides) if args.overrides else ''})",
               file=sys.stderr)
         print(cfg.to_yaml(), end="", file=sys.stderr, flush=True)
