@@ -13,7 +13,8 @@ from neurorx.protocols import Active, Protocol, Quiescent
 
 # registration only: compare() picks it up without other edits
 register_statistic(Statistic("largest step (test_compare)",
-                             lambda x, circular: np.linalg.norm(np.diff(x, axis=1), axis=-1).max(axis=1), "{u}"))
+                             lambda x, circular: np.linalg.norm(np.diff(x, axis=1), axis=-1).max(axis=1), "{u}",
+                             description="largest step of the decoded path (registered by tests/test_compare.py)"))
 
 
 @pytest.fixture(scope="module")

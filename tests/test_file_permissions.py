@@ -53,7 +53,7 @@ def test_staged_file_gets_the_umask_mode_and_no_temporary_file_is_left(umask, tm
 def test_staged_file_failure_keeps_the_old_file(tmp_path):
     target = tmp_path / "a.bin"
     target.write_bytes(b"old")
-    with pytest.raises(RuntimeError), staged_file(target) as tmp:
+    with pytest.raises(RuntimeError), staged_file(target, overwrite=True) as tmp:
         tmp.write_bytes(b"new")
         raise RuntimeError("writer failed")
     assert target.read_bytes() == b"old"

@@ -230,6 +230,8 @@ class Statistic:
         if self.scope == "training":
             return self.function(data, **kwargs)
         if self.scope in ("run", "conditions"):
+            for name, rec in (data.items() if self.scope == "conditions" else [("the recording", data)]):
+                check_recording_values(rec, str(name))     # no statistic of a run that diverged
             return self.function(data, tuple(phases) or self.phases, **kwargs)
         if circular is None:
             circular = bool(getattr(data, "meta", {}).get("circular", False))

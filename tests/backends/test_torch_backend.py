@@ -6,9 +6,9 @@ import torch
 from backend_cases import D, diverging_run, inputs, make_net, torch_reference
 from netfactory import divergence_step_and_time
 
-import neurorx.backends.torch_backend as tb
 from neurorx import FrozenNoise, OUNoise, WhiteNoise
 from neurorx.backends import Segment, SimulationError, get_backend
+from neurorx.models.cells import get_cell
 
 
 def simulate(net, segments, trials, **kw):
@@ -43,7 +43,7 @@ def test_float32_is_float32_and_close_to_float64():
 
 def test_runs_without_autograd(monkeypatch):
     seen = []
-    cell = tb.get_cell("vanilla")
+    cell = get_cell("vanilla")
     original = type(cell).step
 
     def spy(self, *args, **kwargs):
@@ -64,7 +64,7 @@ def test_memory_budget_bounds_the_temporaries_without_changing_the_run(monkeypat
                     np.zeros((b, n)))]
     whole, _ = simulate(net, segs, b, dt_factor=k, chunk_steps=t)
     projected = []
-    cell = tb.get_cell("gru")
+    cell = get_cell("gru")
     original = cell.input_projection          # a static method
 
     def spy(x, *args, **kwargs):
@@ -99,7 +99,7 @@ def test_trials_advance_in_groups_when_one_step_does_not_fit_and_the_run_is_unch
                     np.zeros((b, n)))]
     whole, _ = simulate(net, segs, b, dt_factor=k, chunk_steps=t)
     batch_sizes = []
-    cell = tb.get_cell("gru")
+    cell = get_cell("gru")
     original = type(cell).step
 
     def spy(self, h, *args, **kwargs):

@@ -20,6 +20,19 @@ SP = synthetic_recording("torch", seed=0)
 HD = synthetic_recording("torch", circular=True, seed=0)
 METRICS = {"batch": [0, 100, 200], "test_loss": [1.0, 0.1, 0.01], "test_error": [0.5, 0.2, 0.1]}
 
+
+
+def _spiking_run():
+    """A tiny run of the spiking backend with its spikes (for spike_raster)."""
+    import neurorx as nrx
+    from netfactory import make_network
+
+    net = make_network(n_rec=6, activation="relu", seed=3)
+    return nrx.Protocol([nrx.Active(steps=10), nrx.Quiescent(steps=10)]).run(
+        net, backend="brian2-spiking", trials=1, seed=0, record=("spikes",), per_unit=4, spike_trials=[0],
+        target="numpy")
+
+
 #: name -> (call, unit that must appear in the x / y labels (None: a count or a fraction, no unit)).
 CASES = {
     "angular_velocity_histogram": (lambda: nplt.angular_velocity_histogram(HD, phase="quiescent"),
@@ -35,6 +48,7 @@ CASES = {
     "pc_projection": (lambda: nplt.pc_projection(SP, phase="active"), (None, None)),
     "pc_ring": (lambda: nplt.pc_ring(HD, phase="active"), (None, None)),
     "polar_histogram_panel": (lambda: nplt.polar_histogram_panel(HD, phase="quiescent"), (None, None)),
+    "spike_raster": (lambda: nplt.spike_raster(_spiking_run()), (None, None)),
     "statistic_boxplot": (lambda: nplt.statistic_boxplot({"U^σ": SP, "B^σ": synthetic_recording(seed=2)},
                                                          "stepwise distance"), (None, "m/step")),
 }
