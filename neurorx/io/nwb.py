@@ -432,6 +432,13 @@ def read(path: str | Path, *, wake: str | None = None, sleep: str | None = None,
     MissingExtraError
         pynwb or pynapple is not installed.
     """
+    if bins is not None:
+        from neurorx.checks import positive_int
+        from neurorx.resources import check_memory
+
+        bins = positive_int(bins, "bins (--bins)")
+        check_memory(8.0 * float(bins) ** 2, f"a decoding grid of {bins:,} bins per dimension",
+                     "use fewer bins (--bins)")
     from neurorx.units import parse_time
 
     nap = require("pynapple", "reading NWB files")

@@ -39,7 +39,24 @@ def base(tmp_path_factory, network_file, recordings, models_dir):
         "ei experiment": ["--quick", "--out", str(tmp / "ei"), "--quiet", "--conditions", "ln_plus", "--epsilons",
                           "0", "--force"],
         "ei check": ["--error-norms", "none"],
+        "nwb": [],
+        "nwb analyse": [_lab_file(tmp / "lab.nwb"), "--bin-size", "100 ms"],
+        "examples": [],
+        "examples list": [],
+        "examples copy": [str(tmp / "examples"), "--force"],
     }
+
+
+def _lab_file(path) -> str:
+    """A head-direction NWB file in a lab's layout (tests/io/lab_nwb.py)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("lab_nwb", Path(__file__).parents[1] / "io" / "lab_nwb.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.make_hd_lab_file(path)
+    return str(path)
 
 
 def _parsers():

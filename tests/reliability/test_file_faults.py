@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from neurorx.cli import main
-from neurorx.ei.experiment import ExperimentConfig, load_runs, run_experiment
+from neurorx.ei.experiment import ExperimentConfig, run_experiment
 
 CARD = "head_direction/noisy_unbiased"
 TINY_TRAIN = ["rnn.n_rec=8", "trainer.batch_size=4", "trainer.steps=5", "trainer.eval_every=1",
@@ -109,16 +109,6 @@ def test_a_damaged_ei_configuration(capsys, tmp_path, ei_done, how):
     line = _one_line(capsys, ["ei", "experiment", "--quick", "--out", str(out), "--conditions", "ln_plus",
                               "--epsilons", "0", "--quiet"])
     assert "config.json" in line and "--force" in line
-
-
-def test_a_cut_ei_run_line_is_run_again(tmp_path, ei_done):
-    out = tmp_path / "exp"
-    shutil.copytree(ei_done, out)
-    runs = out / "runs.jsonl"
-    runs.write_text(runs.read_text()[:-20])         # the last line cut by an interruption
-    assert load_runs(out) == []
-    summary = run_experiment(ExperimentConfig.quick(**EI), out, progress=False)
-    assert summary["n_runs"] == 1 and len(load_runs(out)) == 1
 
 
 def test_a_demo_folder_without_its_report_is_incomplete_and_rewritten(tmp_path, models_dir):
