@@ -167,7 +167,8 @@ def check_recording_values(rec, name: str = "the recording") -> None:
     ------
     SimulationError
         Naming the array, how many trials are affected, the largest magnitude and the limit: NaN or infinite
-        values in ``decoded``, ``h`` or ``y``, infinite ones in ``states`` (NaN there: no known true state); ``|h|`` above the exploding-state limit of the
+        values in ``decoded``, ``h`` or ``y``, infinite ones in ``states`` (NaN there: no known true
+        state); ``|h|`` above the exploding-state limit of the
         runner (:attr:`neurorx.runner.StateRange.LIMIT`); decoded angles beyond ±2π; decoded positions more
         than :data:`POSITION_FACTOR` times the arena's half-width (the largest true position) from the centre.
 

@@ -24,8 +24,9 @@ METRICS = {"batch": [0, 100, 200], "test_loss": [1.0, 0.1, 0.01], "test_error": 
 
 def _spiking_run():
     """A tiny run of the spiking backend with its spikes (for spike_raster)."""
-    import neurorx as nrx
     from netfactory import make_network
+
+    import neurorx as nrx
 
     net = make_network(n_rec=6, activation="relu", seed=3)
     return nrx.Protocol([nrx.Active(steps=10), nrx.Quiescent(steps=10)]).run(
