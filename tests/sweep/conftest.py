@@ -22,15 +22,19 @@ def tiny_spec() -> Path:
     return TINY
 
 
+def _run_sync(spec: Path, out: Path):
+    """Run a sweep spec one job at a time in this process: ``(SweepResult, Dataset)``."""
+    import neurorx as nrx
+
+    result = nrx.sweep(spec, out=out, scheduler="sync", show_progress=False)
+    assert result.ok, result.summary()
+    return result, result.dataset()
+
+
 @pytest.fixture(scope="session")
 def reference(tmp_path_factory):
     """The tiny sweep run one job at a time in this process: ``(SweepResult, Dataset)``."""
-    import neurorx as nrx
-
-    out = tmp_path_factory.mktemp("reference")
-    result = nrx.sweep(TINY, out=out, scheduler="sync", show_progress=False)
-    assert result.ok, result.summary()
-    return result, result.dataset()
+    return _run_sync(TINY, tmp_path_factory.mktemp("reference"))
 
 
 def _env() -> dict:
@@ -109,12 +113,7 @@ def tiny_hd_spec() -> Path:
 @pytest.fixture(scope="session")
 def hd_reference(tmp_path_factory):
     """The tiny head-direction sweep run one job at a time in this process: ``(SweepResult, Dataset)``."""
-    import neurorx as nrx
-
-    out = tmp_path_factory.mktemp("hd_reference")
-    result = nrx.sweep(TINY_HD, out=out, scheduler="sync", show_progress=False)
-    assert result.ok, result.summary()
-    return result, result.dataset()
+    return _run_sync(TINY_HD, tmp_path_factory.mktemp("hd_reference"))
 
 
 @pytest.fixture(scope="session")
