@@ -25,9 +25,10 @@ import json
 import os
 import shutil
 import tempfile
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from neurorx.zoo import package_data_dir
 
 __all__ = ["SIZE_ENV", "SMALL", "copy_examples", "example_parser", "examples_dir", "list_examples",
            "load_example_network", "output_folder", "parse_example_args", "run_backends", "small"]
@@ -41,10 +42,7 @@ _SIZES = ("small", "full")
 
 def examples_dir() -> Path:
     """The folder holding the example scripts and sweep specs: the installed package data, else ``protocols/``."""
-    installed = Path(str(resources.files("neurorx").joinpath("_protocols")))
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[1] / "protocols"   # a source checkout (or an editable install)
+    return package_data_dir("_protocols", "protocols")
 
 
 def list_examples() -> list[str]:

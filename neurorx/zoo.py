@@ -18,12 +18,17 @@ __all__ = ["CARD_SUFFIXES", "find_card", "find_network", "list_cards", "list_net
 CARD_SUFFIXES = (".yml", ".yaml")
 
 
+def package_data_dir(installed: str, checkout: str) -> Path:
+    """A folder of package data: ``neurorx/<installed>`` when installed, else ``<checkout>/`` of a source checkout."""
+    folder = Path(str(resources.files("neurorx").joinpath(installed)))
+    if folder.is_dir():
+        return folder
+    return Path(__file__).resolve().parents[1] / checkout   # a source checkout (or an editable install)
+
+
 def models_dir() -> Path:
     """The folder holding the cards and shipped networks: the installed package data, else ``models/``."""
-    installed = Path(str(resources.files("neurorx").joinpath("_models")))
-    if installed.is_dir():
-        return installed
-    return Path(__file__).resolve().parents[1] / "models"   # a source checkout (or an editable install)
+    return package_data_dir("_models", "models")
 
 
 def _names(root: Path | None, suffixes) -> list[str]:
