@@ -171,7 +171,8 @@ class RunSpec:
     ----------
     name : str
     protocol : tuple of dict
-        Phases, ``{phase: KIND, steps: N, start: ..., noise_scale: ..., label: ...}``.
+        Phases, ``{phase: KIND, steps: N, start: ..., noise: ..., noise_scale: ..., label: ...}``; ``noise``
+        replaces the training noise in that phase as :class:`neurorx.phases.Phase` takes it (a noise spec).
     backends : tuple of str
     trials : int
     seeds : tuple of int
@@ -320,7 +321,7 @@ _TOP = ("name", "description", "retries", "out", "imports", "train", "runs", "st
 _TRAIN = ("conditions", "seeds", "overrides")
 _CONDITION = ("card", "overrides")
 _RUN = tuple(f.name for f in fields(RunSpec) if f.name != "name")
-_PHASE = ("phase", "steps", "start", "noise_scale", "label")
+_PHASE = ("phase", "steps", "start", "noise", "noise_scale", "label")
 _STAT = ("statistic", "of", "phases", "function", "scope")
 
 
@@ -449,7 +450,7 @@ def _parse_run(name: str, data) -> RunSpec:
         kw = {k: v for k, v in ph.items() if k != "phase"}
         try:
             kinds[ph["phase"]](**kw)
-        except (TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError) as err:
             raise SpecError(f"{where}: {err}") from None
         phases.append(ph)
     backends = _str_list(data.get("backends", ["torch"]), f"{prefix}.backends", allow_empty=False)
