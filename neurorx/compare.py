@@ -370,6 +370,8 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
 
 def run_statistics(circular: bool) -> list:
     """The registered statistics of one recording's phases with one number (:data:`neurorx.analysis.STATISTICS`,
-    scope ``"run"``) defined for this kind of data.
+    scope ``"run"``) defined for this kind of data; ``reactivation_health``, whose measures and flags the
+    comparison reports itself (:attr:`Comparison.health`), left out.
     """
-    return [s for _, s in STATISTICS.items() if s.scope == "run" and s.applies_to(circular)]
+    return [s for _, s in STATISTICS.items()
+            if s.scope == "run" and s.applies_to(circular) and s.key != "reactivation_health"]

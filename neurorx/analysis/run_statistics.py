@@ -147,7 +147,9 @@ def _reactivation_health(rec, phases, *, burn_in: float = 0.5, seed: int = 0) ->
 
     Notes
     -----
-    ``phases = (active, quiescent)``. :func:`neurorx.analysis.recording_health`; ``flagged`` is 1 when
+    ``phases = (active, quiescent)``; ``burn_in`` is the fraction of the quiescent phase dropped before its
+    noise fraction and mean :math:`|h|` (as :func:`neurorx.compare`'s ``burn_in``).
+    :func:`neurorx.analysis.recording_health`; ``flagged`` is 1 when
     :func:`neurorx.analysis.health_flags` gives any reason, else 0. A measure that needs the hidden states
     (``record: [h]``) is NaN without them and not checked.
     """
@@ -212,7 +214,7 @@ register_statistic(Statistic(
     description="KL(Q_j ‖ A_i) of decoded bearings between conditions and against the uniform circle (Fig. 2e "
                 "for head direction)"))
 register_statistic(Statistic(
-    "reactivation_health", _reactivation_health, "1", scope="run", params={"burn_in": 0.5, "seed": 0},
+    "reactivation_health", _reactivation_health, "1", scope="run", burn_in=True, params={"burn_in": 0.5, "seed": 0},
     description="the health of the quiescent activity (mean abs(h), noise floor, stepwise distance against the "
                 "shuffled path and the active phase) and whether it is flagged as collapsed or moving like noise"))
 register_statistic(Statistic(
