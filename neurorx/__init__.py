@@ -15,7 +15,7 @@ from neurorx import (
 from neurorx._version import __version__
 from neurorx.compare import Comparison, compare
 from neurorx.network import RateNetwork, load
-from neurorx.noise import FrozenNoise, NoNoise, OUNoise, ReferenceUniformNoise, WhiteNoise
+from neurorx.noise import DriftWhiteNoise, FrozenNoise, NoNoise, OUNoise, ReferenceUniformNoise, WhiteNoise
 from neurorx.protocols import PHASES, Active, Hook, Inputs, Phase, Protocol, Quiescent
 from neurorx.recording import Recording
 from neurorx.tasks import HeadDirection, SpatialNavigation
@@ -24,6 +24,7 @@ __all__ = [
     "PHASES",
     "Active",
     "Comparison",
+    "DriftWhiteNoise",
     "FrozenNoise",
     "HeadDirection",
     "Hook",

@@ -31,7 +31,7 @@ from neurorx.analysis import (
     permutation_p_value,
 )
 from neurorx.analysis._validate import check_recording_values, check_seed
-from neurorx.analysis.health import HealthThresholds, ReactivationHealth, reactivation_health, uniform_reference
+from neurorx.analysis.health import ReactivationHealth, recording_health, uniform_reference
 from neurorx.io import atomic_write_bytes
 from neurorx.recording import Recording
 from neurorx.resources import check_resamples
@@ -235,42 +235,6 @@ def _decoded_divergence(p: np.ndarray, q: np.ndarray, circular: bool, seed: int,
     return float(est), float(se)
 
 
-def _phase_noise_variance(rec: Recording, phase: str) -> float | None:
-    """Per-step variance of a phase's recurrent noise increment, from the recording's protocol (None if unknown)."""
-    from neurorx.noise.spec import noise_from_dict
-
-    info = next((p for p in rec.phases if p.get("label") == phase), None)
-    if info is None or "dt" not in rec.meta:
-        return None
-    noise = (info.get("noise") or {}).get("recurrent")
-    if not noise:
-        return 0.0
-    try:
-        return float(noise_from_dict(noise, trusted=True).step_moments(float(rec.meta["dt"]))[1])
-    except (ValueError, TypeError, KeyError):
-        return None
-
-
-def recording_health(rec: Recording, *, burn_in: float = 0.5, thresholds: HealthThresholds | None = None,
-                     seed: int = 0) -> ReactivationHealth | None:
-    """:func:`~neurorx.analysis.health.reactivation_health` of a recording's active and quiescent phases.
-
-    Returns None when the recording lacks either phase. The noise-floor fraction needs the hidden states
-    (``record=("h",)``) and the network's ``a`` in the recording's metadata (recordings made by neurorx 0.1.0
-    and later runs).
-    """
-    if "quiescent" not in rec.labels or "active" not in rec.labels:
-        return None
-    q, act = rec.select("quiescent"), rec.select("active")
-    if q.decoded.shape[1] < 2 or act.decoded.shape[1] < 2:
-        return None
-    has_h = q.h is not None and act.h is not None and q.h.shape[1] >= 2 and act.h.shape[1] >= 1
-    return reactivation_health(act.decoded, q.decoded, circular=bool(rec.meta.get("circular", False)),
-                               active_h=act.h if has_h else None, quiescent_h=q.h if has_h else None,
-                               noise_step_variance=_phase_noise_variance(rec, "quiescent"),
-                               alpha=rec.meta.get("alpha"), burn_in=burn_in, thresholds=thresholds, seed=seed)
-
-
 def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None = None, burn_in: float = 0.5,
             n_boot: int = 1999, n_perm: int = 999, max_points: int = 2000, n_mc: int = 2500, seed: int = 0,
             ci: float = 0.95) -> Comparison:
@@ -406,6 +370,8 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
 
 def run_statistics(circular: bool) -> list:
     """The registered statistics of one recording's phases with one number (:data:`neurorx.analysis.STATISTICS`,
-    scope ``"run"``) defined for this kind of data.
+    scope ``"run"``) defined for this kind of data; ``reactivation_health``, whose measures and flags the
+    comparison reports itself (:attr:`Comparison.health`), left out.
     """
-    return [s for _, s in STATISTICS.items() if s.scope == "run" and s.applies_to(circular)]
+    return [s for _, s in STATISTICS.items()
+            if s.scope == "run" and s.applies_to(circular) and s.key != "reactivation_health"]

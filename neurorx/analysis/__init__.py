@@ -42,10 +42,12 @@ from .health import (
     HealthThresholds,
     ReactivationHealth,
     activity_level,
+    health_flags,
     noise_floor_variance,
     noise_fraction,
     path_noise_ratio,
     reactivation_health,
+    recording_health,
     uniform_reference,
 )
 from .pca import explained_variance, fit_pca, project
@@ -85,6 +87,7 @@ __all__ = [
     "explained_variance",
     "fit_pca",
     "get_statistic",
+    "health_flags",
     "kde",
     "kde_grid",
     "kl_divergence",
@@ -100,6 +103,7 @@ __all__ = [
     "random_network",
     "random_weights",
     "reactivation_health",
+    "recording_health",
     "register_statistic",
     "stepwise_distance",
     "subsample_points",

@@ -15,7 +15,8 @@ arrays, say whether the activity is alive:
 - :func:`uniform_reference` -- the uniform null a reactivation KL must beat (the circle, or the active phase's
   bounding box);
 - :func:`reactivation_health` -- all of them for one run's active and quiescent phases, with the flags of
-  :class:`HealthThresholds`.
+  :class:`HealthThresholds` (:func:`health_flags`, the one rule every report uses);
+- :func:`recording_health` -- the same of a :class:`~neurorx.Recording`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from neurorx.noise.spec import noise_from_dict
+
 from ._validate import as_trajectories
 from .variance import stepwise_distance
 
@@ -31,10 +34,12 @@ __all__ = [
     "HealthThresholds",
     "ReactivationHealth",
     "activity_level",
+    "health_flags",
     "noise_floor_variance",
     "noise_fraction",
     "path_noise_ratio",
     "reactivation_health",
+    "recording_health",
     "uniform_reference",
 ]
 
@@ -273,18 +278,13 @@ def reactivation_health(active_decoded, quiescent_decoded, *, circular: bool = F
 
     Notes
     -----
-    Flags: *collapsed* when :math:`\overline{|h_Q|} < c\,\overline{|h_A|}` or :func:`noise_fraction` of
-    :math:`h_Q` exceeds its threshold; *moves like noise* when :func:`path_noise_ratio` exceeds its threshold
-    or the quiescent stepwise distance exceeds ``step_ratio`` times the active one.
+    The flags are :func:`health_flags` of the measures (the one rule).
     """
-    th = thresholds or HealthThresholds()
     qd = as_trajectories(quiescent_decoded, "quiescent_decoded", min_steps=2)
     ad = as_trajectories(active_decoded, "active_decoded", min_steps=2)
-    unit = "rad" if circular else "m"
     s_a = float(stepwise_distance(ad, circular=circular).mean())
     s_q = float(stepwise_distance(qd, circular=circular).mean())
     pn = float(path_noise_ratio(qd, circular=circular, seed=seed).mean())
-    flags = []
     m_a = m_q = nf = None
     if active_h is not None and quiescent_h is not None:
         qh = as_trajectories(quiescent_h, "quiescent_h")
@@ -292,13 +292,100 @@ def reactivation_health(active_decoded, quiescent_decoded, *, circular: bool = F
         m_a, m_q = float(activity_level(active_h).mean()), float(activity_level(qh).mean())
         if noise_step_variance is not None and alpha is not None:
             nf = noise_fraction(qh, noise_step_variance, alpha)
-        if m_q < th.collapse * m_a:
-            flags.append(f"collapsed: mean abs(h) {m_q:.3g} quiescent vs {m_a:.3g} active")
-        if nf is not None and nf > th.noise_fraction:
-            flags.append(f"at the noise floor: {100 * nf:.0f}% of the quiescent hidden-state variance is what the "
-                         "noise alone gives")
-    if pn > th.path_noise:
-        flags.append(f"moves like noise: stepwise distance {pn:.2f} of the shuffled path's")
-    if s_q > th.step_ratio * s_a:
-        flags.append(f"moves like noise: {s_q:.3g} {unit}/step quiescent vs {s_a:.3g} active")
-    return ReactivationHealth(m_a, m_q, nf, s_a, s_q, pn, flags)
+    health = ReactivationHealth(m_a, m_q, nf, s_a, s_q, pn)
+    health.flags = health_flags(health, circular=circular, thresholds=thresholds)
+    return health
+
+
+def health_flags(health: ReactivationHealth, *, circular: bool = False,
+                 thresholds: HealthThresholds | None = None) -> list[str]:
+    r"""The one rule: the reasons a run's health measures flag it (empty when healthy).
+
+    Parameters
+    ----------
+    health : ReactivationHealth
+        The measures (its ``flags`` are not read). A measure that is None or NaN (not computed) is not checked.
+    circular : bool
+        Angles: the stepwise distances are in rad/step (m/step otherwise).
+    thresholds : HealthThresholds, optional
+
+    Returns
+    -------
+    list of str
+        One short reason per failed check.
+
+    Notes
+    -----
+    *Collapsed* when :math:`\overline{|h_Q|} < c\,\overline{|h_A|}`; *at the noise floor* when
+    :func:`noise_fraction` exceeds its threshold; *moves like noise* when :func:`path_noise_ratio` exceeds its
+    threshold or the quiescent stepwise distance exceeds ``step_ratio`` times the active one. Every report that
+    flags runs (:func:`neurorx.compare`, the demo, sweeps) calls this function, so they flag the same runs.
+    """
+    th = thresholds or HealthThresholds()
+    unit = "rad" if circular else "m"
+
+    def known(v) -> bool:
+        return v is not None and np.isfinite(v)
+
+    h = health
+    flags = []
+    if known(h.mean_abs_h_active) and known(h.mean_abs_h_quiescent) \
+            and h.mean_abs_h_quiescent < th.collapse * h.mean_abs_h_active:
+        flags.append(f"collapsed: mean abs(h) {h.mean_abs_h_quiescent:.3g} quiescent vs {h.mean_abs_h_active:.3g} "
+                     "active")
+    if known(h.noise_fraction_quiescent) and h.noise_fraction_quiescent > th.noise_fraction:
+        flags.append(f"at the noise floor: {100 * h.noise_fraction_quiescent:.0f}% of the quiescent hidden-state "
+                     "variance is what the noise alone gives")
+    if known(h.path_noise_quiescent) and h.path_noise_quiescent > th.path_noise:
+        flags.append(f"moves like noise: stepwise distance {h.path_noise_quiescent:.2f} of the shuffled path's")
+    if known(h.stepwise_active) and known(h.stepwise_quiescent) \
+            and h.stepwise_quiescent > th.step_ratio * h.stepwise_active:
+        flags.append(f"moves like noise: {h.stepwise_quiescent:.3g} {unit}/step quiescent vs "
+                     f"{h.stepwise_active:.3g} active")
+    return flags
+
+
+def _phase_noise_variance(rec, phase: str) -> float | None:
+    """Per-step variance of a phase's recurrent noise increment, from the recording's protocol (None if unknown)."""
+    info = next((p for p in rec.phases if p.get("label") == phase), None)
+    if info is None or "dt" not in rec.meta:
+        return None
+    noise = (info.get("noise") or {}).get("recurrent")
+    if not noise:
+        return 0.0
+    try:
+        return float(noise_from_dict(noise, trusted=True).step_moments(float(rec.meta["dt"]))[1])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def recording_health(rec, *, phases: tuple[str, str] = ("active", "quiescent"), burn_in: float = 0.5,
+                     thresholds: HealthThresholds | None = None, seed: int = 0) -> ReactivationHealth | None:
+    """:func:`reactivation_health` of a recording's active and quiescent phases.
+
+    Parameters
+    ----------
+    rec : Recording
+    phases : (str, str)
+        The labels of the active and the quiescent phase.
+    burn_in, thresholds, seed
+        As :func:`reactivation_health`.
+
+    Returns
+    -------
+    ReactivationHealth or None
+        None when the recording lacks either phase (or either has fewer than two samples). The noise-floor
+        fraction needs the hidden states (``record=("h",)``) and the network's ``a`` in the recording's
+        metadata (recordings made by neurorx 0.1.0 and later runs).
+    """
+    active, quiescent = phases
+    if quiescent not in rec.labels or active not in rec.labels:
+        return None
+    q, act = rec.select(quiescent), rec.select(active)
+    if q.decoded.shape[1] < 2 or act.decoded.shape[1] < 2:
+        return None
+    has_h = q.h is not None and act.h is not None and q.h.shape[1] >= 2 and act.h.shape[1] >= 1
+    return reactivation_health(act.decoded, q.decoded, circular=bool(rec.meta.get("circular", False)),
+                               active_h=act.h if has_h else None, quiescent_h=q.h if has_h else None,
+                               noise_step_variance=_phase_noise_variance(rec, quiescent),
+                               alpha=rec.meta.get("alpha"), burn_in=burn_in, thresholds=thresholds, seed=seed)

@@ -9,6 +9,9 @@ Entries of :data:`neurorx.analysis.STATISTICS` whose scope is not a single phase
   the uniform distribution on the box, for each estimator.
 - ``circular_kl_matrix`` (scope ``"conditions"``, angles): the same matrix for head direction, with the
   histogram estimator :func:`neurorx.analysis.circular_kl` and the uniform distribution on the circle.
+- ``reactivation_health`` (scope ``"run"``): :func:`neurorx.analysis.recording_health` of one recording, its
+  measures and whether it is flagged (collapsed to the noise floor, or a decoded path that moves like noise):
+  the one rule :func:`neurorx.analysis.health_flags` that :func:`neurorx.compare` and the demo apply.
 - ``learning_curve`` (scope ``"training"``): test loss and test decoding error over training (Fig. 1b).
 """
 
@@ -22,9 +25,10 @@ from neurorx.errors import ConfigurationError, FileFormatError
 
 from .circular import circular_kl
 from .divergence import kl_divergence, kl_uniform_vs
+from .health import ReactivationHealth, recording_health
 from .statistics import Output, Statistic, register_statistic
 
-__all__ = ["ESTIMATORS", "TEST_ERROR_UNITS"]
+__all__ = ["ESTIMATORS", "HEALTH_OUTPUTS", "TEST_ERROR_UNITS", "health_of_outputs"]
 
 #: KL estimators of :func:`neurorx.analysis.kl_divergence`; "reference" also uses the reference code's
 #: per-axis uniform density for the uniform column (its log 2.2 inflation).
@@ -128,6 +132,51 @@ def _circular_kl_matrix(recs: dict, phases, *, bins: int = 36) -> dict[str, Outp
     return {"": Output(("active", "quiescent"), out, "nat", {"active": names, "quiescent": cols})}
 
 
+#: The outputs of ``reactivation_health``: output name -> (ReactivationHealth attribute, unit).
+HEALTH_OUTPUTS = {"flagged": ("flagged", "1"),
+                  "mean_abs_h_active": ("mean_abs_h_active", "1"),
+                  "mean_abs_h_quiescent": ("mean_abs_h_quiescent", "1"),
+                  "noise_fraction": ("noise_fraction_quiescent", "1"),
+                  "stepwise_active": ("stepwise_active", "{u}/step"),
+                  "stepwise_quiescent": ("stepwise_quiescent", "{u}/step"),
+                  "stepwise_shuffled": ("path_noise_quiescent", "1")}
+
+
+def _reactivation_health(rec, phases, *, burn_in: float = 0.5, seed: int = 0) -> dict[str, Output]:
+    r"""The health of one recording's quiescent phase against its active phase, and whether it is flagged.
+
+    Notes
+    -----
+    ``phases = (active, quiescent)``; ``burn_in`` is the fraction of the quiescent phase dropped before its
+    noise fraction and mean :math:`|h|` (as :func:`neurorx.compare`'s ``burn_in``).
+    :func:`neurorx.analysis.recording_health`; ``flagged`` is 1 when
+    :func:`neurorx.analysis.health_flags` gives any reason, else 0. A measure that needs the hidden states
+    (``record: [h]``) is NaN without them and not checked.
+    """
+    health = recording_health(rec, phases=tuple(phases), burn_in=burn_in, seed=seed)
+    if health is None:
+        raise ConfigurationError(f"reactivation_health needs phases {list(phases)} with at least two samples each; "
+                                 f"the recording has {list(rec.labels)}")
+    unit = "rad" if _circular(rec) else "m"
+    out = {}
+    for name, (attr, u) in HEALTH_OUTPUTS.items():
+        value = getattr(health, attr)
+        out[name] = Output((), np.float64(np.nan if value is None else value), u.replace("{u}", unit))
+    return out
+
+
+def health_of_outputs(values: dict) -> ReactivationHealth:
+    """The :class:`~neurorx.analysis.ReactivationHealth` measures of stored ``reactivation_health`` outputs.
+
+    ``values`` maps the output names of :data:`HEALTH_OUTPUTS` (``flagged`` is not read) to numbers, NaN for
+    a measure that was not computed; the returned object's ``flags`` are empty (ask
+    :func:`neurorx.analysis.health_flags`).
+    """
+    kwargs = {attr: (None if not np.isfinite(v := float(values[name])) else v)
+              for name, (attr, _) in HEALTH_OUTPUTS.items() if name != "flagged"}
+    return ReactivationHealth(**kwargs)
+
+
 def _learning_curve(net) -> dict[str, Output]:
     """Test loss and test decoding error over training (Fig. 1b), and their final values.
 
@@ -164,6 +213,10 @@ register_statistic(Statistic(
     "circular_kl_matrix", _circular_kl_matrix, "nat", scope="conditions", linear=False, params={"bins": 36},
     description="KL(Q_j ‖ A_i) of decoded bearings between conditions and against the uniform circle (Fig. 2e "
                 "for head direction)"))
+register_statistic(Statistic(
+    "reactivation_health", _reactivation_health, "1", scope="run", burn_in=True, params={"burn_in": 0.5, "seed": 0},
+    description="the health of the quiescent activity (mean abs(h), noise floor, stepwise distance against the "
+                "shuffled path and the active phase) and whether it is flagged as collapsed or moving like noise"))
 register_statistic(Statistic(
     "learning_curve", _learning_curve, "1", scope="training", version=2,
     description="test loss and test decoding error over training and their final values (Fig. 1b)"))

@@ -20,13 +20,15 @@ quantities (``0.0707/sqrt(second)``) or plain floats in these SI units; time fie
 (``"50 ms"``) and are parsed by :func:`neurorx.units.parse_time`.
 
 Layout: one module per model (:mod:`~neurorx.noise.none`, :mod:`~neurorx.noise.white`,
-:mod:`~neurorx.noise.reference_uniform`, :mod:`~neurorx.noise.ou`, :mod:`~neurorx.noise.frozen`), the base
+:mod:`~neurorx.noise.reference_uniform`, :mod:`~neurorx.noise.ou`, :mod:`~neurorx.noise.frozen`,
+:mod:`~neurorx.noise.drift_white`, with :func:`~neurorx.noise.matched_noise`, the moment-matched swap), the base
 class (:mod:`~neurorx.noise.base`), names and dicts (:mod:`~neurorx.noise.spec`) and placements
 (:mod:`~neurorx.noise.placement`).
 """
 
 # isort: off
-# The models register in this order (NOISE_MODELS lists them so): none, white, reference_uniform, ou, frozen.
+# The models register in this order (NOISE_MODELS lists them so): none, white, reference_uniform, ou, frozen,
+# drift_white.
 from neurorx.noise.base import (
     NOISE_MODELS,
     PLACEMENTS,
@@ -41,6 +43,7 @@ from neurorx.noise.white import WhiteNoise
 from neurorx.noise.reference_uniform import ReferenceUniformNoise
 from neurorx.noise.ou import OUNoise
 from neurorx.noise.frozen import FrozenNoise
+from neurorx.noise.drift_white import DriftWhiteNoise, matched_noise
 # isort: on
 from neurorx.noise.placement import DRAW_ORDER, NoiseStream, OutputNoise, add_increments, draw_placed, sample_steps
 from neurorx.noise.spec import make_noise, noise_from_dict
@@ -50,6 +53,7 @@ __all__ = [
     "NOISE_MODELS",
     "PLACEMENTS",
     "Brian2Terms",
+    "DriftWhiteNoise",
     "FrozenNoise",
     "MemorylessNoise",
     "NoNoise",
@@ -62,6 +66,7 @@ __all__ = [
     "add_increments",
     "draw_placed",
     "make_noise",
+    "matched_noise",
     "noise_from_dict",
     "sample_steps",
     "time_field",

@@ -6,6 +6,10 @@ panel with :mod:`neurorx.plotting`: mean ± SD over the ``seed`` dimension (the 
 one row per backend. Variables a sweep did not collect are skipped. A network whose jobs have not finished
 (its values are NaN: a sweep still running, see ``neurorx sweep --gather``) is left out, and every panel and
 row states how many networks it shows.
+
+A run flagged by the sweep's ``reactivation_health`` statistic (:mod:`neurorx.sweep.health`: its activity
+collapsed to the noise floor, or its decoded path moves like noise) is marked in the table (⚠ on its KL(Q‖A)
+and its reasons) and hatched in the KL figure: its KL is not evidence of reactivation, however small.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ import xarray as xr
 
 import neurorx.plotting as nplt
 from neurorx.plotting import save_figure
+from neurorx.sweep.health import flagged_conditions, flagged_runs, health_variables
 
-__all__ = ["paper_figures", "summary_table"]
+__all__ = ["kl_panels", "paper_figures", "summary_table"]
 
 
 def _open(ds):
@@ -105,21 +110,19 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
                                                   title=f"{_labels(ds, [c])[0]} ({b}, n={sel.sizes['seed']})")
                 else:
                     ax.set_title(f"{_labels(ds, [c])[0]} ({b}): no network finished")
-    if "kl" in ds:
-        kl = ds["kl"].isel(run_seed=0)
-        backends, ests = kl.backend.values.tolist(), kl.estimator.values.tolist()
-        rows = _labels(ds, kl.active.values.tolist())
-        cols = [("uniform" if q == "uniform" else lab) for q, lab in
-                zip(kl.quiescent.values.tolist(), _labels(ds, kl.quiescent.values.tolist()), strict=True)]
+    panels = kl_panels(ds)
+    if panels:
+        backends = list(dict.fromkeys(p["backend"] for p in panels))
+        ests = list(dict.fromkeys(p["estimator"] for p in panels))
         with _figure(out / "fig2e_kl.png", len(backends), len(ests), 5.2, 4.2, overwrite, paths) as axes:
-            for r, b in enumerate(backends):
-                for k, e in enumerate(ests):
-                    m = _finished(kl.sel(backend=b, estimator=e)).transpose("seed", "active", "quiescent").values
-                    if len(m):
-                        nplt.kl_matrix(m, [f"A {x}" for x in rows], [f"Q {x}" for x in cols], show_sd=True,
-                                       ax=axes[r, k], title=f"KL(Q‖A), {e} ({b}, mean of {len(m)})")
-                    else:
-                        axes[r, k].set_title(f"KL(Q‖A), {e} ({b}): no network finished")
+            for p in panels:
+                ax = axes[backends.index(p["backend"]), ests.index(p["estimator"])]
+                what = f"KL(Q‖A){', ' + p['estimator'] if p['estimator'] else ''} ({p['backend']}"
+                if len(p["matrix"]):
+                    nplt.kl_matrix(p["matrix"], p["rows"], p["cols"], show_sd=True, flagged_cols=p["flagged_cols"],
+                                   ax=ax, title=f"{what}, mean of {len(p['matrix'])})")
+                else:
+                    ax.set_title(f"{what}): no network finished")
     if "total_variance" in ds:
         tv = ds["total_variance"].isel(run_seed=0)
         backends = tv.backend.values.tolist()
@@ -136,6 +139,47 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
                 else:
                     ax.set_title(f"quiescent total variance ({b}): no network finished")
     return paths
+
+
+def _kl_var(ds) -> str | None:
+    """The sweep's KL matrix variable: ``kl`` (the paper's spec), else the first of a KL-matrix statistic."""
+    if "kl" in ds:
+        return "kl"
+    return next((v for v in ds.data_vars if ds[v].attrs.get("statistic") in ("kl_matrix", "circular_kl_matrix")),
+                None)
+
+
+def kl_panels(ds) -> list[dict]:
+    """The data of the KL figure (Fig. 2e), one panel per backend and estimator.
+
+    Returns
+    -------
+    list of dict
+        ``backend``, ``estimator`` (None for ``circular_kl_matrix``), ``matrix`` (finished seeds x active x
+        quiescent, nats), ``rows`` and ``cols`` (tick labels), ``flagged_cols`` (the columns whose quiescent
+        condition has a run flagged by the sweep's health statistic on that backend) and ``reasons``
+        (condition -> reasons).
+    """
+    ds = _open(ds)
+    var = _kl_var(ds)
+    if var is None:
+        return []
+    kl = ds[var].isel(run_seed=0)
+    rows = _labels(ds, kl.active.values.tolist())
+    quiescent = kl.quiescent.values.tolist()
+    cols = [f"Q {'uniform' if q == 'uniform' else lab}" for q, lab in
+            zip(quiescent, _labels(ds, quiescent), strict=True)]
+    ests = kl.estimator.values.tolist() if "estimator" in kl.dims else [None]
+    panels = []
+    for b in kl.backend.values.tolist():
+        reasons = flagged_conditions(ds, b, of=ds[var].attrs.get("of"))
+        flagged = [col for q, col in zip(quiescent, cols, strict=True) if q in reasons]
+        for e in ests:
+            sel = kl.sel(backend=b) if e is None else kl.sel(backend=b, estimator=e)
+            m = _finished(sel).transpose("seed", "active", "quiescent").values
+            panels.append({"backend": b, "estimator": e, "matrix": m, "rows": [f"A {x}" for x in rows],
+                           "cols": cols, "flagged_cols": flagged, "reasons": reasons})
+    return panels
 
 
 def _msd(values) -> str:
@@ -164,33 +208,66 @@ def summary_table(ds) -> str:
 
     Columns (when collected): the number of networks with results, final test decoding error, quiescent total
     variance, KL(Q‖A) of the network itself and KL(𝒰‖A) against the uniform box, each KL with the corrected
-    and the reference estimator. Networks whose jobs have not finished are left out of the means.
+    and the reference estimator (one KL pair for ``circular_kl_matrix``), and the health of the KL's run when
+    the sweep collected ``reactivation_health``: ``ok``, or ``⚠ k of n flagged`` with the reasons
+    (:mod:`neurorx.sweep.health`), and ⚠ on that condition's KL(Q‖A). Networks whose jobs have not finished are
+    left out of the means.
     """
     ds = _open(ds)
     conds = ds.condition.values.tolist()
+    var = _kl_var(ds)
     backends = [None]
-    for var in ("total_variance", "kl"):
-        if var in ds:
-            backends = ds[var].backend.values.tolist()
+    for name in ("total_variance", var):
+        if name in ds:
+            backends = ds[name].backend.values.tolist()
             break
     head = ["condition", "backend", "networks"]
     if "learning_curve_final_test_error" in ds:
         head.append(f"final test error ({ds['learning_curve_final_test_error'].attrs['units']})")
     if "total_variance" in ds:
         head.append(f"total variance ({ds['total_variance'].attrs['units']})")
-    ests = ds["kl"].estimator.values.tolist() if "kl" in ds else []
+    ests = [] if var is None else (ds[var].estimator.values.tolist() if "estimator" in ds[var].dims else [None])
     for e in ests:
-        head += [f"KL(Q‖A) {e} (nat)", f"KL(𝒰‖A) {e} (nat)"]
+        tag = f" {e}" if e else ""
+        head += [f"KL(Q‖A){tag} (nat)", f"KL(𝒰‖A){tag} (nat)"]
+    of = ds[var].attrs.get("of") if var else None
+    checked = bool(health_variables(ds, of))
+    if checked:
+        head.append("health")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c, label in zip(conds, _labels(ds, conds), strict=True):
         for b in backends:
+            reasons = flagged_conditions(ds, b, of=of).get(c) if checked and b is not None else None
             row = [label, b or "–", str(_n_finished(ds, c, b))]
             if "learning_curve_final_test_error" in ds:
                 row.append(_msd(ds["learning_curve_final_test_error"].sel(condition=c).values))
             if "total_variance" in ds:
                 row.append(_msd(ds["total_variance"].sel(condition=c, backend=b).isel(run_seed=0).values))
             for e in ests:
-                kl = ds["kl"].sel(backend=b, estimator=e, active=c).isel(run_seed=0)
-                row += [_msd(kl.sel(quiescent=c).values), _msd(kl.sel(quiescent="uniform").values)]
+                kl = ds[var].sel(backend=b, active=c).isel(run_seed=0)
+                kl = kl if e is None else kl.sel(estimator=e)
+                row += [_msd(kl.sel(quiescent=c).values) + (" ⚠" if reasons else ""),
+                        _msd(kl.sel(quiescent="uniform").values)]
+            if checked:
+                row.append(_health_cell(ds, c, b, of, reasons))
             lines.append("| " + " | ".join(row) + " |")
+    if checked and any("⚠" in line for line in lines[2:]):
+        lines += ["", "⚠: a run of this condition was flagged by its health check (collapsed to the noise floor, or a "
+                  "decoded path that moves like noise): its KL(Q‖A) is not evidence of reactivation, however small."]
+    elif not checked and ests:
+        lines += ["", "Health not checked: add `health: {statistic: reactivation_health, of: RUN}` to the spec to flag "
+                  "runs whose activity collapsed (their KL(Q‖A) can look like the best reactivation)."]
     return "\n".join(lines)
+
+
+def _health_cell(ds, condition, backend, of, reasons) -> str:
+    """``ok``, or ``⚠ k of n flagged: reasons`` (n: the networks whose health was computed)."""
+    flags = flagged_runs(ds, of).sel(condition=condition, backend=backend).isel(run_seed=0)
+    computed = np.zeros(flags.sizes["seed"], dtype=bool)
+    for v in health_variables(ds, of):
+        computed |= np.isfinite(ds[v].sel(condition=condition, backend=backend).isel(run_seed=0)).values
+    if not computed.any():
+        return "–"
+    if not reasons:
+        return "ok"
+    return f"⚠ {int(flags.values.sum())} of {int(computed.sum())} flagged: {'; '.join(reasons)}"

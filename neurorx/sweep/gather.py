@@ -10,7 +10,9 @@ One data variable per statistic output (``total_variance``, ``total_variance_per
 followed by the statistic's own dimensions (``component``, ``trajectory``, ``active``, ``quiescent``,
 ``estimator``, ``eval_batch``). Every variable has a ``units`` attribute and its statistic, run, phases and
 parameters (JSON); the Dataset's attributes hold the spec (JSON) and the neurorx version. A job that did not
-finish leaves NaN, and its id is listed in the variable's ``missing_jobs`` attribute.
+finish leaves NaN, and its id is listed in the variable's ``missing_jobs`` attribute. The ``NAME_flagged``
+variables of a ``reactivation_health`` statistic carry the reasons of their flagged runs
+(:func:`neurorx.sweep.health.annotate_health`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from neurorx.io import CorruptFileError
 from neurorx.progress import get_logger
 from neurorx.staging import staged_file
 from neurorx.sweep.grid import expand
+from neurorx.sweep.health import annotate_health
 from neurorx.sweep.kinds import read_result
 from neurorx.tasks import TASKS
 
@@ -145,7 +148,7 @@ def gather(spec, store):
             ds[d].attrs["long_name"] = what
     ds.attrs.update({"title": f"neurorx sweep {spec.name}", "spec": spec.to_json(), "neurorx_version": __version__,
                      "description": spec.description})
-    return ds
+    return annotate_health(ds)
 
 
 def _unit(stat, spec, jobs) -> str:

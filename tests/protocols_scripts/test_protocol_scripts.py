@@ -1,6 +1,7 @@
 """Every script in protocols/ runs end to end on the shipped networks (few trials, short phases)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,18 @@ def test_dale_reactivation_writes_one_table_over_pairs_noise_families_and_backen
     assert table[0].startswith("| pair | noise | backend | network |") and len(table) == 2 + len(rows)
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["dale_reactivation_HD.png",
                                                                        "dale_reactivation_small.png"]
+
+
+def test_noise_swap_matches_both_moments_and_flags_the_white_swap_of_a_head_direction_network(models, tmp_path):
+    args = ["--network", str(models / "head_direction/noisy_unbiased.npz"), "--backends", "torch", "--trials", "12",
+            "--active", "60", "--quiescent", "120", "--out", str(tmp_path / "out")]
+    done = subprocess.run([sys.executable, str(ROOT / "protocols" / "noise_swap.py"), *args], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    saved = json.loads((tmp_path / "out" / "noise_swap.json").read_text())
+    rows = {row["noise"].split(" ")[0]: row for row in saved["rows"]}
+    assert saved["trained_noise"]["name"] == "reference_uniform"
+    assert rows["matched"]["model"]["name"] == "drift_white" and rows["unmatched"]["model"]["name"] == "white"
+    assert not rows["training"]["health"]["flagged"] and not rows["matched"]["health"]["flagged"]
+    assert rows["unmatched"]["health"]["flagged"]
+    assert "unmatched (white, same variance, mean 0) [torch]: KL(Q||A)" in done.stdout and "FLAGGED" in done.stdout
