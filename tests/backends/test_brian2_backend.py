@@ -361,7 +361,7 @@ def test_the_same_seed_gives_the_same_paths_in_processes_with_other_string_hashi
 
     script = _HASH_SCRIPT.format(tests=str(Path(__file__).parent))
     out = {}
-    for hash_seed in ("0", "1", "2", "3"):
+    for hash_seed in ("0", "1"):   # CPython 3.11 orders {"xi_white_", "xi_ou_"} one way under 0, the other under 1
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
                               env={**os.environ, "PYTHONHASHSEED": hash_seed})
         assert done.returncode == 0, done.stderr[-2000:]
@@ -395,9 +395,23 @@ def _built(monkeypatch):
     return built
 
 
-@pytest.mark.parametrize("target", ["numpy", "cython"])
-@pytest.mark.parametrize("coupling", ["matmul", "synapses"])
-@pytest.mark.parametrize("cell", ["vanilla", "gru", "dale"])
+def _float32_cases():
+    """Every cell x coupling on numpy; on cython one case runs by default and the rest are ``slow``.
+
+    The dtypes checked are those of Brian2's variables, which the target does not choose; the cython case
+    checks that the generated code runs in float32 too. Each cython case compiles its own modules (seconds
+    each on a cold cache), so the full cython matrix runs with ``-m slow``.
+    """
+    cases = []
+    for target, cell, coupling in itertools.product(["numpy", "cython"], ["vanilla", "gru", "dale"],
+                                                    ["matmul", "synapses"]):
+        slow = target == "cython" and (cell, coupling) != ("vanilla", "matmul")
+        cases.append(pytest.param(cell, coupling, target, id=f"{cell}-{coupling}-{target}",
+                                  marks=[pytest.mark.slow] if slow else []))
+    return cases
+
+
+@pytest.mark.parametrize(("cell", "coupling", "target"), _float32_cases())
 def test_float32_simulates_in_float32_and_restores_brian2s_prefs(monkeypatch, cell, coupling, target):
     b, t, n = 2, 6, 8
     net = make_net(cell, "tanh")

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow   # a non-strict xfail cannot fail the fast run; 20 s of a 2-worker sweep started and killed
 @pytest.mark.xfail(strict=False, reason="known gap: a Dask worker process can still print a CancelledError "
                    "traceback on Ctrl+C, depending on timing (seen on the merged tree); see issue 22")
 def test_ctrl_c_during_a_sweep_prints_no_dask_traceback(tmp_path):
