@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
@@ -28,6 +28,7 @@ from neurorx.activations import Activation
 from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError
 from neurorx.models import ei_primitives as ei
+from neurorx.models.recurrences import dale_recurrence, gru_recurrence, vanilla_recurrence
 from neurorx.registry import Registry, suggest
 
 __all__ = ["CELLS", "Brian2Cell", "Brian2Pool", "Cell", "DaleCell", "DaleNormCell", "DaleSubNormCell", "GRUCell",
@@ -122,6 +123,11 @@ class Cell:
     extra_weights: ClassVar[tuple[str, ...]] = ()
     #: Whether the cell has a local loss (:meth:`local_loss`) that the trainer adds to the task loss.
     has_local_loss: ClassVar[bool] = False
+    #: The cell's whole time loop as one autograd function with a hand-written backward, called as
+    #: ``fused_recurrence(h0, u, w_rec, increments, a, act, onednn)`` and returning the states of :meth:`run`
+    #: (:mod:`neurorx.models.recurrences`); the trainer uses it when the activation states its derivative.
+    #: None: the trainer runs :meth:`run` under autograd.
+    fused_recurrence: ClassVar[Callable | None] = None
 
     @classmethod
     def parameter_names(cls) -> tuple[str, ...]:
@@ -302,6 +308,7 @@ class VanillaCell(Cell):
     name = "vanilla"
     gates = ("h",)
     default_activation = "relu"
+    fused_recurrence = staticmethod(vanilla_recurrence)
 
     def drift(self, h, u, w_rec, act, extra=None):
         return act.torch(torch.addmm(u, h, w_rec.T)) - h
@@ -333,6 +340,7 @@ class GRUCell(Cell):
     name = "gru"
     gates = ("z", "g", "h")
     default_activation = "tanh"
+    fused_recurrence = staticmethod(gru_recurrence)
 
     def drift(self, h, u, w_rec, act, extra=None):
         n = h.shape[-1]
@@ -398,6 +406,7 @@ class DaleCell(Cell):
     name = "dale"
     gates = ("h",)
     default_activation = "relu"
+    fused_recurrence = staticmethod(dale_recurrence)
     #: Fraction of excitatory units.
     excitatory_fraction: float = 0.8
     #: Spectral radius of ``w_rec`` at initialisation.
@@ -558,6 +567,8 @@ class DaleNormCell(DaleCell):
         if self.max_pool is not None:
             object.__setattr__(self, "max_pool", positive_int(self.max_pool, f"{self.name} cell parameter max_pool"))
     has_local_loss = True
+    #: None: trained through :meth:`run`, whose autograd graph carries the task loss and the local loss.
+    fused_recurrence = None
 
     def pool_size(self, n_rec: int) -> int:
         """The number ``k`` of divisive pool units of a network of ``n_rec`` units."""
