@@ -79,7 +79,7 @@ _TOP = ("name", "description", "retries", "out", "imports", "train", "runs", "st
 _TRAIN = ("conditions", "seeds", "overrides")
 _CONDITION = ("card", "overrides")
 _RUN = tuple(f.name for f in fields(RunSpec) if f.name != "name")
-_PHASE = ("phase", "steps", "start", "noise_scale", "label")
+_PHASE = ("phase", "steps", "start", "noise", "noise_scale", "label")
 _STAT = ("statistic", "of", "phases", "function", "scope")
 
 
@@ -165,7 +165,7 @@ def _parse_run(name: str, data) -> RunSpec:
         kw = {k: v for k, v in ph.items() if k != "phase"}
         try:
             kinds[ph["phase"]](**kw)
-        except (TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError) as err:
             raise SpecError(f"{where}: {err}") from None
         phases.append(ph)
     backends = _str_list(data.get("backends", ["torch"]), f"{prefix}.backends", allow_empty=False)

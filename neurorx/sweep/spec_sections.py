@@ -67,7 +67,8 @@ class RunSpec:
     ----------
     name : str
     protocol : tuple of dict
-        Phases, ``{phase: KIND, steps: N, start: ..., noise_scale: ..., label: ...}``.
+        Phases, ``{phase: KIND, steps: N, start: ..., noise: ..., noise_scale: ..., label: ...}``; ``noise``
+        replaces the training noise in that phase as :class:`neurorx.phases.Phase` takes it (a noise spec).
     backends : tuple of str
     trials : int
     seeds : tuple of int

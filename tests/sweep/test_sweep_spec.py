@@ -97,6 +97,10 @@ def test_an_unknown_override_key_is_named(spec_dict, tmp_path):
     (lambda s: s["statistics"]["kl"].update(n_mc=1), ["kl.n_mc", ">= 2"]),
     (lambda s: s["runs"]["reactivation"].update(record=[]), ["needs the hidden states", "record: [h]"]),
     (lambda s: s["runs"]["reactivation"].update(conditions=["Ux"]), ["unknown condition 'Ux'"]),
+    (lambda s: s["runs"]["reactivation"]["protocol"][1].update(noise={"name": "gausian"}),
+     ["protocol[1]", "gausian"]),
+    (lambda s: s["runs"]["reactivation"]["protocol"][1].update(noise={"dendritic": {"name": "gaussian"}}),
+     ["protocol[1]", "placement"]),
 ])
 def test_impossible_values_fail_before_any_job_naming_the_key(spec_dict, tmp_path, edit, fragments):
     edit(spec_dict)
@@ -151,3 +155,19 @@ def test_to_dict_is_the_yaml_layout_and_reads_back(tiny_spec):
     again = load_spec(spec.to_dict())
     assert again.to_dict() == spec.to_dict()
     assert [j.id for j in expand(again)] == [j.id for j in expand(spec)]
+
+
+def test_a_phase_noise_override_reaches_the_protocol_and_changes_only_its_runs_ids(spec_dict):
+    from neurorx.sweep.kinds import _protocol
+
+    plain = {j.id for j in expand(load_spec(spec_dict)) if j.kind == "run"}
+    noisy = copy.deepcopy(spec_dict)
+    override = {"name": "reference_uniform", "scale": 0.01}
+    noisy["runs"]["reactivation"]["protocol"][1]["noise"] = override
+    spec = load_spec(noisy)
+    runs = [j for j in expand(spec) if j.kind == "run"]
+    assert plain.isdisjoint({j.id for j in runs})          # a noisier quiescence is another recording
+    quiescent = _protocol(list(spec.runs[0].protocol)).phases[1]
+    assert quiescent.noise == override
+    model = quiescent._noise_override()["recurrent"]
+    assert model.to_dict()["scale"] == 0.01
