@@ -54,7 +54,7 @@ def _timed(fn) -> float:
 def _call_directly(jobs, folder: Path, store=None) -> None:
     """Each job's function called in this process, as a worker would, without the store or Dask."""
     from neurorx.sweep import JOB_KINDS
-    from neurorx.sweep.jobs import worker_environment
+    from neurorx.sweep.worker import worker_environment
 
     for i, j in enumerate(jobs):
         out = folder / str(i)
@@ -115,8 +115,8 @@ def throughput(n_train: int, batches: int, work: Path) -> dict:
 
     import neurorx as nrx
     from neurorx.sweep import JOB_KINDS, expand, load_spec
-    from neurorx.sweep.jobs import worker_environment
     from neurorx.sweep.runner import THREAD_ENV
+    from neurorx.sweep.worker import worker_environment
 
     spec = load_spec(_spec(n_train, batches, runs=False))
     jobs = expand(spec)

@@ -34,9 +34,9 @@ import time
 import torch
 from torch import nn
 
+from neurorx.linalg import onednn_available
 from neurorx.models.rnn import RecurrentModel
 from neurorx.noise import ReferenceUniformNoise
-from neurorx.training.linalg import onednn_available
 from neurorx.training.memory import reuse_freed_memory
 from neurorx.training.trainer import batch_generator, batch_rng, make_batch, train_step
 

@@ -2,7 +2,7 @@
 
 Every activation is an :class:`Activation` holding three views of the same function, so that the torch
 trainer, the torch backend and the Brian2 backend apply exactly the same nonlinearity, and its derivative
-(used by the hand-written backward passes of :mod:`neurorx.training.fused`).
+(used by the hand-written backward passes of :mod:`neurorx.models.recurrences`).
 """
 
 from __future__ import annotations

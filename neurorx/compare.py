@@ -52,19 +52,62 @@ class Row:
 
 @dataclass
 class Divergence:
-    """A divergence between (or within) recordings with an optional bootstrap interval."""
+    """A divergence between (or within) recordings, with its bootstrap interval and permutation test when drawn.
+
+    Attributes
+    ----------
+    phase, statistic : str
+    estimate : float
+        The divergence (clipped at 0 for a quantity that cannot be negative, e.g. a KL estimate).
+    interval : BootstrapInterval, optional
+        Its bootstrap interval (:func:`neurorx.analysis.bootstrap_interval`); :attr:`low` and :attr:`high` read it.
+    test : PermutationResult, optional
+        Its permutation test (:func:`neurorx.analysis.permutation_p_value`); :attr:`p_value` and :attr:`min_p`
+        read it.
+    between : str
+        The recordings compared (``"a vs b"``), or the one recording a within-recording divergence belongs to.
+    stderr : float, optional
+        Monte-Carlo standard error of the estimate (the KDE-based KL).
+    nonnegative : bool
+    null : bool
+        Whether this is a null reference (e.g. KL of a uniform reference), not a measurement.
+    """
 
     phase: str
     statistic: str
     estimate: float
-    low: float | None = None
-    high: float | None = None
+    interval: BootstrapInterval | None = None
+    test: PermutationResult | None = None
     between: str = "a vs b"
-    p_value: float | None = None
-    min_p: float | None = None
     stderr: float | None = None
     nonnegative: bool = True
     null: bool = False
+
+    @property
+    def low(self) -> float | None:
+        """Lower end of the bootstrap interval (None without one)."""
+        return None if self.interval is None else self.interval.low
+
+    @property
+    def high(self) -> float | None:
+        """Upper end of the bootstrap interval (None without one)."""
+        return None if self.interval is None else self.interval.high
+
+    @property
+    def p_value(self) -> float | None:
+        """Permutation p-value (None without a test)."""
+        return None if self.test is None else self.test.p_value
+
+    @property
+    def min_p(self) -> float | None:
+        """The smallest p-value the test can report (None without a test)."""
+        return None if self.test is None else self.test.min_p
+
+    def to_dict(self) -> dict:
+        """JSON-able dictionary (the interval as ``low``/``high``, the test as ``p_value``/``min_p``)."""
+        return {"phase": self.phase, "statistic": self.statistic, "estimate": self.estimate, "low": self.low,
+                "high": self.high, "between": self.between, "p_value": self.p_value, "min_p": self.min_p,
+                "stderr": self.stderr, "nonnegative": self.nonnegative, "null": self.null}
 
     @property
     def resolved(self) -> bool:
@@ -108,7 +151,7 @@ class Comparison:
     def to_dict(self) -> dict:
         """JSON-able dictionary."""
         return {"names": list(self.names), "rows": [asdict(r) for r in self.rows],
-                "divergences": [asdict(d) for d in self.divergences], "meta": self.meta,
+                "divergences": [d.to_dict() for d in self.divergences], "meta": self.meta,
                 "health": {k: h.to_dict() for k, h in self.health.items()}}
 
     def flagged(self, name: str) -> bool:
@@ -336,8 +379,7 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
                                 stat.value(b, circular, burn_in)))
         pa, pb = _trial_points(a.decoded, max_points), _trial_points(b.decoded, max_points)
         bi, perm = _distance_test(pa, pb, paired, n_boot, n_perm, seed, ci)
-        out.divergences.append(Divergence(phase, "energy distance (decoded)", bi.estimate, bi.low, bi.high,
-                                          p_value=perm and perm.p_value, min_p=perm and perm.min_p,
+        out.divergences.append(Divergence(phase, "energy distance (decoded)", bi.estimate, bi, perm,
                                           between="a vs b (paired trials)" if paired else "a vs b"))
         kl, se = _decoded_divergence(a.decoded, b.decoded, circular, seed, n_mc)
         out.divergences.append(Divergence(phase, "KL(a‖b) decoded", max(kl, 0.0), stderr=se))

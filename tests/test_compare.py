@@ -100,6 +100,22 @@ def test_interval_brackets_the_estimate_for_two_seeds(recs):
     assert d.low <= d.estimate <= d.high
 
 
+def test_a_divergence_interval_is_the_analysis_bootstrap_interval_and_saves_as_low_high(recs):
+    """One result type for a bootstrap interval: compare's divergence holds neurorx.analysis's own."""
+    from neurorx.analysis import BootstrapInterval, PermutationResult
+
+    _, a, b = recs
+    cmp = nrx.compare(a, b, n_boot=30, n_perm=19)
+    d = cmp.divergence("quiescent", "energy distance (decoded)")
+    assert isinstance(d.interval, BootstrapInterval) and isinstance(d.test, PermutationResult)
+    assert (d.low, d.high, d.p_value, d.min_p) == (d.interval.low, d.interval.high, d.test.p_value, d.test.min_p)
+    saved = next(x for x in cmp.to_dict()["divergences"] if x["statistic"] == d.statistic and x["phase"] == "quiescent")
+    assert (saved["low"], saved["high"], saved["p_value"]) == (d.low, d.high, d.p_value)
+    json.dumps(cmp.to_dict())                          # plain JSON: no replicate arrays
+    kl = cmp.divergence("quiescent", "KL(a‖b) decoded")
+    assert kl.interval is None and kl.low is None and kl.p_value is None
+
+
 def test_head_direction_total_variance_is_taken_on_unwrapped_angles():
     from neurorx.analysis import total_variance
 

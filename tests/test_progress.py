@@ -46,7 +46,7 @@ def test_a_delay_keeps_short_work_silent(monkeypatch, log_lines):
 
 
 def test_protocol_run_reports_progress_by_default_once_it_is_slow(monkeypatch, log_lines):
-    import neurorx.runner as runner
+    import neurorx.protocol_run as runner
 
     monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
     monkeypatch.setattr(runner, "PROGRESS_DELAY", 0.0)          # "slow" from the first chunk

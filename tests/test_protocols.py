@@ -268,7 +268,7 @@ def test_protocol_misuse_names_the_fix(net, make, exc, match):
 
 
 def test_a_backend_that_does_not_list_its_options_gets_them(net, monkeypatch):
-    import neurorx.runner
+    import neurorx.protocol_run
 
     seen = {}
 
@@ -281,8 +281,8 @@ def test_a_backend_that_does_not_list_its_options_gets_them(net, monkeypatch):
             return nrx.backends.get_backend("torch").simulate(network, segments, trials=trials, seed=seed,
                                                                dt_factor=dt_factor, chunk_steps=chunk_steps)
 
-    real = neurorx.runner.get_backend
-    monkeypatch.setattr(neurorx.runner, "get_backend", lambda name: Plain() if name == "plain" else real(name))
+    real = neurorx.protocol_run.get_backend
+    monkeypatch.setattr(neurorx.protocol_run, "get_backend", lambda name: Plain() if name == "plain" else real(name))
     rec = Protocol([Active(steps=3)]).run(net, backend="plain", trials=2, dtype="float32", colour="red")
     assert rec.decoded.shape == (2, 3, 2) and seen == {"dtype": "float32", "colour": "red"}
 
@@ -312,3 +312,11 @@ def test_a_second_class_cannot_claim_a_registered_kind():
     with pytest.raises(ValueError, match=r"phase kind 'quiescent' is already registered by neurorx\.phases\.Quiescent"):
         class Sleep(nrx.Phase):
             kind = "quiescent"
+
+
+def test_the_import_path_neurorx_runner_is_the_protocol_runner_module_itself():
+    import neurorx.protocol_run
+    import neurorx.runner
+    from neurorx.runner import Protocol
+
+    assert neurorx.runner is neurorx.protocol_run and Protocol is nrx.Protocol

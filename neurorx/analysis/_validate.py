@@ -169,7 +169,7 @@ def check_recording_values(rec, name: str = "the recording") -> None:
         Naming the array, how many trials are affected, the largest magnitude and the limit: NaN or infinite
         values in ``decoded``, ``h`` or ``y``, infinite ones in ``states`` (NaN there: no known true
         state); ``|h|`` above the exploding-state limit of the
-        runner (:attr:`neurorx.runner.StateRange.LIMIT`); decoded angles beyond ±2π; decoded positions more
+        runner (:attr:`neurorx.protocol_run.StateRange.LIMIT`); decoded angles beyond ±2π; decoded positions more
         than :data:`POSITION_FACTOR` times the arena's half-width (the largest true position) from the centre.
 
     Notes
@@ -178,7 +178,7 @@ def check_recording_values(rec, name: str = "the recording") -> None:
     they are all zero), so the check needs no task object and also holds for recordings read from data.
     """
     from neurorx.errors import SimulationError
-    from neurorx.runner import StateRange
+    from neurorx.protocol_run import StateRange
 
     fix = ("the run that made it diverged or the file was altered: re-run the protocol (e.g. with less noise, "
            "fewer steps or a stable network) and compare the new recording")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,13 +30,11 @@ from neurorx.seeds import numpy_rng
 
 __all__ = [
     "CONDITIONS",
-    "Condition",
+    "EICondition",
     "ExperimentConfig",
-    "RunSpec",
     "analyse",
     "load_runs",
     "run_experiment",
-    "run_one",
     "sample_configs",
 ]
 
@@ -48,8 +47,8 @@ _SECONDS_PER_EPOCH = 1e-3
 
 
 @dataclass(frozen=True)
-class Condition:
-    """A network condition: hidden-layer kind, divisive pathway and error normalization."""
+class EICondition:
+    """A network condition of the E/I experiment: hidden-layer kind, divisive pathway and error normalization."""
 
     name: str
     layer: str
@@ -58,15 +57,15 @@ class Condition:
     label: str = ""
 
 #: Experimental conditions by name.
-CONDITIONS: Registry[Condition] = Registry("experimental condition")
+CONDITIONS: Registry[EICondition] = Registry("experimental condition")
 for _c in (
-    Condition("ei", "dann", label="EI, no normalization (DANN)"),
-    Condition("ln_plus", "ln_plus", label="LN⁺ (E-only + exact LayerNorm)"),
-    Condition("ln_minus", "ln_minus", label="LN⁻ (E-only, no LayerNorm)"),
-    Condition("inorm", "inorm", label="I-Norm (forward only)"),
-    Condition("inorm_sub", "inorm", divisive="none", label="I-Norm (sub), no divisive inhibition"),
-    Condition("inorm_dann", "inorm", "full", divisive="dann", label="I-Norm, Dale shunting + full"),
-    *(Condition(f"inorm_{v}", "inorm", v, label=f"I-Norm + {v}")
+    EICondition("ei", "dann", label="EI, no normalization (DANN)"),
+    EICondition("ln_plus", "ln_plus", label="LN⁺ (E-only + exact LayerNorm)"),
+    EICondition("ln_minus", "ln_minus", label="LN⁻ (E-only, no LayerNorm)"),
+    EICondition("inorm", "inorm", label="I-Norm (forward only)"),
+    EICondition("inorm_sub", "inorm", divisive="none", label="I-Norm (sub), no divisive inhibition"),
+    EICondition("inorm_dann", "inorm", "full", divisive="dann", label="I-Norm, Dale shunting + full"),
+    *(EICondition(f"inorm_{v}", "inorm", v, label=f"I-Norm + {v}")
       for v in ("full", "center", "scale", "decorrelate", "lateral")),
 ):
     CONDITIONS.add(_c.name, _c)
@@ -152,24 +151,6 @@ class ExperimentConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    """One run: a condition at one level with one configuration and seed."""
-
-    condition: str
-    epsilon: float
-    config: int
-    seed: int
-    width: int
-    lr_e: float
-    lr_i: float
-
-    @property
-    def key(self) -> str:
-        """Unique key of the run."""
-        return f"{self.condition}|{self.epsilon:g}|{self.config}|{self.seed}"
-
-
 def sample_configs(cfg: ExperimentConfig) -> list[dict]:
     """The shared random configurations: width ~ U(width), log10 learning rates ~ U(ranges)."""
     rng = numpy_rng(cfg.seed, _CONFIGS)
@@ -181,15 +162,23 @@ def sample_configs(cfg: ExperimentConfig) -> list[dict]:
     return out
 
 
-def run_one(spec: RunSpec, cfg: ExperimentConfig, data=None) -> dict:
-    """Train one network of the grid and return its result (:func:`neurorx.ei.jobs.run_ei_config`)."""
-    from neurorx.ei.jobs import grid_configs, run_ei_config
+_MOVED = {
+    "Condition": "neurorx.ei.experiment.Condition is named EICondition (neurorx.sweep.spec.Condition is a sweep's "
+                 "trained card): import EICondition from neurorx.ei.experiment",
+    "RunSpec": "neurorx.ei.experiment.RunSpec is gone: one run of the grid is a sweep job config; use "
+               "neurorx.ei.jobs.grid_configs(cfg) and neurorx.ei.jobs.run_ei_config(config)",
+    "run_one": "neurorx.ei.experiment.run_one is gone: one run of the grid is a sweep job config; use "
+               "neurorx.ei.jobs.grid_configs(cfg) and neurorx.ei.jobs.run_ei_config(config)",
+}
 
-    one = ExperimentConfig(**{**cfg.to_dict(), "conditions": (spec.condition,), "epsilons": (spec.epsilon,),
-                              "n_configs": max(cfg.n_configs, spec.config + 1), "seeds": spec.seed + 1})
-    config = next(c for c in grid_configs(one) if c["config"] == spec.config and c["seed"] == spec.seed)
-    config.update(width=spec.width, lr_e=spec.lr_e, lr_i=spec.lr_i)
-    return run_ei_config(config, data=data)
+
+def __getattr__(name: str):
+    if name == "Condition":
+        warnings.warn(_MOVED[name], DeprecationWarning, stacklevel=2)
+        return EICondition
+    if name in _MOVED:
+        raise AttributeError(_MOVED[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_runs(out_dir: str | Path) -> list[dict]:

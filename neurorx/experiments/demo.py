@@ -39,7 +39,7 @@ from neurorx.provenance import provenance
 from neurorx.staging import StagedFolder
 from neurorx.zoo import models_dir
 
-__all__ = ["OUTPUTS", "DemoConfig", "run_demo", "summary_table"]
+__all__ = ["OUTPUTS", "DemoConfig", "phase_statistics", "run_demo", "summary_table"]
 
 #: Hidden states are recorded every this many steps (for the PCA of Fig. 1c).
 RECORD_EVERY = 10

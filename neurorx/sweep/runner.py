@@ -33,7 +33,8 @@ from neurorx.sweep.worker import execute
 from neurorx.training.checkpoint import load_checkpoint
 from neurorx.training.trainer import resumable_checkpoint
 
-__all__ = ["SweepResult", "default_out", "format_plan", "plan", "priorities", "run_jobs", "sweep", "unsound"]
+__all__ = ["THREAD_ENV", "SweepResult", "default_out", "format_plan", "plan", "priorities", "run_jobs", "sweep",
+           "unsound"]
 
 #: Environment of local workers: one thread for every numerical library (set before they import).
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",

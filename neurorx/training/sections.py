@@ -237,7 +237,7 @@ class TrainerConfig:
         over :meth:`Cell.step`, ``F.linear`` and ``F.mse_loss`` (same numbers up to rounding, slower).
     onednn : bool
         Inside the fused functions, compute float32 matrix products with oneDNN (AVX-512) instead of MKL
-        (see :mod:`neurorx.training.linalg`); the same products, other rounding.
+        (see :mod:`neurorx.linalg`); the same products, other rounding.
     prefetch : bool
         Sample the next batch in a background thread while the current one trains.
     homeostatic_weight : float

@@ -28,6 +28,7 @@ import torch
 
 from neurorx.errors import SimulationError
 from neurorx.io import atomic_write_bytes
+from neurorx.linalg import onednn_available
 from neurorx.network import RateNetwork
 from neurorx.progress import get_logger, progress
 from neurorx.provenance import provenance
@@ -44,7 +45,6 @@ from neurorx.training.config import RESUME_FREE_KEYS, Config, ConfigError
 from neurorx.training.device import resolve_device
 from neurorx.training.figure import save_learning_curve
 from neurorx.training.fused import can_fuse, draw_increments, forward_time_major
-from neurorx.training.linalg import onednn_available
 from neurorx.training.machine import busy_machine_note
 from neurorx.training.memory import reuse_freed_memory
 from neurorx.training.staging import (

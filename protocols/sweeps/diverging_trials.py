@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from neurorx import Recording
 from neurorx.hooks import TrialPeak
 from neurorx.io import atomic_write_bytes, check_output_file
-from neurorx.recording import Recording
 from neurorx.sweep import Store, expand, load_spec
 from neurorx.sweep.kinds import read_result, run_recording
 from neurorx.sweep.migrate import old_scheme_jobs

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from scipy.stats import wilcoxon
 
-from neurorx.ei.experiment import CONDITIONS, ExperimentConfig, RunSpec, analyse, load_runs, run_experiment, run_one
+from neurorx.ei.experiment import CONDITIONS, ExperimentConfig, analyse, load_runs, run_experiment
 from neurorx.ei.figures import draw_all, format_summary
+from neurorx.ei.jobs import grid_configs, run_ei_config
 from neurorx.errors import ConfigurationError
 
 TINY = dict(conditions=("ln_plus", "inorm", "inorm_full"), epsilons=(0.0, 0.75), n_configs=1, seeds=1, epochs=1,
@@ -120,10 +121,21 @@ def test_paired_statistics_match_scipy():
 
 @pytest.mark.parametrize("name", CONDITIONS.names())
 def test_every_condition_runs(name, digits):
-    cfg = ExperimentConfig(conditions=(name,), epochs=0, n_configs=1, seeds=1, width=(8, 8))
-    res = run_one(RunSpec(name, 0.25, 0, 0, 8, 0.01, 0.1), cfg, digits)
+    cfg = ExperimentConfig(conditions=(name,), epsilons=(0.25,), epochs=0, n_configs=1, seeds=1, width=(8, 8))
+    (config,) = grid_configs(cfg)           # one run of the grid: one sweep job config
+    res = run_ei_config(config, data=digits)
     assert 0 <= res["test_acc"] <= 1 and res["condition"] == name
     assert ("grad_cosine" in res) == (CONDITIONS.get(name).layer == "inorm")
+
+
+def test_the_old_names_of_a_condition_and_a_run_name_what_replaces_them():
+    import neurorx.ei.experiment as experiment
+
+    with pytest.warns(DeprecationWarning, match="EICondition"):
+        assert experiment.Condition is experiment.EICondition
+    for name in ("RunSpec", "run_one"):
+        with pytest.raises(AttributeError, match="grid_configs"):
+            getattr(experiment, name)
 
 
 def test_bad_designs_are_clear_errors():

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from neurorx.cli import Terminated, main
-from neurorx.ei import experiment as ei_experiment
+from neurorx.ei import jobs as ei_jobs
 from neurorx.ei.experiment import ExperimentConfig, load_runs, run_experiment
 from neurorx.experiments import demo as demo_module
 from neurorx.experiments.demo import DemoConfig, run_demo
@@ -68,7 +68,7 @@ def test_ei_force_terminated_keeps_the_old_experiment_and_resumes_the_new_one(tm
     run_experiment(old, out, progress=False)
     before = {name: (out / name).read_bytes() for name in ("config.json", "runs.jsonl", "summary.json")}
     new = ExperimentConfig.quick(**{**EI, "seed": 1})
-    real = ei_experiment.run_one
+    real = ei_jobs.run_ei_config
     calls = []
 
     def second_run_terminated(*args, **kwargs):
@@ -77,12 +77,12 @@ def test_ei_force_terminated_keeps_the_old_experiment_and_resumes_the_new_one(tm
             raise Terminated
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ei_experiment, "run_one", second_run_terminated)
+    monkeypatch.setattr(ei_jobs, "run_ei_config", second_run_terminated)
     with pytest.raises(Terminated):
         run_experiment(new, out, force=True, progress=False)
     assert {name: (out / name).read_bytes() for name in before} == before      # nothing of the old one lost
     assert len(load_runs(out / ".replacing")) == 1                             # the new one's first run kept
-    monkeypatch.setattr(ei_experiment, "run_one", real)
+    monkeypatch.setattr(ei_jobs, "run_ei_config", real)
     summary = run_experiment(new, out, force=True, progress=False)             # the same command resumes
     assert summary["n_runs"] == 2 and not (out / ".replacing").exists()
     assert json.loads((out / "config.json").read_text())["experiment"] == new.to_dict()

@@ -9,7 +9,7 @@ def one_thread(one_torch_thread):
 @pytest.fixture
 def always_onednn(monkeypatch):
     """Route even tiny float32 products through oneDNN (normally only large ones are)."""
-    from neurorx.training import linalg
+    from neurorx import linalg
 
     monkeypatch.setattr(linalg, "ONEDNN_MIN_MACS", 0)
     return linalg.onednn_available()

@@ -4,6 +4,7 @@ import torch
 from torch.nn import functional
 
 from neurorx.activations import ACTIVATIONS
+from neurorx.linalg import linear, linear_add
 from neurorx.models.cells import CELLS
 from neurorx.models.rnn import RecurrentModel
 from neurorx.noise import FrozenNoise, ReferenceUniformNoise
@@ -16,7 +17,6 @@ from neurorx.training.fused import (
     gru_recurrence,
     vanilla_recurrence,
 )
-from neurorx.training.linalg import linear, linear_add
 from neurorx.training.trainer import Batch, train_step
 
 B, T, N_IN, N, N_OUT = 5, 9, 2, 12, 10
@@ -74,6 +74,51 @@ def test_every_cell_type_has_a_fused_recurrence():
     assert set(FUSED_RECURRENCES) == fusable
     for cell in CELLS:
         assert can_fuse(_model(cell, CELLS.get(cell).default_activation)) == (cell in fusable)
+        assert FUSED_RECURRENCES.get(cell) is CELLS.get(cell).fused_recurrence
+
+
+@pytest.mark.parametrize("cell", [name for name in CELLS if CELLS.get(name).fused_recurrence is not None])
+def test_every_registered_fused_recurrence_gives_the_states_of_its_cells_step_loop(cell, always_onednn):
+    """The cell registry's fused recurrence against the cell's own Cell.run (float64 to rounding, float32 to
+    float32 rounding, with torch and with oneDNN products), noise driving states below zero."""
+    entry = CELLS.get(cell)
+    for dtype, tol in ((torch.float64, 1e-13), (torch.float32, 1e-5)):
+        model, h0, u, inc = _recurrence_inputs(cell, entry.default_activation, dtype)
+        inc = inc - 0.05
+        with torch.no_grad():
+            loop = model.cell.run(h0, u, model.w_rec.weight, model.alpha, model.act, inc,
+                                  extra=model.extra_weights())
+            for onednn in (False, True):
+                fused = entry.fused_recurrence(h0, u, model.w_rec.weight, inc, model.alpha, model.act, onednn)
+                torch.testing.assert_close(fused, loop, rtol=tol, atol=tol)
+
+
+def test_a_cell_registered_with_a_fused_recurrence_is_trained_through_it():
+    """Registering a cell is the one extension point: its fused recurrence is what the trainer runs."""
+    from dataclasses import dataclass
+
+    from neurorx.models.cells import VanillaCell
+
+    calls = []
+
+    def counted(*args):
+        calls.append(1)
+        return vanilla_recurrence(*args)
+
+    @dataclass(frozen=True)
+    class CountedCell(VanillaCell):
+        name = "counted_vanilla"
+        fused_recurrence = staticmethod(counted)
+
+    CELLS.add("counted_vanilla", CountedCell())
+    try:
+        assert FUSED_RECURRENCES["counted_vanilla"] is counted
+        model = _model("counted_vanilla", "relu")
+        x, c, y, noise = _data()
+        forward_time_major(model, x.transpose(0, 1).contiguous(), c, noise, 0.02, targets=y.transpose(0, 1))
+    finally:
+        CELLS.remove("counted_vanilla")
+    assert calls == [1]
 
 
 def test_fused_dale_forward_is_the_cell_step_formula(always_onednn):
@@ -227,3 +272,10 @@ def test_an_activation_without_a_derivative_trains_through_the_step_loop():
         vanilla_recurrence(torch.zeros(B, N, dtype=torch.float64), torch.zeros(T, B, N, dtype=torch.float64),
                            model.w_rec.weight, None,
                            0.2, model.act)
+
+
+def test_the_import_path_neurorx_training_linalg_is_the_linalg_module_itself():
+    import neurorx.linalg
+    import neurorx.training.linalg
+
+    assert neurorx.training.linalg is neurorx.linalg
