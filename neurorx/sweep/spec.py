@@ -50,6 +50,7 @@ from neurorx.analysis.run_statistics import ESTIMATORS
 from neurorx.backends import all_backends, get_backend
 from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError
+from neurorx.io.extras import require
 from neurorx.registry import suggest
 from neurorx.resources import check_count, check_sweep_spec
 from neurorx.sweep.kinds import CUSTOM, phase_classes, statistic_of
@@ -186,6 +187,9 @@ class RunSpec:
         The trained conditions this run uses (default all).
     options : dict
         Backend name -> keyword options of that backend (e.g. ``{brian2: {target: numpy}}``).
+    nwb : bool
+        Also write each run's recording as an NWB file, ``recording.nwb`` in its job folder
+        (:func:`neurorx.io.nwb.write`; needs ``neurorx[data]``).
     """
 
     name: str
@@ -198,6 +202,7 @@ class RunSpec:
     dt_factor: int = 1
     conditions: tuple[str, ...] = ()
     options: dict = field(default_factory=dict)
+    nwb: bool = False
 
     def phase_steps(self) -> dict[str, int]:
         """Phase label -> total steps under that label."""
@@ -292,6 +297,8 @@ class SweepSpec:
         for r in self.runs:
             d = asdict(r)
             d.pop("name")
+            if not d["nwb"]:
+                d.pop("nwb")            # as a spec without the key reads
             runs[r.name] = d
         stats = {}
         for st in self.statistics:
@@ -465,6 +472,11 @@ def _parse_run(name: str, data) -> RunSpec:
     for b, opts in options.items():
         if not isinstance(opts, dict):
             raise SpecError(f"{prefix}.options.{b} must be a mapping of that backend's options; got {opts!r}")
+    nwb = data.get("nwb", False)
+    if not isinstance(nwb, bool):
+        raise SpecError(f"{prefix}.nwb must be true (write each run as an NWB file) or false; got {nwb!r}")
+    if nwb:
+        require("pynwb", f"{prefix}.nwb (an NWB file per run)")
     return RunSpec(
         name=name, protocol=tuple(phases), backends=backends,
         trials=_int(data.get("trials", 200), f"{prefix}.trials", minimum=1),
@@ -472,7 +484,7 @@ def _parse_run(name: str, data) -> RunSpec:
         every=_int(data.get("every", 1), f"{prefix}.every", minimum=1),
         dt_factor=_int(data.get("dt_factor", 1), f"{prefix}.dt_factor", minimum=1),
         conditions=_str_list(data.get("conditions"), f"{prefix}.conditions"),
-        options={b: dict(o) for b, o in options.items()},
+        options={b: dict(o) for b, o in options.items()}, nwb=nwb,
     )
 
 
