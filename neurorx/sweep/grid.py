@@ -48,7 +48,8 @@ def expand(spec: SweepSpec, *, unique: bool = True, scheme: int | None = None) -
                         config = {"protocol": [dict(p) for p in run.protocol], "backend": backend,
                                   "trials": run.trials, "seed": run_seed, "record": list(run.record),
                                   "every": run.every, "dt_factor": run.dt_factor,
-                                  "options": dict(run.options.get(backend, {}))}
+                                  "options": dict(run.options.get(backend, {})),
+                                  **({"nwb": True} if run.nwb else {})}   # job ids of runs without it unchanged
                         labels = {"run": run.name, "condition": cond, "seed": seed, "backend": backend,
                                   "run_seed": run_seed}
                         ran[run.name, cond, seed, backend, run_seed] = add(

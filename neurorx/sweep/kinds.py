@@ -7,7 +7,8 @@ done, see :mod:`neurorx.sweep.store`):
 - ``train``: train a resolved card (:func:`neurorx.training.train`) -> ``network.npz``, ``metrics.jsonl``, ...;
   it trains in ``work`` and an interrupted attempt's checkpoint is resumed by the next (the same weights as
   an uninterrupted training, as ``neurorx train --resume``).
-- ``run``: run a protocol on the trained network with one backend and seed -> ``recording.npz``.
+- ``run``: run a protocol on the trained network with one backend and seed -> ``recording.npz`` (and
+  ``recording.nwb`` when the run asks for it, ``nwb: true``).
 - ``statistic``: an entry of :data:`neurorx.analysis.STATISTICS` applied to the job's inputs -> ``result.npz``.
 
 Notes
@@ -152,7 +153,10 @@ def run_recording(config: dict, inputs: list[Path], hooks=()) -> Recording:
 
 
 def _run(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
-    run_recording(config, inputs).save(out / "recording.npz")
+    rec = run_recording(config, inputs)
+    rec.save(out / "recording.npz")
+    if config.get("nwb"):
+        rec.to_nwb(out / "recording.nwb")
 
 
 # ----------------------------------------------------------------------------------------------------------

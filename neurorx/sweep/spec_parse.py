@@ -13,6 +13,7 @@ from pathlib import Path
 
 from neurorx.analysis import STATISTICS, burn_in_fraction, get_statistic
 from neurorx.backends import all_backends
+from neurorx.io.extras import require
 from neurorx.registry import suggest
 from neurorx.resources import check_count
 from neurorx.sweep.kinds import CUSTOM, phase_classes
@@ -181,6 +182,11 @@ def _parse_run(name: str, data) -> RunSpec:
     for b, opts in options.items():
         if not isinstance(opts, dict):
             raise SpecError(f"{prefix}.options.{b} must be a mapping of that backend's options; got {opts!r}")
+    nwb = data.get("nwb", False)
+    if not isinstance(nwb, bool):
+        raise SpecError(f"{prefix}.nwb must be true (write each run as an NWB file) or false; got {nwb!r}")
+    if nwb:
+        require("pynwb", f"{prefix}.nwb (an NWB file per run)")
     return RunSpec(
         name=name, protocol=tuple(phases), backends=backends,
         trials=_int(data.get("trials", 200), f"{prefix}.trials", minimum=1),
@@ -188,7 +194,7 @@ def _parse_run(name: str, data) -> RunSpec:
         every=_int(data.get("every", 1), f"{prefix}.every", minimum=1),
         dt_factor=_int(data.get("dt_factor", 1), f"{prefix}.dt_factor", minimum=1),
         conditions=_str_list(data.get("conditions"), f"{prefix}.conditions"),
-        options={b: dict(o) for b, o in options.items()},
+        options={b: dict(o) for b, o in options.items()}, nwb=nwb,
     )
 
 

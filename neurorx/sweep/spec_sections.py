@@ -83,6 +83,9 @@ class RunSpec:
         The trained conditions this run uses (default all).
     options : dict
         Backend name -> keyword options of that backend (e.g. ``{brian2: {target: numpy}}``).
+    nwb : bool
+        Also write each run's recording as an NWB file, ``recording.nwb`` in its job folder
+        (:func:`neurorx.io.nwb.write`; needs ``neurorx[data]``).
     """
 
     name: str
@@ -95,6 +98,7 @@ class RunSpec:
     dt_factor: int = 1
     conditions: tuple[str, ...] = ()
     options: dict = field(default_factory=dict)
+    nwb: bool = False
 
     def phase_steps(self) -> dict[str, int]:
         """Phase label -> total steps under that label."""
@@ -189,6 +193,8 @@ class SweepSpec:
         for r in self.runs:
             d = asdict(r)
             d.pop("name")
+            if not d["nwb"]:
+                d.pop("nwb")            # as a spec without the key reads
             runs[r.name] = d
         stats = {}
         for st in self.statistics:
