@@ -16,7 +16,8 @@ from neurorx.errors import ConfigurationError
 from neurorx.registry import Registry
 from neurorx.units import parse_time
 
-__all__ = ["DEFAULT_LIF_TAU_M_CURRENT", "DEFAULT_LIF_TAU_M_RATE", "NEURON_MODELS", "NOISE_MODES", "LIFParams", "SpikingSettings", "spiking_settings"]
+__all__ = ["DEFAULT_LIF_TAU_M_CURRENT", "DEFAULT_LIF_TAU_M_RATE", "NEURON_MODELS", "NOISE_MODES", "LIFParams",
+           "SpikingSettings", "spiking_settings"]
 
 NEURON_MODELS: Registry[str] = Registry("spiking neuron model")
 NEURON_MODELS.add("poisson", "inhomogeneous Poisson neurons: per-step spike counts at rate max_rate*phi/r_scale")
