@@ -38,28 +38,40 @@ def _size(r: dict) -> str:
 
 def within_10_percent(rows: list[dict]) -> list[str]:
     """Per neuron model and noise mode: the smallest M whose active error is within 10 % of each rate backend's."""
-    rate = {r["backend"]: r["active_error"] for r in rows if r["kind"] == "rate" and "qnoise" not in r["name"]}
+    rate = {(r["backend"], r["trials"]): r["active_error"] for r in rows
+            if r["kind"] == "rate" and "qnoise" not in r["name"]}
     lines = []
     for key in sorted({(r["neuron"], r["noise"]) for r in rows if r["kind"] == "spiking"}):
         spk = sorted((r for r in rows if r["kind"] == "spiking" and (r["neuron"], r["noise"]) == key),
                      key=lambda r: r["per_unit"])
         parts = []
-        for backend, err in rate.items():
-            hit = next((r["per_unit"] for r in spk if r["active_error"] <= 1.1 * err), None)
-            parts.append(f"{backend} ({err:.3g}): " + (f"M = {hit}" if hit else
-                                                       f"none of M = {[r['per_unit'] for r in spk]}"))
+        for (backend, trials), err in sorted(rate.items()):   # spiking runs against rate runs of as many trials
+            same = [r for r in spk if r["trials"] == trials]
+            hit = next((r["per_unit"] for r in same if r["active_error"] <= 1.1 * err), None)
+            if same:
+                parts.append(f"{backend}, {trials} trials ({err:.3g}): " + (
+                    f"M = {hit}" if hit else f"none of M = {[r['per_unit'] for r in same]}"))
         lines.append(f"- {key[0]}, noise={key[1]}: " + "; ".join(parts))
     return lines
+
+
+def noise_curve(rows: list[dict]) -> list[dict]:
+    """The torch rate runs over the quiescent noise scale (the scaled runs and the sqrt 2 run of as many trials)."""
+    scaled = [r for r in rows if r["kind"] == "rate" and "qnoise" in r["name"]]
+    trials = {r["trials"] for r in scaled}
+    base = [r for r in rows if r["kind"] == "rate" and r["backend"] == "torch" and "qnoise" not in r["name"]
+            and r["trials"] in trials]
+    return sorted(scaled + base, key=lambda r: r["noise_scale"])
 
 
 def tables(rows: list[dict]) -> str:
     """The convergence, noise-curve and spike-statistics tables of one network's results."""
     main = [r for r in rows if r["kind"] == "rate" and "qnoise" not in r["name"]]
-    curve = sorted((r for r in rows if r["kind"] == "rate" and "qnoise" in r["name"]), key=lambda r: r["noise_scale"])
+    curve = noise_curve(rows)
     spk = sorted((r for r in rows if r["kind"] == "spiking"), key=lambda r: (r["neuron"], r["noise"], r["per_unit"]))
     lines = ["| run | M | trials × (active+quiescent) | active error | KL(Q‖A) | quiescent total variance | "
              "CPU ms per trial-step | wall (s) |", "|---|---|---|---|---|---|---|---|"]
-    for r in main + spk:
+    for r in sorted(main, key=lambda r: (r["trials"], r["backend"])) + spk:
         label = f"rate, {r['backend']}" if r["kind"] == "rate" else f"{r['neuron']}, noise={r['noise']}"
         lines.append(f"| {label} | {r.get('per_unit', '–')} | {_size(r)} | {_f(r['active_error'])} | "
                      f"{_f(r.get('kl_q_a'))} | {_f(r['quiescent_total_variance'])} | "
@@ -104,7 +116,9 @@ def figures(rows: list[dict], stem: str, folder: Path) -> None:
 
     keys = [("active_error", "active decoding error"), ("kl_q_a", "quiescent KL(Q‖A)"),
             ("quiescent_total_variance", "quiescent total variance")]
-    rate = {r["backend"]: r for r in rows if r["kind"] == "rate" and "qnoise" not in r["name"]}
+    rate = {}   # the rate runs with the most trials
+    for r in sorted((r for r in rows if r["kind"] == "rate" and "qnoise" not in r["name"]), key=lambda r: r["trials"]):
+        rate[r["backend"]] = r
     groups = sorted({(r["neuron"], r["noise"]) for r in rows if r["kind"] == "spiking"})
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     for ax, (key, label) in zip(axes, keys, strict=True):
@@ -126,7 +140,7 @@ def figures(rows: list[dict], stem: str, folder: Path) -> None:
     fig.savefig(folder / f"{stem}_convergence.png", dpi=110)
     plt.close(fig)
 
-    curve = sorted((r for r in rows if r["kind"] == "rate" and "qnoise" in r["name"]), key=lambda r: r["noise_scale"])
+    curve = noise_curve(rows)
     mean = [r for r in rows if r["kind"] == "spiking" and r["noise"] == "mean"]
     if not (curve and mean):
         return
