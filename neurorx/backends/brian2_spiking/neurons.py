@@ -60,11 +60,14 @@ def spiking_group(settings: SpikingSettings, size: int, name: str, rho: float) -
     -----
     Poisson: each step :math:`k \\sim \\mathrm{Poisson}(\\nu\\,\\delta)`, :math:`\\nu = \\nu_{max}\\,\\phi/r`, a
     spike event when :math:`k > 0` carrying its count (nothing is clipped). LIF rate-matched:
-    :math:`J = G^{-1}(g\\nu)` (rates capped at :math:`0.95/t_{ref}`); LIF current drive:
+    :math:`J = G_\\delta^{-1}(g\\nu)`, the inverse rate on the spike clock (:math:`t_{ref} - \\delta/2` in place of
+    :math:`t_{ref}`, see :class:`~neurorx.backends.brian2_spiking.settings.LIFParams`; rates capped at
+    :math:`0.95/t_{ref}`); LIF current drive:
     :math:`J = 1 + g\\lambda z`.
     """
     s = settings
-    dt = s.spike_dt / rho * second
+    dt_net = s.spike_dt / rho
+    dt = dt_net * second
     factor = s.max_rate * rho / s.r_scale    # spikes per network second per unit of activation
     if s.neuron == "poisson":
         group = NeuronGroup(size, "k : integer\nnu_unit : 1 (linked)\nfactor : Hz (shared, constant)\n"
@@ -78,7 +81,7 @@ def spiking_group(settings: SpikingSettings, size: int, name: str, rho: float) -
     tau_m, t_ref = lif.tau_m / rho, lif.t_ref / rho
     if lif.scale is None:
         drive = ("nu = clip(gain*factor*nu_unit, nu_min, nu_cap) : Hz\n"
-                 "J = int(gain*factor*nu_unit > nu_min)/(1 - exp(-(1/nu - t_ref)/tau_m)) : 1")
+                 "J = int(gain*factor*nu_unit > nu_min)/(1 - exp(-(1/nu - t_isi)/tau_m)) : 1")
     else:
         drive = "J = 1 + gain*lam*z_unit : 1\nz_unit : 1 (linked)\nlam : 1 (shared, constant)"
     eqs = "\n".join([
@@ -90,7 +93,8 @@ def spiking_group(settings: SpikingSettings, size: int, name: str, rho: float) -
         "factor : Hz (shared, constant)",
         "recorded : boolean (constant)",
     ])
-    namespace = {"tau_m": tau_m * second, "t_ref": t_ref * second, "nu_min": _NU_MIN * rho / second,
+    namespace = {"tau_m": tau_m * second, "t_ref": t_ref * second, "t_isi": (t_ref - dt_net / 2) * second,
+                 "nu_min": _NU_MIN * rho / second,
                  "nu_cap": 0.95 / t_ref / second}
     group = NeuronGroup(size, eqs, threshold="v > 1", reset="v = 0", refractory=t_ref * second,
                         method="exponential_euler", dt=dt, name=name, namespace=namespace,

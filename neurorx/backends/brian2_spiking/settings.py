@@ -16,7 +16,8 @@ from neurorx.errors import ConfigurationError
 from neurorx.registry import Registry
 from neurorx.units import parse_time
 
-__all__ = ["NEURON_MODELS", "NOISE_MODES", "LIFParams", "SpikingSettings", "spiking_settings"]
+__all__ = ["DEFAULT_LIF_TAU_M_CURRENT", "DEFAULT_LIF_TAU_M_RATE", "NEURON_MODELS", "NOISE_MODES", "LIFParams",
+           "SpikingSettings", "spiking_settings"]
 
 NEURON_MODELS: Registry[str] = Registry("spiking neuron model")
 NEURON_MODELS.add("poisson", "inhomogeneous Poisson neurons: per-step spike counts at rate max_rate*phi/r_scale")
@@ -31,6 +32,11 @@ NOISE_MODES.add("off", "no injected noise at all (mean removed too)")
 DEFAULT_MAX_RATE = 20.0
 #: Default spike step of LIF neurons (seconds; the membrane needs a fine step).
 DEFAULT_LIF_DT = 0.5e-3
+#: Default membrane time constant (seconds) of rate-matched LIF neurons: long against every inter-spike interval,
+#: so that the population rate follows phi within a network step (see :class:`LIFParams`).
+DEFAULT_LIF_TAU_M_RATE = 10.0
+#: Default membrane time constant (seconds) of current-driven LIF neurons (Kim, Li & Sejnowski 2019).
+DEFAULT_LIF_TAU_M_CURRENT = 20e-3
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,8 @@ class LIFParams:
     Attributes
     ----------
     tau_m : float
-        Membrane time constant (seconds).
+        Membrane time constant (seconds). Default: :data:`DEFAULT_LIF_TAU_M_RATE` (10 s) for the rate-matched
+        drive, :data:`DEFAULT_LIF_TAU_M_CURRENT` (20 ms) for the current drive.
     t_ref : float
         Absolute refractory period (seconds).
     gain_spread : float
@@ -59,10 +66,20 @@ class LIFParams:
     .. math:: G(J) = \\left[t_{ref} + \\tau_m \\ln\\frac{J}{J - 1}\\right]^{-1},
 
     and its inverse :math:`G^{-1}(\\nu) = [1 - e^{-(1/\\nu - t_{ref})/\\tau_m}]^{-1}` (for
-    :math:`0 < \\nu < 1/t_{ref}`) is the rate-matched drive.
+    :math:`0 < \\nu < 1/t_{ref}`) is the rate-matched drive. On the spike clock (step :math:`\\delta`) a spike is
+    stamped at the start of the step in which :math:`v` crosses 1 and integration resumes :math:`t_{ref}` after
+    that stamp, so the mean inter-spike interval is :math:`t_{ref} + \\tau_m\\ln\\frac{J}{J-1} - \\delta/2`; the
+    rate-matched drive is calibrated for it (:math:`t_{ref} - \\delta/2` in place of :math:`t_{ref}` in
+    :math:`G^{-1}`).
+
+    The rate-matched drive sets each neuron's *stationary* rate. A population follows a change of drive within
+    one network step only if its membranes integrate without leaking over an inter-spike interval
+    (:math:`\\tau_m \\gg 1/\\nu`): a perfect integrator's phases stay uniform, so its population rate is
+    :math:`\\nu` at once, while a leaky membrane's stationary potentials depend on :math:`J` and re-settle only over
+    about one interval (many 20 ms steps at 5-20 Hz). Hence the long default ``tau_m`` of the rate-matched drive.
     """
 
-    tau_m: float = 20e-3
+    tau_m: float = 10.0
     t_ref: float = 2e-3
     gain_spread: float = 0.5
     scale: float | None = None
@@ -154,7 +171,7 @@ def _spike_trials(value, trials: int) -> tuple[int, ...] | None:
 
 def spiking_settings(network, *, trials: int, dt_factor: int = 1, neuron: str = "poisson", per_unit=16,
                      max_rate=DEFAULT_MAX_RATE, r_scale=1.0, step_duration=None, spike_dt=None, tau_syn=None,
-                     noise: str = "keep", noise_scale=1.0, tau_m=20e-3, t_ref=2e-3, gain_spread=0.5,
+                     noise: str = "keep", noise_scale=1.0, tau_m=None, t_ref=2e-3, gain_spread=0.5,
                      lif_scale=None, spike_trials=None) -> SpikingSettings:
     """Check every spiking option; return :class:`SpikingSettings` or raise one clear line.
 
@@ -179,7 +196,11 @@ def spiking_settings(network, *, trials: int, dt_factor: int = 1, neuron: str = 
             raise ConfigurationError(f"tau_syn must be a positive time or None (no extra synaptic filter); got "
                                      f"{tau_syn!r}")
         tau_syn = _time(tau_syn, "tau_syn")
-    lif = LIFParams(tau_m=_time(tau_m, "tau_m"), t_ref=_time(t_ref, "t_ref"),
+    if tau_m is None:
+        tau_m = DEFAULT_LIF_TAU_M_RATE if lif_scale is None else DEFAULT_LIF_TAU_M_CURRENT
+    else:
+        tau_m = _time(tau_m, "tau_m")
+    lif = LIFParams(tau_m=tau_m, t_ref=_time(t_ref, "t_ref"),
                     gain_spread=_positive(gain_spread, "gain_spread", "Use a spread in [0, 1).", zero_ok=True),
                     scale=None if lif_scale is None else _positive(lif_scale, "lif_scale",
                                                                     "It is Kim et al.'s lambda, e.g. 20."))
