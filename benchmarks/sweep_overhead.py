@@ -172,7 +172,7 @@ def throughput(n_train: int, batches: int, n_runs: int, run_steps: int, repeat: 
     finally:
         for cluster in clusters.values():
             cluster.close()
-    res = {"jobs": len(jobs), "batches": batches, "runs": n_runs, "run_steps": run_steps, "repeat": repeat,
+    res = {"jobs": len(jobs), "batches": batches, "n_runs": n_runs, "run_steps": run_steps, "repeat": repeat,
            "one_process_s": serial, "cluster_startup_s": startup}
     for kind in walls:
         one, two = min(walls[kind][1]), min(walls[kind][2])
@@ -211,7 +211,7 @@ def main(argv=None) -> dict:
     print(f"overhead per job ({over['jobs']} statistic jobs; direct call {per['direct']:.1f} ms/job):")
     for k, v in over["overhead_ms_per_job"].items():
         print(f"  {k:<20} {per[k]:8.1f} ms/job  (+{v:.1f} ms over the direct call, x{per[k] / per['direct']:.2f})")
-    print(f"throughput ({thr['jobs']} training jobs of {thr['batches']} batches, {thr['runs']} protocol jobs of "
+    print(f"throughput ({thr['jobs']} training jobs of {thr['batches']} batches, {thr['n_runs']} protocol jobs of "
           f"{thr['run_steps']} steps; min of {thr['repeat']} interleaved rounds): training jobs one after another in "
           f"this process {thr['one_process_s']:.2f} s (x{thr['speedup']:.2f} against two workers)")
     fails = []
