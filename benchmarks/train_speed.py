@@ -13,7 +13,7 @@ reference uniform noise, and run with the same number of torch threads.
 
 The last lines hold the spatial case against the bars (``--peak-bar`` 0.8 of the sgemm peak, ``--speedup-bar``
 5 over the reference as it runs), from the best of the interleaved epochs (the peak: the better of one measure
-before and one after the cases), PASS or FAIL each, then ALL PASS or the failures.
+before and one after the cases; ``--quick``: before only), PASS or FAIL each, then ALL PASS or the failures.
 
 Reported: median seconds per epoch over ``--repeats`` timed epochs (after warm-up), with glibc's default
 allocator settings and with freed memory kept for reuse (as the trainer runs), the speed-ups (a)/(b) and
@@ -224,8 +224,9 @@ def main(argv=None):
                    args.warmup),
     ]
     gru = gru_case(SpatialNavigation(seed=0), batch, 100, args.repeats, args.warmup)
-    after = sgemm_peak()    # the peak again, after the cases: the better of the two counts (load varies)
-    peak = {k: max(v, after[k]) for k, v in peak.items()}
+    if not args.quick:      # the peak again, after the cases: the better of the two counts (load varies)
+        after = sgemm_peak()
+        peak = {k: max(v, after[k]) for k, v in peak.items()}
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.machine()}, oneDNN products: "
           f"{onednn_available()}" + (f", load average (1 min) {load[0]:.2f}" if load else ""))
