@@ -8,13 +8,19 @@
     (d) through a one-worker ``LocalCluster`` (a separate process; start-up excluded).
     Reported: milliseconds per job and the overhead per job of (b), (c), (d) over (a).
 (2) Throughput: ``--train`` tiny training jobs (16 units, ``--batches`` batches each; CPU-bound, about a
-    second each) run one after another in one process (the job function called directly) and on a
-    two-worker ``LocalCluster`` (one single-threaded worker per core); reported: the wall times and their
-    ratio (the speed-up; at most 2 on two idle cores), and the cluster's start-up time separately.
+    second each), then ``--runs`` protocol jobs of one trained network (``--run-steps`` quiescent steps each), run
+    on a one-worker and on a two-worker ``LocalCluster`` (single-threaded worker processes, both started and
+    warmed first, then used in turn for ``--repeat`` interleaved rounds, the minimum kept; the training
+    jobs once more one after another in this process, the job function called directly). Reported, per kind:
+    the wall times, the speed-up one worker / two workers against the bar 1.8 (``--bar``; at most 2 on two
+    idle cores), and the workers' busy fraction (the jobs' own seconds, from their completion records, over
+    wall time x workers): a low fraction means workers waited (scheduling, the client), a high one with a
+    low speed-up that the jobs themselves ran slower side by side (cores, memory bandwidth, other load).
 
 Usage::
 
-    python benchmarks/sweep_overhead.py [--small 40] [--train 8] [--batches 40] [--json OUT.json] [--quick]
+    python benchmarks/sweep_overhead.py [--small 40] [--train 8] [--batches 40] [--runs 8] [--repeat 2]
+                                        [--json OUT.json] [--quick]
 
 On a machine shared with other work the ratios are lower than on an idle one: the script prints the load
 average before and after so that the numbers can be read in context.
@@ -33,12 +39,15 @@ from pathlib import Path
 TINY_TRAIN = ["rnn.n_rec=16", "trainer.batch_size=8", "trainer.steps=10", "trainer.test_batch=8"]
 
 
-def _spec(n_train: int, batches: int, runs: bool, n_small: int = 0) -> dict:
+def _spec(n_train: int, batches: int, runs: bool, n_small: int = 0, n_runs: int = 0, run_steps: int = 0) -> dict:
     spec = {"name": "bench", "retries": 0,
             "train": {"seeds": list(range(n_train)), "overrides": [*TINY_TRAIN, f"trainer.n_epochs={batches}",
                                                                  f"trainer.eval_every={batches}"],
                       "conditions": {"Us": {"card": "spatial_navigation/noisy_unbiased"}}}}
-    if runs:
+    if n_runs:   # distinct protocol jobs of one network (each a few steps longer than the last)
+        spec["runs"] = {f"r{i}": {"protocol": [{"phase": "quiescent", "steps": run_steps + i}], "trials": 50}
+                        for i in range(n_runs)}
+    elif runs:
         spec["runs"] = {"r": {"protocol": [{"phase": "quiescent", "steps": n_small + 5}], "trials": 4}}   # + warm-up
         spec["statistics"] = {f"tv{i}": {"statistic": "total_variance", "of": "r", "burn_in": i}
                               for i in range(n_small)}
@@ -109,8 +118,13 @@ def overhead(n_small: int, work: Path) -> dict:
             "overhead_ms_per_job": {k: per[k] - per["direct"] for k in per if k != "direct"}}
 
 
-def throughput(n_train: int, batches: int, work: Path) -> dict:
-    """Wall time of ``n_train`` tiny training jobs: one process vs a two-worker LocalCluster."""
+def _busy_seconds(out: Path) -> float:
+    """The jobs' own seconds, summed over the completion records of the sweep folder ``out``."""
+    return sum(json.loads(p.read_text())["seconds"] for p in (out / "jobs").glob("*/done.json"))
+
+
+def throughput(n_train: int, batches: int, n_runs: int, run_steps: int, repeat: int, work: Path) -> dict:
+    """Wall times of ``n_train`` tiny training jobs and ``n_runs`` protocol jobs on one and on two workers."""
     from distributed import LocalCluster
 
     import neurorx as nrx
@@ -121,29 +135,53 @@ def throughput(n_train: int, batches: int, work: Path) -> dict:
     spec = load_spec(_spec(n_train, batches, runs=False))
     jobs = expand(spec)
     fn = JOB_KINDS.get("train").fn
-
-    def one_process():
-        _call_directly(jobs, work / "serial")
+    train_one = _spec(1, batches, runs=False)                       # the network of the protocol jobs
+    runs_spec = _spec(1, batches, runs=False, n_runs=n_runs, run_steps=run_steps)
 
     warm = load_spec(_spec(1, 1, runs=False))
     with worker_environment():
         first = Path(tempfile.mkdtemp(dir=work))
         fn(expand(warm)[0].config, [], first, first / ".work")    # imports, first-call costs
-    serial = _timed(one_process)
-    t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           env=dict(THREAD_ENV), silence_logs=40)
-    startup = time.perf_counter() - t0
+    serial = _timed(lambda: _call_directly(jobs, work / "serial"))
+    clusters, startup = {}, {}
     try:
-        # warm both workers (imports) with a one-batch job each, as a long sweep amortises them
-        nrx.sweep(_spec(2, 1, runs=False), out=work / "warm2", scheduler=cluster.scheduler_address,
-                  show_progress=False, gather=False)
-        two = _timed(lambda: nrx.sweep(spec, out=work / "cluster", scheduler=cluster.scheduler_address,
-                                       show_progress=False, gather=False))
+        for nw in (1, 2):
+            t0 = time.perf_counter()
+            clusters[nw] = LocalCluster(n_workers=nw, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                        env=dict(THREAD_ENV), silence_logs=40)
+            startup[nw] = time.perf_counter() - t0
+            # warm every worker (imports; Brian2's and torch's first-call costs) with a one-batch job each and a
+            # protocol run, as a long sweep amortises them
+            nrx.sweep({**_spec(nw, 1, runs=False, n_runs=nw, run_steps=5)}, out=work / f"warm{nw}",
+                      scheduler=clusters[nw].scheduler_address, show_progress=False, gather=False)
+        walls = {kind: {nw: [] for nw in clusters} for kind in ("train", "runs")}
+        busy = {kind: {nw: [] for nw in clusters} for kind in ("train", "runs")}
+        for r in range(repeat):
+            for nw, cluster in clusters.items():
+                addr = cluster.scheduler_address
+                out = work / f"train{nw}-{r}"
+                walls["train"][nw].append(_timed(lambda o=out, a=addr: nrx.sweep(spec, out=o, scheduler=a,
+                                                                                  show_progress=False, gather=False)))
+                busy["train"][nw].append(_busy_seconds(out))
+                out = work / f"runs{nw}-{r}"
+                nrx.sweep(train_one, out=out, scheduler=addr, show_progress=False, gather=False)   # the network
+                trained = _busy_seconds(out)
+                walls["runs"][nw].append(_timed(lambda o=out, a=addr: nrx.sweep(runs_spec, out=o, scheduler=a,
+                                                                                 show_progress=False, gather=False)))
+                busy["runs"][nw].append(_busy_seconds(out) - trained)
     finally:
-        cluster.close()
-    return {"jobs": len(jobs), "batches": batches, "one_process_s": serial, "two_workers_s": two,
-            "speedup": serial / two, "cluster_startup_s": startup}
+        for cluster in clusters.values():
+            cluster.close()
+    res = {"jobs": len(jobs), "batches": batches, "n_runs": n_runs, "run_steps": run_steps, "repeat": repeat,
+           "one_process_s": serial, "cluster_startup_s": startup}
+    for kind in walls:
+        one, two = min(walls[kind][1]), min(walls[kind][2])
+        res[kind] = {"one_worker_s": one, "two_workers_s": two, "speedup": one / two, "walls_s": walls[kind],
+                     "busy_fraction": {nw: busy[kind][nw][walls[kind][nw].index(min(walls[kind][nw]))]
+                                       / (min(walls[kind][nw]) * nw) for nw in clusters}}
+    res["two_workers_s"] = res["train"]["two_workers_s"]
+    res["speedup"] = serial / res["two_workers_s"]     # against the job function called in one process
+    return res
 
 
 def main(argv=None) -> dict:
@@ -151,28 +189,45 @@ def main(argv=None) -> dict:
     p.add_argument("--small", type=int, default=40, help="statistic jobs for the overhead")
     p.add_argument("--train", type=int, default=8, help="training jobs for the throughput")
     p.add_argument("--batches", type=int, default=40, help="batches per training job")
+    p.add_argument("--runs", type=int, default=8, help="protocol jobs for the throughput")
+    p.add_argument("--run-steps", type=int, default=4000, help="quiescent steps of each protocol job")
+    p.add_argument("--repeat", type=int, default=2, help="interleaved rounds on the one- and two-worker clusters")
+    p.add_argument("--bar", type=float, default=1.8, help="smallest two-worker speed-up that passes")
     p.add_argument("--json", help="write the results here")
     p.add_argument("--quick", action="store_true", help="few, short jobs (for the tests)")
     args = p.parse_args(argv)
     if args.quick:
-        args.small, args.train, args.batches = 6, 2, 3
+        args.small, args.train, args.batches, args.runs, args.run_steps, args.repeat = 6, 2, 3, 2, 20, 1
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="neurorx-sweep-bench-") as tmp:
         work = Path(tmp)
         (work / "o").mkdir()
         (work / "t").mkdir()
         over = overhead(args.small, work / "o")
-        thr = throughput(args.train, args.batches, work / "t")
+        thr = throughput(args.train, args.batches, args.runs, args.run_steps, args.repeat, work / "t")
     result = {"overhead": over, "throughput": thr, "cores": len(os.sched_getaffinity(0)),
               "loadavg_before": load_before, "loadavg_after": os.getloadavg(), "args": vars(args)}
     per = over["ms_per_job"]
     print(f"overhead per job ({over['jobs']} statistic jobs; direct call {per['direct']:.1f} ms/job):")
     for k, v in over["overhead_ms_per_job"].items():
         print(f"  {k:<20} {per[k]:8.1f} ms/job  (+{v:.1f} ms over the direct call, x{per[k] / per['direct']:.2f})")
-    print(f"throughput ({thr['jobs']} training jobs of {thr['batches']} batches): one process "
-          f"{thr['one_process_s']:.2f} s, two-worker LocalCluster {thr['two_workers_s']:.2f} s -> speed-up "
-          f"x{thr['speedup']:.2f} (cluster start-up {thr['cluster_startup_s']:.1f} s, not included)")
+    print(f"throughput ({thr['jobs']} training jobs of {thr['batches']} batches, {thr['n_runs']} protocol jobs of "
+          f"{thr['run_steps']} steps; min of {thr['repeat']} interleaved rounds): training jobs one after another in "
+          f"this process {thr['one_process_s']:.2f} s (x{thr['speedup']:.2f} against two workers)")
+    fails = []
+    for kind in ("train", "runs"):
+        k = thr[kind]
+        ok = k["speedup"] >= args.bar
+        fails += [] if ok else [f"{kind} x{k['speedup']:.2f}"]
+        bf = k["busy_fraction"]
+        print(f"  {kind:<5} one worker {k['one_worker_s']:.2f} s, two workers {k['two_workers_s']:.2f} s -> speed-up "
+              f"x{k['speedup']:.2f} (bar x{args.bar}) {'PASS' if ok else 'FAIL'}; workers busy "
+              f"{bf[1]:.0%} (one), {bf[2]:.0%} (two)")
+    print(f"  (cluster start-up {thr['cluster_startup_s'][1]:.1f} s and {thr['cluster_startup_s'][2]:.1f} s, "
+          f"not included)")
     print(f"cores: {result['cores']}; load average before {load_before[0]:.1f}, after {result['loadavg_after'][0]:.1f}")
+    print("ALL PASS" if not fails else "FAIL: " + "; ".join(fails))
+    result["failures"] = fails
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     return result

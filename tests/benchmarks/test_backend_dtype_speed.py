@@ -34,3 +34,12 @@ def test_backend_dtype_speed_reports_every_backend_and_dtype_against_the_floor(t
                 assert run["over_floor"] == pytest.approx(run["step_ms"] / block["floor_ms"][dtype]["total"])
             assert per["float32/float64"] == pytest.approx(per["float32"]["step_ms"] / per["float64"]["step_ms"])
     assert "/ floor" in done.stdout and "32 / 64" in done.stdout
+    for block in data["runs"]:         # the bars: backend / floor <= 1.5, brian2 / torch <= 1.2
+        for dtype in ("float64", "float32"):
+            r = block[f"brian2/torch {dtype}"]
+            assert r == pytest.approx(block["backends"]["brian2"][dtype]["step_ms"]
+                                      / block["backends"]["torch"][dtype]["step_ms"])
+            named = f"brian2/torch {dtype} {block['steps']} steps: {r:.2f}" in done.stdout
+            assert named == (r > data["args"]["backend_bar"])
+    last = done.stdout.strip().splitlines()[-1]
+    assert last == "ALL PASS" if not data["failures"] else last.startswith("FAIL: ")

@@ -40,3 +40,5 @@ def test_train_speed_reports_both_tasks_and_the_gru(tmp_path):
         assert all(t > 0 for t in case["median_s"].values())
     assert data["gru_median_s"]
     assert "headline" in stdout
+    assert 0 < data["peak_fraction"] and data["speedup_vs_reference"] > 0
+    assert stdout.strip().splitlines()[-1].startswith(("ALL PASS", "FAIL: "))

@@ -22,4 +22,9 @@ def test_the_overhead_benchmark_reports_per_job_overheads_and_the_two_worker_spe
     assert all(v > 0 for v in per.values())
     thr = data["throughput"]
     assert thr["speedup"] == pytest.approx(thr["one_process_s"] / thr["two_workers_s"])
+    for kind in ("train", "runs"):     # one worker against two, with the bar's verdict
+        k = thr[kind]
+        assert k["speedup"] == pytest.approx(k["one_worker_s"] / k["two_workers_s"])
+        assert all(0 < f <= 1.05 for f in k["busy_fraction"].values())
+    assert done.stdout.strip().splitlines()[-1].startswith(("ALL PASS", "FAIL: "))
     assert "speed-up" in done.stdout and "load average" in done.stdout

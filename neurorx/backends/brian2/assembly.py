@@ -18,6 +18,7 @@ from brian2.devices.device import get_device
 from neurorx.activations import get_activation
 from neurorx.backends.base import check_dt_factor, check_positive_int, derive_seed
 from neurorx.backends.brian2.codegen import euler_sorted_draws, is_standalone
+from neurorx.backends.brian2.draws import GaussianDraws, buffered_equations
 from neurorx.backends.brian2.groups import (
     Assembly,
     _add_input_noise,
@@ -32,6 +33,7 @@ from neurorx.backends.brian2_equations import INPUT_ARRAY, Current, NeuronModel,
 from neurorx.backends.brian2_synapses import synapse_indices, synapse_weights
 from neurorx.noise import NoiseModel
 from neurorx.registry import Registry
+from neurorx.seeds import numpy_rng
 
 __all__ = ["COUPLINGS", "assemble", "build_network", "resolve_coupling"]
 
@@ -90,7 +92,8 @@ def assemble(network, trials: int, dt_factor: int, coupling: str, noise_models: 
     for name, (values, unit) in noise_arrays.items():   # the noise models' own arrays (frozen increments)
         namespace[name] = TimedArray(values * unit, dt=dt_sim * second, name=name)
 
-    neurons = NeuronGroup(trials * n_rec, model.equations, method=euler_sorted_draws, dt=dt_sim * second,
+    equations, z_vars = buffered_equations(model.equations)
+    neurons = NeuronGroup(trials * n_rec, equations, method=euler_sorted_draws, dt=dt_sim * second,
                           name="neurons", namespace=namespace)
     neurons.tau = network.tau * second
     idx = np.arange(trials * n_rec)
@@ -125,7 +128,17 @@ def assemble(network, trials: int, dt_factor: int, coupling: str, noise_models: 
             objects.append(NetworkOperation(_matmul_operation(neurons, current, w, trials, n_rec),
                                             clock=neurons.clock, when="groups", order=order + 1,
                                             name=f"recurrent_matmul{suffix}"))
-    return Assembly(Network(*objects), neurons, model, trials, n_rec, dt_sim, zero_terms, dtype=dtype)
+    draws = _draw_objects(objects, [neurons], z_vars)
+    return Assembly(Network(*objects), neurons, model, trials, n_rec, dt_sim, zero_terms, dtype=dtype, draws=draws)
+
+
+def _draw_objects(objects: list, groups: list, z_vars: dict) -> GaussianDraws | None:
+    """Append the network operation drawing the groups' Gaussian numbers (first in every step) to ``objects``."""
+    if not z_vars:
+        return None
+    draws = GaussianDraws(groups, z_vars, numpy_rng(None, _BUILD))
+    objects.append(NetworkOperation(draws, clock=groups[0].clock, when="start", order=-100, name="gaussian_draws"))
+    return draws
 
 
 def assemble_populations(network, trials: int, dt_factor: int, coupling: str, noise_models: Sequence[NoiseModel],
@@ -163,7 +176,8 @@ def assemble_populations(network, trials: int, dt_factor: int, coupling: str, no
         for name, (values, unit) in noise_arrays.items():
             cols = values.reshape(values.shape[0], trials, n_rec)[:, :, units].reshape(values.shape[0], trials * n_p)
             namespace[name] = TimedArray(cols * unit, dt=dt_sim * second, name=f"{name}_{pop}")
-        group = NeuronGroup(trials * n_p, models[pop].equations, method=euler_sorted_draws, dt=dt_sim * second,
+        equations, z_vars = buffered_equations(models[pop].equations)
+        group = NeuronGroup(trials * n_p, equations, method=euler_sorted_draws, dt=dt_sim * second,
                             name=f"neurons_{pop}", namespace=namespace)
         group.tau = network.tau * second
         idx = np.arange(trials * n_p)
@@ -202,8 +216,9 @@ def assemble_populations(network, trials: int, dt_factor: int, coupling: str, no
     if bcell.pool is not None:
         objects += _pool_objects(network, bcell.pool, model, groups, trials, coupling, dt_sim)
     first = objects[0]
+    draws = _draw_objects(objects, [g for g, _, _ in groups.values()], z_vars)
     return Assembly(Network(*objects), first, model, trials, n_rec, dt_sim, zero_terms,
-                     groups=tuple((g, units) for g, units, _ in groups.values()), dtype=dtype)
+                     groups=tuple((g, units) for g, units, _ in groups.values()), dtype=dtype, draws=draws)
 
 
 def _pool_objects(network, pool, model: NeuronModel, groups: dict, trials: int, coupling: str,
@@ -282,8 +297,8 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
     h0 : array (B, N), optional
         Initial state (zeros if omitted).
     seed : int, optional
-        Seed of the input noise and of the initial Ornstein–Uhlenbeck state. Call ``brian2.seed`` yourself
-        for the noise drawn during the run.
+        Seed of the input noise, of the initial Ornstein–Uhlenbeck state and of the Gaussian draws of the
+        run (the network operation ``"gaussian_draws"``, :mod:`~neurorx.backends.brian2.draws`).
 
     Returns
     -------
@@ -353,4 +368,6 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
     assembly = assemble(network, trials, dt_factor, coupling, recurrent, _input_values(x), arrays)
     assembly.set_state(np.zeros((trials, n_rec)) if h0 is None else h0)
     assembly.set_noise({m.name: m for m in recurrent}, generator)
+    if assembly.draws is not None:
+        assembly.draws.reseed(numpy_rng(seed, _BUILD, 1))
     return assembly.net

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from brian2 import Network, NeuronGroup, Synapses
 
+from neurorx.backends.brian2.draws import GaussianDraws
 from neurorx.backends.brian2_equations import Current, NeuronModel
 from neurorx.backends.brian2_synapses import synapse_indices, synapse_weights
 from neurorx.noise import Brian2Terms, NoiseModel, NoiseStream, add_increments
@@ -84,6 +85,7 @@ class Assembly:
     zero_terms: dict[str, Brian2Terms]   # noise type -> its terms at zero amplitude (inactive)
     groups: tuple = ()   # cells with populations: ((NeuronGroup, slice of units), ...); empty: (neurons, all)
     dtype: type = np.float64   # Brian2's core.default_float_dtype the groups were built with
+    draws: GaussianDraws | None = None   # the Gaussian draws of the recurrent noise (None: the equations have none)
 
     def parts(self) -> tuple:
         """``((NeuronGroup, slice of the N units it holds), ...)``: one group, or one per population."""
@@ -103,6 +105,8 @@ class Assembly:
         An active stateful model's state (OU ``eta``) is drawn from its stationary distribution at the
         simulation step (as the torch backend does at each segment's start); an inactive one is zeroed.
         """
+        if self.draws is not None:
+            self.draws.set_active(self.model.noise_prefixes[kind] for kind in active)
         for kind, prefix in self.model.noise_prefixes.items():
             model = active.get(kind)
             terms = self.zero_terms[kind] if model is None else model.brian2_terms(prefix)

@@ -21,7 +21,8 @@ Use :func:`simulate` through :meth:`neurorx.Protocol.run` (``backend="brian2"``)
 
 ``dtype="float32"`` builds and runs the network with Brian2's ``core.default_float_dtype`` set to ``float32``
 (for that call only): state, parameters, weights and the coupling products are float32. Brian2 keeps ``t``
-and ``dt`` in float64, and its ``TimedArray`` and Gaussian draws are float64 (see :func:`simulate`, Notes).
+and ``dt`` in float64, and its ``TimedArray`` too; the Gaussian draws are made in float64 and rounded to float32
+(see :func:`simulate`, Notes).
 
 The modules: :mod:`~neurorx.backends.brian2.assembly` builds the network (from the parts in
 :mod:`~neurorx.backends.brian2.groups`), :mod:`~neurorx.backends.brian2.codegen` sets Brian2's targets and
@@ -54,6 +55,7 @@ from neurorx.backends.brian2.groups import _add_input_noise, _float_dtype, _inpu
 from neurorx.backends.brian2.monitors import RECORDER_ORDER, StepRecorder
 from neurorx.backends.brian2_equations import noise_prefix
 from neurorx.noise import PLACEMENTS, NoiseModel, NoNoise
+from neurorx.seeds import numpy_rng
 
 __all__ = ["COUPLINGS", "TARGETS", "Brian2Backend", "build_network", "euler_sorted_draws", "resolve_coupling",
            "simulate"]
@@ -193,8 +195,10 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
     training step (the noise model's own discrete step at :math:`D`) and added to the inputs before the
     projection, as in training. Noise of placement ``"output"`` is left to the protocol layer.
 
-    Brian2's runtime draws from numpy's global random generator; the backend seeds it (``brian2.seed``)
-    before every ``run()`` with a seed derived from ``seed``, the segment and the chunk.
+    The Gaussian numbers of the recurrent noise are drawn once per step by a network operation with numpy's
+    ``Generator.standard_normal`` (:mod:`~neurorx.backends.brian2.draws`; the equations read
+    them instead of Brian2's ``xi``), reseeded before every ``run()`` with a seed derived from ``seed``, the
+    segment and the chunk; Brian2's own generator (``brian2.seed``) is seeded the same way.
 
     As in the torch backend, noise state starts afresh in every segment: a
     :class:`~neurorx.noise.FrozenNoise` indexes its increments from the start of its segment, and an OU state
@@ -203,10 +207,11 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
     ``dtype="float32"``: every float variable of the Brian2 groups (``h``, the currents, weights, biases, noise
     parameters and states), the synaptic weights, the recorded states and the coupling's matrix product
     (one float32 GEMM) are float32, and the inputs and frozen-noise increments are rounded to float32. What
-    stays float64, by Brian2's design: ``t`` and ``dt`` (Brian2 PR #981), the values of a ``TimedArray``
-    (stored as float64, holding float32-rounded numbers here), and the Gaussian draws of ``randn`` (float64,
-    then multiplied into a float32 temporary). So the generated code evaluates each neuron's update in mixed
-    precision -- C promotion to double in cython wherever ``dt``, an input or a draw enters, numpy 2's
+    stays float64, by Brian2's design: ``t`` and ``dt`` (Brian2 PR #981) and the values of a ``TimedArray``
+    (stored as float64, holding float32-rounded numbers here); the Gaussian draws are made in float64 and
+    rounded to float32 (the float64 run's numbers, rounded). So the generated code evaluates each neuron's
+    update in mixed
+    precision -- C promotion to double in cython wherever ``dt`` or an input enters, numpy 2's
     promotion by the float64 ``dt`` scalar in numpy -- and rounds it to float32 when it stores ``h``: the
     state carries float32 rounding every step, as in the torch backend's float32 mode, but the two do not
     round at the same places. The initial OU state is drawn in float64 and rounded, so a float32 run starts
@@ -256,6 +261,8 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
             rows = (start + n) // record_every - done
             recorder.start(rows)
             brian2.seed(derive_seed(seed, _RUN, s, start))
+            if assembly.draws is not None:
+                assembly.draws.reseed(numpy_rng(seed, _RUN, s, start))
             with brian2_prefs(used_target, cache_dir, float_dtype):
                 assembly.net.run(n * network.dt * second, namespace={})
             if recorder.row != rows:
