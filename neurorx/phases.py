@@ -9,6 +9,11 @@ KIND:STEPS``) and the generic tests find it without further edits:
 ...     kind = "ramp"
 ...     def inputs(self, ctx, steps): ...
 
+A phase makes its inputs and true states in chunks of steps (:meth:`Phase.input_chunks`), and
+:func:`resolve_phases` writes them, chunk by chunk, into the protocol's input and state arrays (the ones the
+:class:`~neurorx.recording.Recording` keeps), so a phase's own memory does not grow with its length. A user
+phase may define :meth:`Phase.inputs` (whole arrays) instead; it is then cut into chunks.
+
 Pass ``register=False`` in the class statement (``class Draft(Phase, register=False)``) to keep a subclass
 out of the registry.
 """
@@ -16,24 +21,35 @@ out of the registry.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from neurorx.backends.base import check_positive_int
+from neurorx.backends.base import Segment, check_positive_int
 from neurorx.noise import PLACEMENTS, NoiseModel, make_noise, with_changes
 from neurorx.registry import Registry
 from neurorx.seeds import derive_seed
 from neurorx.units import as_seconds
 
-__all__ = ["PHASES", "PHASE_INPUTS", "Active", "Inputs", "Phase", "PhaseContext", "Quiescent"]
+__all__ = ["INPUT_CHUNK_BYTES", "PHASES", "PHASE_INPUTS", "Active", "Inputs", "Phase", "PhaseContext", "Quiescent",
+           "ResolvedPhases", "input_chunk_steps", "resolve_phases"]
 
 _STARTS = ("continue", "reset")
 
 #: Seed purpose (:mod:`neurorx.seeds`) of the task trajectories a phase samples; the key is the phase index.
 PHASE_INPUTS = 100
+
+#: Bytes of one ``(trials, steps)`` float64 array of a chunk of phase inputs (sets :func:`input_chunk_steps`).
+INPUT_CHUNK_BYTES = 8e6
+
+
+def input_chunk_steps(trials: int) -> int:
+    """Steps per chunk of phase inputs: a ``(trials, steps)`` float64 array within :data:`INPUT_CHUNK_BYTES`,
+    at least 1 and at most 1024 steps.
+    """
+    return int(max(1, min(1024, INPUT_CHUNK_BYTES // (8 * trials))))
 
 
 class _PhaseRegistry(Registry):
@@ -185,9 +201,34 @@ class Phase:
             model.check_finite(network.dt, f"phase {self.name!r} ({placement} noise, noise_scale={self.noise_scale:g})")
         return scaled
 
+    def input_chunks(self, ctx: PhaseContext, steps: int, chunk: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Inputs ``(B, n, n_in)`` and true states ``(B, n, d)`` of consecutive steps, ``n <= chunk`` at a time,
+        covering the phase's ``steps`` steps in order.
+
+        This default cuts the arrays of :meth:`inputs` into chunks; the built-in phases make each chunk as it is
+        asked for, so their memory does not grow with ``steps``.
+        """
+        if type(self).inputs is Phase.inputs:
+            raise NotImplementedError(f"{type(self).__name__} defines neither inputs(ctx, steps) nor "
+                                      f"input_chunks(ctx, steps, chunk); define one of them")
+        inputs, states = self.inputs(ctx, steps)
+        expected = (ctx.trials, steps, ctx.network.n_in)
+        if np.shape(inputs) != expected:
+            raise ValueError(f"phase {ctx.index} ({self.name}) made inputs of shape {np.shape(inputs)}; expected "
+                             f"{expected} = (trials, steps, n_in)")
+        for start in range(0, steps, chunk):
+            yield inputs[:, start:start + chunk], states[:, start:start + chunk]
+
     def inputs(self, ctx: PhaseContext, steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """Inputs ``(B, steps, n_in)`` and true states ``(B, steps, d)`` of this phase."""
-        raise NotImplementedError
+        """Inputs ``(B, steps, n_in)`` and true states ``(B, steps, d)`` of this phase, whole.
+
+        This default joins the chunks of :meth:`input_chunks`.
+        """
+        if type(self).input_chunks is Phase.input_chunks:
+            raise NotImplementedError(f"{type(self).__name__} defines neither inputs(ctx, steps) nor "
+                                      f"input_chunks(ctx, steps, chunk); define one of them")
+        parts = list(self.input_chunks(ctx, steps, steps))
+        return np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts], axis=1)
 
     def describe(self, network) -> dict:
         """JSON-able description."""
@@ -207,10 +248,13 @@ class Active(Phase):
     start: str = "reset"
     kind = "active"
 
-    def inputs(self, ctx: PhaseContext, steps: int):
+    def input_chunks(self, ctx: PhaseContext, steps: int, chunk: int):
+        """The task's trajectories (``task.stream``: its inputs and states, without the cell-code targets)."""
         init = ctx.start_states if self.start == "reset" else ctx.last_states
-        batch = ctx.task.sample(ctx.trials, steps, seed=derive_seed(ctx.seed, PHASE_INPUTS, ctx.index), init_state=init)
-        return batch.inputs, batch.states
+        stream = ctx.task.stream(ctx.trials, steps, seed=derive_seed(ctx.seed, PHASE_INPUTS, ctx.index),
+                                 init_state=init)
+        for start in range(0, steps, chunk):
+            yield stream.take(min(chunk, steps - start))
 
 
 @dataclass(frozen=True)
@@ -223,10 +267,12 @@ class Quiescent(Phase):
     noise_scale: float = math.sqrt(2.0)
     kind = "quiescent"
 
-    def inputs(self, ctx: PhaseContext, steps: int):
-        n_in = ctx.network.n_in
-        states = np.repeat(ctx.last_states[:, None, :], steps, axis=1)
-        return np.zeros((ctx.trials, steps, n_in)), states
+    def input_chunks(self, ctx: PhaseContext, steps: int, chunk: int):
+        """Zero inputs; the true state stays the last one."""
+        for start in range(0, steps, chunk):
+            n = min(chunk, steps - start)
+            yield (np.zeros((ctx.trials, n, ctx.network.n_in)),
+                   np.broadcast_to(ctx.last_states[:, None, :], (ctx.trials, n, ctx.last_states.shape[-1])))
 
 
 @dataclass(frozen=True)
@@ -255,7 +301,8 @@ class Inputs(Phase):
         """Zero inputs for ``steps`` steps."""
         return cls(values=np.zeros((steps, network.n_in)))
 
-    def inputs(self, ctx: PhaseContext, steps: int):
+    def input_chunks(self, ctx: PhaseContext, steps: int, chunk: int):
+        """Slices of ``values`` (the same for every trial when 2-D); the true state is unknown (NaN)."""
         v = self.values
         if v.shape[-1] != ctx.network.n_in:
             raise ValueError(f"Inputs: values have {v.shape[-1]} input channels but the network takes "
@@ -264,9 +311,79 @@ class Inputs(Phase):
             raise ValueError(f"Inputs: values have {v.shape[-2]} steps but the phase lasts {steps}")
         if v.ndim == 3 and v.shape[0] != ctx.trials:
             raise ValueError(f"Inputs: values are for {v.shape[0]} trials but the run has {ctx.trials}")
-        v = np.broadcast_to(v, (ctx.trials, steps, v.shape[-1])).copy()
-        states = np.full((ctx.trials, steps, ctx.last_states.shape[-1]), np.nan)
-        return v, states
+        v = np.broadcast_to(v, (ctx.trials, steps, v.shape[-1]))
+        for start in range(0, steps, chunk):
+            n = min(chunk, steps - start)
+            yield v[:, start:start + n], np.full((ctx.trials, n, ctx.last_states.shape[-1]), np.nan)
+
+
+@dataclass(frozen=True, eq=False)
+class ResolvedPhases:
+    """A protocol's phases, resolved for one run.
+
+    Attributes
+    ----------
+    segments : list of Segment
+        One per phase; each segment's ``inputs`` is its slice of ``inputs`` (a view, not a copy).
+    inputs : ndarray (B, T, n_in)
+        The inputs of every step.
+    states : ndarray (B, T, d)
+        The true states after every step (NaN where a phase does not know them).
+    """
+
+    segments: list[Segment]
+    inputs: np.ndarray
+    states: np.ndarray
+
+
+def resolve_phases(phases: Sequence[Phase], network, task, trials: int, seed: int, start_states: np.ndarray,
+                   start_h: np.ndarray) -> ResolvedPhases:
+    """Resolve ``phases`` into backend segments, writing each phase's inputs and true states chunk by chunk.
+
+    Every reset phase (and the first) starts at ``start_h``; a phase sees the last known true state of the
+    phases before it (``start_states`` at first). Memory besides the two returned arrays is one chunk
+    (:func:`input_chunk_steps`) of one phase.
+    """
+    lengths = [p.n_steps(network) for p in phases]
+    total = sum(lengths)
+    start_states = np.asarray(start_states, dtype=np.float64)
+    inputs = np.empty((trials, total, network.n_in))
+    states = np.empty((trials, total, start_states.shape[-1]))
+    chunk = input_chunk_steps(trials)
+    last, t0, offset, segments = start_states, 0.0, 0, []
+    for i, (phase, steps) in enumerate(zip(phases, lengths, strict=True)):
+        ctx = PhaseContext(network, task, trials, seed, i, start_states, last)
+        _write_phase(phase, i, ctx, steps, chunk, inputs[:, offset:offset + steps], states[:, offset:offset + steps])
+        reset = phase.start == "reset" or i == 0
+        segments.append(Segment(name=phase.name, steps=steps, inputs=inputs[:, offset:offset + steps],
+                                noise=phase.noise_models(network), h0=start_h if reset else None, t0=t0))
+        if np.isfinite(states[:, offset + steps - 1]).all():
+            last = states[:, offset + steps - 1].copy()
+        t0 += steps * network.dt
+        offset += steps
+    return ResolvedPhases(segments, inputs, states)
+
+
+def _write_phase(phase: Phase, index: int, ctx: PhaseContext, steps: int, chunk: int, inputs: np.ndarray,
+                 states: np.ndarray) -> None:
+    """Write ``phase``'s chunks into ``inputs`` (B, steps, n_in) and ``states`` (B, steps, d), checking each."""
+    done = 0
+    for x, s in phase.input_chunks(ctx, steps, chunk):
+        n = np.shape(x)[1] if np.ndim(x) == 3 else -1
+        if np.shape(x) != (ctx.trials, n, inputs.shape[-1]) or not 1 <= n <= steps - done:
+            raise ValueError(f"phase {index} ({phase.name}) made inputs of shape {np.shape(x)} at step {done}; "
+                             f"expected {(ctx.trials, steps, inputs.shape[-1])} = (trials, steps, n_in) in all")
+        if np.shape(s) != (ctx.trials, n, states.shape[-1]):
+            raise ValueError(f"phase {index} ({phase.name}) made true states of shape {np.shape(s)} at step "
+                             f"{done}; expected {(ctx.trials, n, states.shape[-1])} = (trials, steps, d)")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"phase {index} ({phase.name}) made inputs containing NaN or inf; check its inputs()")
+        inputs[:, done:done + n] = x
+        states[:, done:done + n] = s
+        done += n
+    if done != steps:
+        raise ValueError(f"phase {index} ({phase.name}) made inputs of shape {(ctx.trials, done, inputs.shape[-1])}; "
+                         f"expected {(ctx.trials, steps, inputs.shape[-1])} = (trials, steps, n_in)")
 
 
 def phase_from_spec(kind: str, steps: int, **options) -> Phase:

@@ -30,7 +30,7 @@ from neurorx.backends.base import Segment, check_dt_factor, check_positive_int
 from neurorx.errors import ArgumentTypeError, ConfigurationError, StateRangeWarning
 from neurorx.hooks import Hook
 from neurorx.noise import OutputNoise
-from neurorx.phases import Phase, PhaseContext
+from neurorx.phases import Phase, ResolvedPhases, resolve_phases
 from neurorx.progress import progress as progress_bar
 from neurorx.provenance import provenance
 from neurorx.recording import Recording
@@ -305,32 +305,19 @@ class Protocol:
         return [p.describe(network) for p in self.phases]
 
     def segments(self, network, task, trials: int, seed: int):
-        """Resolve the phases into backend segments plus true states (one entry per phase).
+        """Resolve the phases into backend segments and the true states ``(B, T, d)`` of every step.
 
         Every reset phase starts at the encoding :math:`h_0 = W_{enc} c(s_0)` of the same start states
         :math:`s_0`, drawn from the task with the stream ``START_STATES`` of ``seed``.
         """
+        resolved = self.resolve(network, task, trials, seed)
+        return resolved.segments, resolved.states
+
+    def resolve(self, network, task, trials: int, seed: int) -> ResolvedPhases:
+        """The phases resolved for one run (:func:`~neurorx.phases.resolve_phases`): segments, inputs, states."""
         start_states = task.sample(trials, 1, seed=derive_seed(seed, START_STATES)).init_state
         start_h = network.encode_init(task.encode(start_states))
-        last = np.asarray(start_states, dtype=np.float64)
-        segments, states, t0 = [], [], 0.0
-        for i, phase in enumerate(self.phases):
-            steps = phase.n_steps(network)
-            ctx = PhaseContext(network, task, trials, seed, i, start_states, last)
-            inputs, true = phase.inputs(ctx, steps)
-            if inputs.shape != (trials, steps, network.n_in):
-                raise ValueError(f"phase {i} ({phase.name}) made inputs of shape {inputs.shape}; expected "
-                                 f"{(trials, steps, network.n_in)} = (trials, steps, n_in)")
-            if not np.all(np.isfinite(inputs)):
-                raise ValueError(f"phase {i} ({phase.name}) made inputs containing NaN or inf; check its inputs()")
-            reset = phase.start == "reset" or i == 0
-            segments.append(Segment(name=phase.name, steps=steps, inputs=inputs,
-                                    noise=phase.noise_models(network), h0=start_h if reset else None, t0=t0))
-            states.append(true)
-            if np.isfinite(true[:, -1]).all():
-                last = true[:, -1]
-            t0 += steps * network.dt
-        return segments, states
+        return resolve_phases(self.phases, network, task, trials, seed, start_states, start_h)
 
     def run(self, network, backend: str = "torch", trials: int = 200, seed: int = 0, *, record: Sequence[str] = (),
             every: int = 1, hooks: Sequence[Hook] = (), task=None, dt_factor: int = 1, progress: bool | None = None,
@@ -373,11 +360,12 @@ class Protocol:
         cfg = check_run(network, backend, trials, seed, record, every, dt_factor, task, backend_options)
         memory_budget = check_memory_budget(memory_budget)
         check_resources(self, network, cfg)
-        segments, true_states = self.segments(network, cfg.task, cfg.trials, cfg.seed)
+        resolved = self.resolve(network, cfg.task, cfg.trials, cfg.seed)
+        segments = resolved.segments
         total = sum(s.steps for s in segments)
         options = with_memory_budget(cfg.impl, backend_options, memory_budget)
         phase_info = phase_table(self.phases, segments, network)
-        buffers = RecordingBuffers(network, cfg.trials, total, np.asarray(true_states[0]).shape[-1],
+        buffers = RecordingBuffers(network, cfg.trials, total, resolved.states.shape[-1],
                                    _states(cfg.record), cfg.every,
                                    np.float32 if options.get("dtype") == "float32" else np.float64)
         spikes = SpikeCollector() if "spikes" in cfg.record else None
@@ -402,8 +390,7 @@ class Protocol:
             t=(np.arange(total) + 1) * network.dt,
             phase=np.concatenate([np.full(s.steps, s.name) for s in segments]),
             phase_index=np.concatenate([np.full(s.steps, i) for i, s in enumerate(segments)]),
-            decoded=buffers.decoded, states=np.concatenate(true_states, axis=1),
-            inputs=np.concatenate([s.inputs for s in segments], axis=1), h=buffers.h, y=buffers.y,
+            decoded=buffers.decoded, states=resolved.states, inputs=resolved.inputs, h=buffers.h, y=buffers.y,
             record_index=buffers.index, phases=phase_info, hooks={hk.name: hk.result() for hk in hooks},
             meta=run_metadata(network, cfg, phase_info, options),
             spikes=None if spikes is None else cfg.impl.spike_trains(spikes, network, cfg.trials, cfg.dt_factor,

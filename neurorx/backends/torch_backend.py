@@ -141,20 +141,20 @@ class TorchBackend:
                     h = torch.tensor(np.asarray(seg.h0), dtype=tdtype, device=device)
                 if h is None:
                     raise ValueError(f"segment {seg.name!r} continues from a previous state, but it is the first")
-                x_all = torch.tensor(np.asarray(seg.inputs), dtype=tdtype, device=device)
                 rec = _BlockNoise(seg.noise.get("recurrent", NoNoise()), trials, n, dt, seg.steps * k, gens[0],
                                   tdtype, device)
                 inp = _BlockNoise(seg.noise.get("input", NoNoise()), trials, network.n_in, network.dt, seg.steps,
                                   gens[1], tdtype, device)
                 for start in range(0, seg.steps, chunk_steps):
                     m = min(chunk_steps, seg.steps - start)
+                    x_all = torch.as_tensor(np.asarray(seg.inputs)[:, start:start + m], dtype=tdtype, device=device)
                     out = torch.empty((trials, m, n), dtype=tdtype, device=device)
                     for t0 in range(0, m, sub):
                         ms = min(sub, m - t0)
                         for g0 in range(0, n_blocks, group):
                             blocks = range(g0, min(g0 + group, n_blocks))
                             rows = slice(g0 * TRIAL_BLOCK, min(blocks.stop * TRIAL_BLOCK, trials))
-                            h = self._advance(h, rows, x_all[rows, start + t0 : start + t0 + ms], rec, inp,
+                            h = self._advance(h, rows, x_all[rows, t0 : t0 + ms], rec, inp,
                                               blocks, ms, k, cell, act, w, a, out, t0)
                     arr = out.cpu().numpy()
                     check_finite(arr, seg, start, network.dt)

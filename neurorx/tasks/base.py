@@ -149,6 +149,17 @@ class Task(ABC):
         TaskBatch
         """
 
+    def stream(self, batch: int, steps: int, seed, init_state=None):
+        """The inputs and true states of :meth:`sample` with the same arguments, read a chunk at a time.
+
+        Returns a :class:`~neurorx.tasks.streams.TrajectoryStream`; its ``take(n)`` gives the next ``n`` steps
+        without the cell-code targets. This default samples the whole batch; the built-in tasks generate the
+        steps as they are taken, so memory does not grow with ``steps``.
+        """
+        from neurorx.tasks.streams import BatchStream
+
+        return BatchStream(self.sample(batch, steps, seed, init_state=init_state))
+
     def encoded_batch(self, inputs: np.ndarray, states: np.ndarray, init_state: np.ndarray) -> TaskBatch:
         """The :class:`TaskBatch` of ``inputs`` (B, T, n_in), true ``states`` (B, T, d) and ``init_state`` (B, d),
         with their cell codes as ``targets`` and ``init_code``.

@@ -18,6 +18,7 @@ from neurorx.tasks._checks import (
 )
 from neurorx.tasks.base import TASKS, CellCodedTask, TaskBatch
 from neurorx.tasks.cells import HeadDirectionCells
+from neurorx.tasks.streams import RowDraws, TrajectoryStream
 
 __all__ = ["HeadDirection", "wrap_angle"]
 
@@ -155,6 +156,15 @@ class HeadDirection(CellCodedTask):
         states = theta[:, 1:, None].copy()
         return self.encoded_batch(dtheta[:, :, None], states, init)
 
+    def stream(self, batch: int, steps: int, seed, init_state=None) -> TrajectoryStream:
+        """The inputs and states of :meth:`sample` (same arguments, same numbers), generated as they are taken.
+
+        Memory is that of the steps asked for at once, whatever ``steps`` is (see
+        :class:`~neurorx.tasks.streams.RowDraws`).
+        """
+        batch, steps, init_state = self._check_sample_args(batch, steps, init_state)
+        return _Turns(self, batch, steps, make_rng(seed), init_state)
+
     def error(self, decoded, states):
         """Absolute wrapped angle difference in radians, in [0, pi]: (..., 1), (..., 1) -> (...)."""
         if is_torch(decoded) or is_torch(states):
@@ -193,3 +203,28 @@ class HeadDirection(CellCodedTask):
         if stored is not None and not np.array_equal(stored, task.preferred_angles):
             raise ValueError("card's preferred_angles differ from linspace(-pi, pi, n_cells)")
         return task
+
+
+class _Turns(TrajectoryStream):
+    """The turns and bearings of :class:`HeadDirection`, a chunk of steps at a time (see its ``Notes``).
+
+    The running sum carries the unwrapped bearing from chunk to chunk, so every sum is the one
+    :meth:`HeadDirection.sample` forms.
+    """
+
+    def __init__(self, task: HeadDirection, batch: int, steps: int, rng: np.random.Generator, init_state):
+        theta0 = rng.uniform(0.0, 2 * np.pi, batch) if task.init == "uniform" else np.zeros(batch)
+        if init_state is not None:
+            theta0 = init_state[:, 0]
+        self._turns = RowDraws(rng, batch, steps, lambda g, n: g.normal(task.turn_mu, task.turn_sigma, n))
+        self._task, self._theta = task, theta0
+        super().__init__(batch, steps, wrap_angle(theta0[:, None]))
+
+    def _take(self, n):
+        turns = self._turns.take(n)
+        if self._task.biased:
+            turns = np.abs(turns)
+        dtheta = self._task.dt * turns
+        theta = np.cumsum(np.concatenate([self._theta[:, None], dtheta], axis=1), axis=1)
+        self._theta = theta[:, -1]
+        return dtheta[:, :, None], wrap_angle(theta[:, 1:])[:, :, None]

@@ -21,6 +21,7 @@ from neurorx.tasks._checks import (
 )
 from neurorx.tasks.base import TASKS, CellCodedTask, TaskBatch
 from neurorx.tasks.cells import PlaceCells
+from neurorx.tasks.streams import RowDraws, TrajectoryStream
 
 __all__ = ["SpatialNavigation", "mean_distance_in_rectangle"]
 
@@ -217,6 +218,17 @@ class SpatialNavigation(CellCodedTask):
         turn = np.where(near, np.sign(a_wall) * (np.pi / 2 - np.abs(a_wall)), 0.0)
         return near, turn
 
+    def _move(self, pos, hd, turn_rate, speed):
+        """One generator step (Notes, 1-3) from positions (B, 2) and headings (B,) with the drawn turn rates
+        and speeds (B,): ``(update, next position, next heading, speed, near_wall, wall_turn)``.
+        """
+        near, turn = self._avoid_wall(pos, hd)
+        v = np.where(near, speed * self.border_slow_factor, speed)
+        step = (v * self.dt)[:, None] * np.stack([np.cos(hd), np.sin(hd)], axis=-1)
+        if self.biased:
+            step += self.drift_const * (np.asarray(self.anchor) - pos)
+        return step, pos + step, hd + turn + self.dt * turn_rate, v, near, turn
+
     def simulate(self, batch: int, steps: int, seed, init_state=None) -> dict[str, np.ndarray]:
         """Run the trajectory generator and return its full T+2-long arrays.
 
@@ -256,17 +268,9 @@ class SpatialNavigation(CellCodedTask):
         start = 0 if init_state is None else 1
         pos[:, start] = p0 if init_state is None else init_state
         hd[:, start] = h0
-        anchor = np.asarray(self.anchor)
         for t in range(start, steps + 1):
-            near, turn = self._avoid_wall(pos[:, t], hd[:, t])
-            v = np.where(near, speeds[:, t] * self.border_slow_factor, speeds[:, t])
-            step = (v * self.dt)[:, None] * np.stack([np.cos(hd[:, t]), np.sin(hd[:, t])], axis=-1)
-            if self.biased:
-                step += self.drift_const * (anchor - pos[:, t])
-            upd[:, t] = step
-            pos[:, t + 1] = pos[:, t] + step
-            hd[:, t + 1] = hd[:, t] + turn + self.dt * turns[:, t]
-            speed[:, t], near_wall[:, t], wall_turn[:, t] = v, near, turn
+            upd[:, t], pos[:, t + 1], hd[:, t + 1], speed[:, t], near_wall[:, t], wall_turn[:, t] = self._move(
+                pos[:, t], hd[:, t], turns[:, t], speeds[:, t])
         if start == 1:
             pos[:, 0], hd[:, 0] = pos[:, 1], hd[:, 1]
         hd = np.mod(hd + np.pi, 2 * np.pi) - np.pi
@@ -298,6 +302,15 @@ class SpatialNavigation(CellCodedTask):
         init = pos[:, 1].copy()
         states = pos[:, 2:].copy()
         return self.encoded_batch(upd[:, 1:-1].copy(), states, init)
+
+    def stream(self, batch: int, steps: int, seed, init_state=None) -> TrajectoryStream:
+        """The inputs and states of :meth:`sample` (same arguments, same numbers), generated as they are taken.
+
+        Memory is that of the steps asked for at once, whatever ``steps`` is (see
+        :class:`~neurorx.tasks.streams.RowDraws`).
+        """
+        batch, steps, init_state = self._check_sample_args(batch, steps, init_state)
+        return _Walk(self, batch, steps, make_rng(seed), init_state)
 
     # -- metrics -------------------------------------------------------------------------------------------
 
@@ -344,3 +357,32 @@ class SpatialNavigation(CellCodedTask):
         if extra:
             raise ValueError(f"unexpected arrays in a 'spatial_navigation' card: {sorted(extra)}")
         return cls(**params, centres=arrays.get("centres"))
+
+
+class _Walk(TrajectoryStream):
+    """The generator of :class:`SpatialNavigation`, run a chunk of steps at a time (see its ``Notes``)."""
+
+    def __init__(self, task: SpatialNavigation, batch: int, steps: int, rng: np.random.Generator, init_state):
+        hw, hh = task.box_width / 2, task.box_height / 2
+        if task.init == "uniform":        # the draw order of SpatialNavigation.simulate
+            p0 = np.stack([rng.uniform(-hw, hw, batch), rng.uniform(-hh, hh, batch)], axis=-1)
+        else:
+            p0 = np.zeros((batch, 2))
+        h0 = rng.uniform(0.0, 2 * np.pi, batch)
+        self._turns = RowDraws(rng, batch, steps + 1, lambda g, n: g.normal(task.turn_mu, task.turn_sigma, n))
+        self._speeds = RowDraws(rng, batch, steps + 1, lambda g, n: g.rayleigh(task.speed_scale, n))
+        self._task = task
+        turn, speed = self._turns.take(1)[:, 0], self._speeds.take(1)[:, 0]   # step 0
+        if init_state is None:
+            _, self._pos, self._hd, *_ = task._move(p0, h0, turn, speed)
+        else:
+            self._pos, self._hd = init_state, h0
+        super().__init__(batch, steps, self._pos.copy())
+
+    def _take(self, n):
+        turns, speeds = self._turns.take(n), self._speeds.take(n)
+        inputs, states = np.empty((self.batch, n, 2)), np.empty((self.batch, n, 2))
+        for j in range(n):
+            inputs[:, j], self._pos, self._hd, *_ = self._task._move(self._pos, self._hd, turns[:, j], speeds[:, j])
+            states[:, j] = self._pos
+        return inputs, states

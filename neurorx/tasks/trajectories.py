@@ -23,6 +23,7 @@ from neurorx.tasks.base import TASKS, CellCodedTask, TaskBatch
 from neurorx.tasks.cells import HeadDirectionCells, PlaceCells
 from neurorx.tasks.head_direction import HeadDirection, wrap_angle
 from neurorx.tasks.spatial import SpatialNavigation
+from neurorx.tasks.streams import TrajectoryStream
 
 __all__ = ["SOURCES", "MeasuredHeadDirection", "MeasuredSpatial", "held_out_network", "load_source"]
 
@@ -165,6 +166,13 @@ class _Measured(CellCodedTask):
         With ``init_state``, each trial takes the window whose first sample is nearest to it (the measured
         path cannot start anywhere).
         """
+        stream = self.stream(batch, steps, seed, init_state)
+        steps_in, states = stream.take(steps)
+        return TaskBatch(inputs=steps_in, states=states, targets=self.encode(states), init_state=stream.init_state,
+                         init_code=self.encode(stream.init_state))
+
+    def stream(self, batch: int, steps: int, seed, init_state=None) -> TrajectoryStream:
+        """The windows of :meth:`sample` (same arguments), cut a chunk of steps at a time."""
         batch, steps, init_state = self._check_sample_args(batch, steps, init_state)
         starts = [(k, i) for k, s in enumerate(self.stretches) for i in range(len(s) - steps)]
         if not starts:
@@ -177,13 +185,7 @@ class _Measured(CellCodedTask):
         else:
             first = np.array([self.stretches[k][i] for k, i in starts])
             pick = np.array([int(np.argmin(np.abs(self.error(first, s[None, :])))) for s in init_state])
-        windows = np.stack([self.stretches[k][i:i + steps + 1] for k, i in (starts[j] for j in pick)])
-        steps_in = np.diff(windows, axis=1)
-        if self.circular:
-            steps_in = wrap_angle(steps_in)
-        states = windows[:, 1:].copy()
-        return TaskBatch(inputs=steps_in, states=states, targets=self.encode(states), init_state=windows[:, 0].copy(),
-                         init_code=self.encode(windows[:, 0]))
+        return _Windows(self, [starts[j] for j in pick], steps)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The measured samples (when not named by ``source``) and the cell centres."""
@@ -202,6 +204,20 @@ class _Measured(CellCodedTask):
         if "centres" in arrays:
             kwargs["centres"] = arrays["centres"]
         return cls(**params, **{k: v for k, v in kwargs.items() if v is not None})
+
+
+class _Windows(TrajectoryStream):
+    """Windows ``(stretch, first sample)`` of a measured task, ``steps + 1`` samples each, cut in chunks."""
+
+    def __init__(self, task: _Measured, windows: list[tuple[int, int]], steps: int):
+        self._task, self._windows = task, windows
+        super().__init__(len(windows), steps, np.stack([task.stretches[k][i] for k, i in windows]))
+
+    def _take(self, n):
+        a = self.done
+        cut = np.stack([self._task.stretches[k][i + a:i + a + n + 1] for k, i in self._windows])
+        steps_in = np.diff(cut, axis=1)
+        return (wrap_angle(steps_in) if self._task.circular else steps_in), cut[:, 1:].copy()
 
 
 @TASKS.register("measured_spatial")
