@@ -102,3 +102,10 @@ def test_a_sweep_listing_the_spiking_backend_with_a_bad_option_is_refused_when_i
     path.write_text(yaml.safe_dump(spec))
     line = _one_line(capsys, ["sweep", str(path), "--dry-run", "--out", str(tmp_path / "sw")])
     assert "runs.r.options.brian2-spiking" in line and not (tmp_path / "sw").exists()
+
+
+def test_run_refuses_one_path_for_the_recording_and_the_nwb_file(network_file, tmp_path, capsys):
+    same = tmp_path / "run.nwb"
+    line = _one_line(capsys, ["run", str(network_file), "--phases", "active:3", "--trials", "1", "--out", str(same),
+                              "--nwb", str(same)])
+    assert "two names" in line and not same.exists()

@@ -168,7 +168,7 @@ def spiking_settings(network, *, trials: int, dt_factor: int = 1, neuron: str = 
     """Check every spiking option; return :class:`SpikingSettings` or raise one clear line.
 
     Refused: an unknown neuron model or noise mode, ``per_unit < 1``, more neurons (``n_rec * per_unit *
-    trials``, at least :data:`BYTES_PER_NEURON` each) than fit in memory, ``spike_trials < 1``, non-positive
+    trials``, at least ``BYTES_PER_NEURON`` bytes each) than fit in memory, ``spike_trials < 1``, non-positive
     rates, scales or time constants, a negative ``tau_syn``, a spike step that is not a whole fraction of the
     unit step, Poisson settings with ``max_rate * spike_dt >= 1`` (more than one spike per neuron and bin at
     the peak rate: not a spike train at that resolution) and LIF settings whose fastest neuron would need a
