@@ -65,10 +65,20 @@ def _load_commands() -> None:
         importlib.import_module(f"{__name__}.{module}")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose refusals are one line (what is wrong, and where the options are listed).
+
+    argparse's own ``error`` prints the whole usage first: a dozen lines for ``neurorx run``.
+    """
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}; `{self.prog} --help` lists the options\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one subparser per registered command."""
     _load_commands()
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="neurorx",
         description="Noisy path-integrating rate RNNs: train in torch, run in Brian2, analyse reactivation.",
     )

@@ -41,7 +41,8 @@ def configure(parser: argparse.ArgumentParser):
     exp.add_argument("--max-jobs", type=int, default=None, metavar="N",
                      help="raise the limit on the number of runs (default 100,000) on purpose")
     exp.add_argument("--figures", action="store_true", help="also draw the figures into DIR/figures")
-    exp.add_argument("--force", action="store_true", help="discard results of another design in DIR")
+    exp.add_argument("--force", action="store_true",
+                     help="replace results of another design in DIR once the new experiment has finished")
     exp.add_argument("--quiet", action="store_true")
     chk = sub.add_parser("check", help="gradient alignment with exact LayerNorm after homeostasis (seconds)")
     chk.add_argument("--error-norms", nargs="+", default=None, help="variants (default: all registered)")

@@ -33,24 +33,31 @@ def configure(parser: argparse.ArgumentParser):
     return run
 
 
+#: What ``--out`` receives; ``decoded.npz`` is moved in last and marks the folder complete.
+OUTPUTS = ("decoded.npz", "decoded_trajectories.png", "decoded_density.png")
+
+
 def run(args: argparse.Namespace) -> int:
     """Decode, print the table, write the figures."""
-    from pathlib import Path
-
-    from neurorx.io import check_output_dir
+    from neurorx.io import check_output_file
     from neurorx.io.nwb import read
+    from neurorx.staging import StagedFolder
 
-    out = None if args.out is None else check_output_dir(args.out)
+    folder = None
+    if args.out is not None:      # refused before the decoding: an existing output without --force, a file
+        folder = StagedFolder(args.out, complete=OUTPUTS[0], outputs=OUTPUTS, force=args.force,
+                              what="decoded recording")
+        for name in OUTPUTS:
+            check_output_file(folder.out / name, overwrite=args.force)
     rec = read(args.file, wake=args.wake, sleep=args.sleep, bin_size=args.bin_size, bins=args.bins,
                feature=args.feature, segment=args.segment)
     print(summary_table(rec))
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        rec.save(out / "decoded.npz", overwrite=args.force)
-        for path in write_figures(rec, out, overwrite=args.force):
-            print(f"wrote {path}")
-        print(f"wrote {out / 'decoded.npz'}")
+    if folder is not None:        # the three files appear together, or not at all
+        with folder as stage:
+            rec.save(stage / OUTPUTS[0])
+            write_figures(rec, stage)
+        for name in OUTPUTS[1:] + OUTPUTS[:1]:
+            print(f"wrote {folder.out / name}")
     return 0
 
 
@@ -73,10 +80,13 @@ def summary_table(rec) -> str:
             lines.append(f"| {name} | {stat.name} [{stat.unit_for(circular)}] | {stat.value(sub, circular):.4g} |")
     if "active" in rec.labels:
         act = rec.select("active")
-        err = (np.abs(circular_error(act.decoded[..., 0], act.states[..., 0])) if circular
-               else np.linalg.norm(act.decoded - act.states, axis=-1))
+        measured = np.isfinite(act.states).all(axis=-1)     # the trajectory is NaN where it was not measured
+        decoded, states = act.decoded[measured], act.states[measured]
+        err = (np.abs(circular_error(decoded[..., 0], states[..., 0])) if circular
+               else np.linalg.norm(decoded - states, axis=-1))
+        value = f"{np.median(err):.4g}" if err.size else "n/a (no measured trajectory)"
         lines.append(f"| {epochs.get('active', 'active')} (active) | median decoding error "
-                     f"[{'rad' if circular else 'm'}] | {np.nanmedian(err):.4g} |")
+                     f"[{'rad' if circular else 'm'}] | {value} |")
     if {"active", "quiescent"} <= set(rec.labels):
         q, a = rec.select("quiescent").decoded, rec.select("active").decoded
         kl = circular_kl(q[..., 0], a[..., 0]) if circular else kl_divergence(

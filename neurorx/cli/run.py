@@ -94,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
         from neurorx.io.extras import require
 
         check_output_file(args.nwb, overwrite=args.force)
+        if Path(args.nwb).resolve() == Path(args.out).resolve():
+            print(f"neurorx run: --nwb and --out are both {args.out}: the NWB file would overwrite the recording; "
+                  f"give them two names, e.g. --nwb {Path(args.out).with_suffix('.nwb')} --out "
+                  f"{Path(args.out).with_suffix('.npz')}", file=sys.stderr)
+            return 2
         require("pynwb", "neurorx run --nwb")
     try:
         protocol = nrx.Protocol([parse_phase(s) for s in args.phases])

@@ -27,6 +27,7 @@ from neurorx.io import atomic_write_bytes, check_output_dir
 from neurorx.registry import Registry
 from neurorx.resources import check_duration, check_grid, check_workers
 from neurorx.seeds import numpy_rng
+from neurorx.staging import StagedFolder
 
 __all__ = [
     "CONDITIONS",
@@ -206,31 +207,63 @@ def load_runs(out_dir: str | Path) -> list[dict]:
     return runs
 
 
-def _prepare(out_dir: Path, cfg: ExperimentConfig, force: bool) -> None:
-    import shutil
+#: Everything an experiment writes into its results folder (``runs.jsonl``: folders written before the
+#: experiment ran as a sweep). A replacement by another design removes the old ones it does not produce.
+OUTPUTS = ("config.json", "store.json", "jobs", RESULTS, "runs.jsonl", "summary.json", "figures")
 
+
+def _design(folder: Path) -> dict | None:
+    """The design recorded in ``folder/config.json`` (``None`` if there is none)."""
+    path = folder / "config.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("experiment")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        raise FileFormatError(f"{path} is not a readable experiment configuration (truncated or corrupt); give a "
+                              "new --out folder, or --force to replace the experiment there") from None
+
+
+def _prepare(out_dir: Path, cfg: ExperimentConfig, force: bool) -> tuple[Path, StagedFolder | None]:
+    """The folder to run the experiment in and, for a ``force`` replacement of another design, its staging.
+
+    An experiment of the same design resumes in place (its sweep store keeps the finished runs;
+    ``summary.json``, written last, marks it complete). One of another design (or an unreadable
+    ``config.json``) is replaced only with ``force``, and only once the new experiment has finished: the new
+    one runs in ``out_dir/.replacing/`` (:attr:`StagedFolder.resume_name`, resumed there by the same command
+    after an interruption) while the old results stay whole and readable, and its outputs are moved in with
+    ``summary.json`` last (:class:`neurorx.staging.StagedFolder`).
+    """
     from neurorx.provenance import provenance
 
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputPathError(f"{out_dir} is a file; give a folder for the experiment's results")
-    cfg_path = out_dir / "config.json"
-    if cfg_path.exists():
+    try:
+        old = _design(out_dir)
+    except FileFormatError:
+        if not force:
+            raise
+        old = {}                                 # unreadable: replaced like another design
+    staged, folder = None, out_dir
+    if old is not None and old != cfg.to_dict():
+        if not force:
+            raise FileExistsError(f"{out_dir} holds an experiment with another configuration; give a new --out "
+                                  "folder, or --force to replace it once the new one has finished")
+        staged = StagedFolder(out_dir, complete="summary.json", outputs=OUTPUTS, force=True,
+                              what="E/I experiment", keep_on_error=True)
+        folder = staged.__enter__()
         try:
-            old = json.loads(cfg_path.read_text(encoding="utf-8")).get("experiment")
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-            raise FileFormatError(f"{cfg_path} is not a readable experiment configuration (truncated or corrupt); "
-                                  "give a new --out folder, or --force to replace the experiment there") from None
-        if old != cfg.to_dict():
-            if not force:
-                raise FileExistsError(f"{out_dir} holds an experiment with another configuration; give a new --out "
-                                      "folder, or --force to discard it")
-            for name in ("runs.jsonl", "summary.json", "config.json", RESULTS, "store.json"):
-                (out_dir / name).unlink(missing_ok=True)
-            shutil.rmtree(out_dir / "jobs", ignore_errors=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if not cfg_path.exists():
+            stale = _design(folder) not in (None, cfg.to_dict())
+        except FileFormatError:
+            stale = True
+        if stale:                                # an interrupted replacement by a third design
+            for name in OUTPUTS:
+                StagedFolder._remove(folder / name)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "config.json").exists():
         meta = {"experiment": cfg.to_dict(), "configs": sample_configs(cfg), "provenance": provenance(cfg.seed)}
-        atomic_write_bytes(cfg_path, json.dumps(meta, indent=1).encode())
+        atomic_write_bytes(folder / "config.json", json.dumps(meta, indent=1).encode())
+    return folder, staged
 
 
 def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int = 1, threads: int = 1,
@@ -254,7 +287,9 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int =
         Kept for existing callers: every job runs with one torch thread (the sweep's worker environment), so
         its numbers do not depend on the machine.
     force : bool
-        Discard results of a different design in ``out_dir``.
+        Replace the results of a different design in ``out_dir``, once the new experiment has finished: until
+        then it runs in ``out_dir/.replacing/`` and the old results stay whole; interrupted, the same call
+        resumes it there.
     progress : bool
         Show a progress bar.
     scheduler : None, "sync", str or distributed.Client, optional
@@ -272,21 +307,23 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, workers: int =
                                  "results; give epochs >= 1 (--epochs)")
     out_dir = check_output_dir(out_dir)
     load_images(cfg.data, seed=cfg.seed)     # a bad data source fails before anything is written
-    _prepare(out_dir, cfg, force)
+    folder, staged = _prepare(out_dir, cfg, force)
     if scheduler is None and workers <= 1:
         scheduler, workers = "sync", None
     t0 = time.perf_counter()
-    result = run_jobs(grid_jobs(cfg), out_dir, name="ei", scheduler=scheduler, workers=workers,
+    result = run_jobs(grid_jobs(cfg), folder, name="ei", scheduler=scheduler, workers=workers,
                       show_progress=progress)
     if result.failed:
         first = next(iter(result.failed.values()))
         raise SimulationError(f"{len(result.failed)} run(s) of the experiment failed (first: {first}); the others "
-                              f"are kept in {out_dir}: run the same command again to retry")
-    ds = gather(cfg, Store(out_dir))
-    save_netcdf(ds, out_dir / RESULTS)
-    summary = analyse(load_runs(out_dir), cfg)
+                              f"are kept in {folder}: run the same command again to retry")
+    ds = gather(cfg, Store(folder))
+    save_netcdf(ds, folder / RESULTS)
+    summary = analyse(load_runs(folder), cfg)
     summary["wall_seconds_last_call"] = time.perf_counter() - t0
-    atomic_write_bytes(out_dir / "summary.json", json.dumps(summary, indent=1).encode(), overwrite=True)
+    atomic_write_bytes(folder / "summary.json", json.dumps(summary, indent=1).encode(), overwrite=True)
+    if staged is not None:
+        staged.__exit__(None, None, None)      # the new experiment replaces the old one, summary.json last
     return summary
 
 

@@ -22,6 +22,7 @@ from distributed import Client, LocalCluster, as_completed
 from neurorx.errors import ConfigurationError, SimulationError
 from neurorx.io import CorruptFileError
 from neurorx.progress import NoBar, get_logger, progress
+from neurorx.sweep import local_workers
 from neurorx.sweep.gather import gather as gather_results
 from neurorx.sweep.gather import save_netcdf
 from neurorx.sweep.grid import expand
@@ -193,7 +194,10 @@ def _checkpoint_batch(work: Path) -> int | None:
 
 
 def _client(scheduler, workers):
-    """``(client, cluster or None)`` for ``scheduler``: None = LocalCluster, "sync" = in process, or an address."""
+    """``(client, cluster or None)`` for ``scheduler``: None = LocalCluster, "sync" = in process, or an address.
+
+    The workers of a local cluster leave Ctrl+C to this process (:mod:`neurorx.sweep.local_workers`).
+    """
     if isinstance(scheduler, Client):
         return scheduler, None
     if scheduler is None:
@@ -202,7 +206,7 @@ def _client(scheduler, workers):
             raise ConfigurationError(f"workers must be a positive integer; got {workers}")
         try:   # ":0": a free port, never another cluster's 8787
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                   env=dict(THREAD_ENV), silence_logs=40)
+                                   env=dict(THREAD_ENV), silence_logs=40, preload=[local_workers.MODULE])
         except RuntimeError as err:
             raise SimulationError(
                 f"the local Dask cluster's worker processes did not start ({err or type(err).__name__}). In a "

@@ -96,6 +96,8 @@ def _validate(spec: SweepSpec, *, check_cards: bool) -> None:
                 raise SpecError(f"statistics.{st.name}.n_components={n} exceeds the units of the network(s) it "
                                 f"reads ({', '.join(f'{c}: {u}' for c, u in small.items())}); use at most "
                                 f"{min(small.values())}")
+        for run in spec.runs:
+            _check_backend_options_against_cards(run, cards)
         check_sweep_spec(spec)   # job count and the memory of the largest training and run
 
 
@@ -145,3 +147,27 @@ def _check_backend_options(run: RunSpec, backend: str, opts: dict) -> None:
                             f"its options are {', '.join(accepted) or 'none'}." + suggest(key, accepted))
         if not isinstance(value, str | int | float | bool) or (isinstance(value, float) and not math.isfinite(value)):
             raise SpecError(f"runs.{run.name}.options.{backend}.{key} must be a plain value; got {value!r}")
+
+
+def _check_backend_options_against_cards(run: RunSpec, cards: dict) -> None:
+    """Options of a backend that checks them (``check_options``), against each network the run will read.
+
+    The networks are not trained yet: the check gets their step ``dt`` and size ``n_rec`` from the cards, so a
+    spiking option that cannot work (an unknown neuron model, ``max_rate * spike_dt >= 1``, more neurons than
+    fit in memory) is refused when the spec is read, not after the trainings.
+    """
+    from types import SimpleNamespace
+
+    from neurorx.units import parse_time
+
+    for backend in run.backends:
+        check = getattr(get_backend(backend), "check_options", None)
+        if check is None:
+            continue
+        for cond in run.conditions or tuple(cards):
+            rnn = cards[cond]["rnn"]
+            stand_in = SimpleNamespace(dt=float(parse_time(rnn["dt"])), n_rec=int(rnn["n_rec"]))
+            try:
+                check(stand_in, trials=run.trials, dt_factor=run.dt_factor, **run.options.get(backend, {}))
+            except (ValueError, TypeError) as err:
+                raise SpecError(f"runs.{run.name}.options.{backend} (condition {cond!r}): {err}") from None

@@ -111,6 +111,16 @@ def test_a_damaged_ei_configuration(capsys, tmp_path, ei_done, how):
     assert "config.json" in line and "--force" in line
 
 
+def test_a_damaged_ei_configuration_is_replaced_with_force_as_its_message_says(capsys, tmp_path, ei_done):
+    out = tmp_path / "exp"
+    shutil.copytree(ei_done, out)
+    _damage(out / "config.json", "truncated")
+    assert main(["ei", "experiment", "--quick", "--out", str(out), "--conditions", "ln_plus", "--epsilons", "0",
+                 "--epochs", "1", "--quiet", "--force"]) == 0
+    assert json.loads((out / "config.json").read_text())["experiment"]["conditions"] == ["ln_plus"]
+    assert not (out / ".replacing").exists()
+
+
 def test_a_demo_folder_without_its_report_is_incomplete_and_rewritten(tmp_path, models_dir):
     from neurorx.experiments.demo import DemoConfig, run_demo
 

@@ -5,11 +5,13 @@ raise it at the last step of each writer (deterministic, in process) and check t
 """
 
 import json
+import os
+import signal
+import time
 
 import pytest
 
-from neurorx.cli import Terminated, main
-from neurorx.ei import jobs as ei_jobs
+from neurorx.cli import Terminated, _install_signal_handlers, main
 from neurorx.ei.experiment import ExperimentConfig, load_runs, run_experiment
 from neurorx.experiments import demo as demo_module
 from neurorx.experiments.demo import DemoConfig, run_demo
@@ -60,33 +62,52 @@ def test_demo_failing_midway_leaves_no_folder(models_dir, tmp_path, monkeypatch)
     assert _listing(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: since the E/I grid runs as sweep jobs, ei experiment --force "
-                   "discards another design's results before the new one has run (not staged); see issue 22")
+def _files(folder):
+    """Every file under ``folder`` (relative path -> bytes), staging folders left out."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".replacing" not in p.parts}
+
+
 def test_ei_force_terminated_keeps_the_old_experiment_and_resumes_the_new_one(tmp_path, monkeypatch):
+    from neurorx.ei import jobs as ei_jobs
+    from neurorx.sweep.store import Store
+
     out = tmp_path / "ei"
     old = ExperimentConfig.quick(**EI)
     run_experiment(old, out, progress=False)
-    before = {name: (out / name).read_bytes() for name in ("config.json", "runs.jsonl", "summary.json")}
+    before = _files(out)
+    assert {"config.json", "summary.json", "results.nc"} <= set(before)
     new = ExperimentConfig.quick(**{**EI, "seed": 1})
     real = ei_jobs.run_ei_config
     calls = []
 
-    def second_run_terminated(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise Terminated
-        return real(*args, **kwargs)
+    def second_run_terminated(config, *args, **kwargs):
+        calls.append(config["condition"])
+        if len(calls) == 2:          # the first new run is finished: SIGTERM reaches the command mid-run
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(2)            # the main thread unwinds meanwhile; this run never finishes
+            raise RuntimeError("stopped")
+        return real(config, *args, **kwargs)
 
     monkeypatch.setattr(ei_jobs, "run_ei_config", second_run_terminated)
-    with pytest.raises(Terminated):
-        run_experiment(new, out, force=True, progress=False)
-    assert {name: (out / name).read_bytes() for name in before} == before      # nothing of the old one lost
-    assert len(load_runs(out / ".replacing")) == 1                             # the new one's first run kept
-    monkeypatch.setattr(ei_jobs, "run_ei_config", real)
-    summary = run_experiment(new, out, force=True, progress=False)             # the same command resumes
-    assert summary["n_runs"] == 2 and not (out / ".replacing").exists()
+    previous = _install_signal_handlers()          # what the command line does: SIGTERM raises Terminated
+    try:
+        with pytest.raises(Terminated):
+            run_experiment(new, out, force=True, progress=False)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    assert _files(out) == before                                   # nothing of the old one lost ...
+    assert load_runs(out) and json.loads((out / "summary.json").read_text())["experiment"] == old.to_dict()
+    kept = Store(out / ".replacing").done_ids(j.id for j in ei_jobs.grid_jobs(new))
+    assert len(kept) == 1                                          # ... and the new one's first run kept
+    calls.clear()
+    monkeypatch.setattr(ei_jobs, "run_ei_config", lambda config, *a, **k: calls.append(1) or real(config, *a, **k))
+    summary = run_experiment(new, out, force=True, progress=False)  # the same command resumes
+    assert len(calls) == 1 and summary["n_runs"] == 2 and not (out / ".replacing").exists()
     assert json.loads((out / "config.json").read_text())["experiment"] == new.to_dict()
     assert len(load_runs(out)) == 2
+    assert Store(out).done_ids(j.id for j in ei_jobs.grid_jobs(old)) == set()   # no old run mixed in
 
 
 def test_ei_figures_interrupted_keep_the_earlier_figures(tmp_path, monkeypatch):

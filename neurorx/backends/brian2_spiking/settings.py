@@ -14,6 +14,7 @@ from brian2.units.fundamentalunits import Quantity, get_dimensions
 
 from neurorx.errors import ConfigurationError
 from neurorx.registry import Registry
+from neurorx.resources import check_memory
 from neurorx.units import parse_time
 
 __all__ = ["DEFAULT_LIF_TAU_M_CURRENT", "DEFAULT_LIF_TAU_M_RATE", "NEURON_MODELS", "NOISE_MODES", "LIFParams",
@@ -157,6 +158,9 @@ def _spike_trials(value, trials: int) -> tuple[int, ...] | None:
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise ConfigurationError(f"spike_trials must be at least 1 (record the spikes of the first K trials); "
+                                     f"got {value}. Leave it out to record every trial")
         value = range(value)
     try:
         chosen = sorted({int(v) for v in value})
@@ -169,22 +173,31 @@ def _spike_trials(value, trials: int) -> tuple[int, ...] | None:
     return tuple(chosen)
 
 
+#: Lower bound on the memory of one spiking neuron in Brian2 (its state variables and its synapse onto its
+#: unit, float64 and int32 arrays), for the estimate made before anything is built.
+BYTES_PER_NEURON = 64
+
+
 def spiking_settings(network, *, trials: int, dt_factor: int = 1, neuron: str = "poisson", per_unit=16,
                      max_rate=DEFAULT_MAX_RATE, r_scale=1.0, step_duration=None, spike_dt=None, tau_syn=None,
                      noise: str = "keep", noise_scale=1.0, tau_m=None, t_ref=2e-3, gain_spread=0.5,
                      lif_scale=None, spike_trials=None) -> SpikingSettings:
     """Check every spiking option; return :class:`SpikingSettings` or raise one clear line.
 
-    Refused: an unknown neuron model or noise mode, ``per_unit < 1``, non-positive rates, scales or time
-    constants, a negative ``tau_syn``, a spike step that is not a whole fraction of the unit step, Poisson
-    settings with ``max_rate * spike_dt >= 1`` (more than one spike per neuron and bin at the peak rate: not a
-    spike train at that resolution) and LIF settings whose fastest neuron would need a rate at or above
-    ``1/t_ref``.
+    Refused: an unknown neuron model or noise mode, ``per_unit < 1``, more neurons (``n_rec * per_unit *
+    trials``, at least ``BYTES_PER_NEURON`` bytes each) than fit in memory, ``spike_trials < 1``, non-positive
+    rates, scales or time constants, a negative ``tau_syn``, a spike step that is not a whole fraction of the
+    unit step, Poisson settings with ``max_rate * spike_dt >= 1`` (more than one spike per neuron and bin at
+    the peak rate: not a spike train at that resolution) and LIF settings whose fastest neuron would need a
+    rate at or above ``1/t_ref``.
     """
     NEURON_MODELS.get(neuron)
     NOISE_MODES.get(noise)
     if isinstance(per_unit, bool) or not isinstance(per_unit, int) or per_unit < 1:
         raise ConfigurationError(f"per_unit must be an integer >= 1 (neurons per rate unit, M); got {per_unit!r}")
+    neurons = float(network.n_rec) * per_unit * trials
+    check_memory(neurons * BYTES_PER_NEURON, f"{neurons:,.0f} spiking neurons ({network.n_rec} units x per_unit "
+                 f"{per_unit:,} x {trials:,} trials)", "use fewer neurons per unit (--per-unit) or fewer trials")
     max_rate = _rate(max_rate)
     r_scale = _positive(r_scale, "r_scale", "It is the activation value that fires at max_rate, e.g. 1.0.")
     noise_scale = _positive(noise_scale, "noise_scale", "Use 1 to keep the injected noise, 0 to remove it.",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurorx.errors import FileFormatError
+from neurorx.errors import ConfigurationError, FileFormatError
 from neurorx.io.extras import require
 
 __all__ = ["SLEEP_NAMES", "UNVISITED_RATE", "WAKE_NAMES", "read"]
@@ -74,6 +74,9 @@ def read(path: str | Path, *, wake: str | None = None, sleep: str | None = None,
         from neurorx.resources import check_memory
 
         bins = positive_int(bins, "bins (--bins)")
+        if bins < 2:
+            raise ConfigurationError(f"bins (--bins) must be at least 2: a single tuning-curve bin decodes every "
+                                     f"time bin to the same place; got {bins}")
         check_memory(8.0 * float(bins) ** 2, f"a decoding grid of {bins:,} bins per dimension",
                      "use fewer bins (--bins)")
     from neurorx.units import parse_time
@@ -183,6 +186,10 @@ def _decode_file(nap, path, nwbfile, wake, sleep, bin_size, bins, feature, unifo
                               f"neurorx needs an awake epoch for the tuning curves and a sleep epoch to decode")
     wake, sleep = (_pick_epoch(path, epochs, wake, WAKE_NAMES, "wake"),
                    _pick_epoch(path, epochs, sleep, SLEEP_NAMES, "sleep"))
+    if wake == sleep:
+        raise ConfigurationError(f"the awake and the sleep epoch are both {wake!r}: sleep would be compared with "
+                                 f"itself; give two different epochs (--wake, --sleep; the file has "
+                                 f"{sorted(epochs)})")
     all_spikes = np.concatenate([units[k].t for k in units.keys()]) if len(units) else np.zeros(0)
     span = f"[{all_spikes.min():.6g}, {all_spikes.max():.6g}] s" if all_spikes.size else "nowhere (no spikes)"
     for ep_name in (wake, sleep):
