@@ -107,8 +107,8 @@ def test_a_background_run_stops_on_sigint_and_writes_no_recording(tmp_path):
          "--trials", "2", "--out", str(out)],
         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    time.sleep(8)        # imports done, the protocol under way (2 million steps take minutes)
-    assert proc.poll() is None, proc.communicate()
+    first = proc.stderr.readline()     # the first progress line: imports done, the protocol under way
+    assert "torch run:" in first and proc.poll() is None, first + proc.communicate()[1]
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
