@@ -158,6 +158,7 @@ def _check_backend_options_against_cards(run: RunSpec, cards: dict) -> None:
     """
     from types import SimpleNamespace
 
+    from neurorx.training.config import RNNConfig
     from neurorx.units import parse_time
 
     for backend in run.backends:
@@ -165,8 +166,10 @@ def _check_backend_options_against_cards(run: RunSpec, cards: dict) -> None:
         if check is None:
             continue
         for cond in run.conditions or tuple(cards):
-            rnn = cards[cond]["rnn"]
-            stand_in = SimpleNamespace(dt=float(parse_time(rnn["dt"])), n_rec=int(rnn["n_rec"]))
+            rnn = RNNConfig.from_dict(dict(cards[cond]["rnn"]))
+            cell = rnn.cell_object()
+            stand_in = SimpleNamespace(dt=float(parse_time(rnn.dt)), n_rec=int(rnn.n_rec), cell=rnn.cell,
+                                       cell_object=cell, activation=rnn.activation or cell.default_activation)
             try:
                 check(stand_in, trials=run.trials, dt_factor=run.dt_factor, **run.options.get(backend, {}))
             except (ValueError, TypeError) as err:

@@ -69,7 +69,7 @@ def test_head_direction_is_written_in_radians_as_a_compass_direction(hd_rec, tmp
 def test_spikes_carried_by_the_recording_go_to_the_units_table(spatial_rec, tmp_path):
     import pynwb
 
-    spikes = nwb.SpikeTrains(t=np.array([0.011, 0.5, 0.03]), i=np.array([0, 1, 1]), trial=np.array([0, 0, 2]),
+    spikes = nwb.UnitSpikes(t=np.array([0.011, 0.5, 0.03]), i=np.array([0, 1, 1]), trial=np.array([0, 0, 2]),
                              n_neurons=3, rate_unit=np.array([0, 0, 1]), cell_type=np.array(["E", "E", "I"]),
                              resolution=1e-4)
     rec = spatial_rec.select()
@@ -144,3 +144,11 @@ def test_a_brian2_spiking_run_writes_its_own_spikes_to_the_units_table(tmp_path)
     assert isinstance(units, nap.TsGroup) and len(units) == net.n_rec * 2   # every neuron a row, silent ones too
     assert sum(len(units[k]) for k in units) == len(rec.spikes)           # Poisson counts: that many spike times
     np.testing.assert_array_equal(units.metadata["rate_unit"], np.arange(net.n_rec * 2) // 2)
+
+
+def test_the_units_table_layout_is_unit_spikes_and_the_earlier_name_warns():
+    import neurorx.spike_trains
+
+    with pytest.warns(DeprecationWarning, match="UnitSpikes"):
+        assert nwb.SpikeTrains is nwb.UnitSpikes
+    assert nwb.UnitSpikes is not neurorx.spike_trains.SpikeTrains      # one class per name

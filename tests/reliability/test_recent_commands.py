@@ -104,6 +104,17 @@ def test_a_sweep_listing_the_spiking_backend_with_a_bad_option_is_refused_when_i
     assert "runs.r.options.brian2-spiking" in line and not (tmp_path / "sw").exists()
 
 
+def test_a_sweep_that_would_spike_a_gru_is_refused_when_it_is_read_not_after_training(tmp_path, capsys):
+    spec = {"name": "s", "train": {"seeds": [0], "overrides": ["rnn.n_rec=8", "trainer.n_epochs=1"],
+                                   "conditions": {"G": {"card": "spatial_navigation/noisy_unbiased_gru"}}},
+            "runs": {"r": {"protocol": [{"phase": "active", "steps": 5}], "backends": ["brian2-spiking"],
+                           "trials": 1}}}
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    line = _one_line(capsys, ["sweep", str(path), "--dry-run", "--out", str(tmp_path / "sw")])
+    assert "'gru' cell cannot be spiked" in line and "condition 'G'" in line and not (tmp_path / "sw").exists()
+
+
 def test_run_refuses_one_path_for_the_recording_and_the_nwb_file(network_file, tmp_path, capsys):
     same = tmp_path / "run.nwb"
     line = _one_line(capsys, ["run", str(network_file), "--phases", "active:3", "--trials", "1", "--out", str(same),

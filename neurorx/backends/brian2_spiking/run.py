@@ -330,10 +330,12 @@ class SpikingBackend:
     def check_options(self, network, *, trials: int, dt_factor: int = 1, **options) -> None:
         """Refuse bad spiking options in one line before anything runs (a sweep spec, when it is read).
 
-        ``network`` needs only ``dt`` and ``n_rec`` (a sweep checks against its cards before training).
+        ``network`` needs ``dt``, ``n_rec``, ``cell_object``, ``cell`` and ``activation`` (a sweep checks against
+        its cards before training): a cell that cannot be spiked (the GRU's gates) is refused here too.
         """
         opts = {k: v for k, v in options.items() if k not in ("target", "dtype", "memory_budget", "record_spikes")}
         spiking_settings(network, trials=trials, dt_factor=check_dt_factor(dt_factor), **opts)
+        rate_terms(network)
 
     def spike_trains(self, collector, network, trials: int, dt_factor: int, options: dict):
         """The :class:`~neurorx.spike_trains.SpikeTrains` of a run from the spikes its chunks carried."""

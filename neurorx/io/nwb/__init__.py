@@ -17,7 +17,8 @@ Layout of a written file
 - **Epochs** (``epochs`` table): one row per trial and phase, tagged with the phase label (``active``,
   ``quiescent``, ...), with the column ``trial_index``; **trials** (``trials`` table): one row per trial.
 - **Units**: spike times when the recording has spikes (``rec.spikes``, or ``spikes=``; see
-  :class:`SpikeTrains`), one unit per neuron with columns ``rate_unit`` (index of the rate unit it belongs to),
+  :class:`UnitSpikes` or a spiking run's :class:`neurorx.spike_trains.SpikeTrains`), one unit per neuron with
+  columns ``rate_unit`` (index of the rate unit it belongs to),
   ``population`` and ``cell_type`` (``E``/``I``); a rate run has no Units table unless spikes are given (e.g.
   drawn with :func:`poisson_spikes`).
 - **Processing module** ``network``: the hidden states ``h`` as the TimeSeries ``rates`` (unit ``a.u.``,
@@ -33,7 +34,17 @@ Layout of a written file
 """
 
 from neurorx.io.nwb.reader import SLEEP_NAMES, UNVISITED_RATE, WAKE_NAMES, read
-from neurorx.io.nwb.spikes import SpikeTrains, poisson_spikes
+from neurorx.io.nwb.spikes import UnitSpikes, poisson_spikes
 from neurorx.io.nwb.writer import inspect, write
 
-__all__ = ["SLEEP_NAMES", "UNVISITED_RATE", "WAKE_NAMES", "SpikeTrains", "inspect", "poisson_spikes", "read", "write"]
+__all__ = ["SLEEP_NAMES", "UNVISITED_RATE", "WAKE_NAMES", "UnitSpikes", "inspect", "poisson_spikes", "read", "write"]
+
+
+def __getattr__(name):
+    if name == "SpikeTrains":   # the earlier name of UnitSpikes, distinct from neurorx.spike_trains.SpikeTrains
+        import warnings
+
+        warnings.warn("neurorx.io.nwb.SpikeTrains is now neurorx.io.nwb.UnitSpikes (neurorx.SpikeTrains is a spiking "
+                      "run's own record)", DeprecationWarning, stacklevel=2)
+        return UnitSpikes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

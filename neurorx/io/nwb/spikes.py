@@ -1,4 +1,7 @@
-"""Spike trains of a run for the NWB Units table: :class:`SpikeTrains` and :func:`poisson_spikes` from rates."""
+"""Spikes as rows of the NWB Units table: :class:`UnitSpikes` (one entry per spike, with per-neuron columns) and
+:func:`poisson_spikes` from rates. A spiking run's own record is :class:`neurorx.spike_trains.SpikeTrains`
+(one entry per neuron and spike bin, with a count); :meth:`UnitSpikes.coerce` converts it.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,11 @@ import numpy as np
 
 from neurorx.errors import ConfigurationError
 
-__all__ = ["SpikeTrains", "poisson_spikes"]
+__all__ = ["UnitSpikes", "poisson_spikes"]
 
 
 @dataclass(frozen=True)
-class SpikeTrains:
+class UnitSpikes:
     """Spikes of a run: one entry per spike, on the recording's clock.
 
     Attributes
@@ -46,8 +49,8 @@ class SpikeTrains:
     meta: dict = field(default_factory=dict)
 
     @classmethod
-    def coerce(cls, obj, trials: int) -> SpikeTrains:
-        """A :class:`SpikeTrains` from itself or any object/mapping with ``t``, ``i`` (and ``trial``) arrays."""
+    def coerce(cls, obj, trials: int) -> UnitSpikes:
+        """A :class:`UnitSpikes` from itself or any object/mapping with ``t``, ``i`` (and ``trial``) arrays."""
         if isinstance(obj, cls):
             return obj
 
@@ -68,7 +71,7 @@ class SpikeTrains:
         t, i = get("t"), get("i")
         if t is None or i is None:
             raise ConfigurationError(f"spikes must have spike times 't' (s) and neuron indices 'i'; got "
-                                     f"{type(obj).__name__}; build a neurorx.io.nwb.SpikeTrains")
+                                     f"{type(obj).__name__}; build a neurorx.io.nwb.UnitSpikes")
         t, i = np.asarray(t, dtype=np.float64).ravel(), np.asarray(i, dtype=np.int64).ravel()
         trial = get("trial")
         trial = np.zeros_like(i) if trial is None else np.asarray(trial, dtype=np.int64).ravel()
@@ -95,7 +98,7 @@ class SpikeTrains:
                                          f"got {len(val)}")
 
 
-def poisson_spikes(rec, *, peak_rate: float = 20.0, seed: int = 0) -> SpikeTrains:
+def poisson_spikes(rec, *, peak_rate: float = 20.0, seed: int = 0) -> UnitSpikes:
     r"""Spikes drawn from a rate run's hidden states: one inhomogeneous Poisson neuron per rate unit.
 
     Parameters
@@ -128,7 +131,7 @@ def poisson_spikes(rec, *, peak_rate: float = 20.0, seed: int = 0) -> SpikeTrain
     trial, step, unit = (np.repeat(a, reps) for a in (trial, step, unit))
     t = np.round(rec.t[step] - dt + rng.uniform(0, dt, step.size), 4)   # on a 0.1 ms grid (the resolution)
     order = np.lexsort((t, trial))
-    return SpikeTrains(t=t[order], i=unit[order], trial=trial[order], n_neurons=h.shape[-1],
+    return UnitSpikes(t=t[order], i=unit[order], trial=trial[order], n_neurons=h.shape[-1],
                        rate_unit=np.arange(h.shape[-1]), resolution=1e-4,
                        meta={"model": "poisson from h", "peak_rate_hz": peak_rate, "seed": seed})
 

@@ -17,7 +17,7 @@ import numpy as np
 from neurorx.errors import ConfigurationError
 from neurorx.io.extras import require
 from neurorx.io.files import check_output_file
-from neurorx.io.nwb.spikes import SpikeTrains, _step
+from neurorx.io.nwb.spikes import UnitSpikes, _step
 
 __all__ = ["inspect", "write"]
 
@@ -45,7 +45,7 @@ def write(rec, path: str | Path, *, overwrite: bool = False, spikes=None, sessio
         The ``.nwb`` file to write.
     overwrite : bool
         Replace an existing file (by default an existing file is an error and left as it is).
-    spikes : SpikeTrains or object with ``t``, ``i``, ``trial``, optional
+    spikes : UnitSpikes, neurorx.spike_trains.SpikeTrains or object with ``t``, ``i``, ``trial``, optional
         Spikes to store in the Units table; by default ``rec.spikes`` when the recording has spikes.
     session_description, identifier, session_start_time, experimenter, institution, lab
         NWB file fields; by default a description of the run, a fresh UUID, the run's creation time.
@@ -163,11 +163,11 @@ def _build_nwbfile(pynwb, rec, spikes, session_description, identifier, session_
     # spikes
     spikes = spikes if spikes is not None else getattr(rec, "spikes", None)
     if spikes is not None:
-        _add_units(nwbfile, SpikeTrains.coerce(spikes, b), b, dur, rec.t[0] - dt, dt)
+        _add_units(nwbfile, UnitSpikes.coerce(spikes, b), b, dur, rec.t[0] - dt, dt)
     return nwbfile
 
 
-def _add_units(nwbfile, spikes: SpikeTrains, trials: int, dur: float, t0: float, dt: float) -> None:
+def _add_units(nwbfile, spikes: UnitSpikes, trials: int, dur: float, t0: float, dt: float) -> None:
     spikes.check(trials)
     absolute = spikes.trial * dur + (spikes.t - t0)
     order = np.lexsort((absolute, spikes.i))
