@@ -78,3 +78,26 @@ def test_replay_events_name_their_trial_and_bad_decoded_is_one_line():
         replay.path_line([0.0, 1.0])
     assert replay.compare_with_decoder(res, np.zeros((2, 20, 1)), BIN, n_shuffles=50).table.tolist() == [[0, 1],
                                                                                                            [0, 0]]
+
+
+def test_replay_events_score_each_trial_and_the_decoders_path_is_read_in_that_trial():
+    from neurorx.recording import Recording
+
+    sweep = np.arange(4, 14)
+    rng = np.random.default_rng(8)
+    counts = np.stack([rng.poisson(0.5 * BIN, (60, len(PREFS))) for _ in range(2)]).astype(float)
+    counts[1, 25:35] = rng.poisson(3 * TC[:, sweep].T * BIN)            # one sweep, in trial 1 only
+    steps = counts.shape[1]
+    decoded = np.zeros((2, steps, 1))
+    decoded[1, 25:35, 0] = ANGLES[sweep]
+    rec = Recording(t=(np.arange(steps) + 1) * BIN, phase=np.array(["quiescent"] * steps),
+                    phase_index=np.zeros(steps, dtype=int), decoded=decoded, states=np.zeros((2, steps, 1)),
+                    inputs=np.zeros((2, steps, 1)), h=counts, record_index=np.arange(steps),
+                    phases=[{"label": "quiescent", "start": 0, "stop": steps}],
+                    hooks={"decoder": {"tuning_curves": TC, "bin_centres_0": ANGLES}},
+                    meta={"dt": BIN, "circular": True})
+    res = replay.replay_events(rec, threshold=2.0, edge=0.5, min_duration=0.06, n_shuffles=200)
+    (event,) = res.events
+    assert event.trial == 1 and abs(event.start - 25) <= 1 and event.significant
+    agree = replay.compare_with_decoder(res, rec.select("quiescent").decoded, BIN, n_shuffles=200)
+    assert agree.table.tolist() == [[1, 0], [0, 0]]
