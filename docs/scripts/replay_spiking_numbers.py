@@ -23,7 +23,7 @@ import numpy as np
 
 import neurorx as nrx
 from neurorx.analysis.circular import circular_error
-from neurorx.analysis.replay import compare_with_decoder, replay_events
+from neurorx.analysis.replay import DecoderAgreement, compare_with_decoder, replay_events
 from neurorx.io import nwb
 
 parser = argparse.ArgumentParser()
@@ -63,19 +63,23 @@ for name, scale in (("quiescent noise on", 2 ** 0.5), ("quiescent noise off", 0.
     bayes = back.select("quiescent").decoded[..., 0]
     if own.shape != bayes.shape:
         raise SystemExit(f"bins do not match the network's steps: {bayes.shape} vs {own.shape}")
-    lag_err = {lag: float(np.median(circular_error(bayes[:, max(lag, 0):own.shape[1] + min(lag, 0)],
+    lag_err = {lag: float(np.nanmedian(circular_error(bayes[:, max(lag, 0):own.shape[1] + min(lag, 0)],
                                                    own[:, max(-lag, 0):own.shape[1] - max(lag, 0)])))
                for lag in (-1, 0, 1)}
     agree = compare_with_decoder(res, own, 0.02, circular=True, n_shuffles=args.shuffles)
     n_spikes = int(np.asarray(spikes.count).sum()) if hasattr(spikes, "count") else int(np.asarray(spikes.t).size)
     results[name] = {
-        "bayes_median_error_rad": float(np.median(err)), "events": len(res.events),
+        "bayes_median_error_rad": float(np.nanmedian(err)), "events": len(res.events),
         "significant": int(sum(e.significant for e in res.events)),
         "fraction_significant": res.fraction_significant,
         "median_abs_speed_rad_s": float(np.median(np.abs(res.speeds))) if len(res.speeds) else None,
         "event_bins": [int(e.stop - e.start) for e in res.events],
         "quiescent_bayes_vs_own_median_error_rad_by_lag": lag_err,
-        "decoder": agree.to_dict() | {"lines": int(sum(e.path_is_line for e in agree.events))},
+        "decoder": agree.to_dict() | {
+            "lines": int(sum(e.path_is_line for e in agree.events)),
+            # events shorter than 5 bins can be neither a line nor significant at 5% (p >= 2/T!)
+            "table_5_bins_or_more": DecoderAgreement(
+                [e for e in agree.events if e.stop - e.start >= 5]).table.tolist()},
         "spikes": n_spikes, "run_wall_s": run_s, "total_wall_s": time.time() - clock,
         "cpu_s": time.process_time() - cpu}
     summary = {k: v for k, v in results[name].items() if k not in ("decoder", "event_bins")}

@@ -396,7 +396,8 @@ def path_line(path, *, circular: bool = False, n_shuffles: int = 1000, alpha: fl
     least-squares one. Significance as the spike score's time-bin shuffle: :math:`p = (1 + \#\{R^{\pi} \ge
     R\})/(1 + n)` over random permutations :math:`\pi` of the bins. A path that does not move (every
     permutation fits as well) gets :math:`p = 1`; with :math:`T` bins the smallest reachable p is about
-    :math:`2/T!` (a path and its reverse fit alike), so events of 3 bins can never be lines at 5%.
+    :math:`2/T!` (a path and its reverse fit alike), so events shorter than 5 bins are never lines at 5%
+    (the score's time-bin shuffle has the same floor).
     """
     x = np.asarray(path, dtype=np.float64).ravel()
     if x.size < 3 or not np.all(np.isfinite(x)):
