@@ -366,7 +366,7 @@ def _path_fits(paths: np.ndarray, circular: bool, speeds: np.ndarray) -> tuple[n
 
 
 def path_line(path, *, circular: bool = False, n_shuffles: int = 1000, alpha: float = 0.05, n_speeds: int = 721,
-              seed: int = 0) -> PathLine:
+              min_sweep: float = 0.0, seed: int = 0) -> PathLine:
     r"""Is a known path (one value per time bin of an event) a line in time? Fit, slope and shuffle p-value.
 
     Parameters
@@ -378,9 +378,13 @@ def path_line(path, *, circular: bool = False, n_shuffles: int = 1000, alpha: fl
     n_shuffles : int
         Permutations of the path's bins for the p-value.
     alpha : float
-        The path is a line when ``p < alpha``.
+        The path is a line when ``p < alpha`` and it sweeps at least ``min_sweep``.
     n_speeds : int
-        Circular slopes tried, evenly spaced in :math:`[-\pi, \pi]` radians per bin.
+        Circular slopes tried, evenly spaced in :math:`[-\pi, \pi]` radians per bin (the reported slope is
+        then refined on a grid 100 times finer around the best one).
+    min_sweep : float
+        Smallest distance the line must cover over the event, :math:`|v|(T-1)`, in path units (e.g. one bin of
+        the grid the spike score decodes on: a slower drift is invisible to it).
     seed : int
 
     Returns
@@ -411,7 +415,11 @@ def path_line(path, *, circular: bool = False, n_shuffles: int = 1000, alpha: fl
     order = np.argsort(rng.random((n_shuffles, x.size)), axis=1)
     null, _ = _path_fits(x[order], circular, speeds)
     p = (1 + np.sum(null >= fit - 1e-9)) / (1 + n_shuffles)          # ties (a reordered sum) count as >=
-    return PathLine(fit=float(fit), slope=float(slope), p=float(p), is_line=bool(p < alpha))
+    if circular:                                                      # the slope on a finer grid; p as above
+        step = speeds[1] - speeds[0] if n_speeds > 1 else 0.0
+        _, (slope,) = _path_fits(x[None, :], circular, np.linspace(slope - step, slope + step, 201))
+    sweep = abs(slope) * (x.size - 1)
+    return PathLine(fit=float(fit), slope=float(slope), p=float(p), is_line=bool(p < alpha and sweep >= min_sweep))
 
 
 @dataclass(frozen=True)
@@ -469,7 +477,8 @@ class DecoderAgreement:
 
 
 def compare_with_decoder(result: ReplayResult, decoded, bin_size: float, *, circular: bool = True, offset: int = 0,
-                         n_shuffles: int = 1000, alpha: float | None = None, seed: int = 0) -> DecoderAgreement:
+                         n_shuffles: int = 1000, alpha: float | None = None, min_sweep: float = 0.0,
+                         seed: int = 0) -> DecoderAgreement:
     r"""Does the spike score find the path a network's own decoder reports? Event by event, a 2 x 2 table.
 
     Parameters
@@ -489,6 +498,8 @@ def compare_with_decoder(result: ReplayResult, decoded, bin_size: float, *, circ
         Permutations for :func:`path_line`.
     alpha : float, optional
         Level for the path's line (default: the score's ``result.alpha``).
+    min_sweep : float
+        Smallest distance the path's line must cover over the event (:func:`path_line`).
     seed : int
 
     Returns
@@ -501,8 +512,9 @@ def compare_with_decoder(result: ReplayResult, decoded, bin_size: float, *, circ
     Notes
     -----
     The path "reports a replay" when :func:`path_line` finds it a line at level :math:`\alpha` against
-    permutations of its bins; the score reports one when both of its shuffles do. ``path_speed`` is the path's
-    slope over ``bin_size``; the score's ``speed`` is in its own position units per second.
+    permutations of its bins that covers at least ``min_sweep``; the score reports one when both of its shuffles
+    do. ``path_speed`` is the path's slope over ``bin_size``; the score's ``speed`` is in its own position units
+    per second.
     """
     d = np.asarray(decoded, dtype=np.float64)
     if d.ndim == 3 and d.shape[-1] == 1:
@@ -517,7 +529,8 @@ def compare_with_decoder(result: ReplayResult, decoded, bin_size: float, *, circ
         if not (0 <= e.trial < d.shape[0] and 0 <= a and b <= d.shape[1]):
             raise ConfigurationError(f"event {k} (trial {e.trial}, bins {e.start}..{e.stop}, offset {offset}) lies "
                                      f"outside decoded of shape {d.shape}; pass the decoded path of the scored phase")
-        line = path_line(d[e.trial, a:b], circular=circular, n_shuffles=n_shuffles, alpha=alpha, seed=seed + k)
+        line = path_line(d[e.trial, a:b], circular=circular, n_shuffles=n_shuffles, alpha=alpha,
+                         min_sweep=min_sweep, seed=seed + k)
         out.events.append(EventComparison(trial=e.trial, start=e.start, stop=e.stop, score_significant=e.significant,
                                           score_speed=e.speed, path_fit=line.fit, path_speed=line.slope / bin_size,
                                           path_p=line.p, path_is_line=line.is_line))

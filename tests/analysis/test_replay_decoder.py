@@ -101,3 +101,10 @@ def test_replay_events_score_each_trial_and_the_decoders_path_is_read_in_that_tr
     assert event.trial == 1 and abs(event.start - 25) <= 1 and event.significant
     agree = replay.compare_with_decoder(res, rec.select("quiescent").decoded, BIN, n_shuffles=200)
     assert agree.table.tolist() == [[1, 0], [0, 0]]
+
+
+def test_a_drift_slower_than_min_sweep_is_not_a_line():
+    drift = 0.012 * np.arange(12)                                          # 7.6 degrees over the event
+    assert replay.path_line(drift, circular=True, n_shuffles=200).is_line
+    slow = replay.path_line(drift, circular=True, n_shuffles=200, min_sweep=2 * np.pi / 36)
+    assert not slow.is_line and slow.p < 0.01 and slow.slope == pytest.approx(0.012, rel=0.05)
