@@ -9,6 +9,8 @@ r"""Replay events as labs score them: candidate events, sequence scores on the d
 4. :func:`score_events` -- both scores per event, and Monte-Carlo p-values of the line score against a
    circular cell-identity shuffle (each cell's tuning curve rotated by its own random offset, then re-decoded)
    and a time-bin shuffle (the event's bins permuted); the fraction of significant events.
+5. :func:`path_line` and :func:`compare_with_decoder` -- whether a known path over an event's bins (a
+   network's own decoded output) is a line, and how often the spike score agrees with it (a 2 x 2 table).
 
 The posterior is over a 1-D feature on a regular grid: a linearised track, or head direction
 (``circular=True``). Arrays: counts ``(T, n_units)``, tuning curves ``(n_units, n_pos)`` in Hz, posteriors
@@ -17,14 +19,15 @@ The posterior is over a 1-D feature on a regular grid: a linearised track, or he
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from neurorx.errors import ConfigurationError
 
-__all__ = ["EventScore", "ReplayResult", "candidate_events", "line_fit", "poisson_posterior", "replay_events",
-           "score_events", "weighted_correlation"]
+__all__ = ["DecoderAgreement", "EventComparison", "EventScore", "PathLine", "ReplayResult", "candidate_events",
+           "compare_with_decoder", "line_fit", "path_line", "poisson_posterior", "replay_events", "score_events",
+           "weighted_correlation"]
 
 
 #: Rate (Hz) standing in for NaN tuning-curve bins (never visited), as in :mod:`neurorx.io.nwb`.
@@ -194,7 +197,7 @@ def line_fit(posterior, *, band: int = 1, circular: bool = False, n_speeds: int 
 
 @dataclass(frozen=True)
 class EventScore:
-    """One candidate event: its bins, sequence scores, speed and shuffle p-values."""
+    """One candidate event: its bins ``[start, stop)`` in ``trial``, sequence scores, speed and shuffle p-values."""
 
     start: int
     stop: int
@@ -204,6 +207,7 @@ class EventScore:
     p_cell: float
     p_time: float
     significant: bool
+    trial: int = 0
 
 
 @dataclass
@@ -312,7 +316,8 @@ def replay_events(rec, *, phase: str = "quiescent", threshold: float = 3.0, edge
     """:func:`candidate_events` and :func:`score_events` on a Recording from :func:`neurorx.io.nwb.read`.
 
     Uses its binned counts ``h``, its bin ``meta["dt"]`` and the tuning curves and grid of
-    ``hooks["decoder"]`` (1-D features only); events are detected and scored trial by trial in ``phase``.
+    ``hooks["decoder"]`` (1-D features only); events are detected and scored trial by trial in ``phase``
+    (each :class:`EventScore` names its ``trial``; ``start``/``stop`` are bins of that trial's ``phase``).
     """
     dec = rec.hooks.get("decoder")
     if dec is None or "tuning_curves" not in dec or "bin_centres_1" in dec:
@@ -327,8 +332,206 @@ def replay_events(rec, *, phase: str = "quiescent", threshold: float = 3.0, edge
                               max_duration=max_duration)
         res = score_events(counts[b], dec["tuning_curves"], bin_size, ev, positions=dec["bin_centres_0"],
                            circular=bool(rec.meta.get("circular")), **kwargs)
+        res.events = [replace(e, trial=b) for e in res.events]
         if result is None:
             result = res
         else:
             result.events.extend(res.events)
     return result
+
+
+@dataclass(frozen=True)
+class PathLine:
+    """How well a known path over an event's bins is a line: fit, slope, time-shuffle p-value, verdict."""
+
+    fit: float
+    slope: float
+    p: float
+    is_line: bool
+
+
+def _path_fits(paths: np.ndarray, circular: bool, speeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fit quality and slope of every row of ``paths (n, T)``: circular-linear R or Pearson |r|."""
+    t = np.arange(paths.shape[-1]) - (paths.shape[-1] - 1) / 2
+    if circular:
+        r = np.abs(np.exp(1j * paths) @ np.exp(-1j * speeds[None, :] * t[:, None])) / paths.shape[-1]   # (n, V)
+        best = np.argmax(r, axis=-1)
+        return r[np.arange(len(paths)), best], speeds[best]
+    x = paths - paths.mean(axis=-1, keepdims=True)
+    sxx, stt = (x ** 2).sum(axis=-1), (t ** 2).sum()
+    sxt = x @ t
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(sxx > 0, np.abs(sxt) / np.sqrt(sxx * stt), 0.0)
+    return r, sxt / stt
+
+
+def path_line(path, *, circular: bool = False, n_shuffles: int = 1000, alpha: float = 0.05, n_speeds: int = 721,
+              min_sweep: float = 0.0, seed: int = 0) -> PathLine:
+    r"""Is a known path (one value per time bin of an event) a line in time? Fit, slope and shuffle p-value.
+
+    Parameters
+    ----------
+    path : array (T,)
+        The path over the event's bins, e.g. a network's own decoded output (radians if ``circular``).
+    circular : bool
+        The path is an angle (head direction); lines wrap around the circle.
+    n_shuffles : int
+        Permutations of the path's bins for the p-value.
+    alpha : float
+        The path is a line when ``p < alpha`` and it sweeps at least ``min_sweep``.
+    n_speeds : int
+        Circular slopes tried, evenly spaced in :math:`[-\pi, \pi]` radians per bin (the reported slope is
+        then refined on a grid 100 times finer around the best one).
+    min_sweep : float
+        Smallest distance the line must cover over the event, :math:`|v|(T-1)`, in path units (e.g. one bin of
+        the grid the spike score decodes on: a slower drift is invisible to it).
+    seed : int
+
+    Returns
+    -------
+    PathLine
+        ``fit`` (1 for a perfect line), ``slope`` (path units per bin), ``p`` and ``is_line``.
+
+    Notes
+    -----
+    Circular paths: the circular-linear fit (Kempter et al. 2012) :math:`R = \max_v \bigl|\frac1T \sum_t
+    e^{i(\theta_t - v t)}\bigr|`, the mean resultant length of the residuals about the best line of slope
+    :math:`v`; linear paths: :math:`R = |r|`, the absolute Pearson correlation of position and time, slope the
+    least-squares one. Significance as the spike score's time-bin shuffle: :math:`p = (1 + \#\{R^{\pi} \ge
+    R\})/(1 + n)` over random permutations :math:`\pi` of the bins. A path that does not move (every
+    permutation fits as well) gets :math:`p = 1`; with :math:`T` bins the smallest reachable p is about
+    :math:`2/T!` (a path and its reverse fit alike), so events shorter than 5 bins are never lines at 5%
+    (the score's time-bin shuffle has the same floor).
+    """
+    x = np.asarray(path, dtype=np.float64).ravel()
+    if x.size < 3 or not np.all(np.isfinite(x)):
+        raise ConfigurationError(f"path_line needs a finite path of at least 3 bins; got {x.size} bins"
+                                 f"{'' if np.all(np.isfinite(x)) else ' with NaN or infinite values'}")
+    if isinstance(n_shuffles, bool) or not isinstance(n_shuffles, int | np.integer) or n_shuffles < 1:
+        raise ConfigurationError(f"n_shuffles must be a positive integer; got {n_shuffles!r}")
+    speeds = np.linspace(-np.pi, np.pi, n_speeds)
+    (fit,), (slope,) = _path_fits(x[None, :], circular, speeds)
+    rng = np.random.default_rng(seed)
+    order = np.argsort(rng.random((n_shuffles, x.size)), axis=1)
+    null, _ = _path_fits(x[order], circular, speeds)
+    p = (1 + np.sum(null >= fit - 1e-9)) / (1 + n_shuffles)          # ties (a reordered sum) count as >=
+    if circular:                                                      # the slope on a finer grid; p as above
+        step = speeds[1] - speeds[0] if n_speeds > 1 else 0.0
+        _, (slope,) = _path_fits(x[None, :], circular, np.linspace(slope - step, slope + step, 201))
+    sweep = abs(slope) * (x.size - 1)
+    return PathLine(fit=float(fit), slope=float(slope), p=float(p), is_line=bool(p < alpha and sweep >= min_sweep))
+
+
+@dataclass(frozen=True)
+class EventComparison:
+    """One candidate event: the spike score's verdict and speed next to the known path's."""
+
+    trial: int
+    start: int
+    stop: int
+    score_significant: bool
+    score_speed: float
+    path_fit: float
+    path_speed: float
+    path_p: float
+    path_is_line: bool
+
+
+@dataclass
+class DecoderAgreement:
+    """Spike-score replay against the known path's line, event by event."""
+
+    events: list = field(default_factory=list)
+
+    @property
+    def table(self) -> np.ndarray:
+        """``[[both, score only], [path only, neither]]``: rows the score, columns the path (line / not)."""
+        s = np.array([e.score_significant for e in self.events], dtype=bool)
+        d = np.array([e.path_is_line for e in self.events], dtype=bool)
+        return np.array([[np.sum(s & d), np.sum(s & ~d)], [np.sum(~s & d), np.sum(~s & ~d)]], dtype=np.int64)
+
+    @property
+    def found(self) -> float:
+        """Fraction of the paths' lines that the score finds significant (NaN without lines)."""
+        (both, _), (path_only, _) = self.table
+        return both / (both + path_only) if both + path_only else float("nan")
+
+    @property
+    def unsupported(self) -> float:
+        """Fraction of the score's significant events whose path is not a line (NaN without any)."""
+        (both, score_only), _ = self.table
+        return score_only / (both + score_only) if both + score_only else float("nan")
+
+    @property
+    def same_direction(self) -> float:
+        """Among events both call replay, the fraction whose speeds have the same sign (NaN without any)."""
+        both = [e for e in self.events if e.score_significant and e.path_is_line]
+        return float(np.mean([np.sign(e.score_speed) == np.sign(e.path_speed) for e in both])) if both \
+            else float("nan")
+
+    def to_dict(self) -> dict:
+        """JSON-able summary."""
+        return {"table": self.table.tolist(), "table_layout": "[[both, score only], [path only, neither]]",
+                "found": self.found, "unsupported": self.unsupported, "same_direction": self.same_direction,
+                "events": [asdict(e) for e in self.events]}
+
+
+def compare_with_decoder(result: ReplayResult, decoded, bin_size: float, *, circular: bool = True, offset: int = 0,
+                         n_shuffles: int = 1000, alpha: float | None = None, min_sweep: float = 0.0,
+                         seed: int = 0) -> DecoderAgreement:
+    r"""Does the spike score find the path a network's own decoder reports? Event by event, a 2 x 2 table.
+
+    Parameters
+    ----------
+    result : ReplayResult
+        Scored events (:func:`replay_events`; ``trial``, ``start``, ``stop`` index ``decoded``).
+    decoded : array (trials, T) or (trials, T, 1)
+        The known path in every bin of the scored phase (a network's readout of its own state, in the units of
+        the score's positions: radians if ``circular``), on the events' bins.
+    bin_size : float
+        Seconds per bin (for the path's speed in units per second).
+    circular : bool
+        Angles (head direction).
+    offset : int
+        Index in ``decoded``'s time axis of the events' bin 0.
+    n_shuffles : int
+        Permutations for :func:`path_line`.
+    alpha : float, optional
+        Level for the path's line (default: the score's ``result.alpha``).
+    min_sweep : float
+        Smallest distance the path's line must cover over the event (:func:`path_line`).
+    seed : int
+
+    Returns
+    -------
+    DecoderAgreement
+        Per event the score's verdict and speed next to :func:`path_line` of the decoded path over the event's
+        bins; ``table``, ``found`` (replays of the path the score finds), ``unsupported`` (score replays whose
+        path is not a line) and ``same_direction``.
+
+    Notes
+    -----
+    The path "reports a replay" when :func:`path_line` finds it a line at level :math:`\alpha` against
+    permutations of its bins that covers at least ``min_sweep``; the score reports one when both of its shuffles
+    do. ``path_speed`` is the path's slope over ``bin_size``; the score's ``speed`` is in its own position units
+    per second.
+    """
+    d = np.asarray(decoded, dtype=np.float64)
+    if d.ndim == 3 and d.shape[-1] == 1:
+        d = d[..., 0]
+    if d.ndim != 2:
+        raise ConfigurationError(f"decoded must be (trials, T) or (trials, T, 1) (a 1-D path per trial); got shape "
+                                 f"{np.asarray(decoded).shape}")
+    alpha = result.alpha if alpha is None else alpha
+    out = DecoderAgreement()
+    for k, e in enumerate(result.events):
+        a, b = e.start + offset, e.stop + offset
+        if not (0 <= e.trial < d.shape[0] and 0 <= a and b <= d.shape[1]):
+            raise ConfigurationError(f"event {k} (trial {e.trial}, bins {e.start}..{e.stop}, offset {offset}) lies "
+                                     f"outside decoded of shape {d.shape}; pass the decoded path of the scored phase")
+        line = path_line(d[e.trial, a:b], circular=circular, n_shuffles=n_shuffles, alpha=alpha,
+                         min_sweep=min_sweep, seed=seed + k)
+        out.events.append(EventComparison(trial=e.trial, start=e.start, stop=e.stop, score_significant=e.significant,
+                                          score_speed=e.speed, path_fit=line.fit, path_speed=line.slope / bin_size,
+                                          path_p=line.p, path_is_line=line.is_line))
+    return out
