@@ -15,12 +15,49 @@ from brian2.units.stdunits import ms
 
 from neurorx.errors import ConfigurationError
 
-__all__ = ["as_seconds", "check_bare_seconds", "parse_time", "seconds_to_quantity"]
+__all__ = ["as_seconds", "check_bare_seconds", "parse_time", "quantity_value", "seconds_to_quantity"]
 
 _TIME_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msecond": 1e-3,
                "msec": 1e-3, "us": 1e-6, "µs": 1e-6, "usecond": 1e-6, "min": 60.0, "minute": 60.0,
                "minutes": 60.0}
 _TIME_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*\*?\s*([a-zA-Zµ]*)\s*$")
+
+
+def quantity_value(value, name: str, unit: Quantity, *, unit_name: str, short: str, example: str,
+                   nonnegative: bool = False) -> float:
+    """Return ``value`` (a Brian2 quantity with the dimensions of ``unit``, or a number in it) as a float.
+
+    Parameters
+    ----------
+    unit : brian2.Quantity
+        The SI unit the float is in (e.g. ``second**-0.5``, ``hertz``).
+    unit_name, short, example : str
+        How the messages name the unit (``"second**-0.5"``, ``"s^-1/2"``) and give an example quantity.
+    nonnegative : bool
+        Refuse negative values.
+
+    Raises
+    ------
+    TypeError
+        A quantity of other dimensions.
+    ConfigurationError
+        Not a number.
+    ValueError
+        Not finite, or negative where ``nonnegative``.
+    """
+    if isinstance(value, Quantity):
+        if value.dim != unit.dim:
+            raise TypeError(f"{name} must have units of {unit_name} (e.g. {example}); got {value!r}")
+        value = float(value / unit)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a number ({short}) or a Brian2 quantity such as "
+                                 f"{example}; got {value!r}") from None
+    if not math.isfinite(value) or (nonnegative and value < 0):
+        kind = "finite, non-negative number" if nonnegative else "finite number"
+        raise ValueError(f"{name} must be a {kind} ({short}); got {value!r}")
+    return value
 
 
 def as_seconds(value, name: str, *, positive: bool = True) -> float:

@@ -20,11 +20,10 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from brian2.units.allunits import second
-from brian2.units.fundamentalunits import Quantity, get_dimensions
 
 from neurorx.errors import ConfigurationError
 from neurorx.registry import Registry
-from neurorx.units import parse_time
+from neurorx.units import parse_time, quantity_value
 
 __all__ = ["NOISE_MODELS", "PLACEMENTS", "Brian2Terms", "MemorylessNoise", "NoiseModel", "time_field",
            "with_changes"]
@@ -48,18 +47,8 @@ def time_field(default: float, doc: str = "") -> Any:
 
 def diffusion_value(value, name: str) -> float:
     """Return a diffusion coefficient in s^-1/2 from a Brian2 quantity or a float."""
-    if isinstance(value, Quantity):
-        if get_dimensions(value) != get_dimensions(second**-0.5):
-            raise TypeError(f"{name} must have units of second**-0.5 (e.g. 0.07/sqrt(second)); got {value!r}")
-        value = float(np.asarray(value))
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{name} must be a number (s^-1/2) or a Brian2 quantity such as "
-                                 f"0.07/sqrt(second); got {value!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite, non-negative number (s^-1/2); got {value!r}")
-    return value
+    return quantity_value(value, name, second**-0.5, unit_name="second**-0.5", short="s^-1/2",
+                          example="0.07/sqrt(second)", nonnegative=True)
 
 
 def _time_fields(cls) -> list[str]:

@@ -6,28 +6,19 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-import numpy as np
 import torch
-from brian2 import Quantity, get_dimensions
 from brian2.units.allunits import hertz
 
 from neurorx.noise.base import NOISE_MODELS, Brian2Terms, MemorylessNoise, NoiseModel, diffusion_value, with_changes
 from neurorx.noise.white import WhiteNoise
-from neurorx.units import parse_time
+from neurorx.units import parse_time, quantity_value
 
 __all__ = ["DriftWhiteNoise", "matched_noise"]
 
 
 def _drift_value(value, name: str) -> float:
     """A drift in 1/second from a Brian2 quantity (``2.5*Hz``) or a float."""
-    if isinstance(value, Quantity):
-        if get_dimensions(value) != get_dimensions(hertz):
-            raise TypeError(f"{name} must have units of 1/second (e.g. 2.5*Hz); got {value!r}")
-        value = float(np.asarray(value))
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number (1/second); got {value!r}")
-    return value
+    return quantity_value(value, name, hertz, unit_name="1/second", short="1/second", example="2.5*Hz")
 
 
 @NOISE_MODELS.register("drift_white")
