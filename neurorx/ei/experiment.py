@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from neurorx.checks import positive_int
 from neurorx.ei.data import check_epsilon
 from neurorx.errors import ConfigurationError, FileFormatError, OutputPathError, SimulationError
 from neurorx.io import atomic_write_bytes, check_output_dir
+from neurorx.moved import moved_names
 from neurorx.registry import Registry
 from neurorx.resources import check_duration, check_grid, check_workers
 from neurorx.seeds import numpy_rng
@@ -173,13 +173,8 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str):
-    if name == "Condition":
-        warnings.warn(_MOVED[name], DeprecationWarning, stacklevel=2)
-        return EICondition
-    if name in _MOVED:
-        raise AttributeError(_MOVED[name])
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, renamed={"Condition": (EICondition, _MOVED["Condition"])},
+                          gone={k: _MOVED[k] for k in ("RunSpec", "run_one")})
 
 
 def load_runs(out_dir: str | Path) -> list[dict]:

@@ -6,6 +6,7 @@ statistics a sweep collects are the entries of :data:`neurorx.analysis.STATISTIC
 """
 
 from neurorx.analysis import Output
+from neurorx.moved import moved_names
 from neurorx.sweep.grid import expand
 from neurorx.sweep.job import JOB_KINDS, Job, JobKind, job_kind, make_job
 from neurorx.sweep.kinds import read_result, run_recording
@@ -14,11 +15,8 @@ from neurorx.sweep.worker import worker_environment
 __all__ = ["JOB_KINDS", "Job", "JobKind", "Output", "expand", "job_kind", "make_job", "read_result",
            "run_recording", "worker_environment"]
 
-_MOVED = {"SWEEP_STATISTICS": "neurorx.analysis.STATISTICS (a sweep's statistic is an entry of it, named by its key)",
-          "SweepStatistic": "neurorx.analysis.Statistic"}
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        raise AttributeError(f"neurorx.sweep.jobs.{name} is gone: the one statistics registry is {_MOVED[name]}")
-    raise AttributeError(f"module 'neurorx.sweep.jobs' has no attribute {name!r}")
+__getattr__ = moved_names(__name__, gone={
+    "SWEEP_STATISTICS": "neurorx.sweep.jobs.SWEEP_STATISTICS is gone: the one statistics registry is "
+                        "neurorx.analysis.STATISTICS (a sweep's statistic is an entry of it, named by its key)",
+    "SweepStatistic": "neurorx.sweep.jobs.SweepStatistic is gone: the one statistics registry is "
+                      "neurorx.analysis.Statistic"})

@@ -36,15 +36,12 @@ Layout of a written file
 from neurorx.io.nwb.reader import SLEEP_NAMES, UNVISITED_RATE, WAKE_NAMES, read
 from neurorx.io.nwb.spikes import UnitSpikes, poisson_spikes
 from neurorx.io.nwb.writer import inspect, write
+from neurorx.moved import moved_names
 
 __all__ = ["SLEEP_NAMES", "UNVISITED_RATE", "WAKE_NAMES", "UnitSpikes", "inspect", "poisson_spikes", "read", "write"]
 
 
-def __getattr__(name):
-    if name == "SpikeTrains":   # the earlier name of UnitSpikes, distinct from neurorx.spike_trains.SpikeTrains
-        import warnings
-
-        warnings.warn("neurorx.io.nwb.SpikeTrains is now neurorx.io.nwb.UnitSpikes (neurorx.SpikeTrains is a spiking "
-                      "run's own record)", DeprecationWarning, stacklevel=2)
-        return UnitSpikes
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the earlier name of UnitSpikes, distinct from neurorx.spike_trains.SpikeTrains
+__getattr__ = moved_names(__name__, renamed={"SpikeTrains": (
+    UnitSpikes, "neurorx.io.nwb.SpikeTrains is now neurorx.io.nwb.UnitSpikes (neurorx.SpikeTrains is a spiking "
+                "run's own record)")})
