@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from neurorx.analysis import STATISTICS, Statistic, burn_in_steps
 from neurorx.analysis.run_statistics import ESTIMATORS
@@ -19,6 +20,7 @@ from neurorx.sweep.kinds import CUSTOM
 from neurorx.sweep.spec_parse import _resolve_callable
 from neurorx.sweep.spec_sections import RunSpec, SpecError, StatisticSpec, SweepSpec, resolve_training
 from neurorx.tasks import TASKS
+from neurorx.training.config import RNNConfig
 
 __all__ = ["PARAMETER_CHECKS"]
 
@@ -152,15 +154,11 @@ def _check_backend_options(run: RunSpec, backend: str, opts: dict) -> None:
 def _check_backend_options_against_cards(run: RunSpec, cards: dict) -> None:
     """Options of a backend that checks them (``check_options``), against each network the run will read.
 
-    The networks are not trained yet: the check gets their step ``dt`` and size ``n_rec`` from the cards, so a
-    spiking option that cannot work (an unknown neuron model, ``max_rate * spike_dt >= 1``, more neurons than
-    fit in memory) is refused when the spec is read, not after the trainings.
+    The networks are not trained yet: the check gets their step ``dt``, size ``n_rec``, cell and activation
+    from the cards, so a run that cannot work (a spiking option such as an unknown neuron model or
+    ``max_rate * spike_dt >= 1``, more neurons than fit in memory, a cell that cannot be spiked) is refused when
+    the spec is read, not after the trainings.
     """
-    from types import SimpleNamespace
-
-    from neurorx.training.config import RNNConfig
-    from neurorx.units import parse_time
-
     for backend in run.backends:
         check = getattr(get_backend(backend), "check_options", None)
         if check is None:
@@ -168,8 +166,8 @@ def _check_backend_options_against_cards(run: RunSpec, cards: dict) -> None:
         for cond in run.conditions or tuple(cards):
             rnn = RNNConfig.from_dict(dict(cards[cond]["rnn"]))
             cell = rnn.cell_object()
-            stand_in = SimpleNamespace(dt=float(parse_time(rnn.dt)), n_rec=int(rnn.n_rec), cell=rnn.cell,
-                                       cell_object=cell, activation=rnn.activation or cell.default_activation)
+            stand_in = SimpleNamespace(dt=rnn.dt_s, n_rec=int(rnn.n_rec), cell=rnn.cell, cell_object=cell,
+                                       activation=rnn.activation or cell.default_activation)
             try:
                 check(stand_in, trials=run.trials, dt_factor=run.dt_factor, **run.options.get(backend, {}))
             except (ValueError, TypeError) as err:
