@@ -87,20 +87,27 @@ def test_lif_neurons_fire_at_the_analytic_lif_rate(scale, tau_m):
             assert got == pytest.approx(expected, rel=0.015), (u, k, got, expected)
 
 
+def _errors_against_the_noise_free_rate_network(**options) -> tuple[dict, dict, float]:
+    """RMS and mean error of spiking traces at M = 16 and 256 against the noise-free torch run, and that run's
+    largest absolute trace."""
+    net = make_network(n_rec=8, scale=1.0)
+    proto = nrx.Protocol([nrx.Active(steps=30, noise_scale=0.0)])
+    ref = proto.run(net, backend="torch", trials=4, seed=1, record=("h",)).h
+    err, bias = {}, {}
+    for m in (16, 256):
+        h = proto.run(net, backend="brian2-spiking", trials=4, seed=1, per_unit=m, max_rate=40, noise="off",
+                      record=("h",), **options, **FAST).h
+        err[m], bias[m] = np.sqrt(np.mean((h - ref) ** 2)), np.mean(h - ref)
+    return err, bias, float(np.abs(ref).max())
+
+
 def test_large_populations_approach_the_noise_free_rate_network_like_one_over_sqrt_m():
     # RMS error of the traces against the noise-free torch run; shot noise predicts error ~ 1/sqrt(M): a ratio
     # of 4 between M = 16 and M = 256. Over 4 trials x 8 units x 30 steps the ratio's spread is a few percent;
     # [3, 5.3] fails for a correct backend with negligible probability.
-    net = make_network(n_rec=8, scale=1.0)
-    proto = nrx.Protocol([nrx.Active(steps=30, noise_scale=0.0)])
-    ref = proto.run(net, backend="torch", trials=4, seed=1, record=("h",)).h
-    err = {}
-    for m in (16, 256):
-        h = proto.run(net, backend="brian2-spiking", trials=4, seed=1, per_unit=m, max_rate=40, noise="off",
-                      record=("h",), **FAST).h
-        err[m] = np.sqrt(np.mean((h - ref) ** 2))
+    err, _, peak = _errors_against_the_noise_free_rate_network()
     assert 3.0 < err[16] / err[256] < 5.3, err
-    assert err[256] < 0.02 * np.abs(ref).max() * 4
+    assert err[256] < 0.02 * peak * 4
 
 
 def test_large_lif_populations_approach_the_noise_free_rate_network_too():
@@ -109,14 +116,7 @@ def test_large_lif_populations_approach_the_noise_free_rate_network_too():
     # little below 1/sqrt(M) at M = 16). Measured on this network: 0.0109 -> 0.0029 (ratio 3.8) and mean
     # error -0.0002 -> -0.0001; a leaky 20 ms membrane instead stalls at 0.019 -> 0.018 with a mean error of
     # -0.007 (its population rate lags a changing drive).
-    net = make_network(n_rec=8, scale=1.0)
-    proto = nrx.Protocol([nrx.Active(steps=30, noise_scale=0.0)])
-    ref = proto.run(net, backend="torch", trials=4, seed=1, record=("h",)).h
-    err, bias = {}, {}
-    for m in (16, 256):
-        h = proto.run(net, backend="brian2-spiking", trials=4, seed=1, neuron="lif", per_unit=m, max_rate=40,
-                      noise="off", record=("h",), **FAST).h
-        err[m], bias[m] = np.sqrt(np.mean((h - ref) ** 2)), np.mean(h - ref)
+    err, bias, _ = _errors_against_the_noise_free_rate_network(neuron="lif")
     assert 3.0 < err[16] / err[256] < 5.3, err
     assert abs(bias[256]) < 0.1 * err[256], bias
 
@@ -124,17 +124,9 @@ def test_large_lif_populations_approach_the_noise_free_rate_network_too():
 def test_a_leaky_twenty_ms_lif_membrane_lags_and_does_not_converge():
     # Why the rate-matched default membrane is long: with tau_m = 20 ms the population's error against the rate
     # network barely falls from M = 16 to M = 256 and is dominated by a negative mean (a lag), not by shot noise.
-    net = make_network(n_rec=8, scale=1.0)
-    proto = nrx.Protocol([nrx.Active(steps=30, noise_scale=0.0)])
-    ref = proto.run(net, backend="torch", trials=4, seed=1, record=("h",)).h
-    err = {}
-    for m in (16, 256):
-        h = proto.run(net, backend="brian2-spiking", trials=4, seed=1, neuron="lif", per_unit=m, max_rate=40,
-                      noise="off", tau_m=20 * ms, record=("h",), **FAST).h
-        err[m] = np.sqrt(np.mean((h - ref) ** 2))
-        bias = np.mean(h - ref)
+    err, bias, _ = _errors_against_the_noise_free_rate_network(neuron="lif", tau_m=20 * ms)
     assert err[16] / err[256] < 1.5, err
-    assert abs(bias) > 0.25 * err[256], bias
+    assert abs(bias[256]) > 0.25 * err[256], bias
 
 
 def test_the_mean_noise_mode_adds_exactly_the_noise_mean():
