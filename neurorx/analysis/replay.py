@@ -26,8 +26,8 @@ import numpy as np
 from neurorx.errors import ConfigurationError
 
 __all__ = ["DecoderAgreement", "EventComparison", "EventScore", "PathLine", "ReplayResult", "candidate_events",
-           "compare_with_decoder", "line_fit", "path_line", "poisson_posterior", "replay_events", "score_events",
-           "weighted_correlation"]
+           "compare_with_decoder", "grid_spacing", "line_fit", "path_line", "poisson_posterior", "replay_events",
+           "score_events", "weighted_correlation"]
 
 
 #: Rate (Hz) standing in for NaN tuning-curve bins (never visited), as in :mod:`neurorx.io.nwb`.
@@ -235,6 +235,21 @@ class ReplayResult:
                 "fraction_significant": self.fraction_significant, "speed_unit": self.speed_unit}
 
 
+def grid_spacing(positions, *, circular: bool = False) -> float:
+    r"""The step of a regular 1-D grid of bin centres, also when a circular grid's centres wrap around.
+
+    Head-direction grids often run ``0.09, ..., 3.05, -3.05, ..., -0.09`` rad: the plain mean of the differences
+    would average the one jump of :math:`-2\pi` into every step. For a circular grid each difference is taken
+    modulo :math:`2\pi` into :math:`[-\pi, \pi)`, and the median step is returned.
+    """
+    d = np.diff(np.asarray(positions, dtype=np.float64))
+    if d.size == 0:
+        raise ConfigurationError("positions must hold at least two grid bins")
+    if circular:
+        d = np.mod(d + np.pi, 2 * np.pi) - np.pi
+    return float(np.median(d))
+
+
 def score_events(counts, tuning_curves, bin_size: float, events, *, positions=None, circular: bool = False,
                  n_shuffles: int = 1000, alpha: float = 0.05, band: int = 1, n_speeds: int = 61,
                  seed: int = 0) -> ReplayResult:
@@ -266,7 +281,7 @@ def score_events(counts, tuning_curves, bin_size: float, events, *, positions=No
     Monte-Carlo p-value: :math:`p = (1 + \#\{R^{\text{shuffle}} \ge R\}) / (1 + n)`. Cell-identity shuffle:
     each unit's tuning curve rotated circularly by an independent uniform offset, counts re-decoded with
     :func:`poisson_posterior`. Time-bin shuffle: the event's posterior rows permuted. Speed: the best line's
-    slope times the grid spacing over ``bin_size``.
+    slope times the grid spacing (:func:`grid_spacing`) over ``bin_size``.
     """
     tc = np.asarray(tuning_curves, dtype=np.float64)
     tc = np.where(np.isnan(tc), UNVISITED_RATE, tc)       # grid bins never visited: never decoded
@@ -277,7 +292,7 @@ def score_events(counts, tuning_curves, bin_size: float, events, *, positions=No
         raise ConfigurationError(f"n_shuffles must be a positive integer (1000 or more to report); got {n_shuffles!r}")
     events = np.asarray(events, dtype=np.int64).reshape(-1, 2)
     n_pos = tc.shape[1]
-    spacing = 1.0 if positions is None else float(np.mean(np.diff(np.asarray(positions, dtype=np.float64))))
+    spacing = 1.0 if positions is None else grid_spacing(positions, circular=circular)
     rng = np.random.default_rng(seed)
     out = ReplayResult(alpha=alpha, n_shuffles=int(n_shuffles),
                        speed_unit="position bins/s" if positions is None else "position units/s")

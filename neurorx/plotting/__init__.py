@@ -22,6 +22,7 @@ Panels (paper figure in brackets):
 - :func:`polar_histogram_panel` -- histogram of bearings with area-true wedges (Fig. 3).
 - :func:`angular_velocity_histogram` -- angular velocity with the mean marked (Fig. C.5).
 - :func:`spike_raster` -- one trial of a spiking run: raster, population rate, decoded trajectory.
+- :func:`replay_posteriors` -- replay events' decoded posteriors with their best lines (``nwb analyse --replay``).
 
 :func:`save_figure` writes a figure atomically and refuses to overwrite; :func:`style` is the house rc
 context used by every panel.
@@ -35,6 +36,7 @@ from ._core import compare_panels
 from ._style import ACTIVE_COLOR, QUIESCENT_COLOR, phase_cmap, phase_color, style, use_house_style
 from .circular import ACTIVE_VELOCITY_BINS, QUIESCENT_VELOCITY_BINS, angular_velocity_histogram, polar_histogram_panel
 from .io import save_figure
+from .replay import replay_posteriors
 from .spikes import spike_raster
 from .states import OUTPUT_LEVELS, PC_LEVELS, kde_panel, pc_projection, pc_ring, reference_pca
 from .summary import (
@@ -73,6 +75,7 @@ __all__ = [
     "phase_color",
     "polar_histogram_panel",
     "reference_pca",
+    "replay_posteriors",
     "save_figure",
     "spike_raster",
     "statistic_boxplot",

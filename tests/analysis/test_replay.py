@@ -73,6 +73,21 @@ def test_a_circular_sweep_is_found_across_the_wrap():
     assert event.significant and event.speed == pytest.approx(2 * np.pi / 36 / BIN, rel=0.2)   # 1 bin/bin
 
 
+def test_the_speed_on_a_circular_grid_does_not_depend_on_where_its_centres_wrap():
+    # pynapple's head-direction grids run 0.09 ... 3.05, -3.05 ... -0.09 rad: the same grid, rolled
+    angles = np.linspace(-np.pi, np.pi, 36, endpoint=False) + np.pi / 36
+    wrapped = np.angle(np.exp(1j * (angles + np.pi)))
+    assert replay.grid_spacing(wrapped, circular=True) == pytest.approx(2 * np.pi / 36)
+    assert replay.grid_spacing(angles) == pytest.approx(2 * np.pi / 36)
+    prefs = np.linspace(-np.pi, np.pi, 24, endpoint=False)
+    tc = 0.5 + 30 * np.exp(4 * (np.cos(wrapped[None, :] - prefs[:, None]) - 1))
+    rng = np.random.default_rng(3)
+    path = np.arange(10, 22)
+    counts = rng.poisson(3 * tc[:, path].T * BIN).astype(float)
+    res = replay.score_events(counts, tc, BIN, [(0, len(path))], positions=wrapped, circular=True, n_shuffles=200)
+    assert res.events[0].speed == pytest.approx(2 * np.pi / 36 / BIN, rel=0.2)                 # 1 bin per bin
+
+
 def test_the_posterior_is_pynapples_bayesian_decoder():
     nap = pytest.importorskip("pynapple")
     rng = np.random.default_rng(4)
