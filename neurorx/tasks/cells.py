@@ -44,11 +44,12 @@ HD_CODES: Registry[Callable] = Registry("head-direction code")
 
 
 def _exp(x):
+    """``exp(x)``, in place for numpy arrays: callers pass a temporary they own (batches are 10^7 values)."""
     if is_torch(x):
         import torch
 
         return torch.exp(x)
-    return np.exp(x)
+    return np.exp(x, out=x) if isinstance(x, np.ndarray) and x.dtype.kind == "f" else np.exp(x)
 
 
 def _softmax(x):
@@ -134,7 +135,9 @@ def _gaussian_code(sq_dist, sigma):
 def _von_mises_peak1(cos_diff, sigma):
     """Reference code (``norm=1``): ``exp(kappa (cos(theta - mu_i) - 1))`` (peak 1), ``kappa = 1/sigma^2``."""
     kappa = 1.0 / sigma**2
-    return _exp((cos_diff - 1.0) * kappa)
+    z = cos_diff - 1.0
+    z *= kappa
+    return _exp(z)
 
 
 @HD_CODES.register("von_mises_density")
@@ -142,7 +145,11 @@ def _von_mises_density(cos_diff, sigma):
     """Paper Eq. 21: the von Mises density ``exp(kappa cos(theta - mu_i)) / (2 pi I0(kappa))``."""
     kappa = 1.0 / sigma**2
     # exp(k cos) / I0(k) = exp(k (cos - 1)) / i0e(k): no overflow for large kappa.
-    return _exp((cos_diff - 1.0) * kappa) * float(1.0 / (2.0 * np.pi * i0e(kappa)))
+    z = cos_diff - 1.0
+    z *= kappa
+    z = _exp(z)
+    z *= float(1.0 / (2.0 * np.pi * i0e(kappa)))
+    return z
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -288,8 +295,12 @@ class HeadDirectionCells:
             x = _as_float_tensor(angles)
             mu = torch.tensor(self.preferred, dtype=x.dtype, device=x.device)
             return self._fn(torch.cos(x - mu), self.sigma)
-        x = _numpy_input(angles, 1, "angles")
-        return self._fn(np.cos(x - self.preferred), self.sigma)
+        x = _numpy_input(angles, 1, "angles")[..., 0]
+        # cos(x - mu) = cos x cos mu + sin x sin mu: two products in place of one cosine per (angle, cell)
+        # (within 2e-15 of the direct form; float32 targets identical), the cost of every training batch
+        cos_diff = np.multiply.outer(np.cos(x), self._cos)
+        cos_diff += np.multiply.outer(np.sin(x), self._sin)
+        return self._fn(cos_diff, self.sigma)
 
     def decode(self, outputs, k: int = 3):
         """Circular mean of the top-``k`` preferred angles: (..., n_cells) -> (..., 1) in [-pi, pi]."""

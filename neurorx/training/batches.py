@@ -56,8 +56,14 @@ def make_batch(task, batch_size: int, steps: int, rng, dtype=torch.float32) -> B
     """Sample ``task`` and convert to time-major tensors of ``dtype``."""
     b = task.sample(batch_size, steps, rng)
     return Batch(
-        inputs=torch.from_numpy(b.inputs).to(dtype).transpose(0, 1).contiguous(),
+        inputs=_time_major(b.inputs, dtype),
         init_code=torch.from_numpy(b.init_code).to(dtype),
-        targets=torch.from_numpy(b.targets).to(dtype).transpose(0, 1).contiguous(),
+        targets=_time_major(b.targets, dtype),
         states=b.states,
     )
+
+
+def _time_major(x: np.ndarray, dtype) -> torch.Tensor:
+    """``(B, T, ...)`` numpy -> a contiguous ``(T, B, ...)`` tensor of ``dtype``, converted and moved in one copy."""
+    src = torch.from_numpy(x).transpose(0, 1)
+    return torch.empty(src.shape, dtype=dtype).copy_(src)
