@@ -134,6 +134,16 @@ def test_hd_code_is_peak_one_von_mises(hd):
     assert above.max() - above.min() == pytest.approx(1.25, abs=0.01)
 
 
+def test_hd_batch_targets_equal_the_direct_cosine_form_and_are_identical_in_float32(hd):
+    # encode takes cos(theta - mu) as cos theta cos mu + sin theta sin mu (the cost of every training batch)
+    theta = np.random.default_rng(0).uniform(-np.pi, np.pi, (40, 50, 1))
+    direct = np.exp(KAPPA * (np.cos(theta - hd.preferred_angles) - 1))
+    fast = hd.encode(theta)
+    assert np.abs(fast - direct).max() < 1e-13
+    np.testing.assert_array_equal(fast.astype(np.float32), direct.astype(np.float32))
+    assert theta.shape == (40, 50, 1)                      # the caller's angles are not modified
+
+
 def test_hd_density_code_is_paper_eq_21():
     task = HeadDirection(code="von_mises_density")
     theta = np.array([[2.0], [-3.1]])
