@@ -91,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
 
     report = args.report is not None
     try:
+        if args.report:
+            from neurorx.sweep.paired import parse_pairs
+
+            parse_pairs(args.report)          # a malformed list is refused before anything is gathered
         with raised_limits(**({} if args.max_jobs is None else {"jobs": args.max_jobs})):
             result = sweep(args.spec, out=args.out, scheduler=args.scheduler, workers=args.workers,
                            dry_run=args.dry_run, show_progress=not args.quiet, gather_only=args.gather or report)

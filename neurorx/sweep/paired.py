@@ -39,8 +39,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from neurorx.analysis import bootstrap_interval
-from neurorx.errors import ConfigurationError
+from neurorx.analysis import bootstrap_interval, get_statistic
+from neurorx.analysis.run_statistics import TEST_ERROR_UNITS
+from neurorx.errors import ConfigurationError, NeurorxError
 from neurorx.plotting import save_figure
 from neurorx.sweep.figures import _labels, _msd, _open
 
@@ -121,7 +122,7 @@ class PairedReport:
     paired : list of str
         The labels the pairs compare.
     units : dict of str -> str
-        Label -> unit.
+        Label -> unit; ``""`` where the conditions' tasks give it different units (each cell then names its own).
     rows : list of dict
         One per condition and backend: ``condition``, ``label``, ``backend``, and for each column label a dict
         with ``mean``, ``sd`` (ddof 0), ``n`` and ``text``.
@@ -138,7 +139,7 @@ class PairedReport:
 
     def summary_markdown(self) -> str:
         """Mean ± SD over seeds (n networks) per condition and backend."""
-        head = ["condition", "backend", *(f"{c} ({self.units[c]})" for c in self.columns)]
+        head = ["condition", "backend", *(f"{c} ({self.units[c]})" if self.units[c] else c for c in self.columns)]
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for row in self.rows:
             lines.append("| " + " | ".join([row["label"], row["backend"], *(row[c]["text"] for c in self.columns)])
@@ -236,6 +237,39 @@ def report_columns(ds, columns=None) -> dict[str, str]:
     return dict(columns)
 
 
+def condition_tasks(ds) -> dict[str, bool]:
+    """Condition -> whether its task is circular (angles), from the spec the results hold; {} if it cannot be read."""
+    from neurorx.sweep.spec import load_spec
+    from neurorx.sweep.spec_sections import resolve_training
+    from neurorx.tasks import TASKS
+
+    try:
+        spec = load_spec(json.loads(ds.attrs["spec"]), check_cards=False)
+        out = {}
+        for cond in spec.train.conditions:
+            task = resolve_training(spec.train, cond, spec.train.seeds[0])["task"]["name"]
+            out[cond.name] = bool(getattr(TASKS.get(task), "circular", False))
+        return out
+    except (KeyError, ValueError, TypeError, NeurorxError, FileNotFoundError):
+        return {}
+
+
+def _unit(ds, var, circular: bool | None) -> str:
+    """The unit of ``var`` for a condition of a circular task or not (a Dataset variable has one ``units``
+    attribute, that of its first finished job, also in a sweep of both tasks).
+    """
+    unit = ds[var].attrs.get("units", "")
+    if circular is None:
+        return unit
+    if unit in TEST_ERROR_UNITS:
+        return "deg" if circular else "cm"
+    try:
+        stat = get_statistic(ds[var].attrs.get("statistic", ""))
+    except (KeyError, ValueError):
+        return unit
+    return stat.unit_for(circular) if "{u}" in stat.unit else unit
+
+
 def _per_network(da):
     """``da`` with one value per network: averaged over ``run_seed`` (NaN unless every run seed is done)."""
     return da.mean("run_seed", skipna=False) if "run_seed" in da.dims else da
@@ -307,7 +341,9 @@ def paired_report(ds, pairs=None, *, columns=None, n_boot: int = 2000, ci: float
     if not cols:
         raise ConfigurationError("the results hold none of the report's statistics (final test error, "
                                  "kl_quiescent_active, total_variance, ie_correlation); name them with columns=")
-    units = {label: ds[var].attrs.get("units", "") for label, var in cols.items()}
+    circular = condition_tasks(ds)
+    unit_of = {(label, c): _unit(ds, var, circular.get(c)) for label, var in cols.items() for c in conds}
+    units = {label: (u.pop() if len(u := {unit_of[label, c] for c in conds}) == 1 else "") for label in cols}
     unpaired = {label for *_, label, paired in DEFAULT_COLUMNS if not paired} if columns is None else set()
     report = PairedReport(cols, units, [c for c in cols if c not in unpaired], pairs=pairs)
     backends = _backends(ds, cols)
@@ -317,9 +353,10 @@ def paired_report(ds, pairs=None, *, columns=None, n_boot: int = 2000, ci: float
             for col, var in cols.items():
                 v = _values(ds, var, c, b).values
                 v = v[np.isfinite(v)]
+                unit = "" if units[col] or not len(v) else f" {unit_of[col, c]}"
                 row[col] = {"mean": float(v.mean()) if len(v) else float("nan"),
-                            "sd": float(v.std()) if len(v) else float("nan"), "n": len(v),
-                            "text": f"{_msd(v)} (n={len(v)})" if len(v) else "– (n=0)"}
+                            "sd": float(v.std()) if len(v) else float("nan"), "n": len(v), "unit": unit_of[col, c],
+                            "text": f"{_msd(v)}{unit} (n={len(v)})" if len(v) else "– (n=0)"}
             report.rows.append(row)
     for a, b in pairs:
         for col in report.paired:
@@ -330,7 +367,7 @@ def paired_report(ds, pairs=None, *, columns=None, n_boot: int = 2000, ci: float
                 xa, xb = va.values[both], vb.values[both]
                 mean_d, low, high, method, p_t, p_w = _compare(xa, xb, n_boot=n_boot, ci=ci, seed=seed)
                 report.comparisons.append(PairComparison(
-                    a, b, be, col, units[col], va.seed.values[both].tolist(), xa, xb,
+                    a, b, be, col, unit_of[col, a], va.seed.values[both].tolist(), xa, xb,
                     float(xa.mean()) if len(xa) else float("nan"), float(xb.mean()) if len(xb) else float("nan"),
                     mean_d, low, high, ci, method, p_t, p_w))
     return report
@@ -369,8 +406,9 @@ def paired_figure(ds, report: PairedReport, path, *, overwrite: bool = True) -> 
                 ax.set_xlim(-0.5, 3 * len(backends) - 1.5)
                 n = [c.n for c in report.comparisons if (c.a, c.b, c.column) == (a, b, col)]
                 ax.set_title(f"{b} vs {a} (n={'/'.join(map(str, n))})", fontsize=8)
-                if j == 0:
-                    ax.set_ylabel(f"{col} ({report.units[col]})", fontsize=8)
+                unit = next((c.unit for c in report.comparisons if (c.a, c.b, c.column) == (a, b, col)), "")
+                if j == 0 or not report.units[col]:
+                    ax.set_ylabel(f"{col} ({unit})", fontsize=8)
         fig.tight_layout()
         return save_figure(fig, path, overwrite=overwrite, dpi=120)
     finally:

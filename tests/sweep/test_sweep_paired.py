@@ -163,6 +163,41 @@ def test_bad_pairs_and_columns_are_one_line(paired_sweep, capsys):
         parse_pairs("Us-Us_dale")
     with pytest.raises(ConfigurationError, match=r"dimensions .*eval_batch"):
         paired_report(ds, columns=["learning_curve_test_loss"])
-    assert main(["sweep", str(spec), "--out", str(store), "--report", "Us:nope", "--quiet"]) == 2
+    assert main(["sweep", str(spec), "--out", str(store), "--report", "Us-Us_dale", "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("neurorx sweep: error:") and "nope" in err and len(err.splitlines()) == 1
+    assert err.startswith("neurorx sweep: error: pairs are A:B") and len(err.splitlines()) == 1
+
+
+def _two_backends(ds):
+    """``ds`` with a second backend whose recording statistics are the first's times 1.1 (the layout of a
+    sweep on both backends, without running Brian2)."""
+    other = ds.assign_coords(backend=["brian2"])
+    for var in ("total_variance", "kl_qa", "ie_corr"):
+        other[var] = other[var] * 1.1
+    return xr.concat([ds, other], dim="backend", data_vars="minimal", coords="minimal", compat="override")
+
+
+def test_each_backend_has_its_rows_and_pairs_and_the_training_statistic_is_compared_once(paired_sweep, tmp_path):
+    ds = _two_backends(paired_sweep[2])
+    report = paired_report(ds, n_boot=N_BOOT)
+    assert [(r["condition"], r["backend"]) for r in report.rows] == [
+        ("Us", "torch"), ("Us", "brian2"), ("Us_dale", "torch"), ("Us_dale", "brian2")]
+    assert [(c.column, c.backend) for c in report.comparisons] == [
+        ("test error", "–"), ("KL(Q‖A)", "torch"), ("KL(Q‖A)", "brian2"), ("total variance", "torch"),
+        ("total variance", "brian2")]
+    by = {(c.column, c.backend): c for c in report.comparisons}
+    assert by["total variance", "brian2"].mean_diff == pytest.approx(1.1 * by["total variance", "torch"].mean_diff)
+    assert write_report(ds, tmp_path, n_boot=N_BOOT)["figure"].stat().st_size > 0
+
+
+def test_conditions_of_two_tasks_give_each_cell_its_own_unit(paired_sweep):
+    ds = paired_sweep[2].copy(deep=True)
+    spec = json.loads(ds.attrs["spec"])
+    spec["train"]["conditions"]["Us_dale"]["card"] = "head_direction/noisy_unbiased_dale"
+    ds.attrs["spec"] = json.dumps(spec)
+    report = paired_report(ds, n_boot=N_BOOT)
+    assert report.units["test error"] == "" and report.units["KL(Q‖A)"] == "nat"
+    rows = {r["condition"]: r for r in report.rows}
+    assert (rows["Us"]["test error"]["unit"], rows["Us_dale"]["test error"]["unit"]) == ("cm", "deg")
+    assert (rows["Us"]["total variance"]["unit"], rows["Us_dale"]["total variance"]["unit"]) == ("m^2", "rad^2")
+    assert " deg (n=3)" in rows["Us_dale"]["test error"]["text"]
