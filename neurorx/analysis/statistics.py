@@ -207,8 +207,8 @@ class Statistic:
         """
         if self.scope != "phase":
             raise ValueError(f"{self.name!r} is a statistic of scope {self.scope!r}; use outputs()")
+        x = self._array(x)                          # a recording that diverged is refused first
         self._check_network(params)
-        x = self._array(x)
         if self.burn_in and burn_in:
             x = x[:, burn_in_steps(x.shape[1], burn_in):]
         kwargs = {**dict(self.params), **params}
@@ -249,9 +249,9 @@ class Statistic:
         if self.scope == "training":
             return self.function(data, **kwargs)
         if self.scope in ("run", "conditions"):
-            self._check_network(kwargs)
             for name, rec in (data.items() if self.scope == "conditions" else [("the recording", data)]):
                 check_recording_values(rec, str(name))     # no statistic of a run that diverged
+            self._check_network(kwargs)
             return self.function(data, tuple(phases) or self.phases, **kwargs)
         if circular is None:
             circular = bool(getattr(data, "meta", {}).get("circular", False))
