@@ -317,7 +317,8 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
     Notes
     -----
     The rows are every statistic of :data:`neurorx.analysis.STATISTICS` defined for the data (angles or
-    positions; hidden-state statistics when both recorded ``h``). The energy distance
+    positions; hidden-state statistics when both recorded ``h``), except those that read the trained network
+    too (``ie_correlation``: a comparison holds recordings only). The energy distance
     :math:`D^2 = 2E\\|X-Y\\| - E\\|X-X'\\| - E\\|Y-Y'\\|` is zero iff the two decoded distributions are equal;
     it is computed over pairs of points from different trials (:class:`neurorx.analysis.TrialEnergy`), on every
     k-th step so that a cloud has at most ``max_points`` points. Its interval is :func:`scipy.stats.bootstrap`'s
@@ -413,7 +414,8 @@ def compare(rec_a: Recording, rec_b: Recording, *, names: tuple[str, str] | None
 def run_statistics(circular: bool) -> list:
     """The registered statistics of one recording's phases with one number (:data:`neurorx.analysis.STATISTICS`,
     scope ``"run"``) defined for this kind of data; ``reactivation_health``, whose measures and flags the
-    comparison reports itself (:attr:`Comparison.health`), left out.
+    comparison reports itself (:attr:`Comparison.health`), and those that read the trained network
+    (:attr:`~neurorx.analysis.Statistic.needs_network`) left out.
     """
     return [s for _, s in STATISTICS.items()
-            if s.scope == "run" and s.applies_to(circular) and s.key != "reactivation_health"]
+            if s.scope == "run" and s.applies_to(circular) and s.key != "reactivation_health" and not s.needs_network]

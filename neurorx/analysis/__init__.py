@@ -18,6 +18,8 @@ One module per job:
 - :mod:`~neurorx.analysis.circular` -- head-direction statistics (Fig. 3, C.5).
 - :mod:`~neurorx.analysis.health` -- ``reactivation_health`` and its measures (collapse, noise floor, paths that
   move like noise): the checks a reactivation statistic needs.
+- :mod:`~neurorx.analysis.ei_populations` -- the mean rates of a network's E and I populations and
+  ``ie_correlation``, their correlation over time.
 - :mod:`~neurorx.analysis.baselines` -- ``uniform_box_samples``, ``random_weights``, ``random_network``.
 
 Arrays follow one convention: point clouds are ``(n, d)``, trajectories ``(B, T, d)`` (trials, time steps,
@@ -38,6 +40,7 @@ from .circular import (
 )
 from .density import kde, kde_grid, subsample_points
 from .divergence import TrialEnergy, energy_distance, kl_divergence, kl_uniform_vs, uniform_box_logpdf
+from .ei_populations import ie_rate_correlation, population_rates
 from .health import (
     HealthThresholds,
     ReactivationHealth,
@@ -88,6 +91,7 @@ __all__ = [
     "fit_pca",
     "get_statistic",
     "health_flags",
+    "ie_rate_correlation",
     "kde",
     "kde_grid",
     "kl_divergence",
@@ -99,6 +103,7 @@ __all__ = [
     "path_noise_ratio",
     "permutation_p_value",
     "polar_histogram",
+    "population_rates",
     "project",
     "random_network",
     "random_weights",

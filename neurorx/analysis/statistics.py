@@ -20,6 +20,11 @@ A statistic has a *scope*, the data it reads:
   ``function(recs: dict condition -> Recording, phases, **params)`` (the KL matrix of Fig. 2e).
 - ``"training"``: a trained network, ``function(network, **params)`` (its learning curve).
 
+A statistic of a phase or a run that also needs the trained network (its E/I populations, its weights)
+declares ``needs_network=True``: its ``function`` then gets the :class:`~neurorx.RateNetwork` as the keyword
+``network``, given to :meth:`Statistic.outputs` / :meth:`Statistic.values` (a sweep passes the network of the
+run's training). Such statistics are left out of :func:`applicable_statistics`, whose callers hold recordings only.
+
 Statistics of several phases, conditions or of the training return ``dict name -> Output`` (name ``""`` is
 the main output); :meth:`Statistic.outputs` gives that form for every scope, which is what a sweep stores.
 
@@ -40,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neurorx.errors import ConfigurationError
 from neurorx.registry import Registry
 
 from ._validate import check_recording_values
@@ -130,6 +136,8 @@ class Statistic:
         Phases it reads in a sweep when a spec names none.
     version : int
         Bumped when its results change within one neurorx version (part of its sweep jobs' ids).
+    needs_network : bool
+        ``function`` also takes the trained network as the keyword ``network`` (scopes ``"phase"`` and ``"run"``).
     """
 
     name: str
@@ -147,12 +155,16 @@ class Statistic:
     dims: tuple[str, ...] = ()
     phases: tuple[str, ...] = ()
     version: int = 1
+    needs_network: bool = False
 
     def __post_init__(self):
         if self.of not in ("decoded", "h"):
             raise ValueError(f"Statistic {self.name!r}: of must be 'decoded' or 'h'; got {self.of!r}")
         if self.scope not in SCOPES:
             raise ValueError(f"Statistic {self.name!r}: scope must be one of {list(SCOPES)}; got {self.scope!r}")
+        if self.needs_network and self.scope not in ("phase", "run"):
+            raise ValueError(f"Statistic {self.name!r}: needs_network is for scopes 'phase' and 'run' (a training "
+                             f"statistic gets the network itself); got scope {self.scope!r}")
         if not callable(self.function):
             raise TypeError(f"Statistic {self.name!r}: function must be callable, e.g. lambda x, circular: ...")
         if not self.key:
@@ -195,7 +207,8 @@ class Statistic:
         """
         if self.scope != "phase":
             raise ValueError(f"{self.name!r} is a statistic of scope {self.scope!r}; use outputs()")
-        x = self._array(x)
+        x = self._array(x)                          # a recording that diverged is refused first
+        self._check_network(params)
         if self.burn_in and burn_in:
             x = x[:, burn_in_steps(x.shape[1], burn_in):]
         kwargs = {**dict(self.params), **params}
@@ -205,6 +218,11 @@ class Statistic:
     def value(self, x, circular: bool = False, burn_in: float = 0.0, **params) -> float:
         """A scalar phase statistic: the mean of :meth:`values` over trials."""
         return float(np.mean(self.values(x, circular, burn_in, **params)))
+
+    def _check_network(self, params: Mapping) -> None:
+        if self.needs_network and params.get("network") is None:
+            raise ConfigurationError(f"statistic {self.name!r} reads the trained network; pass network=<RateNetwork> "
+                                     "(a sweep passes the network of the run's training)")
 
     def outputs(self, data, *, circular: bool | None = None, phases=(), **params) -> dict[str, Output]:
         """The statistic as named, labelled outputs with units (what a sweep stores).
@@ -219,7 +237,8 @@ class Statistic:
         phases : sequence of str
             The phases of a ``"run"`` or ``"conditions"`` statistic (default :attr:`phases`).
         **params
-            Its parameters (``burn_in`` a fraction of the phase).
+            Its parameters (``burn_in`` a fraction of the phase); ``network``, the trained
+            :class:`~neurorx.RateNetwork`, for a statistic with :attr:`needs_network`.
 
         Returns
         -------
@@ -232,6 +251,7 @@ class Statistic:
         if self.scope in ("run", "conditions"):
             for name, rec in (data.items() if self.scope == "conditions" else [("the recording", data)]):
                 check_recording_values(rec, str(name))     # no statistic of a run that diverged
+            self._check_network(kwargs)
             return self.function(data, tuple(phases) or self.phases, **kwargs)
         if circular is None:
             circular = bool(getattr(data, "meta", {}).get("circular", False))
@@ -268,9 +288,11 @@ def get_statistic(name: str) -> Statistic:
 
 
 def applicable_statistics(circular: bool, has_h: bool = True) -> list[Statistic]:
-    """The registered scalar phase statistics defined for this kind of data, in registration order."""
+    """The registered scalar phase statistics defined for this kind of data, in registration order (those that
+    read the trained network too, :attr:`Statistic.needs_network`, left out: a recording alone cannot give them).
+    """
     return [s for _, s in STATISTICS.items()
-            if s.scalar and s.applies_to(circular) and (has_h or s.of != "h")]
+            if s.scalar and not s.needs_network and s.applies_to(circular) and (has_h or s.of != "h")]
 
 
 def _h_pca(h: np.ndarray, circular: bool) -> float:

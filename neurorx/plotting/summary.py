@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from neurorx.analysis import Statistic, get_statistic, kl_table
+from neurorx.errors import ConfigurationError
 from neurorx.recording import Recording
 
 from ._core import finish_axes, is_circular, math_label, new_axes, panel, select
@@ -236,6 +237,10 @@ def statistic_boxplot(groups: Mapping, statistic: str | Statistic = "total varia
     circular = []
 
     def values(rec):
+        if stat.needs_network:
+            raise ConfigurationError(f"statistic {stat.name!r} reads each recording's trained network too; compute "
+                                     f"its values (get_statistic({stat.key!r}).value(rec, network=net)) and pass "
+                                     "them as numbers")
         circular.append(is_circular(rec))
         return stat.values(select(rec, phase), is_circular(rec), burn_in)
 

@@ -11,7 +11,8 @@ Modules, one job each, each importing only those before it:
 records), :mod:`~neurorx.sweep.worker` (running one job into the store on a worker),
 :mod:`~neurorx.sweep.kinds` (the train, run and statistic job kinds), :mod:`~neurorx.sweep.spec` (the YAML
 spec and its validation), :mod:`~neurorx.sweep.grid` (expanding a spec into jobs),
-:mod:`~neurorx.sweep.gather` (results as an ``xarray.Dataset``/NetCDF), :mod:`~neurorx.sweep.migrate` (old
+:mod:`~neurorx.sweep.gather` (results as an ``xarray.Dataset``/NetCDF), :mod:`~neurorx.sweep.paired` (the
+paired report of conditions over seeds, read from the results), :mod:`~neurorx.sweep.migrate` (old
 job-id schemes), :mod:`~neurorx.sweep.runner` (Dask). The statistics a sweep collects are the entries of
 :data:`neurorx.analysis.STATISTICS`.
 """

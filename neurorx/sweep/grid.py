@@ -75,7 +75,8 @@ def expand(spec: SweepSpec, *, unique: bool = True, scheme: int | None = None) -
                         continue
                     for cond in conds:
                         rj = ran[run.name, cond, seed, backend, run_seed]
-                        add(make_job("statistic", base, (rj.id,),
+                        inputs = (rj.id, trained[cond, seed].id) if stat.needs_network else (rj.id,)
+                        add(make_job("statistic", base, inputs,
                                      {"statistic": st.name, "run": run.name, "condition": cond, **where},
                                      scheme=scheme))
     return list(jobs.values()) if unique else listed

@@ -14,7 +14,8 @@ done, see :mod:`neurorx.sweep.store`):
 Notes
 -----
 Dependencies are ``train -> run -> statistic``: a run reads one network; a statistic of scope ``"phase"`` or
-``"run"`` reads one recording, of scope ``"conditions"`` the recordings of every condition for one (training
+``"run"`` reads one recording (and the network of its training, its second input, when the statistic
+``needs_network``), of scope ``"conditions"`` the recordings of every condition for one (training
 seed, backend, run seed), of scope ``"training"`` one trained network.
 """
 
@@ -206,7 +207,8 @@ def statistic_of(config: dict) -> Statistic:
 def evaluate(config: dict, inputs: list[Path]) -> dict[str, Output]:
     """The outputs of a ``statistic`` job: its statistic on the job's inputs.
 
-    Several phases of a phase statistic give a leading ``phase`` dimension.
+    Several phases of a phase statistic give a leading ``phase`` dimension. A statistic that
+    :attr:`~neurorx.analysis.Statistic.needs_network` gets the trained network of ``inputs[1]``.
     """
     stat = statistic_of(config)
     params = dict(config["params"])
@@ -217,6 +219,8 @@ def evaluate(config: dict, inputs: list[Path]) -> dict[str, Output]:
         recs = {c: Recording.load(p / "recording.npz") for c, p in zip(config["conditions"], inputs, strict=True)}
         return stat.outputs(recs, phases=phases, **params)
     rec = Recording.load(inputs[0] / "recording.npz")
+    if stat.needs_network:                      # the run's training, its second input (neurorx.sweep.grid)
+        params["network"] = load(inputs[1] / "network.npz")
     if stat.scope == "run":
         return stat.outputs(rec, phases=phases, **params)
     per_phase = [stat.outputs(rec.select(ph), **params) for ph in phases]

@@ -4,6 +4,7 @@ from matplotlib.patches import PathPatch
 
 import neurorx.plotting as nplt
 from neurorx.analysis import STATISTICS, stepwise_distance, total_variance
+from neurorx.errors import ConfigurationError
 
 
 def test_kl_matrix_annotations_equal_formatted_values():
@@ -75,6 +76,10 @@ def test_statistic_boxplot_of_recordings_draws_the_registry_values(make_recordin
 @pytest.mark.parametrize("name", [n for n, s in STATISTICS.items() if s.linear and s.scalar])
 def test_every_registered_statistic_draws_one_box_per_group(make_recording, name):
     groups = {"seed 0": make_recording(seed=0), "seed 1": make_recording(seed=1)}
+    if STATISTICS.get(name).needs_network:          # the recordings alone cannot give it: its values as numbers
+        with pytest.raises(ConfigurationError, match="reads each recording's trained network"):
+            nplt.statistic_boxplot(groups, name, phase="quiescent")
+        groups = {"seed 0": [0.5, 0.6], "seed 1": [0.7, 0.9]}
     ax = nplt.statistic_boxplot(groups, name, phase="quiescent")
     assert len([p for p in ax.patches if isinstance(p, PathPatch)]) == 2
     assert ax.get_ylabel().startswith(name)

@@ -30,6 +30,11 @@ def _recordings(result, seed=0) -> dict[str, Recording]:
             for j in result.jobs if j.kind == "run" and j.labels["seed"] == seed}
 
 
+def _train_job(result, condition, seed=0):
+    return next(j for j in result.jobs
+                if j.kind == "train" and j.labels["condition"] == condition and j.labels["seed"] == seed)
+
+
 @pytest.mark.parametrize("name", STATISTICS.names())
 def test_every_statistic_is_one_number_through_compare_analysis_and_a_sweep(swept, name):
     stat = STATISTICS.get(name)
@@ -38,13 +43,18 @@ def test_every_statistic_is_one_number_through_compare_analysis_and_a_sweep(swep
     params = params_of(stat)
     recs = _recordings(result)
     condition, rec = next(iter(recs.items()))
+    if stat.needs_network:                         # it reads the run's trained network too; compare cannot give it
+        params["network"] = load(Store(result.out).path(_train_job(result, condition).id) / "network.npz")
     if stat.scope == "phase":
         kwargs = {k: v for k, v in params.items() if k != "burn_in"}
         for phase in stat.phases:
             analysis = stat.values(rec.select(phase), circular, params.get("burn_in", 0.0), **kwargs)
             var = ds[stat.key].sel(condition=condition, **CELL)
             swept_value = (var.sel(phase=phase) if "phase" in var.dims else var).values
-            if stat.scalar:
+            if stat.needs_network:
+                np.testing.assert_array_equal(swept_value, analysis)
+                assert stat.name not in [r.statistic for r in _compare(rec, circular).rows]
+            elif stat.scalar:
                 assert swept_value == np.mean(analysis)
                 assert _compare(rec, circular).value(phase, stat.name, "a") == swept_value
                 if stat.per_trial:
@@ -68,8 +78,8 @@ def test_every_statistic_is_one_number_through_compare_analysis_and_a_sweep(swep
         outputs = stat.outputs(recs, **params)
         sel = CELL
     else:
-        train = next(j for j in result.jobs if j.kind == "train" and j.labels["condition"] == condition)
-        outputs = stat.outputs(load(Store(result.out).path(train.id) / "network.npz"), **params)
+        outputs = stat.outputs(load(Store(result.out).path(_train_job(result, condition).id) / "network.npz"),
+                               **params)
         sel = {"condition": condition, "seed": 0}
     assert outputs
     for suffix, out in outputs.items():
