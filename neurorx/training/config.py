@@ -86,7 +86,8 @@ class Config:
     # -- conversion --------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """Plain, JSON- and YAML-able nested dict (card layout); ``trainer.device`` only when not ``"auto"``,
-        ``trainer.snapshot_every`` only when set (a default card reads as it did without them)."""
+        ``trainer.snapshot_every`` only when set (a default card reads as it did without them).
+        """
         trainer = asdict(self.trainer)
         if trainer["device"] == TrainerConfig.device:
             del trainer["device"]   # where it runs, not what it trains

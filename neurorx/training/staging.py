@@ -16,8 +16,8 @@ from pathlib import Path
 from neurorx.errors import OutputPathError
 from neurorx.io import CorruptFileError, atomic_write_bytes, check_output_dir
 
-__all__ = ["OUTPUT_FILES", "SNAPSHOT_DIR", "STAGING_DIR", "append_metrics", "prepare_output", "resumable_checkpoint", "swap_in",
-           "trim_metrics"]
+__all__ = ["OUTPUT_FILES", "SNAPSHOT_DIR", "STAGING_DIR", "append_metrics", "prepare_output", "resumable_checkpoint",
+           "swap_in", "trim_metrics"]
 
 #: Files a training run writes into its output folder.
 OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "checkpoint.npz", "network.npz", "learning_curve.png")
