@@ -1,0 +1,160 @@
+"""Score alignment over training: the drift-score measures at every snapshot of a training, with controls.
+
+For each training folder ``ROOT/NAME/SEED`` (written by ``benchmarks/score_over_training.sh``, with
+``trainer.snapshot_every``) and each of its ``snapshots/batch_XXXXXX.npz``: active states of that network
+(``--trials`` trials of ``--steps`` steps, every ``--every``-th step after ``--burn-in`` steps), the KDE score of
+their law in the leading PCs (:func:`neurorx.analysis.score.score_alignment`), and four measures of the
+network's quiescent drift against it -- mean cosine, mean non-linear cosine (affine fits removed), explained
+drift :math:`R^2` in the densest half and its non-linear version (:func:`neurorx.analysis.score.explained_drift`)
+-- with 95 % bootstrap intervals over trials. Controls at each snapshot:
+
+- ``permuted``: the same drift against the score of *another* sample (scores shuffled across samples);
+- ``random``: the drift of an untrained network (``analysis.random_weights``, same size and noise) at the same
+  states against the same score;
+- the noiseless-trained network at the same batch: the run ``none`` (its own states and score).
+
+    python benchmarks/score_over_training.py ROOT --out docs/figures/score/over_training
+
+Results are cached per snapshot in ``ROOT/NAME/SEED/score_over_training.json`` (rerun to add new snapshots);
+the figure and the gathered JSON go to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+import neurorx as nrx
+from neurorx.analysis import random_weights
+from neurorx.analysis import score as sc
+from neurorx.analysis.score.explained import affine_residual
+
+MEASURES = ("mean_cosine", "nonlinear_cosine", "explained_drift", "explained_drift_nonlinear")
+
+
+def measures(drift, score, points, log_density, n_boot: int, seed: int) -> dict:
+    """The four measures of ``drift`` against ``score`` (B, T, k), with bootstrap intervals over trials."""
+    from scipy.stats import bootstrap
+
+    rng = np.random.default_rng(seed)
+    cos = sc.cosine_similarity(drift, score)
+    nl = sc.cosine_similarity(affine_residual(drift, points), affine_residual(score, points))
+    out = {}
+    for name, per_sample in (("mean_cosine", cos), ("nonlinear_cosine", nl)):
+        ci = bootstrap((per_sample.mean(axis=1),), np.mean, n_resamples=n_boot, method="percentile",
+                       rng=rng).confidence_interval
+        out[name] = [float(per_sample.mean()), float(ci.low), float(ci.high)]
+    for name, pts in (("explained_drift", None), ("explained_drift_nonlinear", points)):
+        value = sc.explained_drift(drift, score, log_density=log_density, points=pts)
+        low, high = sc.explained_drift_interval(drift, score, log_density=log_density, points=pts,
+                                                n_resamples=n_boot, seed=seed)
+        out[name] = [value, low, high]
+    return out
+
+
+def measure_snapshot(path: Path, args) -> dict:
+    """Every measure and control at one snapshot network."""
+    t0 = time.process_time()
+    net = nrx.load(path)
+    rec = nrx.Protocol([nrx.Active(steps=args.steps)]).run(net, trials=args.trials, seed=args.seed, record=("h",),
+                                                          every=args.every)
+    h = rec.h[:, args.burn_in // args.every:].astype(np.float64)
+    r = sc.score_alignment(net, h, estimator="kde", seed=args.seed)
+    out = {"noisy": measures(r.drift, r.score, r.points, r.log_density, args.n_boot, args.seed),
+           "scale": r.scale, "theory_scale": r.theory_scale, "n_components": r.subspace.n_components,
+           "explained_variance": float(r.subspace.explained.sum())}
+    k = r.subspace.n_components
+    perm = np.random.default_rng(args.seed).permutation(r.score[..., 0].size)
+    shuffled = r.score.reshape(-1, k)[perm].reshape(r.score.shape)
+    out["permuted"] = measures(r.drift, shuffled, r.points, r.log_density, args.n_boot, args.seed)
+    w = random_weights(net.n_rec, net.n_in, net.n_out, net.n_init, seed=args.seed + 1)
+    rnd = nrx.RateNetwork.from_arrays(**w, tau=net.tau_quantity, dt=net.dt_quantity, noise=dict(net.noise),
+                                      task=net.task)
+    d_rnd = r.subspace.project_vectors(sc.quiescent_drift(rnd, h))
+    out["random"] = measures(d_rnd, r.score, r.points, r.log_density, args.n_boot, args.seed)
+    out["cpu_s"] = round(time.process_time() - t0, 2)
+    return out
+
+
+def test_error(run: Path) -> dict[int, float]:
+    """Test decoding error (degrees) at each evaluation of a run."""
+    errs = {}
+    for line in (run / "metrics.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        if rec.get("kind") == "eval":
+            errs[int(rec["batch"])] = float(np.degrees(rec["test_error"]))
+    return errs
+
+
+def measure_run(run: Path, args) -> dict:
+    cache = run / "score_over_training.json"
+    done = json.loads(cache.read_text()) if cache.exists() else {}
+    for snap in sorted((run / "snapshots").glob("batch_*.npz")):
+        batch = str(int(snap.stem.split("_")[1]))
+        if batch not in done:
+            done[batch] = measure_snapshot(snap, args)
+            cache.write_text(json.dumps(done, indent=1))
+            print(f"{run.parent.name}/{run.name} batch {batch}: "
+                  f"R2 {done[batch]['noisy']['explained_drift'][0]:.3f} "
+                  f"cos {done[batch]['noisy']['mean_cosine'][0]:.3f} ({done[batch]['cpu_s']} CPU s)", flush=True)
+    errs = test_error(run)
+    for batch, rec in done.items():
+        rec["test_error_deg"] = errs.get(int(batch))
+    return done
+
+
+def draw(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = sorted(results)
+    colours = dict(zip(names, plt.cm.viridis(np.linspace(0, 0.9, len(names))), strict=True))
+    fig, axes = plt.subplots(1, len(MEASURES), figsize=(4.2 * len(MEASURES), 3.6), sharex=True)
+    for ax, m in zip(axes, MEASURES, strict=True):
+        for name in names:
+            for seed, runs in results[name].items():
+                batches = sorted(runs, key=int)
+                x = [int(b) for b in batches]
+                label = name if seed == min(results[name]) else None
+                ax.plot(x, [runs[b]["noisy"][m][0] for b in batches], "-o", ms=3, color=colours[name], label=label)
+                for control, style in (("permuted", ":"), ("random", "--")):
+                    ax.plot(x, [runs[b][control][m][0] for b in batches], style, color=colours[name], lw=0.8,
+                            label=f"{control} (dotted)" if control == "permuted" and name == names[0]
+                            and label else (f"{control} (dashed)" if name == names[0] and label else None))
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_title(m.replace("_", " "))
+        ax.set_xlabel("training batch")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("root", type=Path)
+    p.add_argument("--out", type=Path, default=Path("docs/figures/score/over_training"))
+    p.add_argument("--trials", type=int, default=30)
+    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--every", type=int, default=2)
+    p.add_argument("--burn-in", type=int, default=20)
+    p.add_argument("--n-boot", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    results: dict = {}
+    for run in sorted(args.root.glob("*/*/snapshots")):
+        run = run.parent
+        results.setdefault(run.parent.name, {})[run.name] = measure_run(run, args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    settings = {k: v for k, v in vars(args).items() if k not in ("root", "out")}
+    (args.out / "score_over_training.json").write_text(json.dumps({"settings": settings, "runs": results}, indent=1))
+    draw(results, args.out / "score_over_training.png")
+
+
+if __name__ == "__main__":
+    main()
