@@ -9,8 +9,8 @@ drift :math:`R^2` in the densest half and its non-linear version (:func:`neurorx
 -- with 95 % bootstrap intervals over trials. Controls at each snapshot:
 
 - ``permuted``: the same drift against the score of *another* sample (scores shuffled across samples);
-- ``random``: the drift of an untrained network (``analysis.random_weights``, same size and noise) at the same
-  states against the same score;
+- ``random``: the drift of an untrained network (``analysis.random_network``, same shapes and noise) at the
+  same states against the same score;
 - the noiseless-trained network at the same batch: the run ``none`` (its own states and score).
 
     python benchmarks/score_over_training.py ROOT --out docs/figures/score/over_training
@@ -29,53 +29,15 @@ from pathlib import Path
 import numpy as np
 
 import neurorx as nrx
-from neurorx.analysis import random_weights
 from neurorx.analysis import score as sc
-from neurorx.analysis.score.explained import affine_residual
-
-MEASURES = ("mean_cosine", "nonlinear_cosine", "explained_drift", "explained_drift_nonlinear")
-
-
-def measures(drift, score, points, log_density, n_boot: int, seed: int) -> dict:
-    """The four measures of ``drift`` against ``score`` (B, T, k), with bootstrap intervals over trials."""
-    from scipy.stats import bootstrap
-
-    rng = np.random.default_rng(seed)
-    cos = sc.cosine_similarity(drift, score)
-    nl = sc.cosine_similarity(affine_residual(drift, points), affine_residual(score, points))
-    out = {}
-    for name, per_sample in (("mean_cosine", cos), ("nonlinear_cosine", nl)):
-        ci = bootstrap((per_sample.mean(axis=1),), np.mean, n_resamples=n_boot, method="percentile",
-                       rng=rng).confidence_interval
-        out[name] = [float(per_sample.mean()), float(ci.low), float(ci.high)]
-    for name, pts in (("explained_drift", None), ("explained_drift_nonlinear", points)):
-        value = sc.explained_drift(drift, score, log_density=log_density, points=pts)
-        low, high = sc.explained_drift_interval(drift, score, log_density=log_density, points=pts,
-                                                n_resamples=n_boot, seed=seed)
-        out[name] = [value, low, high]
-    return out
+from neurorx.analysis.score.controls import MEASURES
 
 
 def measure_snapshot(path: Path, args) -> dict:
-    """Every measure and control at one snapshot network."""
+    """Every measure and control at one snapshot network (:func:`neurorx.analysis.score.network_score_measures`)."""
     t0 = time.process_time()
-    net = nrx.load(path)
-    rec = nrx.Protocol([nrx.Active(steps=args.steps)]).run(net, trials=args.trials, seed=args.seed, record=("h",),
-                                                          every=args.every)
-    h = rec.h[:, args.burn_in // args.every:].astype(np.float64)
-    r = sc.score_alignment(net, h, estimator="kde", seed=args.seed)
-    out = {"noisy": measures(r.drift, r.score, r.points, r.log_density, args.n_boot, args.seed),
-           "scale": r.scale, "theory_scale": r.theory_scale, "n_components": r.subspace.n_components,
-           "explained_variance": float(r.subspace.explained.sum())}
-    k = r.subspace.n_components
-    perm = np.random.default_rng(args.seed).permutation(r.score[..., 0].size)
-    shuffled = r.score.reshape(-1, k)[perm].reshape(r.score.shape)
-    out["permuted"] = measures(r.drift, shuffled, r.points, r.log_density, args.n_boot, args.seed)
-    w = random_weights(net.n_rec, net.n_in, net.n_out, net.n_init, seed=args.seed + 1)
-    rnd = nrx.RateNetwork.from_arrays(**w, tau=net.tau_quantity, dt=net.dt_quantity, noise=dict(net.noise),
-                                      task=net.task)
-    d_rnd = r.subspace.project_vectors(sc.quiescent_drift(rnd, h))
-    out["random"] = measures(d_rnd, r.score, r.points, r.log_density, args.n_boot, args.seed)
+    out = sc.network_score_measures(nrx.load(path), trials=args.trials, steps=args.steps, every=args.every,
+                                    burn_in=args.burn_in, n_resamples=args.n_boot, seed=args.seed)
     out["cpu_s"] = round(time.process_time() - t0, 2)
     return out
 
@@ -99,8 +61,8 @@ def measure_run(run: Path, args) -> dict:
             done[batch] = measure_snapshot(snap, args)
             cache.write_text(json.dumps(done, indent=1))
             print(f"{run.parent.name}/{run.name} batch {batch}: "
-                  f"R2 {done[batch]['noisy']['explained_drift'][0]:.3f} "
-                  f"cos {done[batch]['noisy']['mean_cosine'][0]:.3f} ({done[batch]['cpu_s']} CPU s)", flush=True)
+                  f"R2 {done[batch]['network']['explained_drift'][0]:.3f} "
+                  f"cos {done[batch]['network']['mean_cosine'][0]:.3f} ({done[batch]['cpu_s']} CPU s)", flush=True)
     errs = test_error(run)
     for batch, rec in done.items():
         rec["test_error_deg"] = errs.get(int(batch))
@@ -122,7 +84,7 @@ def draw(results: dict, path: Path) -> None:
                 batches = sorted(runs, key=int)
                 x = [int(b) for b in batches]
                 label = name if seed == min(results[name]) else None
-                ax.plot(x, [runs[b]["noisy"][m][0] for b in batches], "-o", ms=3, color=colours[name], label=label)
+                ax.plot(x, [runs[b]["network"][m][0] for b in batches], "-o", ms=3, color=colours[name], label=label)
                 for control, style in (("permuted", ":"), ("random", "--")):
                     ax.plot(x, [runs[b][control][m][0] for b in batches], style, color=colours[name], lw=0.8,
                             label=f"{control} (dotted)" if control == "permuted" and name == names[0]

@@ -18,6 +18,8 @@ the noise variance doubled it performs Langevin sampling of :math:`p`. This modu
 - :func:`explained_drift` -- the fraction of the drift's variance among the densest states that a fitted
   multiple of the score explains (:math:`R^2`; well posed where the cosine has a generic positive part), and
   :func:`explained_drift_interval` (bootstrap over trials).
+- :func:`network_score_measures` -- those measures (cosines, explained drift) of a network against two
+  controls (shuffled score, untrained network), as the ``score_measures`` sweep statistic records them.
 - :func:`continuous_flow` -- the noise-off flow of one training step on any backend (Brian2 continuous time
   at ``dt_factor`` 1, 16, ...), started at given states.
 - :func:`tempered_comparison` -- the quiescent stationary law against the temperature prediction
@@ -30,6 +32,7 @@ the score-matching MLP; :mod:`~neurorx.analysis.score.subspace`, :mod:`~neurorx.
 """
 
 from .alignment import ScoreAlignment, alignment_intervals, cosine_similarity, score_alignment
+from .controls import CONTROLS, MEASURES, drift_score_measures, network_score_measures
 from .drift import continuous_flow, noise_step_moments, quiescent_drift
 from .dsm import dsm_score
 from .estimators import SCORE_ESTIMATORS, kde_score, score_bandwidth
@@ -38,17 +41,21 @@ from .subspace import Subspace, fit_subspace
 from .temperature import tempered_comparison
 
 __all__ = [
+    "CONTROLS",
+    "MEASURES",
     "SCORE_ESTIMATORS",
     "ScoreAlignment",
     "Subspace",
     "alignment_intervals",
     "continuous_flow",
     "cosine_similarity",
+    "drift_score_measures",
     "dsm_score",
     "explained_drift",
     "explained_drift_interval",
     "fit_subspace",
     "kde_score",
+    "network_score_measures",
     "noise_step_moments",
     "quiescent_drift",
     "score_alignment",
