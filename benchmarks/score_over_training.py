@@ -37,7 +37,7 @@ def measure_snapshot(path: Path, args) -> dict:
     """Every measure and control at one snapshot network (:func:`neurorx.analysis.score.network_score_measures`)."""
     t0 = time.process_time()
     out = sc.network_score_measures(nrx.load(path), trials=args.trials, steps=args.steps, every=args.every,
-                                    burn_in=args.burn_in, n_resamples=args.n_boot, seed=args.seed)
+                                    burn_in_steps=args.burn_in, n_resamples=args.n_boot, seed=args.seed)
     out["cpu_s"] = round(time.process_time() - t0, 2)
     return out
 

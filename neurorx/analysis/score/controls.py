@@ -65,15 +65,16 @@ def drift_score_measures(drift, score, points, log_density, *, top: float = 0.5,
     return out
 
 
-def network_score_measures(network, *, trials: int = 30, steps: int = 150, every: int = 2, burn_in: int = 20,
+def network_score_measures(network, *, trials: int = 30, steps: int = 150, every: int = 2, burn_in_steps: int = 20,
                            top: float = 0.5, n_resamples: int = 500, seed: int = 0) -> dict:
     """The :data:`MEASURES` of a network's quiescent drift against the KDE score of its active states, and controls.
 
     Parameters
     ----------
     network : RateNetwork
-    trials, steps, every, burn_in : int
-        Active recording: ``trials`` trials of ``steps`` steps, every ``every``-th step after ``burn_in`` steps.
+    trials, steps, every, burn_in_steps : int
+        Active recording: ``trials`` trials of ``steps`` steps, every ``every``-th step after ``burn_in_steps``
+        steps.
     top, n_resamples, seed
         As :func:`drift_score_measures` (``seed`` also seeds the recording, the shuffle and the untrained net).
 
@@ -95,10 +96,10 @@ def network_score_measures(network, *, trials: int = 30, steps: int = 150, every
     import neurorx as nrx
     from neurorx.analysis.baselines import random_network
 
-    if burn_in >= steps:
-        raise ValueError(f"burn_in ({burn_in}) must be shorter than the {steps} recorded steps")
+    if burn_in_steps >= steps:
+        raise ValueError(f"burn_in_steps ({burn_in_steps}) must be shorter than the {steps} recorded steps")
     rec = nrx.Protocol([nrx.Active(steps=steps)]).run(network, trials=trials, seed=seed, record=("h",), every=every)
-    h = np.asarray(rec.h[:, burn_in // every:], dtype=np.float64)
+    h = np.asarray(rec.h[:, burn_in_steps // every:], dtype=np.float64)
     r = score_alignment(network, h, estimator="kde", seed=seed)
     k = r.subspace.n_components
     shuffled = r.score.reshape(-1, k)[np.random.default_rng(seed).permutation(r.score[..., 0].size)]
