@@ -104,3 +104,19 @@ def test_bad_input_names_the_problem():
         sc.explained_drift(x, np.zeros((2, 5, 3)))
     with pytest.raises(ValueError, match="trials >= 2"):
         sc.explained_drift_interval(x[:1], x[:1])
+
+
+def test_a_networks_measures_come_with_their_controls_and_intervals():
+    import neurorx as nrx
+    from neurorx.analysis import random_network
+
+    net = random_network(nrx.load("head_direction/noisy_unbiased"), seed=3)
+    r = sc.network_score_measures(net, trials=4, steps=30, burn_in_steps=10, n_resamples=99)
+    assert set(sc.CONTROLS) <= set(r) and r["n_components"] >= 1
+    for control in sc.CONTROLS:
+        assert set(r[control]) == set(sc.MEASURES)
+        for value, low, high in r[control].values():
+            assert np.isfinite(value) and low - 1e-9 <= value <= high + 1e-9
+    assert abs(r["permuted"]["explained_drift_nonlinear"][0]) < 0.2      # a shuffled score explains ~nothing
+    with pytest.raises(ValueError, match="burn_in_steps"):
+        sc.network_score_measures(net, steps=10, burn_in_steps=10)
