@@ -61,6 +61,7 @@ def test_a_linear_contraction_on_a_bimodal_law_has_a_positive_cosine_but_is_not_
     r2 = sc.explained_drift(drift, langevin["kde"], log_density=langevin["log_density"])
     assert cosine > 0.2
     assert r2 < 0.1 and r2 < cosine - 0.2
+    assert np.isnan(sc.explained_drift(drift, langevin["kde"], points=points))     # affine: no non-linear part
 
 
 def test_a_random_field_explains_nothing(langevin):

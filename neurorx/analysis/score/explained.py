@@ -14,8 +14,11 @@ import numpy as np
 
 from .._validate import as_array
 
-__all__ = ["DriftFitSums", "affine_residual", "dense_mask", "drift_fit_sums", "explained_drift",
+__all__ = ["AFFINE_TOLERANCE", "DriftFitSums", "affine_residual", "dense_mask", "drift_fit_sums", "explained_drift",
            "explained_drift_interval"]
+
+#: Relative size below which a drift's residual from its affine fit is rounding error (an affine drift).
+AFFINE_TOLERANCE = 1e-6
 
 
 def affine_residual(vectors, points) -> np.ndarray:
@@ -107,7 +110,8 @@ def explained_drift(drift, score, *, log_density=None, top: float = 0.5, points=
     float
         :math:`R^2`; 1 when the drift is exactly :math:`c\,s`, about 0 when the score does not predict it,
         negative when :math:`c\,s` predicts it worse than the drift's mean (e.g. a constant offset). ``nan``
-        when the kept drift does not vary.
+        when the kept drift does not vary, or (with ``points``) when the drift is affine in the coordinates
+        (its residual below :data:`AFFINE_TOLERANCE` of its size: there is no non-linear part to explain).
 
     Notes
     -----
@@ -135,11 +139,22 @@ def explained_drift(drift, score, *, log_density=None, top: float = 0.5, points=
     :math:`\rho^2 = (\sum d\cdot s)^2/(\sum\|d\|^2\sum\|s\|^2)`, the uncentred :math:`R^2`: it carries the same
     information as :math:`R^2` without the centring, which is why only :math:`R^2` is reported.
     """
-    d, s = as_array(drift, "drift"), as_array(score, "score")
-    if points is not None:
-        d, s = affine_residual(d, points), affine_residual(s, points)
+    d, s = _residuals(drift, score, points)
+    if d is None:
+        return float("nan")
     mask = None if log_density is None else dense_mask(log_density, top)
     return drift_fit_sums(d, s, mask).r2()
+
+
+def _residuals(drift, score, points):
+    """Drift and score, or their affine residuals with ``points``; ``(None, None)`` for an affine drift."""
+    d, s = as_array(drift, "drift"), as_array(score, "score")
+    if points is None:
+        return d, s
+    rd = affine_residual(d, points)
+    if np.sum(rd * rd) <= AFFINE_TOLERANCE**2 * np.sum(d * d):
+        return None, None
+    return rd, affine_residual(s, points)
 
 
 def explained_drift_interval(drift, score, *, log_density=None, top: float = 0.5, points=None,
@@ -151,11 +166,12 @@ def explained_drift_interval(drift, score, *, log_density=None, top: float = 0.5
     """
     from scipy.stats import bootstrap
 
-    d, s = as_array(drift, "drift"), as_array(score, "score")
+    d = as_array(drift, "drift")
     if d.ndim != 3 or d.shape[0] < 2:
         raise ValueError(f"a bootstrap over trials needs (trials >= 2, samples, k) arrays; got shape {d.shape}")
-    if points is not None:
-        d, s = affine_residual(d, points), affine_residual(s, points)
+    d, s = _residuals(d, score, points)
+    if d is None:
+        return float("nan"), float("nan")
     sums = drift_fit_sums(d, s, None if log_density is None else dense_mask(log_density, top))
     ci = bootstrap((np.arange(d.shape[0]),), sums.r2, vectorized=False, n_resamples=n_resamples,
                    confidence_level=confidence, method="percentile", rng=np.random.default_rng(seed)
