@@ -90,7 +90,9 @@ def draw(results: dict, path: Path) -> None:
                             label=f"{control} (dotted)" if control == "permuted" and name == names[0]
                             and label else (f"{control} (dashed)" if name == names[0] and label else None))
         ax.axhline(0, color="k", lw=0.5)
-        ax.set_title(m.replace("_", " "))
+        ax.set_title(m.replace("_", " ") + (" R² (densest half)" if m.startswith("explained") else ""), fontsize=9)
+        if m.startswith("explained"):
+            ax.set_ylim(-1, 1)          # the untrained networks' R^2 reach -30 (a drift much larger than c s)
         ax.set_xlabel("training batch")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
