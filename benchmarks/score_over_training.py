@@ -99,6 +99,40 @@ def draw(results: dict, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def tables(results: dict) -> str:
+    """Markdown: every run at its last snapshot, and the explained drift of every snapshot."""
+    def ci(v):
+        return f"{v[0]:.3f} [{v[1]:.2f}, {v[2]:.2f}]"
+
+    def short(rec, control):
+        return " / ".join(f"{rec[control][m][0]:.2f}" for m in ("mean_cosine", "explained_drift",
+                                                                 "explained_drift_nonlinear"))
+
+    lines = ["| run | seed | batch | test error (deg) | mean cosine | explained drift R² | non-linear R² | "
+             "permuted: cos / R² / nl R² | random: cos / R² / nl R² |", "|---|---|---|---|---|---|---|---|---|"]
+    for name in sorted(results):
+        for seed, runs in sorted(results[name].items()):
+            b = max(runs, key=int)
+            r = runs[b]
+            err = "—" if r.get("test_error_deg") is None else f"{r['test_error_deg']:.0f}"
+            lines.append(f"| {name} | {seed} | {b} | {err} | {ci(r['network']['mean_cosine'])} | "
+                         f"{ci(r['network']['explained_drift'])} | {ci(r['network']['explained_drift_nonlinear'])} | "
+                         f"{short(r, 'permuted')} | {short(r, 'random')} |")
+    lines += ["", "| run | seed | R² by batch | non-linear R² by batch | mean cosine by batch | test error (deg) |",
+              "|---|---|---|---|---|---|"]
+    for name in sorted(results):
+        for seed, runs in sorted(results[name].items()):
+            bs = sorted(runs, key=int)
+
+            def row(m, runs=runs, bs=bs):
+                return ", ".join(f"{runs[b]['network'][m][0]:.2f}" for b in bs)
+            errs = ", ".join("—" if runs[b].get("test_error_deg") is None else f"{runs[b]['test_error_deg']:.0f}"
+                             for b in bs)
+            lines.append(f"| {name} | {seed} | {row('explained_drift')} | {row('explained_drift_nonlinear')} | "
+                         f"{row('mean_cosine')} | {errs} |")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("root", type=Path)
@@ -118,6 +152,7 @@ def main():
     settings = {k: v for k, v in vars(args).items() if k not in ("root", "out")}
     (args.out / "score_over_training.json").write_text(json.dumps({"settings": settings, "runs": results}, indent=1))
     draw(results, args.out / "score_over_training.png")
+    (args.out / "score_over_training.md").write_text(tables(results))
 
 
 if __name__ == "__main__":
