@@ -57,7 +57,7 @@ def measure_run(run: Path, args) -> dict:
     done = json.loads(cache.read_text()) if cache.exists() else {}
     for snap in sorted((run / "snapshots").glob("batch_*.npz")):
         batch = str(int(snap.stem.split("_")[1]))
-        if batch not in done:
+        if batch not in done and not args.gather_only:
             done[batch] = measure_snapshot(snap, args)
             cache.write_text(json.dumps(done, indent=1))
             print(f"{run.parent.name}/{run.name} batch {batch}: "
@@ -91,8 +91,10 @@ def draw(results: dict, path: Path) -> None:
                             and label else (f"{control} (dashed)" if name == names[0] and label else None))
         ax.axhline(0, color="k", lw=0.5)
         ax.set_title(m.replace("_", " ") + (" R² (densest half)" if m.startswith("explained") else ""), fontsize=9)
-        if m.startswith("explained"):
+        if m == "explained_drift":
             ax.set_ylim(-1, 1)          # the untrained networks' R^2 reach -30 (a drift much larger than c s)
+        elif m == "explained_drift_nonlinear":
+            ax.set_ylim(-0.25, 0.5)
         ax.set_xlabel("training batch")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
@@ -143,10 +145,13 @@ def main():
     p.add_argument("--burn-in", type=int, default=20)
     p.add_argument("--n-boot", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--gather-only", action="store_true", help="draw and tabulate the cached results only")
     args = p.parse_args()
     results: dict = {}
     for run in sorted(args.root.glob("*/*/snapshots")):
         run = run.parent
+        if args.gather_only and not (run / "score_over_training.json").exists():
+            continue
         results.setdefault(run.parent.name, {})[run.name] = measure_run(run, args)
     args.out.mkdir(parents=True, exist_ok=True)
     settings = {k: v for k, v in vars(args).items() if k not in ("root", "out")}
