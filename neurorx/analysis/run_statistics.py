@@ -13,6 +13,9 @@ Entries of :data:`neurorx.analysis.STATISTICS` whose scope is not a single phase
   measures and whether it is flagged (collapsed to the noise floor, or a decoded path that moves like noise):
   the one rule :func:`neurorx.analysis.health_flags` that :func:`neurorx.compare` and the demo apply.
 - ``learning_curve`` (scope ``"training"``): test loss and test decoding error over training (Fig. 1b).
+- ``score_measures`` (scope ``"training"``): the score mechanism of a trained network, its quiescent drift
+  against the score of its active states and two controls
+  (:func:`neurorx.analysis.score.network_score_measures`).
 """
 
 from __future__ import annotations
@@ -177,6 +180,17 @@ def health_of_outputs(values: dict) -> ReactivationHealth:
     return ReactivationHealth(**kwargs)
 
 
+def _score_measures(net, **params) -> dict[str, Output]:
+    """:func:`neurorx.analysis.score.network_score_measures` as labelled outputs (control x measure x interval)."""
+    from .score import CONTROLS, MEASURES, network_score_measures
+
+    r = network_score_measures(net, **params)
+    values = np.array([[r[c][m] for m in MEASURES] for c in CONTROLS], dtype=float)
+    coords = {"control": list(CONTROLS), "measure": list(MEASURES), "interval": ["value", "low", "high"]}
+    return {"score_measures": Output(("control", "measure", "interval"), values, "1", coords),
+            "drift_scale": Output((), r["scale"], "1"), "theory_scale": Output((), r["theory_scale"], "1")}
+
+
 def _learning_curve(net) -> dict[str, Output]:
     """Test loss and test decoding error over training (Fig. 1b), and their final values.
 
@@ -220,3 +234,9 @@ register_statistic(Statistic(
 register_statistic(Statistic(
     "learning_curve", _learning_curve, "1", scope="training", version=2,
     description="test loss and test decoding error over training and their final values (Fig. 1b)"))
+register_statistic(Statistic(
+    "score_measures", _score_measures, "1", scope="training",
+    params={"trials": 30, "steps": 150, "every": 2, "burn_in_steps": 20, "top": 0.5, "n_resamples": 500, "seed": 0},
+    description="the quiescent drift against the KDE score of the active states (mean cosine, non-linear cosine, "
+                "explained drift R^2 in the densest half, plain and non-linear) for the network, a shuffled score "
+                "and an untrained network, with bootstrap intervals over trials"))

@@ -13,8 +13,9 @@ Overrides are dotted key=value pairs (an OmegaConf dot-list, values read as YAML
   neurorx train spatial_navigation/noisy_unbiased rnn.n_rec=64 trainer.n_epochs=300 seed=1 --out runs/sp64
 Keys: seed, task.<task argument> (task.biased=true), rnn.{cell,activation,n_rec,tau,dt,bias},
 noise.<placement>.<field> (noise.recurrent.scale=0.02), trainer.{n_epochs,batch_size,steps,lr,
-weight_decay,eval_every,test_batch,threads,dtype,fused,prefetch}.
-Outputs in DIR: config.yaml, metrics.jsonl, checkpoint.npz, network.npz, learning_curve.png.
+weight_decay,eval_every,test_batch,threads,dtype,fused,prefetch,snapshot_every}.
+Outputs in DIR: config.yaml, metrics.jsonl, checkpoint.npz, network.npz, learning_curve.png (and
+snapshots/batch_XXXXXX.npz with trainer.snapshot_every=N).
 """
 
 

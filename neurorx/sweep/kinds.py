@@ -42,7 +42,7 @@ from neurorx.sweep.job import JOB_KINDS, JobKind
 from neurorx.sweep.worker import brian2_cache_dir
 from neurorx.training import CheckpointMismatch, Config, train
 from neurorx.training.config import RESULT_FREE_KEYS, RNNConfig
-from neurorx.training.trainer import OUTPUT_FILES, resumable_checkpoint
+from neurorx.training.trainer import OUTPUT_FILES, SNAPSHOT_DIR, resumable_checkpoint
 
 __all__ = ["CUSTOM", "evaluate", "import_callable", "phase_classes", "read_result", "run_recording",
            "statistic_of"]
@@ -96,6 +96,8 @@ def _train(config: dict, inputs: list[Path], out: Path, work: Path) -> None:
     for name in OUTPUT_FILES:
         if name != "checkpoint.npz" and (work / name).exists():
             shutil.copy2(work / name, out / name)
+    if (work / SNAPSHOT_DIR).is_dir():      # trainer.snapshot_every: the intermediate networks
+        shutil.copytree(work / SNAPSHOT_DIR, out / SNAPSHOT_DIR, dirs_exist_ok=True)
 
 
 def _ei(config: dict, inputs: list[Path], out: Path, work: Path) -> None:

@@ -49,7 +49,8 @@ ConfigError = ConfigurationError
 RESULT_FREE_KEYS = ("trainer.prefetch", "trainer.device", "label", "description")
 #: Trainer keys that may differ between a checkpoint and the run that resumes it (they do not change the
 #: weights): a longer ``n_epochs`` continues training.
-RESUME_FREE_KEYS = ("trainer.n_epochs", "trainer.eval_every", "trainer.threads", *RESULT_FREE_KEYS)
+RESUME_FREE_KEYS = ("trainer.n_epochs", "trainer.eval_every", "trainer.threads", "trainer.snapshot_every",
+                    *RESULT_FREE_KEYS)
 
 
 @dataclass
@@ -84,10 +85,14 @@ class Config:
 
     # -- conversion --------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """Plain, JSON- and YAML-able nested dict (card layout); ``trainer.device`` only when not ``"auto"``."""
+        """Plain, JSON- and YAML-able nested dict (card layout); ``trainer.device`` only when not ``"auto"``,
+        ``trainer.snapshot_every`` only when set (a default card reads as it did without them).
+        """
         trainer = asdict(self.trainer)
         if trainer["device"] == TrainerConfig.device:
-            del trainer["device"]   # where it runs, not what it trains: a default card reads as it did without it
+            del trainer["device"]   # where it runs, not what it trains
+        if trainer["snapshot_every"] is None:
+            del trainer["snapshot_every"]
         return {"label": self.label, "description": self.description, "seed": self.seed,
                 "task": self.task.to_dict(), "rnn": self.rnn.to_dict(), "noise": copy.deepcopy(self.noise),
                 "trainer": trainer}

@@ -248,6 +248,10 @@ class TrainerConfig:
         Where the model trains: ``"auto"`` (CUDA when torch sees a GPU, else the CPU), ``"cpu"``, ``"cuda"``
         or ``"cuda:N"`` (:func:`neurorx.training.device.resolve_device`). Batches and noise are drawn on the
         CPU from the same seeded streams on every device.
+    snapshot_every : int or None
+        Also save the network every this many batches (and at batch 0) as ``snapshots/batch_XXXXXX.npz`` in
+        the output folder, a network file like ``network.npz`` (plain arrays and JSON): the intermediate
+        networks of a training, e.g. to follow an analysis over training. ``None`` (default): none.
     """
 
     n_epochs: int = 2500
@@ -264,11 +268,12 @@ class TrainerConfig:
     prefetch: bool = True
     homeostatic_weight: float = 0.01
     device: str = "auto"
+    snapshot_every: int | None = None
 
     def validate(self) -> None:
         """Check the counts, the learning rate, the weight decay and the dtype."""
-        for name in ("n_epochs", "batch_size", "steps", "eval_every", "test_batch", "threads"):
-            if name != "threads" or self.threads is not None:
+        for name in ("n_epochs", "batch_size", "steps", "eval_every", "test_batch", "threads", "snapshot_every"):
+            if name not in ("threads", "snapshot_every") or getattr(self, name) is not None:
                 positive_int(getattr(self, name), f"trainer.{name}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"trainer.lr must be a positive number; got {self.lr}")

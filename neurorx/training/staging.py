@@ -16,11 +16,13 @@ from pathlib import Path
 from neurorx.errors import OutputPathError
 from neurorx.io import CorruptFileError, atomic_write_bytes, check_output_dir
 
-__all__ = ["OUTPUT_FILES", "STAGING_DIR", "append_metrics", "prepare_output", "resumable_checkpoint", "swap_in",
-           "trim_metrics"]
+__all__ = ["OUTPUT_FILES", "SNAPSHOT_DIR", "STAGING_DIR", "append_metrics", "prepare_output", "resumable_checkpoint",
+           "swap_in", "trim_metrics"]
 
 #: Files a training run writes into its output folder.
 OUTPUT_FILES = ("config.yaml", "metrics.jsonl", "checkpoint.npz", "network.npz", "learning_curve.png")
+#: Folder of the intermediate networks (``trainer.snapshot_every``): ``snapshots/batch_XXXXXX.npz``.
+SNAPSHOT_DIR = "snapshots"
 #: Folder inside the output folder where a ``--force`` replacement trains until it has finished.
 STAGING_DIR = ".replacing"
 
@@ -75,6 +77,11 @@ def swap_in(work: Path, out: Path) -> None:
             os.replace(new, old)
         elif old.exists():
             old.unlink()                # the old run's file has no counterpart in the new one
+    new, old = work / SNAPSHOT_DIR, out / SNAPSHOT_DIR
+    if old.exists():
+        shutil.rmtree(old)              # the old run's snapshots belong to the old network
+    if new.exists():
+        os.replace(new, old)
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -49,6 +49,7 @@ from neurorx.training.machine import busy_machine_note
 from neurorx.training.memory import reuse_freed_memory
 from neurorx.training.staging import (
     OUTPUT_FILES,
+    SNAPSHOT_DIR,
     STAGING_DIR,
     append_metrics,
     prepare_output,
@@ -60,6 +61,7 @@ from neurorx.training.step import decoding_error, train_step
 
 __all__ = [
     "OUTPUT_FILES",
+    "SNAPSHOT_DIR",
     "STAGING_DIR",
     "Batch",
     "CheckpointMismatch",
@@ -184,6 +186,15 @@ class Trainer:
         save_checkpoint(self.out / "checkpoint.npz", self.params, self.optimizer, self.batch,
                         {"config": self.config.to_dict(), "curve": self.curve, "elapsed_s": self.elapsed})
 
+    def _snapshot(self) -> None:
+        """Save the current network as ``snapshots/batch_XXXXXX.npz`` when ``trainer.snapshot_every`` asks for it."""
+        every = self.config.trainer.snapshot_every
+        if self.out is None or every is None or (self.batch % every and self.batch != self.config.trainer.n_epochs):
+            return
+        folder = self.out / SNAPSHOT_DIR
+        folder.mkdir(exist_ok=True)
+        self.network().save(folder / f"batch_{self.batch:06d}.npz", overwrite=True)
+
     def _restore(self) -> None:
         path = self.out / "checkpoint.npz"
         arrays, meta = load_checkpoint(path)
@@ -282,6 +293,7 @@ class Trainer:
         if self.batch == 0 and not self.curve["batch"]:
             rec = self._record_eval(test, None, None)
             self._checkpoint()
+            self._snapshot()
             self.log(self._format_eval(rec))
         pool = ThreadPoolExecutor(max_workers=1) if tc.prefetch else None
 
@@ -317,6 +329,7 @@ class Trainer:
                     rec["homeostatic_loss"] = local["homeostatic_loss"]
                     self._homeostatic_window.append(local["homeostatic_loss"])
                 self._append_metrics(rec)
+                self._snapshot()
                 if self.batch % tc.eval_every == 0 or self.batch == tc.n_epochs:
                     rec = self._record_eval(test, batch, y)
                     self._checkpoint()

@@ -135,6 +135,9 @@ def test_bootstrap_intervals_over_trials_bracket_the_estimate(aligned):
     assert ci["mean_cosine"][0] <= r.mean_cosine <= ci["mean_cosine"][1]
     assert ci["scale"][0] <= r.scale <= ci["scale"][1]
     assert ci["mean_cosine"][1] - ci["mean_cosine"][0] < 0.05
+    for key, value in (("explained_drift", r.explained_drift()),
+                       ("explained_drift_nonlinear", r.explained_drift(nonlinear=True))):
+        assert ci[key][0] <= value <= ci[key][1]
 
 
 def test_every_registered_estimator_points_a_gaussian_cloud_back_to_its_mean():
@@ -202,6 +205,7 @@ def test_the_summary_is_json_and_reports_disagreement_by_density(aligned):
     summary = json.loads(json.dumps(aligned["kde"].summary()))
     assert len(summary["cosine_by_density_quintile"]) == 5
     assert summary["n_components"] == 3 and summary["estimator"] == "kde"
+    assert summary["explained_drift"] == pytest.approx(aligned["kde"].explained_drift(0.5))
     assert np.mean(summary["cosine_by_density_quintile"]) == pytest.approx(summary["mean_cosine"], abs=0.01)
 
 

@@ -14,6 +14,8 @@ def params_of(stat) -> dict:
         params["burn_in"] = BURN_IN
     if "n_mc" in stat.params:
         params["n_mc"] = N_MC
+    if "n_resamples" in stat.params:     # score_measures: a short recording and few resamples
+        params.update(trials=4, steps=30, burn_in_steps=10, n_resamples=20)
     return params
 
 

@@ -218,3 +218,24 @@ def test_a_resume_the_checkpoint_cannot_serve_raises_checkpoint_mismatch(tiny_ru
         train(apply_overrides(tiny_run[0], ["trainer.lr=0.02"]), tmp_path, resume=True, quiet=True)
     with pytest.raises(CheckpointMismatch, match=r"beyond trainer\.n_epochs"):
         train(apply_overrides(tiny_run[0], ["trainer.n_epochs=10"]), tmp_path, resume=True, quiet=True)
+
+
+def test_snapshots_keep_the_intermediate_networks_as_network_files(tiny_run, tmp_path):
+    cfg = apply_overrides(tiny_run[0], ["trainer.n_epochs=5", "trainer.snapshot_every=2"])
+    final = train(cfg, tmp_path, quiet=True)
+    names = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
+    assert names == ["batch_000000.npz", "batch_000002.npz", "batch_000004.npz", "batch_000005.npz"]
+    last = nrx.load(tmp_path / "snapshots" / "batch_000005.npz")
+    assert all(np.array_equal(a, b) for a, b in zip(weights(final).values(), weights(last).values(), strict=True))
+    first = nrx.load(tmp_path / "snapshots" / "batch_000000.npz")
+    assert not np.array_equal(weights(first)["w_rec"], weights(last)["w_rec"])
+    train(apply_overrides(cfg, ["trainer.snapshot_every=4"]), tmp_path, force=True, quiet=True)
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == [
+        "batch_000000.npz", "batch_000004.npz", "batch_000005.npz"]     # the replaced run's snapshots go with it
+
+
+def test_snapshot_every_is_written_only_when_set_and_must_be_positive(tiny_run):
+    assert "snapshot_every" not in tiny_run[0].to_dict()["trainer"]
+    assert apply_overrides(tiny_run[0], ["trainer.snapshot_every=3"]).to_dict()["trainer"]["snapshot_every"] == 3
+    with pytest.raises(ValueError, match="snapshot_every"):
+        apply_overrides(tiny_run[0], ["trainer.snapshot_every=0"]).validate()

@@ -11,6 +11,7 @@ from .._validate import as_array
 from ..density import kde
 from .drift import noise_step_moments, quiescent_drift
 from .estimators import SCORE_ESTIMATORS
+from .explained import explained_drift, explained_drift_interval
 from .subspace import Subspace, fit_subspace
 
 __all__ = ["ScoreAlignment", "alignment_intervals", "cosine_similarity", "score_alignment"]
@@ -89,6 +90,15 @@ class ScoreAlignment:
 
         return cosine_similarity(residual(self.drift), residual(self.score)).reshape(self.cosine.shape)
 
+    def explained_drift(self, top: float = 0.5, *, nonlinear: bool = False) -> float:
+        r"""Fraction of the drift's variance in the densest ``top`` of the samples explained by :math:`c\cdot` score.
+
+        :func:`~neurorx.analysis.score.explained.explained_drift` with this result's log density; with
+        ``nonlinear`` the best affine fits in the coordinates are removed from drift and score first.
+        """
+        return explained_drift(self.drift, self.score, log_density=self.log_density, top=top,
+                               points=self.points if nonlinear else None)
+
     def summary(self) -> dict:
         """JSON-able numbers."""
         q = np.quantile(self.cosine, [0.1, 0.25, 0.5, 0.75, 0.9])
@@ -96,6 +106,8 @@ class ScoreAlignment:
                 "cosine_quantiles": dict(zip(("q10", "q25", "q50", "q75", "q90"), map(float, q), strict=True)),
                 "fraction_positive": float((self.cosine > 0).mean()), "scale": self.scale,
                 "mean_nonlinear_cosine": float(self.nonlinear_cosine().mean()),
+                "explained_drift": self.explained_drift(0.5),
+                "explained_drift_nonlinear": self.explained_drift(0.5, nonlinear=True),
                 "theory_scale": self.theory_scale,
                 "scale_over_theory": self.scale / self.theory_scale if self.theory_scale else None,
                 "n_components": self.subspace.n_components,
@@ -176,8 +188,9 @@ def score_alignment(network, states, *, score_states=None, estimator: str = "kde
 
 
 def alignment_intervals(result: ScoreAlignment, *, n_resamples: int = 2000, confidence: float = 0.95,
-                        seed: int = 0) -> dict[str, tuple[float, float]]:
-    """Bootstrap intervals over trials of the mean cosine, the scale and the mean non-linear cosine.
+                        seed: int = 0, top: float = 0.5) -> dict[str, tuple[float, float]]:
+    """Bootstrap intervals over trials of the mean cosine, the scale, the mean non-linear cosine and the
+    explained drift (:meth:`ScoreAlignment.explained_drift` in the densest ``top``, plain and non-linear).
 
     Percentile intervals from :func:`scipy.stats.bootstrap`, resampling whole trials.
 
@@ -199,6 +212,10 @@ def alignment_intervals(result: ScoreAlignment, *, n_resamples: int = 2000, conf
                          rng=rng).confidence_interval
     ci_nl = bootstrap((result.nonlinear_cosine().mean(axis=1),), np.mean, n_resamples=n_resamples,
                       confidence_level=confidence, method="percentile", rng=rng).confidence_interval
+    explained = {f"explained_drift{suffix}": explained_drift_interval(
+        result.drift, result.score, log_density=result.log_density, top=top, points=points,
+        n_resamples=n_resamples, confidence=confidence, seed=seed)
+        for suffix, points in (("", None), ("_nonlinear", result.points))}
     return {"mean_cosine": (float(ci_cos.low), float(ci_cos.high)),
             "scale": (float(ci_scale.low), float(ci_scale.high)),
-            "mean_nonlinear_cosine": (float(ci_nl.low), float(ci_nl.high))}
+            "mean_nonlinear_cosine": (float(ci_nl.low), float(ci_nl.high)), **explained}
