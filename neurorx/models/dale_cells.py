@@ -11,14 +11,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from neurorx.activations import Activation
+from neurorx.activations import Activation, get_activation
 from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError
 from neurorx.models import ei_primitives as ei
 from neurorx.models.cell_base import Brian2Cell, Brian2Pool, Cell, _number
 from neurorx.models.recurrences import dale_recurrence
+from neurorx.registry import suggest
 
-__all__ = ["DaleCell", "DaleNormCell", "DaleSubNormCell"]
+__all__ = ["INHIBITION_MODES", "DaleCell", "DaleNormCell", "DaleSubNormCell"]
+
+#: The values of :attr:`DaleNormCell.inhibition`.
+INHIBITION_MODES = ("steady", "integrated")
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,10 @@ class DaleNormCell(DaleCell):
     eps: float = 1e-5
     #: Upper bound on the pool size ``k`` (``None``: ``k = N_E``).
     max_pool: int | None = None
+    #: How the inhibitory units act on the E units: ``"steady"`` (at their steady state within each step, as in
+    #: the feed-forward I-Norm layer) or ``"integrated"`` (their rates integrated with :math:`\tau`, as the E
+    #: units'). See the class notes.
+    inhibition: str = "steady"
     #: Divisive normalization by the pool (``False``: the subtractive-only ablation); fixed by the cell type.
     divisive: bool = field(default=True, init=False)
     extra_weights = ("w_div",)
@@ -223,6 +231,11 @@ class DaleNormCell(DaleCell):
     def __post_init__(self):
         super().__post_init__()
         _number(self, "eps", low=0.0)
+        if self.inhibition not in INHIBITION_MODES:
+            raise ConfigurationError(
+                f"the {self.name} cell's parameter inhibition must be one of {', '.join(map(repr, INHIBITION_MODES))}; "
+                f"got {self.inhibition!r} (set rnn.inhibition in the card, or leave it out for 'steady')"
+                + suggest(self.inhibition, INHIBITION_MODES))
         if self.max_pool is not None:
             object.__setattr__(self, "max_pool", positive_int(self.max_pool, f"{self.name} cell parameter max_pool"))
     has_local_loss = True
@@ -255,6 +268,19 @@ class DaleNormCell(DaleCell):
             return None
         return torch.sqrt(torch.matmul(r_e, w_div.T).square().mean(dim=-1, keepdim=True) + self.eps)
 
+    def inhibitory_rates(self, r_e: torch.Tensor, r_i: torch.Tensor, u_i: torch.Tensor, w_rec: torch.Tensor,
+                         act: Activation) -> torch.Tensor:
+        """The rates the inhibitory units send to the E units, from E rates ``r_e``, I rates ``r_i = [h_I]_+`` and
+        the I units' input ``u_i``.
+
+        ``"steady"``: their steady state :math:`\rho_I = \phi(W_{IE} r_E + u_I)` (no :math:`W_{II}`, which is
+        zero in this mode); ``"integrated"``: ``r_i`` itself.
+        """
+        if self.inhibition == "integrated":
+            return r_i
+        n_e = r_e.shape[-1]
+        return act.torch(torch.matmul(r_e, w_rec[n_e:, :n_e].T) + u_i)
+
     def drift(self, h, u, w_rec, act, extra=None):
         n_e = self.n_excitatory(h.shape[-1])
         w_div = self._w_div(extra)
@@ -262,31 +288,40 @@ class DaleNormCell(DaleCell):
         r_e, r_i = r[..., :n_e], r[..., n_e:]
         r_e_const = r_e.detach()
         drive_e = torch.matmul(r_e, w_rec[:n_e, :n_e].T) + u[..., :n_e]          # W_EE r_E + u_E (task graph)
-        drive_e = drive_e + torch.matmul(r_i, w_rec[:n_e, n_e:].T).detach()       # - W_EI r_I (constant)
+        if self.inhibition == "steady":
+            rho_i = self.inhibitory_rates(r_e_const, r_i, u[..., n_e:], w_rec, act)   # phi(W_IE r_E + u_I)
+            target_i = rho_i
+        else:
+            rho_i = r_i
+            target_i = act.torch(torch.matmul(r_e_const, w_rec[n_e:, :n_e].T) + torch.matmul(r_i, w_rec[n_e:, n_e:].T)
+                                 + u[..., n_e:])                                   # phi(W_IE r_E - W_II r_I + u_I)
+        drive_e = drive_e + torch.matmul(rho_i, w_rec[:n_e, n_e:].T).detach()     # - W_EI rho_I (constant)
         if w_div is not None:
             drive_e = drive_e / self.gamma(r_e_const, w_div).detach()              # / gamma (constant)
-        drive_i = (torch.matmul(r_e_const, w_rec[n_e:, :n_e].T) + torch.matmul(r_i, w_rec[n_e:, n_e:].T)
-                   + u[..., n_e:])                                                 # W_IE r_E - W_II r_I + u_I
-        return torch.cat([act.torch(drive_e), act.torch(drive_i)], dim=-1) - h
+        return torch.cat([act.torch(drive_e), target_i], dim=-1) - h
 
     def normalized_drive(self, states: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor,
-                         extra: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+                         extra: Mapping[str, torch.Tensor] | None = None, act: Activation | None = None
+                         ) -> torch.Tensor:
         """:math:`\\tilde z_E` of states ``(..., N)`` as the homeostatic loss sees it: stop-gradients on
-        :math:`r_E`, :math:`W_{EE} r_E + u_E` and :math:`W_{EI}`; gradients through :math:`r_I` and :math:`U`.
+        :math:`r_E`, :math:`W_{EE} r_E + u_E` and :math:`W_{EI}`; gradients through the inhibitory rates
+        (:meth:`inhibitory_rates`: ``"steady"``, :math:`W_{IE}` and :math:`u_I` directly; ``"integrated"``, the I
+        units' states) and :math:`U`. ``act``: the network's activation (ReLU if omitted).
         """
         n_e = self.n_excitatory(states.shape[-1])
         r = torch.relu(states)
         r_e, r_i = r[..., :n_e].detach(), r[..., n_e:]
+        rho_i = self.inhibitory_rates(r_e, r_i, u[..., n_e:], w_rec, act if act is not None else get_activation("relu"))
         z = (torch.matmul(r_e, w_rec[:n_e, :n_e].T) + u[..., :n_e]).detach()
-        z = z + torch.matmul(r_i, w_rec[:n_e, n_e:].detach().T)
+        z = z + torch.matmul(rho_i, w_rec[:n_e, n_e:].detach().T)
         w_div = self._w_div(extra)
         return z if w_div is None else z / self.gamma(r_e, w_div)
 
-    def local_loss(self, states, u, w_rec, extra=None):
+    def local_loss(self, states, u, w_rec, extra=None, act=None):
         """The homeostatic loss (:func:`~neurorx.models.ei_primitives.homeostatic_loss`, without
         :math:`\\lambda`) of :meth:`normalized_drive`.
         """
-        return ei.homeostatic_loss(self.normalized_drive(states, u, w_rec, extra))
+        return ei.homeostatic_loss(self.normalized_drive(states, u, w_rec, extra, act))
 
     def brian2(self, act: Activation) -> Brian2Cell:
         base = super().brian2(act)
@@ -344,10 +379,19 @@ class DaleNormCell(DaleCell):
         n_e = self.n_excitatory(w_rec.shape[1])
         mask = torch.zeros(w_rec.shape, dtype=torch.bool, device=w_rec.device)
         mask[:n_e, n_e:] = True                                             # W_EI (I -> E)
+        if self.inhibition == "steady":
+            mask[n_e:, n_e:] = True                                         # W_II = 0: no I -> I at steady state
         return {"w_rec": mask}
 
     def validate_weights(self, weights, n_rec):
         super().validate_weights(weights, n_rec)
+        n_e = self.n_excitatory(n_rec)
+        w_ii = np.asarray(weights["w_rec"])[n_e:, n_e:]
+        if self.inhibition == "steady" and np.any(w_ii != 0):
+            raise ConfigurationError(
+                f"a {self.name} network with inhibition='steady' has no I->I synapses, but its w_rec block "
+                f"[{n_e}:, {n_e}:] (W_II) holds nonzero weights (max |w| {np.abs(w_ii).max():.3g}); set those "
+                "entries to zero, or use inhibition='integrated' (rnn.inhibition)")
         if self.divisive and "w_div" not in weights:
             k, n_e = self.pool_size(n_rec), self.n_excitatory(n_rec)
             raise ConfigurationError(
