@@ -325,17 +325,24 @@ class DaleNormCell(DaleCell):
 
     def brian2(self, act: Activation) -> Brian2Cell:
         base = super().brian2(act)
-        if not self.divisive:
-            return base
         rate = base.currents["I_rec_E"]
+        currents, population_drift = dict(base.currents), {}
+        if self.inhibition == "steady":
+            # The I units' steady-state rate, filled after I_rec_E is summed (currents are computed in order).
+            steady = act.brian2_expr("I_rec_E + I_in")
+            currents["I_rec_I"] = steady
+            population_drift["I"] = f"-h + {steady}"
+        if self.divisive:
+            population_drift["E"] = f"-h + {act.brian2_expr(f'(I_rec_E + I_rec_I + I_in)/sqrt(I_div + {self.eps!r})')}"
         return Brian2Cell(
             drift=base.drift,
             subexpressions=base.subexpressions,
-            currents=base.currents,
+            currents=currents,
             inputs=base.inputs,
             presynaptic=base.presynaptic,
-            population_drift={"E": f"-h + {act.brian2_expr(f'(I_rec_E + I_rec_I + I_in)/sqrt(I_div + {self.eps!r})')}"},
-            pool=Brian2Pool(weight="w_div", presynaptic="E", target="E", source=rate, current="I_div"),
+            population_drift=population_drift,
+            pool=Brian2Pool(weight="w_div", presynaptic="E", target="E", source=rate, current="I_div")
+            if self.divisive else None,
         )
 
     def pool_weights(self, w_rec: torch.Tensor) -> torch.Tensor:
