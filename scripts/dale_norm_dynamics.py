@@ -13,8 +13,8 @@ sum c of W_EE and gamma on the trajectory. Used by docs/dale.md ("Inhibition-med
 ``--inhibition=steady|integrated`` sets the cell's parameter ``inhibition`` (default: the card's): the E units
 receive the I units' steady-state rates phi(W_IE r_E + u_I) of the same step, or their rates [h_I]+ integrated
 with tau (docs/dale.md). The rate_I column is [h_I]+ in both modes. ``--w-ii=w`` (a probe, with
-``--inhibition=integrated``) adds I->I inhibition to the initial network: every row of W_II sums to w (uniform) and the rows of W_EI to
-1 + w, which keeps the I units' fixed point cancelling the mean of the E drive exactly.
+``--inhibition=integrated``) adds I->I inhibition to the initial network: every row of W_II sums to w (uniform)
+and the rows of W_EI to 1 + w, which keeps the I units' fixed point cancelling the mean of the E drive exactly.
 """
 import sys
 from dataclasses import replace
@@ -26,7 +26,6 @@ from neurorx.models.cells import homeostatic_loss
 from neurorx.training import load_card
 from neurorx.training.checkpoint import load_checkpoint, restore_checkpoint
 from neurorx.training.trainer import Trainer, batch_generator, batch_rng
-
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 mode = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--inhibition=")), None)

@@ -273,7 +273,7 @@ class DaleNormCell(DaleCell):
         """The rates the inhibitory units send to the E units, from E rates ``r_e``, I rates ``r_i = [h_I]_+`` and
         the I units' input ``u_i``.
 
-        ``"steady"``: their steady state :math:`\rho_I = \phi(W_{IE} r_E + u_I)` (no :math:`W_{II}`, which is
+        ``"steady"``: their steady state :math:`\\rho_I = \\phi(W_{IE} r_E + u_I)` (no :math:`W_{II}`, which is
         zero in this mode); ``"integrated"``: ``r_i`` itself.
         """
         if self.inhibition == "integrated":
