@@ -174,7 +174,7 @@ class DaleNormCell(DaleCell):
     :math:`W_{IE} \\ge 0` (E→I), :math:`-W_{II} \\le 0`, and :math:`u = W_{in}x + b`:
 
     .. math::
-        \\tilde z_E = \\frac{W_{EE} r_E + u_E - W_{EI} r_I}{\\gamma}, \\qquad
+        \\tilde z_E = \\frac{W_{EE} r_E + u_E - W_{EI} \\rho_I}{\\gamma}, \\qquad
         \\gamma = \\sqrt{\\tfrac{1}{k}\\textstyle\\sum_k (U r_E)_k^2 + \\epsilon},
 
         \\tau\\frac{dh_E}{dt} = -h_E + \\phi(\\tilde z_E), \\qquad
@@ -182,7 +182,36 @@ class DaleNormCell(DaleCell):
 
     with the pool weights :math:`U` = ``w_div`` (``k x N_E``, signed: the E→pool synapses are not Dale, as the
     paper's :math:`U_{IE}`), :math:`U_{EI} = 1/k` fixed, :math:`k = N_E` (or :attr:`max_pool` if smaller) and
-    :math:`\\epsilon` = :attr:`eps` = 1e-5.
+    :math:`\\epsilon` = :attr:`eps` = 1e-5,
+    and :math:`\\rho_I`, the inhibitory rates the E units receive, given by :attr:`inhibition`:
+
+    - ``"steady"`` (default): the I units at their steady state within the step,
+      :math:`\\rho_I = \\phi(W_{IE} r_E + u_I)` (the limit :math:`\\tau_I \\to 0`; as in the feed-forward I-Norm
+      layer, where :math:`z_I = W_{IE} h`). There are no I→I synapses (:math:`W_{II} = 0`, frozen and checked),
+      so :math:`\\rho_I` is explicit. The state :math:`h_I` follows :math:`\\rho_I` with :math:`\\tau` (the
+      equation above); it records the I population's rates and no unit reads it.
+    - ``"integrated"``: :math:`\\rho_I = r_I = [h_I]_+`, the I units' rates integrated with :math:`\\tau` as the
+      E units' are.
+
+    *Stability of the population-mean mode* (docs/dale.md). Let all E units carry rate :math:`m`, let :math:`c`
+    be the mean row sum of :math:`W_{EE}`, and let the I units' steady rates cancel it,
+    :math:`W_{EI} W_{IE} r_E = c\\,m` (the initialisation), with :math:`\\gamma` held. The loop gain is
+    :math:`G = c/\\gamma`. Integrated, with :math:`i` the inhibitory current in units of :math:`c` and
+    :math:`a = \\Delta t/\\tau`, the Euler map linearised in the ReLU's linear range is
+
+    .. math:: \\begin{pmatrix} m \\\\ i \\end{pmatrix} \\leftarrow
+              \\begin{pmatrix} 1 - a + aG & -aG \\\\ a & 1 - a \\end{pmatrix}
+              \\begin{pmatrix} m \\\\ i \\end{pmatrix},
+              \\qquad \\det = (1-a)^2 + aG, \\quad \\operatorname{tr} = 2 - 2a + aG.
+
+    Jury's conditions: :math:`1 - \\operatorname{tr} + \\det = a^2 > 0` and :math:`1 + \\operatorname{tr} +
+    \\det > 0` always hold, and :math:`\\det < 1` iff :math:`G < 2 - a`. Above that bound the mean mode grows
+    as an oscillation of modulus :math:`\\sqrt{(1-a)^2 + aG}` per step (in continuous time, :math:`a \\to 0`,
+    the bound is :math:`G < 2`). Steady, the inhibition cancels :math:`c\\,m` within the step, so
+    :math:`m \\leftarrow (1 - a)\\,m`: stable for :math:`0 < a < 2` whatever :math:`G`. The normalized drive
+    divides by :math:`\\gamma`, the spread of the centred drive, much smaller than the mean of a non-negative
+    :math:`W_{EE} r_E`, so :math:`G` is large (:math:`\\approx 2.7` on the initial head-direction network,
+    :math:`\\approx 25` with the earlier initialisation) and only the steady form settles.
 
     *Which loss trains which weights* (``ei_norm.md`` §2). In :meth:`drift` the inhibitory current
     :math:`W_{EI} r_I` and :math:`\\gamma` are detached, and the I units see a detached :math:`r_E`: the values
@@ -194,10 +223,12 @@ class DaleNormCell(DaleCell):
               + (\\operatorname{Var}_k \\tilde z_k - 1)^2\\big]
 
     recomputes :math:`\\tilde z_E` with stop-gradients on :math:`r_E`, on :math:`W_{EE} r_E + u_E` and on
-    :math:`W_{EI}`; its gradient flows through the I units' own dynamics (their states over time) and
-    :math:`U`, so it trains the weights onto the inhibitory units: :math:`W_{IE}`, :math:`W_{II}` (the I rows
-    of ``w_rec``), :math:`U`, and the I rows of ``w_in``, ``bias`` and ``encoder`` (weights onto I units the
-    task loss cannot reach). :math:`W_{EI}` is frozen at its initial value (:meth:`frozen_masks`). Because of
+    :math:`W_{EI}`; its gradient flows through :math:`\\rho_I` (steady: into :math:`W_{IE}` and the I rows of
+    ``w_in`` and ``bias`` within the step; integrated: through the I units' own dynamics, their states over
+    time) and :math:`U`, so it trains the weights onto the inhibitory units: :math:`W_{IE}`, :math:`W_{II}`
+    (integrated only), :math:`U`, and the I rows of ``w_in``, ``bias`` and ``encoder`` (weights onto I units
+    the task loss cannot reach; steady: the encoder's I rows set only the recorded :math:`h_I(0)`).
+    :math:`W_{EI}` is frozen at its initial value (:meth:`frozen_masks`). Because of
     the stop-gradients, autograd through :meth:`drift` gives this training gradient, not the derivative of
     the dynamics.
 
@@ -206,10 +237,10 @@ class DaleNormCell(DaleCell):
     row of :math:`W_{IE}` the column mean of :math:`W_{EE}`, :math:`W_{II} = 0`, the I rows of ``w_in`` and
     ``bias`` zero, and :math:`U = \\sqrt{k/N_E}\\,\\mathrm{diag}(S_k)V_k^\\top` from the SVD
     :math:`W_{EE} - W_{EI}W_{IE} = U_s S V^\\top` (the top ``k`` singular values). What differs because the I
-    units have dynamics: the I units are not instantaneous, so :math:`W_{EI} r_I` equals
-    :math:`\\operatorname{mean}_k (W_{EE} r_E)_k` only at the I units' fixed point :math:`r_I = W_{IE} r_E`
-    (reached with time constant :math:`\\tau` when :math:`r_E` is held, and exactly there with
-    :math:`W_{II} = 0` and no input to the I units). There, and with :math:`u_E = 0`, :math:`\\tilde z_E` has mean
+    units are recurrent: :math:`W_{EI} \\rho_I` equals :math:`\\operatorname{mean}_k (W_{EE} r_E)_k` when
+    :math:`\\rho_I = W_{IE} r_E` (no input to the I units): in every step for ``"steady"``, and for
+    ``"integrated"`` only at the I units' fixed point (reached with time constant :math:`\\tau` when :math:`r_E`
+    is held, and exactly there with :math:`W_{II} = 0`). There, and with :math:`u_E = 0`, :math:`\\tilde z_E` has mean
     0 and variance :math:`\\|W r_E\\|^2 / (\\|W r_E\\|^2 + N_E\\epsilon)` over the E units
     (:math:`W = W_{EE} - W_{EI}W_{IE}`): the layer is LayerNorm. The input :math:`u_E` is not centred by the I
     units (they see :math:`r_E` only) and the initial state :math:`h_I(0)` is the encoder's.
@@ -381,6 +412,15 @@ class DaleNormCell(DaleCell):
                 weights["w_div"].copy_(self.pool_weights(w_rec))
         self.project_(weights)
 
+    def project_(self, weights: Mapping[str, torch.Tensor]) -> None:
+        """:meth:`DaleCell.project_`, and for ``inhibition="steady"`` :math:`W_{II} = 0` (no I→I synapses)."""
+        super().project_(weights)
+        if self.inhibition == "steady":
+            w_rec = weights["w_rec"]
+            n_e = self.n_excitatory(w_rec.shape[1])
+            with torch.no_grad():
+                w_rec[n_e:, n_e:] = 0.0
+
     def frozen_masks(self, weights):
         w_rec = weights["w_rec"]
         n_e = self.n_excitatory(w_rec.shape[1])
@@ -398,7 +438,8 @@ class DaleNormCell(DaleCell):
             raise ConfigurationError(
                 f"a {self.name} network with inhibition='steady' has no I->I synapses, but its w_rec block "
                 f"[{n_e}:, {n_e}:] (W_II) holds nonzero weights (max |w| {np.abs(w_ii).max():.3g}); set those "
-                "entries to zero, or use inhibition='integrated' (rnn.inhibition)")
+                f"entries to zero (neurorx.models.get_cell({self.name!r}).project_(weights) does), or use "
+                "inhibition='integrated' (rnn.inhibition)")
         if self.divisive and "w_div" not in weights:
             k, n_e = self.pool_size(n_rec), self.n_excitatory(n_rec)
             raise ConfigurationError(

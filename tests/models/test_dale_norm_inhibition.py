@@ -134,6 +134,10 @@ def test_steady_mode_freezes_and_requires_zero_i_to_i_weights():
         m.cell.validate_weights(w, 12)
     assert "\n" not in str(err.value)
     cell("dale_norm", "integrated").validate_weights(w, 12)                  # allowed there
+    t = {k: torch.tensor(v) for k, v in w.items()}
+    m.cell.project_(t)                                                        # the projection zeroes W_II
+    assert torch.all(t["w_rec"][n_e:, n_e:] == 0)
+    m.cell.validate_weights({k: v.numpy() for k, v in t.items()}, 12)
 
 
 def test_the_homeostatic_gradient_reaches_w_ie_and_u_i_within_the_step():
