@@ -50,6 +50,11 @@ def test_an_unknown_inhibition_mode_is_refused_in_one_line(bad):
         assert "Did you mean" in str(err.value) and "steady" in str(err.value)
 
 
+def test_a_card_with_an_unknown_inhibition_mode_is_refused_when_its_overrides_are_applied():
+    with pytest.raises(ConfigurationError, match="got 'stedy'.*Did you mean 'steady'"):
+        apply_overrides(load_card("head_direction/noisy_unbiased_dale_norm"), ["rnn.inhibition=stedy"])
+
+
 @pytest.mark.parametrize("name", ["dale_norm", "dale_subnorm"])
 def test_steady_drift_is_the_stated_formula(name):
     m = model(name, "steady", n=30)
