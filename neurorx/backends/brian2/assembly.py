@@ -336,6 +336,9 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
       rates through ``w_div`` (``"pool_in"``) and feeding ``I_div`` = :math:`\\frac1k\\sum_k p_k^2` into
       ``neurons_E`` (``"pool_out"``, weights :math:`1/k`; ``"pool_in_matmul"``, ``"pool_out_matmul"`` for
       ``coupling="matmul"``), whose drift divides the drive by :math:`\\sqrt{I_{div} + \\epsilon}`.
+    - ``dale_norm``, ``dale_subnorm`` with ``inhibition="steady"``: ``I_rec_I`` sums the I units' steady rates
+      ``src_I_rec_I = phi(I_rec_E + I_in)``, filled after ``I_rec_E`` is summed, and the I group's drift is
+      ``-h + phi(I_rec_E + I_in)``.
 
     The state equation is :math:`dh/dt = F(h, u)/\\tau + \\text{noise}` with the cell's drift :math:`F`; at
     ``dt_factor=1`` its Euler step is the torch step :math:`h + aF + \\text{increment}`, :math:`a = dt/\\tau`.
