@@ -11,7 +11,6 @@ from neurorx.cli import main
 from neurorx.errors import ConfigurationError
 from neurorx.models.cells import CELLS
 from neurorx.models.dale_cells import INHIBITION_MODES
-
 from neurorx.sweep import Store, expand, load_spec
 from neurorx.sweep.migrate import migrate
 
