@@ -51,7 +51,7 @@ def test_an_unknown_inhibition_mode_is_refused_in_one_line(bad):
 
 
 def test_a_card_with_an_unknown_inhibition_mode_is_refused_when_its_overrides_are_applied():
-    with pytest.raises(ConfigurationError, match="got 'stedy'.*Did you mean 'steady'"):
+    with pytest.raises(ConfigurationError, match=r"got 'stedy'.*Did you mean 'steady'"):
         apply_overrides(load_card("head_direction/noisy_unbiased_dale_norm"), ["rnn.inhibition=stedy"])
 
 
