@@ -2,7 +2,7 @@
 
     python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm            # the initial network
     python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm RUN/checkpoint.npz
-    python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm --instantaneous-inhibition
+    python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm --inhibition=integrated
     python scripts/dale_norm_dynamics.py head_direction/noisy_unbiased_dale_norm --w-ii=3
 
 Runs the network (float64, the card's training noise, 100 steps of the card's first test batch, seed 0) and
@@ -10,38 +10,25 @@ prints, per step block, the mean E and I rate, the mean over E units of the norm
 variance, and the homeostatic loss L_I (unweighted); then the mean-mode numbers of docs/dale.md: the mean row
 sum c of W_EE and gamma on the trajectory. Used by docs/dale.md ("Inhibition-mediated normalization").
 
-``--instantaneous-inhibition`` is a probe, not a cell of the package: the E units receive the I units'
-instantaneous rates phi(W_IE r_E - W_II r_I + u_I) of the same step (the limit tau_I -> 0 of the inhibitory
-output, as in the feed-forward I-Norm layer) instead of their lagging rates [h_I]+. The z and L_I columns are
-always those of the cell's own definition (with [h_I]+); compare the rate columns. ``--w-ii=w`` (also a
-probe) adds I->I inhibition to the initial network: every row of W_II sums to w (uniform) and the rows of W_EI to
-1 + w, which keeps the I units' fixed point cancelling the mean of the E drive exactly.
+``--inhibition=steady|integrated`` sets the cell's parameter ``inhibition`` (default: the card's): the E units
+receive the I units' steady-state rates phi(W_IE r_E + u_I) of the same step, or their rates [h_I]+ integrated
+with tau (docs/dale.md). The rate_I column is [h_I]+ in both modes. ``--w-ii=w`` (a probe, with
+``--inhibition=integrated``) adds I->I inhibition to the initial network: every row of W_II sums to w (uniform)
+and the rows of W_EI to 1 + w, which keeps the I units' fixed point cancelling the mean of the E drive exactly.
 """
 import sys
+from dataclasses import replace
 
 import numpy as np
 import torch
 
-from neurorx.models.cells import DaleNormCell, homeostatic_loss
+from neurorx.models.cells import homeostatic_loss
 from neurorx.training import load_card
 from neurorx.training.checkpoint import load_checkpoint, restore_checkpoint
 from neurorx.training.trainer import Trainer, batch_generator, batch_rng
 
-
-class _InstantaneousInhibition(DaleNormCell):
-    """Probe: the E units see the I units' rates of this step (see the module docstring)."""
-
-    def drift(self, h, u, w_rec, act, extra=None):
-        n_e = self.n_excitatory(h.shape[-1])
-        r = torch.relu(h)
-        r_e, r_i = r[..., :n_e], r[..., n_e:]
-        rate_i = act.torch(r_e @ w_rec[n_e:, :n_e].T + r_i @ w_rec[n_e:, n_e:].T + u[..., n_e:])
-        z_e = r_e @ w_rec[:n_e, :n_e].T + u[..., :n_e] + rate_i @ w_rec[:n_e, n_e:].T
-        z_e = z_e / self.gamma(r_e, extra["w_div"])
-        return torch.cat([act.torch(z_e), rate_i], dim=-1) - h
-
-
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
+mode = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--inhibition=")), None)
 w_ii = next((float(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--w-ii=")), None)
 card = args[0]
 cfg = load_card(card)
@@ -51,8 +38,8 @@ if len(args) > 1:
     arrays, meta = load_checkpoint(args[1])
     batch = restore_checkpoint(arrays, meta, tr.params, tr.optimizer)
 model = tr.model.double()
-if "--instantaneous-inhibition" in sys.argv:
-    model.cell = _InstantaneousInhibition()
+if mode is not None:
+    model.cell = replace(model.cell, inhibition=mode)
 if w_ii is not None:
     n_e_, n_i_ = model.cell.n_excitatory(model.n_rec), model.n_rec - model.cell.n_excitatory(model.n_rec)
     with torch.no_grad():
@@ -69,9 +56,9 @@ with torch.no_grad():
     h = cell.run(h0, u, model.w_rec.weight, model.alpha, model.act, inc.get("recurrent"),
                  extra=model.extra_weights())
     states = torch.cat([h0[None], h[:-1]])
-    z = cell.normalized_drive(states, u, model.w_rec.weight, model.extra_weights())
+    z = cell.normalized_drive(states, u, model.w_rec.weight, model.extra_weights(), model.act)
     r = torch.relu(states)
-probe = " (probe: instantaneous inhibition)" if isinstance(cell, _InstantaneousInhibition) else ""
+probe = f" (inhibition={cell.inhibition})"
 probe += "" if w_ii is None else f" (probe: W_II rows sum to {w_ii:g})"
 print(f"{card}{probe} at batch {batch}: N = {n}, N_E = {n_e}, a = {model.alpha:g}")
 print(" steps     rate_E  rate_I  |mean_k z|  var_k z   L_I")

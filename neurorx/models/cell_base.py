@@ -254,9 +254,11 @@ class Cell:
         return {}
 
     def local_loss(self, states: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor,
-                   extra: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor | None:
+                   extra: Mapping[str, torch.Tensor] | None = None, act: Activation | None = None
+                   ) -> torch.Tensor | None:
         """A local loss over the states ``(T, B, N)`` that drove the steps (``h_0 .. h_{T-1}``) and their input
-        projections ``u (T, B, G*N)``; ``None`` for cells without one (:attr:`has_local_loss`).
+        projections ``u (T, B, G*N)``, with the network's activation ``act``; ``None`` for cells without one
+        (:attr:`has_local_loss`).
         """
         return None
 

@@ -11,14 +11,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from neurorx.activations import Activation
+from neurorx.activations import Activation, get_activation
 from neurorx.checks import positive_int
 from neurorx.errors import ConfigurationError
 from neurorx.models import ei_primitives as ei
 from neurorx.models.cell_base import Brian2Cell, Brian2Pool, Cell, _number
 from neurorx.models.recurrences import dale_recurrence
+from neurorx.registry import suggest
 
-__all__ = ["DaleCell", "DaleNormCell", "DaleSubNormCell"]
+__all__ = ["INHIBITION_MODES", "DaleCell", "DaleNormCell", "DaleSubNormCell"]
+
+#: The values of :attr:`DaleNormCell.inhibition`.
+INHIBITION_MODES = ("steady", "integrated")
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,7 @@ class DaleNormCell(DaleCell):
     :math:`W_{IE} \\ge 0` (E→I), :math:`-W_{II} \\le 0`, and :math:`u = W_{in}x + b`:
 
     .. math::
-        \\tilde z_E = \\frac{W_{EE} r_E + u_E - W_{EI} r_I}{\\gamma}, \\qquad
+        \\tilde z_E = \\frac{W_{EE} r_E + u_E - W_{EI} \\rho_I}{\\gamma}, \\qquad
         \\gamma = \\sqrt{\\tfrac{1}{k}\\textstyle\\sum_k (U r_E)_k^2 + \\epsilon},
 
         \\tau\\frac{dh_E}{dt} = -h_E + \\phi(\\tilde z_E), \\qquad
@@ -178,7 +182,36 @@ class DaleNormCell(DaleCell):
 
     with the pool weights :math:`U` = ``w_div`` (``k x N_E``, signed: the E→pool synapses are not Dale, as the
     paper's :math:`U_{IE}`), :math:`U_{EI} = 1/k` fixed, :math:`k = N_E` (or :attr:`max_pool` if smaller) and
-    :math:`\\epsilon` = :attr:`eps` = 1e-5.
+    :math:`\\epsilon` = :attr:`eps` = 1e-5,
+    and :math:`\\rho_I`, the inhibitory rates the E units receive, given by :attr:`inhibition`:
+
+    - ``"steady"`` (default): the I units at their steady state within the step,
+      :math:`\\rho_I = \\phi(W_{IE} r_E + u_I)` (the limit :math:`\\tau_I \\to 0`; as in the feed-forward I-Norm
+      layer, where :math:`z_I = W_{IE} h`). There are no I→I synapses (:math:`W_{II} = 0`, frozen and checked),
+      so :math:`\\rho_I` is explicit. The state :math:`h_I` follows :math:`\\rho_I` with :math:`\\tau` (the
+      equation above); it records the I population's rates and no unit reads it.
+    - ``"integrated"``: :math:`\\rho_I = r_I = [h_I]_+`, the I units' rates integrated with :math:`\\tau` as the
+      E units' are.
+
+    *Stability of the population-mean mode* (docs/dale.md). Let all E units carry rate :math:`m`, let :math:`c`
+    be the mean row sum of :math:`W_{EE}`, and let the I units' steady rates cancel it,
+    :math:`W_{EI} W_{IE} r_E = c\\,m` (the initialisation), with :math:`\\gamma` held. The loop gain is
+    :math:`G = c/\\gamma`. Integrated, with :math:`i` the inhibitory current in units of :math:`c` and
+    :math:`a = \\Delta t/\\tau`, the Euler map linearised in the ReLU's linear range is
+
+    .. math:: \\begin{pmatrix} m \\\\ i \\end{pmatrix} \\leftarrow
+              \\begin{pmatrix} 1 - a + aG & -aG \\\\ a & 1 - a \\end{pmatrix}
+              \\begin{pmatrix} m \\\\ i \\end{pmatrix},
+              \\qquad \\det = (1-a)^2 + aG, \\quad \\operatorname{tr} = 2 - 2a + aG.
+
+    Jury's conditions: :math:`1 - \\operatorname{tr} + \\det = a^2 > 0` and :math:`1 + \\operatorname{tr} +
+    \\det > 0` always hold, and :math:`\\det < 1` iff :math:`G < 2 - a`. Above that bound the mean mode grows
+    as an oscillation of modulus :math:`\\sqrt{(1-a)^2 + aG}` per step (in continuous time, :math:`a \\to 0`,
+    the bound is :math:`G < 2`). Steady, the inhibition cancels :math:`c\\,m` within the step, so
+    :math:`m \\leftarrow (1 - a)\\,m`: stable for :math:`0 < a < 2` whatever :math:`G`. The normalized drive
+    divides by :math:`\\gamma`, the spread of the centred drive, much smaller than the mean of a non-negative
+    :math:`W_{EE} r_E`, so :math:`G` is large (:math:`\\approx 2.7` on the initial head-direction network,
+    :math:`\\approx 25` with the earlier initialisation) and only the steady form settles.
 
     *Which loss trains which weights* (``ei_norm.md`` §2). In :meth:`drift` the inhibitory current
     :math:`W_{EI} r_I` and :math:`\\gamma` are detached, and the I units see a detached :math:`r_E`: the values
@@ -190,10 +223,12 @@ class DaleNormCell(DaleCell):
               + (\\operatorname{Var}_k \\tilde z_k - 1)^2\\big]
 
     recomputes :math:`\\tilde z_E` with stop-gradients on :math:`r_E`, on :math:`W_{EE} r_E + u_E` and on
-    :math:`W_{EI}`; its gradient flows through the I units' own dynamics (their states over time) and
-    :math:`U`, so it trains the weights onto the inhibitory units: :math:`W_{IE}`, :math:`W_{II}` (the I rows
-    of ``w_rec``), :math:`U`, and the I rows of ``w_in``, ``bias`` and ``encoder`` (weights onto I units the
-    task loss cannot reach). :math:`W_{EI}` is frozen at its initial value (:meth:`frozen_masks`). Because of
+    :math:`W_{EI}`; its gradient flows through :math:`\\rho_I` (steady: into :math:`W_{IE}` and the I rows of
+    ``w_in`` and ``bias`` within the step; integrated: through the I units' own dynamics, their states over
+    time) and :math:`U`, so it trains the weights onto the inhibitory units: :math:`W_{IE}`, :math:`W_{II}`
+    (integrated only), :math:`U`, and the I rows of ``w_in``, ``bias`` and ``encoder`` (weights onto I units
+    the task loss cannot reach; steady: the encoder's I rows set only the recorded :math:`h_I(0)`).
+    :math:`W_{EI}` is frozen at its initial value (:meth:`frozen_masks`). Because of
     the stop-gradients, autograd through :meth:`drift` gives this training gradient, not the derivative of
     the dynamics.
 
@@ -202,10 +237,10 @@ class DaleNormCell(DaleCell):
     row of :math:`W_{IE}` the column mean of :math:`W_{EE}`, :math:`W_{II} = 0`, the I rows of ``w_in`` and
     ``bias`` zero, and :math:`U = \\sqrt{k/N_E}\\,\\mathrm{diag}(S_k)V_k^\\top` from the SVD
     :math:`W_{EE} - W_{EI}W_{IE} = U_s S V^\\top` (the top ``k`` singular values). What differs because the I
-    units have dynamics: the I units are not instantaneous, so :math:`W_{EI} r_I` equals
-    :math:`\\operatorname{mean}_k (W_{EE} r_E)_k` only at the I units' fixed point :math:`r_I = W_{IE} r_E`
-    (reached with time constant :math:`\\tau` when :math:`r_E` is held, and exactly there with
-    :math:`W_{II} = 0` and no input to the I units). There, and with :math:`u_E = 0`, :math:`\\tilde z_E` has mean
+    units are recurrent: :math:`W_{EI} \\rho_I` equals :math:`\\operatorname{mean}_k (W_{EE} r_E)_k` when
+    :math:`\\rho_I = W_{IE} r_E` (no input to the I units): in every step for ``"steady"``, and for
+    ``"integrated"`` only at the I units' fixed point (reached with time constant :math:`\\tau` when :math:`r_E`
+    is held, and exactly there with :math:`W_{II} = 0`). There, and with :math:`u_E = 0`, :math:`\\tilde z_E` has mean
     0 and variance :math:`\\|W r_E\\|^2 / (\\|W r_E\\|^2 + N_E\\epsilon)` over the E units
     (:math:`W = W_{EE} - W_{EI}W_{IE}`): the layer is LayerNorm. The input :math:`u_E` is not centred by the I
     units (they see :math:`r_E` only) and the initial state :math:`h_I(0)` is the encoder's.
@@ -216,6 +251,10 @@ class DaleNormCell(DaleCell):
     eps: float = 1e-5
     #: Upper bound on the pool size ``k`` (``None``: ``k = N_E``).
     max_pool: int | None = None
+    #: How the inhibitory units act on the E units: ``"steady"`` (at their steady state within each step, as in
+    #: the feed-forward I-Norm layer) or ``"integrated"`` (their rates integrated with :math:`\tau`, as the E
+    #: units'). See the class notes.
+    inhibition: str = "steady"
     #: Divisive normalization by the pool (``False``: the subtractive-only ablation); fixed by the cell type.
     divisive: bool = field(default=True, init=False)
     extra_weights = ("w_div",)
@@ -223,6 +262,11 @@ class DaleNormCell(DaleCell):
     def __post_init__(self):
         super().__post_init__()
         _number(self, "eps", low=0.0)
+        if self.inhibition not in INHIBITION_MODES:
+            raise ConfigurationError(
+                f"the {self.name} cell's parameter inhibition must be one of {', '.join(map(repr, INHIBITION_MODES))}; "
+                f"got {self.inhibition!r} (set rnn.inhibition in the card, or leave it out for 'steady')"
+                + suggest(self.inhibition, INHIBITION_MODES))
         if self.max_pool is not None:
             object.__setattr__(self, "max_pool", positive_int(self.max_pool, f"{self.name} cell parameter max_pool"))
     has_local_loss = True
@@ -255,6 +299,19 @@ class DaleNormCell(DaleCell):
             return None
         return torch.sqrt(torch.matmul(r_e, w_div.T).square().mean(dim=-1, keepdim=True) + self.eps)
 
+    def inhibitory_rates(self, r_e: torch.Tensor, r_i: torch.Tensor, u_i: torch.Tensor, w_rec: torch.Tensor,
+                         act: Activation) -> torch.Tensor:
+        """The rates the inhibitory units send to the E units, from E rates ``r_e``, I rates ``r_i = [h_I]_+`` and
+        the I units' input ``u_i``.
+
+        ``"steady"``: their steady state :math:`\\rho_I = \\phi(W_{IE} r_E + u_I)` (no :math:`W_{II}`, which is
+        zero in this mode); ``"integrated"``: ``r_i`` itself.
+        """
+        if self.inhibition == "integrated":
+            return r_i
+        n_e = r_e.shape[-1]
+        return act.torch(torch.matmul(r_e, w_rec[n_e:, :n_e].T) + u_i)
+
     def drift(self, h, u, w_rec, act, extra=None):
         n_e = self.n_excitatory(h.shape[-1])
         w_div = self._w_div(extra)
@@ -262,45 +319,61 @@ class DaleNormCell(DaleCell):
         r_e, r_i = r[..., :n_e], r[..., n_e:]
         r_e_const = r_e.detach()
         drive_e = torch.matmul(r_e, w_rec[:n_e, :n_e].T) + u[..., :n_e]          # W_EE r_E + u_E (task graph)
-        drive_e = drive_e + torch.matmul(r_i, w_rec[:n_e, n_e:].T).detach()       # - W_EI r_I (constant)
+        if self.inhibition == "steady":
+            rho_i = self.inhibitory_rates(r_e_const, r_i, u[..., n_e:], w_rec, act)   # phi(W_IE r_E + u_I)
+            target_i = rho_i
+        else:
+            rho_i = r_i
+            target_i = act.torch(torch.matmul(r_e_const, w_rec[n_e:, :n_e].T) + torch.matmul(r_i, w_rec[n_e:, n_e:].T)
+                                 + u[..., n_e:])                                   # phi(W_IE r_E - W_II r_I + u_I)
+        drive_e = drive_e + torch.matmul(rho_i, w_rec[:n_e, n_e:].T).detach()     # - W_EI rho_I (constant)
         if w_div is not None:
             drive_e = drive_e / self.gamma(r_e_const, w_div).detach()              # / gamma (constant)
-        drive_i = (torch.matmul(r_e_const, w_rec[n_e:, :n_e].T) + torch.matmul(r_i, w_rec[n_e:, n_e:].T)
-                   + u[..., n_e:])                                                 # W_IE r_E - W_II r_I + u_I
-        return torch.cat([act.torch(drive_e), act.torch(drive_i)], dim=-1) - h
+        return torch.cat([act.torch(drive_e), target_i], dim=-1) - h
 
     def normalized_drive(self, states: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor,
-                         extra: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+                         extra: Mapping[str, torch.Tensor] | None = None, act: Activation | None = None
+                         ) -> torch.Tensor:
         """:math:`\\tilde z_E` of states ``(..., N)`` as the homeostatic loss sees it: stop-gradients on
-        :math:`r_E`, :math:`W_{EE} r_E + u_E` and :math:`W_{EI}`; gradients through :math:`r_I` and :math:`U`.
+        :math:`r_E`, :math:`W_{EE} r_E + u_E` and :math:`W_{EI}`; gradients through the inhibitory rates
+        (:meth:`inhibitory_rates`: ``"steady"``, :math:`W_{IE}` and :math:`u_I` directly; ``"integrated"``, the I
+        units' states) and :math:`U`. ``act``: the network's activation (ReLU if omitted).
         """
         n_e = self.n_excitatory(states.shape[-1])
         r = torch.relu(states)
         r_e, r_i = r[..., :n_e].detach(), r[..., n_e:]
+        rho_i = self.inhibitory_rates(r_e, r_i, u[..., n_e:], w_rec, act if act is not None else get_activation("relu"))
         z = (torch.matmul(r_e, w_rec[:n_e, :n_e].T) + u[..., :n_e]).detach()
-        z = z + torch.matmul(r_i, w_rec[:n_e, n_e:].detach().T)
+        z = z + torch.matmul(rho_i, w_rec[:n_e, n_e:].detach().T)
         w_div = self._w_div(extra)
         return z if w_div is None else z / self.gamma(r_e, w_div)
 
-    def local_loss(self, states, u, w_rec, extra=None):
+    def local_loss(self, states, u, w_rec, extra=None, act=None):
         """The homeostatic loss (:func:`~neurorx.models.ei_primitives.homeostatic_loss`, without
         :math:`\\lambda`) of :meth:`normalized_drive`.
         """
-        return ei.homeostatic_loss(self.normalized_drive(states, u, w_rec, extra))
+        return ei.homeostatic_loss(self.normalized_drive(states, u, w_rec, extra, act))
 
     def brian2(self, act: Activation) -> Brian2Cell:
         base = super().brian2(act)
-        if not self.divisive:
-            return base
         rate = base.currents["I_rec_E"]
+        currents, population_drift = dict(base.currents), {}
+        if self.inhibition == "steady":
+            # The I units' steady-state rate, filled after I_rec_E is summed (currents are computed in order).
+            steady = act.brian2_expr("I_rec_E + I_in")
+            currents["I_rec_I"] = steady
+            population_drift["I"] = f"-h + {steady}"
+        if self.divisive:
+            population_drift["E"] = f"-h + {act.brian2_expr(f'(I_rec_E + I_rec_I + I_in)/sqrt(I_div + {self.eps!r})')}"
         return Brian2Cell(
             drift=base.drift,
             subexpressions=base.subexpressions,
-            currents=base.currents,
+            currents=currents,
             inputs=base.inputs,
             presynaptic=base.presynaptic,
-            population_drift={"E": f"-h + {act.brian2_expr(f'(I_rec_E + I_rec_I + I_in)/sqrt(I_div + {self.eps!r})')}"},
-            pool=Brian2Pool(weight="w_div", presynaptic="E", target="E", source=rate, current="I_div"),
+            population_drift=population_drift,
+            pool=Brian2Pool(weight="w_div", presynaptic="E", target="E", source=rate, current="I_div")
+            if self.divisive else None,
         )
 
     def pool_weights(self, w_rec: torch.Tensor) -> torch.Tensor:
@@ -339,15 +412,34 @@ class DaleNormCell(DaleCell):
                 weights["w_div"].copy_(self.pool_weights(w_rec))
         self.project_(weights)
 
+    def project_(self, weights: Mapping[str, torch.Tensor]) -> None:
+        """:meth:`DaleCell.project_`, and for ``inhibition="steady"`` :math:`W_{II} = 0` (no I→I synapses)."""
+        super().project_(weights)
+        if self.inhibition == "steady":
+            w_rec = weights["w_rec"]
+            n_e = self.n_excitatory(w_rec.shape[1])
+            with torch.no_grad():
+                w_rec[n_e:, n_e:] = 0.0
+
     def frozen_masks(self, weights):
         w_rec = weights["w_rec"]
         n_e = self.n_excitatory(w_rec.shape[1])
         mask = torch.zeros(w_rec.shape, dtype=torch.bool, device=w_rec.device)
         mask[:n_e, n_e:] = True                                             # W_EI (I -> E)
+        if self.inhibition == "steady":
+            mask[n_e:, n_e:] = True                                         # W_II = 0: no I -> I at steady state
         return {"w_rec": mask}
 
     def validate_weights(self, weights, n_rec):
         super().validate_weights(weights, n_rec)
+        n_e = self.n_excitatory(n_rec)
+        w_ii = np.asarray(weights["w_rec"])[n_e:, n_e:]
+        if self.inhibition == "steady" and np.any(w_ii != 0):
+            raise ConfigurationError(
+                f"a {self.name} network with inhibition='steady' has no I->I synapses, but its w_rec block "
+                f"[{n_e}:, {n_e}:] (W_II) holds nonzero weights (max |w| {np.abs(w_ii).max():.3g}); set those "
+                f"entries to zero (neurorx.models.get_cell({self.name!r}).project_(weights) does), or use "
+                "inhibition='integrated' (rnn.inhibition)")
         if self.divisive and "w_div" not in weights:
             k, n_e = self.pool_size(n_rec), self.n_excitatory(n_rec)
             raise ConfigurationError(

@@ -158,7 +158,7 @@ def can_fuse(model) -> bool:
 def _local_losses(model, h0: torch.Tensor, u: torch.Tensor, h: torch.Tensor, out: dict) -> None:
     r"""``out["homeostatic"]``: the cell's local loss over the states :math:`h_0 \dots h_{T-1}` of the steps."""
     states = torch.cat([h0.unsqueeze(0), h[:-1]], dim=0)
-    out["homeostatic"] = model.cell.local_loss(states, u, model.w_rec.weight, model.extra_weights())
+    out["homeostatic"] = model.cell.local_loss(states, u, model.w_rec.weight, model.extra_weights(), model.act)
 
 
 def forward_time_major(model, inputs: torch.Tensor, init_code: torch.Tensor,

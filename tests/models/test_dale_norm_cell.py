@@ -16,6 +16,8 @@ from neurorx.models import get_cell
 from neurorx.models.rnn import RecurrentModel
 
 NORM, SUB, DALE = get_cell("dale_norm"), get_cell("dale_subnorm"), get_cell("dale")
+NORM_INT = get_cell("dale_norm", {"inhibition": "integrated"})
+SUB_INT = get_cell("dale_subnorm", {"inhibition": "integrated"})
 RELU = get_activation("relu")
 
 
@@ -70,13 +72,15 @@ def test_at_the_inhibitory_fixed_point_the_e_drive_is_layer_normalised():
     np.testing.assert_allclose(z.mean(-1), 0, atol=1e-5)
     np.testing.assert_allclose(z.var(-1, unbiased=False), s2 / (s2 + NORM.eps), rtol=1e-6)
     assert float(z.var(-1).min()) < 0.5 < 0.99 < float(z.var(-1).max())   # from eps-dominated to ~LayerNorm
-    # ... and the drift applies it: -h + relu(z) for the E units, -h + relu(W_IE r_E - W_II r_I + u_I) for I
-    d = NORM.drift(h, torch.zeros_like(h), w, RELU, m.extra_weights()).detach()
-    torch.testing.assert_close(d[:, :n_e], torch.relu(z) - h[:, :n_e])
-    torch.testing.assert_close(d[:, n_e:], torch.relu(r_e @ w_ie.T) - h[:, n_e:])
+    # ... and the drift applies it in both inhibition modes (at the fixed point the steady rates are r_I):
+    # -h + relu(z) for the E units, -h + relu(W_IE r_E - W_II r_I + u_I) for I
+    for c in (NORM, NORM_INT):
+        d = c.drift(h, torch.zeros_like(h), w, RELU, m.extra_weights()).detach()
+        torch.testing.assert_close(d[:, :n_e], torch.relu(z) - h[:, :n_e])
+        torch.testing.assert_close(d[:, n_e:], torch.relu(r_e @ w_ie.T) - h[:, n_e:])
 
 
-def test_drift_is_the_stated_formula_off_the_fixed_point():
+def test_integrated_drift_is_the_stated_formula_off_the_fixed_point():
     m = model("dale_norm", n=30)
     _, n_e, w_ee, w_ei, w_ie, w_ii = blocks(m)
     with torch.no_grad():
@@ -90,11 +94,11 @@ def test_drift_is_the_stated_formula_off_the_fixed_point():
     gamma = torch.sqrt((r_e @ m.extra["w_div"].detach().T).square().mean(-1, keepdim=True) + 1e-5)
     z_e = (r_e @ w_ee.T + u[:, :n_e] - r_i @ w_ei.T) / gamma
     z_i = r_e @ w_ie.T - r_i @ w_ii.T + u[:, n_e:]
-    d = NORM.drift(h, u, m.w_rec.weight.detach(), RELU, m.extra_weights()).detach()
+    d = NORM_INT.drift(h, u, m.w_rec.weight.detach(), RELU, m.extra_weights()).detach()
     torch.testing.assert_close(d, torch.cat([torch.relu(z_e), torch.relu(z_i)], -1) - h)
-    # the subtractive-only cell has the Dale cell's dynamics (gamma = 1)
+    # with integrated inhibition the subtractive-only cell has the Dale cell's dynamics (gamma = 1)
     w_rec = m.w_rec.weight.detach()
-    torch.testing.assert_close(SUB.drift(h, u, w_rec, RELU), DALE.drift(h, u, w_rec, RELU))
+    torch.testing.assert_close(SUB_INT.drift(h, u, w_rec, RELU), DALE.drift(h, u, w_rec, RELU))
 
 
 def test_dale_norm_needs_its_pool_weights_to_run():

@@ -10,8 +10,12 @@ import neurorx as nrx
 from neurorx.cli import main
 from neurorx.errors import ConfigurationError
 from neurorx.models.cells import CELLS
+from neurorx.models.dale_cells import INHIBITION_MODES
 from neurorx.sweep import Store, expand, load_spec
 from neurorx.sweep.migrate import migrate
+
+#: The values of the cells' string-valued parameters.
+OTHER_CHOICES = {"inhibition": INHIBITION_MODES}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +71,10 @@ def test_every_cells_parameters_name_its_training_and_a_stated_default_does_not(
     for name, value in CELLS.get(cell).params().items():
         stated = dict(card, rnn={**card["rnn"], name: value})
         assert nrx.sweep.job_id("train", {"config": stated}) == before, f"stating {cell}.{name} renames it"
-        other = (value or 0) + 1 if not isinstance(value, float) else value / 2
+        if isinstance(value, str):                    # a choice (dale_norm's inhibition): another of its values
+            other = next(v for v in OTHER_CHOICES[name] if v != value)
+        else:
+            other = (value or 0) + 1 if not isinstance(value, float) else value / 2
         changed = dict(card, rnn={**card["rnn"], name: other})
         assert nrx.sweep.job_id("train", {"config": changed}) != before, f"{cell}.{name} is not in the training's id"
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from neurorx.models import get_cell
 from neurorx.models.rnn import RecurrentModel
 from neurorx.noise import ReferenceUniformNoise
 from neurorx.training import apply_overrides, load_card, train
@@ -18,9 +19,9 @@ TINY = ["rnn.n_rec=20", "trainer.n_epochs=6", "trainer.batch_size=8", "trainer.s
         "trainer.test_batch=8", "task.n_cells=16", "trainer.lr=3e-2", "trainer.threads=1"]
 
 
-def _setup(cell="dale_norm", seed=0):
+def _setup(cell="dale_norm", seed=0, inhibition="steady"):
     torch.manual_seed(seed)
-    m = RecurrentModel(cell, N_IN, N, N_OUT, N_OUT, 0.2, bias=True).double()
+    m = RecurrentModel(get_cell(cell, {"inhibition": inhibition}), N_IN, N, N_OUT, N_OUT, 0.2, bias=True).double()
     g = torch.Generator().manual_seed(seed + 1)
     x = torch.randn(T, B, N_IN, generator=g, dtype=torch.float64)
     c = torch.rand(B, N_OUT, generator=g, dtype=torch.float64)
@@ -42,10 +43,12 @@ def _rows(m):
     return n_e, slice(0, n_e), slice(n_e, N)
 
 
+@pytest.mark.parametrize("inhibition", ["steady", "integrated"])
 @pytest.mark.parametrize("cell", ["dale_norm", "dale_subnorm"])
 @pytest.mark.parametrize("fused", [True, False])
-def test_the_task_loss_trains_the_e_weights_and_the_homeostatic_loss_the_weights_onto_i_units(cell, fused):
-    m, x, c, y = _setup(cell)
+def test_the_task_loss_trains_the_e_weights_and_the_homeostatic_loss_the_weights_onto_i_units(cell, fused,
+                                                                                             inhibition):
+    m, x, c, y = _setup(cell, inhibition=inhibition)
     n_e, e, i = _rows(m)
     task, homeostatic = _grads(m, (x, c, y), fused)
     task.backward()
@@ -60,7 +63,7 @@ def test_the_task_loss_trains_the_e_weights_and_the_homeostatic_loss_the_weights
         assert g[name][rows].abs().sum() > 0
     assert g["w_rec"][e, :n_e].abs().sum() > 0 and g["w_out"].abs().sum() > 0
 
-    m2, x, c, y = _setup(cell)
+    m2, x, c, y = _setup(cell, inhibition=inhibition)
     _, homeostatic = _grads(m2, (x, c, y), fused)
     homeostatic.backward()
     g = {k: (torch.zeros_like(p) if p.grad is None else p.grad.clone()) for k, p in m2.weights().items()}
@@ -69,7 +72,10 @@ def test_the_task_loss_trains_the_e_weights_and_the_homeostatic_loss_the_weights
         assert torch.all(g[name][rows] == 0), f"the homeostatic loss trains {name} rows onto E units"
     assert torch.all(g["w_out"] == 0)
     assert g["w_rec"][i, :n_e].abs().sum() > 0, "W_IE untrained"
-    assert g["w_rec"][i, n_e:].abs().sum() > 0, "W_II untrained"
+    if inhibition == "integrated":
+        assert g["w_rec"][i, n_e:].abs().sum() > 0, "W_II untrained"
+    else:                                          # no I -> I synapses at the steady state (W_II frozen at 0)
+        assert torch.all(g["w_rec"][i, n_e:] == 0)
     assert g["w_in"][i].abs().sum() > 0
     if cell == "dale_norm":
         assert g["w_div"].abs().sum() > 0

@@ -190,29 +190,32 @@ def assemble_populations(network, trials: int, dt_factor: int, coupling: str, no
                 setattr(group, inp.weight(j), np.tile(w_in[rows, j], trials))
         groups[pop] = (group, units, n_p)
 
-    # Scheduling as in _assemble: every group fills its presynaptic sources (order -3), then the currents are
-    # summed (order -1), all in the "groups" slot before the state update.
+    # Scheduling as in _assemble, all in the "groups" slot before the state update: current c of C first fills
+    # its presynaptic source in every group (order -2(C-c)-2), then is summed (order -2(C-c)-1), so a later
+    # current's source may read an earlier current (dale_norm's steady inhibition: phi(I_rec_E + I_in)); the
+    # pool (orders -2, -1) reads the first sources.
     objects = [g for g, _, _ in groups.values()]
     filled = set()
-    for current in model.currents:
+    n_cur = len(model.currents)
+    for c, current in enumerate(model.currents):
+        order = -2 * (n_cur - c) - 2
         if current.needs_source and current.source not in filled:
             filled.add(current.source)
             for pop, (group, _, _) in groups.items():
-                group.run_regularly(f"{current.source} = {current.expression}", when="groups", order=-3,
+                group.run_regularly(f"{current.source} = {current.expression}", when="groups", order=order,
                                     name=f"source_{current.source}_{pop}")
-    for current in model.currents:
         pre = bcell.presynaptic[current.name]
         pre_group, pre_units, _ = groups[pre]
         for post, (post_group, post_units, _) in groups.items():
             w = w_rec[post_units, pre_units]   # one gate block: the currents split w_rec by presynaptic population
             if coupling == "synapses":
                 syn = _synapses_between(pre_group, post_group, current, w, trials, f"recurrent_{pre}_to_{post}")
-                syn.summed_updaters[f"{current.name}_post"].order = -1
+                syn.summed_updaters[f"{current.name}_post"].order = order + 1
                 objects.append(syn)
             else:
                 objects.append(NetworkOperation(
                     _matmul_between(pre_group, post_group, current, w, trials), clock=post_group.clock,
-                    when="groups", order=-1, name=f"recurrent_matmul_{pre}_to_{post}"))
+                    when="groups", order=order + 1, name=f"recurrent_matmul_{pre}_to_{post}"))
     if bcell.pool is not None:
         objects += _pool_objects(network, bcell.pool, model, groups, trials, coupling, dt_sim)
     first = objects[0]
@@ -333,6 +336,9 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
       rates through ``w_div`` (``"pool_in"``) and feeding ``I_div`` = :math:`\\frac1k\\sum_k p_k^2` into
       ``neurons_E`` (``"pool_out"``, weights :math:`1/k`; ``"pool_in_matmul"``, ``"pool_out_matmul"`` for
       ``coupling="matmul"``), whose drift divides the drive by :math:`\\sqrt{I_{div} + \\epsilon}`.
+    - ``dale_norm``, ``dale_subnorm`` with ``inhibition="steady"``: ``I_rec_I`` sums the I units' steady rates
+      ``src_I_rec_I = phi(I_rec_E + I_in)``, filled after ``I_rec_E`` is summed, and the I group's drift is
+      ``-h + phi(I_rec_E + I_in)``.
 
     The state equation is :math:`dh/dt = F(h, u)/\\tau + \\text{noise}` with the cell's drift :math:`F`; at
     ``dt_factor=1`` its Euler step is the torch step :math:`h + aF + \\text{increment}`, :math:`a = dt/\\tau`.

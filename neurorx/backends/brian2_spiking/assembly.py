@@ -51,8 +51,9 @@ def rate_terms(network) -> tuple[str, str]:
             f"the {network.cell!r} cell cannot be spiked: its drift {bcell.drift!r} is not -h + phi(z) (a gated cell's "
             "state is not a filtered firing rate); use a vanilla or dale network")
     if bcell.population_drift or bcell.pool is not None:
-        raise ConfigurationError(f"the {network.cell!r} cell's populations have different drifts (a divisive pool), "
-                                 "which the spiking backend does not map yet; use a vanilla or dale network")
+        raise ConfigurationError(f"the {network.cell!r} cell's populations have different drifts (a divisive pool, or "
+                                 "inhibitory units at their steady state), which the spiking backend does not map "
+                                 "yet; use a vanilla or dale network")
     if network.activation not in ("relu", "sigmoid", "softplus"):
         raise ConfigurationError(
             f"the {network.activation!r} activation can be negative, and a negative rate has no spike train; the "
