@@ -335,6 +335,9 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
       ``neurons_E`` (``"pool_out"``, weights :math:`1/k`; ``"pool_in_matmul"``, ``"pool_out_matmul"`` for
       ``coupling="matmul"``), whose drift divides the drive by :math:`\\sqrt{I_{div} + \\epsilon}`.
 
+    Building compiles nothing: on the runtime device the synapses are connected (and the state set) with
+    Brian2's numpy target, as the backend's own runs build; ``net.run`` compiles for the target in effect then.
+
     The state equation is :math:`dh/dt = F(h, u)/\\tau + \\text{noise}` with the cell's drift :math:`F`; at
     ``dt_factor=1`` its Euler step is the torch step :math:`h + aF + \\text{increment}`, :math:`a = dt/\\tau`.
 
