@@ -16,11 +16,13 @@ def run_script(path: Path, args, monkeypatch, capsys, cwd: Path) -> tuple[int, s
     As ``python path args`` does, the script runs as ``__main__`` with its folder first on ``sys.path``.
     Returns the exit status (0; or the code of the ``SystemExit`` the script raised, where a message counts as 1
     and is printed to stderr, as Python does) and what the script printed (stdout, then stderr). Figures it
-    left open are closed.
+    left open are closed, and torch's thread count (which a script may set) is restored.
     """
     import matplotlib.pyplot as plt
+    import torch
 
     path = Path(path)
+    threads = torch.get_num_threads()
     monkeypatch.chdir(cwd)
     monkeypatch.setattr(sys, "argv", [str(path), *map(str, args)])
     monkeypatch.syspath_prepend(str(path.parent))
@@ -34,5 +36,6 @@ def run_script(path: Path, args, monkeypatch, capsys, cwd: Path) -> tuple[int, s
         status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
     finally:
         plt.close("all")
+        torch.set_num_threads(threads)
     printed = capsys.readouterr()
     return status, printed.out + printed.err
