@@ -37,7 +37,8 @@ SCRIPTS = {
     "noise_swap.py": ["--active", "10", "--quiescent", "20"],
     "continuous_vs_discrete.py": ["--active", "10", "--quiescent", "20", "--factors", "1", "2"],
     "fig1_spatial_reactivation.py": ["--quiescent", "30"],
-    "fig2_biased_kl_variance.py": ["--quiescent", "30", "--variance-steps", "30"],
+    "fig2_biased_kl_variance.py": ["--quiescent", "30", "--variance-steps", "30", "--uniform", "2000",
+                                   "--mc-samples", "500"],
     "fig3_head_direction.py": ["--quiescent", "30"],
     "figC4_stepwise_distance.py": ["--quiescent", "20"],
 }
