@@ -19,7 +19,9 @@ from neurorx.examples import example_parser, load_example_network, output_folder
 
 parser = example_parser(__doc__, "fig2", models=True, backends=True,
                         quiescent=(1000, 30, "steps of quiescence"),
-                        variance_steps=(2000, 30, "quiescent steps for Fig. 2f (half burn-in)"))
+                        variance_steps=(2000, 30, "quiescent steps for Fig. 2f (half burn-in)"),
+                        uniform=(20_000, 2000, "samples of the uniform baseline of the KL matrix"),
+                        mc_samples=(2500, 500, "Monte Carlo samples of each KL estimate (2500: the paper's)"))
 args = parse_example_args(parser)
 out = output_folder(args)
 
@@ -29,7 +31,7 @@ nets = {k: load_example_network(args, f"spatial_navigation/{v}.npz") for k, v in
 nets["R^σ"] = random_network(nets["U^σ"], seed=args.seed)
 protocol = nrx.Protocol([nrx.Active(steps=100), nrx.Quiescent(steps=args.quiescent, start="reset")])
 runs = {k: run_backends(protocol, net, args) for k, net in nets.items()}
-uniform = nrx.analysis.uniform_box_samples(20_000, seed=args.seed)
+uniform = nrx.analysis.uniform_box_samples(args.uniform, seed=args.seed)
 
 backends = args.backends
 fig, axes = plt.subplots(len(backends), 4, figsize=(22, 4.6 * len(backends)), squeeze=False)
@@ -39,7 +41,7 @@ for row, backend in zip(axes, backends, strict=True):
     nplt.kde_panel(rec_b, phase="quiescent", ax=row[1], title=f"B^σ quiescent KDE ({backend})")
     active = {k: runs[k][backend] for k in nets if k != "R^σ"}
     quiescent = {k: runs[k][backend] for k in nets if k != "R^σ"} | {"Uniform": uniform, "R^σ": runs["R^σ"][backend]}
-    table = nrx.analysis.kl_table(active, quiescent, seed=args.seed)
+    table = nrx.analysis.kl_table(active, quiescent, n_mc=args.mc_samples, seed=args.seed)
     np.savetxt(out / f"kl_matrix_{backend}.csv", table, delimiter=",", header=",".join(quiescent), comments="")
     nplt.kl_matrix(table, [f"A {k}" for k in active], [f"Q {k}" for k in quiescent], ax=row[2],
                    title=f"KL(Q‖A) nats ({backend})")

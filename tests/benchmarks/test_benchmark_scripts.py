@@ -1,4 +1,8 @@
-"""The benchmark scripts run (``--quick``) and report what the README quotes from them."""
+"""The benchmark scripts run (``--quick``) and report what the README quotes from them.
+
+``train_speed.py`` runs as its own process (the real command line of a benchmark); the others run in this
+process (``tests/script_runner.py``), where Brian2's ``target="auto"`` is numpy and nothing is compiled.
+"""
 
 import json
 import subprocess
@@ -6,11 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from script_runner import run_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_quick(script, tmp_path, *extra):
+    """Run ``benchmarks/<script> --quick`` as its own process: (its JSON results, its stdout)."""
     out = tmp_path / "result.json"
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick", "--json", str(out),
                            *extra], capture_output=True, text=True, timeout=600, cwd=tmp_path)
@@ -18,8 +24,17 @@ def run_quick(script, tmp_path, *extra):
     return json.loads(out.read_text()), done.stdout
 
 
-def test_protocol_speed_times_three_runs_and_bounds_the_matmul_step(tmp_path):
-    data, stdout = run_quick("protocol_speed.py", tmp_path)
+def run_quick_in_process(script, tmp_path, monkeypatch, capsys, *extra):
+    """Run ``benchmarks/<script> --quick`` in this process: (its JSON results, what it printed)."""
+    out = tmp_path / "result.json"
+    status, printed = run_script(ROOT / "benchmarks" / script, ["--quick", "--json", out, *extra], monkeypatch,
+                                 capsys, tmp_path)
+    assert status == 0, printed[-3000:]
+    return json.loads(out.read_text()), printed
+
+
+def test_protocol_speed_times_three_runs_and_bounds_the_matmul_step(tmp_path, monkeypatch, capsys):
+    data, stdout = run_quick_in_process("protocol_speed.py", tmp_path, monkeypatch, capsys)
     res, steps = data["results"], data["args"]["steps"]
     for name in ("torch", "brian2 matmul", "brian2 synapses"):
         assert res[name]["seconds"] > 0

@@ -1,4 +1,9 @@
-"""Every script in protocols/ runs end to end on the shipped networks (few trials, short phases)."""
+"""Every script in protocols/ runs end to end on the shipped networks (few trials, short phases).
+
+The scripts run in this process (``tests/script_runner.py``, as the docs gallery runs them); one test runs a
+script as its own process, on the real command line
+(``test_continuous_vs_discrete_prints_and_saves_the_divergence_per_factor``).
+"""
 
 import json
 import os
@@ -8,8 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from script_runner import run_script as run_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_script(script, args, monkeypatch, capsys, cwd) -> tuple[int, str]:
+    """Run ``protocols/<script>`` with the command line ``args`` in this process (exit status, what it printed)."""
+    return run_in_process(ROOT / "protocols" / script, args, monkeypatch, capsys, cwd)
 
 
 @pytest.fixture(scope="module")
@@ -26,32 +37,34 @@ SCRIPTS = {
     "noise_swap.py": ["--active", "10", "--quiescent", "20"],
     "continuous_vs_discrete.py": ["--active", "10", "--quiescent", "20", "--factors", "1", "2"],
     "fig1_spatial_reactivation.py": ["--quiescent", "30"],
-    "fig2_biased_kl_variance.py": ["--quiescent", "30", "--variance-steps", "30"],
+    "fig2_biased_kl_variance.py": ["--quiescent", "30", "--variance-steps", "30", "--uniform", "2000",
+                                   "--mc-samples", "500"],
     "fig3_head_direction.py": ["--quiescent", "30"],
     "figC4_stepwise_distance.py": ["--quiescent", "20"],
 }
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
-def test_script_runs_and_saves_its_results(script, models, tmp_path):
+def test_script_runs_and_saves_its_results(script, models, tmp_path, monkeypatch, capsys):
     args = SCRIPTS[script] + SMALL + ["--out", str(tmp_path / "out")]
     if script.startswith("fig"):
         args += ["--models", str(models)]
     else:
         args += ["--network", str(models / "spatial_navigation/noisy_unbiased.npz")]
-    done = subprocess.run([sys.executable, str(ROOT / "protocols" / script), *args], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
+    status, printed = run_script(script, args, monkeypatch, capsys, tmp_path)
+    assert status == 0, printed[-3000:]
     saved = [p for p in (tmp_path / "out").iterdir() if p.suffix in (".png", ".json", ".npz", ".csv")]
     assert saved, "the script saved nothing"
 
 
-def test_continuous_vs_discrete_prints_and_saves_the_divergence_per_factor(models, tmp_path):
+def test_continuous_vs_discrete_prints_and_saves_the_divergence_per_factor(models, tmp_path, monkeypatch, capsys):
+    """The one script run as its own process: the real command line, exit status and output streams."""
     network = models / "spatial_navigation/noisy_unbiased.npz"
-    args = ["--active", "5", "--quiescent", "20", "--factors", "1", "4", "16", "--trials", "6",
+    args = ["--active", "5", "--quiescent", "20", "--factors", "1", "4", "16", "--trials", "6", "--target", "numpy",
             "--network", str(network), "--out", str(tmp_path / "out")]
     script = str(ROOT / "protocols" / "continuous_vs_discrete.py")
-    done = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    done = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-3000:]
     saved = json.loads((tmp_path / "out" / "continuous_vs_discrete.json").read_text())
     assert [row["dt_factor"] for row in saved["rows"]] == [1, 4, 16]
@@ -59,9 +72,8 @@ def test_continuous_vs_discrete_prints_and_saves_the_divergence_per_factor(model
         assert np.isfinite(row["energy_distance"]) and row["ci"][0] <= row["ci"][1]
         assert f"k={row['dt_factor']:>3}" in done.stdout
     assert done.stdout.count("energy distance to discrete") == 3
-    again = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=600,
-                           cwd=tmp_path)
-    assert again.returncode != 0 and "pass --force" in again.stderr + again.stdout
+    status, printed = run_script("continuous_vs_discrete.py", args, monkeypatch, capsys, tmp_path)
+    assert status != 0 and "pass --force" in printed
 
 
 def test_scripts_import_nothing_from_the_demo_application():
@@ -91,7 +103,8 @@ def _small_pair(tmp_path):
     return paths
 
 
-def test_dale_reactivation_writes_one_table_over_pairs_noise_families_and_backends(models, tmp_path):
+def test_dale_reactivation_writes_one_table_over_pairs_noise_families_and_backends(models, tmp_path, monkeypatch,
+                                                                                   capsys):
     """Issue 14's table: one row per pair, backend and network (Dale, unconstrained, untrained R^σ), with the
     noise family; the markdown table holds the same rows; the Dale rows carry the per-population numbers."""
     dale, free = _small_pair(tmp_path)
@@ -99,9 +112,8 @@ def test_dale_reactivation_writes_one_table_over_pairs_noise_families_and_backen
     args = ["--pair", f"small={dale},{free}", "--pair", f"HD={hd / 'noisy_unbiased_dale.npz'},"
             f"{hd / 'noisy_unbiased.npz'}", "--quiescent", "20", "--pcs", "3", "--trials", "6",
             "--out", str(tmp_path / "out")]
-    done = subprocess.run([sys.executable, str(ROOT / "protocols" / "dale_reactivation.py"), *args],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
+    status, printed = run_script("dale_reactivation.py", args, monkeypatch, capsys, tmp_path)
+    assert status == 0, printed[-3000:]
     import csv
 
     rows = list(csv.DictReader((tmp_path / "out" / "table.csv").open()))
@@ -116,16 +128,16 @@ def test_dale_reactivation_writes_one_table_over_pairs_noise_families_and_backen
                                                                        "dale_reactivation_small.png"]
 
 
-def test_noise_swap_matches_both_moments_and_flags_the_white_swap_of_a_head_direction_network(models, tmp_path):
+def test_noise_swap_matches_both_moments_and_flags_the_white_swap_of_a_head_direction_network(models, tmp_path,
+                                                                                              monkeypatch, capsys):
     args = ["--network", str(models / "head_direction/noisy_unbiased.npz"), "--backends", "torch", "--trials", "12",
             "--active", "60", "--quiescent", "120", "--out", str(tmp_path / "out")]
-    done = subprocess.run([sys.executable, str(ROOT / "protocols" / "noise_swap.py"), *args], capture_output=True,
-                          text=True, timeout=600, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert done.returncode == 0, done.stderr[-3000:]
+    status, printed = run_script("noise_swap.py", args, monkeypatch, capsys, tmp_path)
+    assert status == 0, printed[-3000:]
     saved = json.loads((tmp_path / "out" / "noise_swap.json").read_text())
     rows = {row["noise"].split(" ")[0]: row for row in saved["rows"]}
     assert saved["trained_noise"]["name"] == "reference_uniform"
     assert rows["matched"]["model"]["name"] == "drift_white" and rows["unmatched"]["model"]["name"] == "white"
     assert not rows["training"]["health"]["flagged"] and not rows["matched"]["health"]["flagged"]
     assert rows["unmatched"]["health"]["flagged"]
-    assert "unmatched (white, same variance, mean 0) [torch]: KL(Q||A)" in done.stdout and "FLAGGED" in done.stdout
+    assert "unmatched (white, same variance, mean 0) [torch]: KL(Q||A)" in printed and "FLAGGED" in printed

@@ -126,20 +126,23 @@ def test_seeds_may_be_a_range(spec_dict):
     assert load_spec(spec_dict).train.seeds == (3, 4)
 
 
-def test_every_shipped_spec_is_valid_and_expands():
+@pytest.fixture(scope="module")
+def shipped_specs():
+    """Every spec in protocols/sweeps, loaded and expanded once (seconds each): ``{file name: (spec, jobs)}``."""
     from pathlib import Path
 
     specs = sorted((Path(__file__).parents[2] / "protocols" / "sweeps").glob("*.yaml"))
-    assert specs
-    for path in specs:
-        assert expand(load_spec(path))
+    return {path.name: (spec, expand(spec)) for path in specs for spec in [load_spec(path)]}
 
 
-def test_the_paper_spec_trains_five_networks_per_condition_at_paper_scale():
-    from pathlib import Path
+def test_every_shipped_spec_is_valid_and_expands(shipped_specs):
+    assert shipped_specs
+    for _spec, jobs in shipped_specs.values():
+        assert jobs
 
-    spec = load_spec(Path(__file__).parents[2] / "protocols" / "sweeps" / "paper_five_seeds.yaml")
-    jobs = expand(spec)
+
+def test_the_paper_spec_trains_five_networks_per_condition_at_paper_scale(shipped_specs):
+    spec, jobs = shipped_specs["paper_five_seeds.yaml"]
     train = [j for j in jobs if j.kind == "train"]
     assert len(train) == 20 and spec.train.seeds == (0, 1, 2, 3, 4)
     assert {j.config["config"]["label"] for j in train} == {"U^σ", "B^σ", "U", "B"}

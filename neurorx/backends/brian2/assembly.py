@@ -8,16 +8,17 @@ of the group). The equations come from the network's cell, activation and noise 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import numpy as np
 import torch
-from brian2 import Network, NetworkOperation, NeuronGroup, Synapses, TimedArray, second
+from brian2 import Network, NetworkOperation, NeuronGroup, Synapses, TimedArray, prefs, second
 from brian2.devices.device import get_device
 
 from neurorx.activations import get_activation
 from neurorx.backends.base import check_dt_factor, check_positive_int, derive_seed
-from neurorx.backends.brian2.codegen import euler_sorted_draws, is_standalone
+from neurorx.backends.brian2.codegen import brian2_prefs, euler_sorted_draws, is_standalone
 from neurorx.backends.brian2.draws import GaussianDraws, buffered_equations
 from neurorx.backends.brian2.groups import (
     Assembly,
@@ -340,6 +341,9 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
       ``src_I_rec_I = phi(I_rec_E + I_in)``, filled after ``I_rec_E`` is summed, and the I group's drift is
       ``-h + phi(I_rec_E + I_in)``.
 
+    Building compiles nothing: on the runtime device the synapses are connected (and the state set) with
+    Brian2's numpy target, as the backend's own runs build; ``net.run`` compiles for the target in effect then.
+
     The state equation is :math:`dh/dt = F(h, u)/\\tau + \\text{noise}` with the cell's drift :math:`F`; at
     ``dt_factor=1`` its Euler step is the torch step :math:`h + aF + \\text{increment}`, :math:`a = dt/\\tau`.
 
@@ -371,9 +375,13 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
                              f"change its parameters between runs (e.g. net['neurons'].{noise_prefix(m)}...)")
         recurrent.append(m)
         arrays.update(m.brian2_terms(noise_prefix(m), dt=network.dt / dt_factor, shape=(trials, n_rec)).arrays)
-    assembly = assemble(network, trials, dt_factor, coupling, recurrent, _input_values(x), arrays)
-    assembly.set_state(np.zeros((trials, n_rec)) if h0 is None else h0)
-    assembly.set_noise({m.name: m for m in recurrent}, generator)
+    # connecting synapses runs generated code once: numpy compiles nothing (the run's target is the caller's)
+    building = (contextlib.nullcontext() if is_standalone()
+                else brian2_prefs("numpy", None, prefs["core.default_float_dtype"]))
+    with building:
+        assembly = assemble(network, trials, dt_factor, coupling, recurrent, _input_values(x), arrays)
+        assembly.set_state(np.zeros((trials, n_rec)) if h0 is None else h0)
+        assembly.set_noise({m.name: m for m in recurrent}, generator)
     if assembly.draws is not None:
         assembly.draws.reseed(numpy_rng(seed, _BUILD, 1))
     return assembly.net
