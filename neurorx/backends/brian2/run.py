@@ -145,7 +145,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
         Number of trials ``B``.
     seed : int or None
         Seed of every random draw (Brian2's noise, input noise, initial OU state). Same seed, same result
-        (for the same ``chunk_steps``, target and Brian2 version).
+        (for the same ``chunk_steps``, target and Brian2 version; whatever ``input_steps``).
     dt_factor : int
         Brian2 ``dt = network.dt / dt_factor``; the state is reported at the end of each training step.
     chunk_steps : int
