@@ -9,8 +9,9 @@ that peak, the resident memory before the run (Python, torch, Brian2 and the net
 difference), and the part of it that is the Recording's own arrays: decoded outputs, inputs and true states
 of every step, ``8 x B x T x (n_in + 2 d)`` bytes (``record=()``: no hidden states). The remainder is what
 the run needs besides its recording; with phase inputs made a chunk at a time it does not grow with T on the
-torch backend. Brian2 backends also hold every step's inputs in one ``TimedArray`` (``8 x B x T x n_in``
-bytes, built once per run), which does grow with T.
+torch backend. The brian2 backend holds its inputs in a window of ``input_steps`` steps (``8 x B x n_in x
+input_steps`` bytes, at most 8 MB by default); the brian2-spiking backend holds every step's inputs in one
+``TimedArray`` (``8 x B x T x n_in`` bytes), which grows with T.
 """
 
 import argparse

@@ -28,6 +28,7 @@ from netfactory import divergence_step_and_time
 from neurorx import FrozenNoise, OUNoise, ReferenceUniformNoise, WhiteNoise
 from neurorx.backends import BACKENDS, Segment, SimulationError, get_backend
 from neurorx.backends import brian2_backend as bb
+from neurorx.backends.brian2.inputs import INPUT_OFFSET
 
 CELLS = [("vanilla", "relu"), ("vanilla", "tanh"), ("gru", "tanh"), ("gru", "relu")]
 
@@ -425,11 +426,13 @@ def test_float32_simulates_in_float32_and_restores_brian2s_prefs(monkeypatch, ce
     for obj in assembly.net.objects:
         for name, var in getattr(obj, "variables", {}).items():
             if getattr(var, "dtype", None) is not None and np.dtype(var.dtype).kind == "f":
-                kind = clock if isinstance(var.owner, brian2.Clock) else state
+                kind = clock if isinstance(var.owner, brian2.Clock) or INPUT_OFFSET in name else state
                 kind[f"{obj.name}.{name}"] = np.dtype(var.dtype)
-    assert clock and set(clock.values()) == {np.dtype(np.float64)}   # Brian2 keeps t and dt in float64 by design
+    # Brian2 keeps t and dt in float64 by design, and the input window's offset is a time like t
+    assert clock and set(clock.values()) == {np.dtype(np.float64)}
+    assert any(k.endswith(f".{INPUT_OFFSET}") for k in clock)
     assert any(k.endswith(".h") for k in state) and any(k.endswith(".ou_eta") for k in state)
-    assert set(state.values()) == {np.dtype(np.float32)}, state
+    assert set(state.values()) == {np.dtype(np.float32)}, [k for k, v in state.items() if v != np.float32]
     if coupling == "synapses":
         assert any(k.endswith(".w") for k in state)
     h64, _ = run(net, segs, b, coupling=coupling, target=target)

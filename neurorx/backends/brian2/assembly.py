@@ -30,6 +30,7 @@ from neurorx.backends.brian2.groups import (
     _synapses_between,
     _timed_values,
 )
+from neurorx.backends.brian2.inputs import INPUT_OFFSET, windowed_equations
 from neurorx.backends.brian2_equations import INPUT_ARRAY, Current, NeuronModel, neuron_model, noise_prefix
 from neurorx.backends.brian2_synapses import synapse_indices, synapse_weights
 from neurorx.noise import NoiseModel
@@ -93,9 +94,9 @@ def assemble(network, trials: int, dt_factor: int, coupling: str, noise_models: 
     for name, (values, unit) in noise_arrays.items():   # the noise models' own arrays (frozen increments)
         namespace[name] = TimedArray(values * unit, dt=dt_sim * second, name=name)
 
-    equations, z_vars = buffered_equations(model.equations)
+    equations, z_vars = buffered_equations(windowed_equations(model.equations))
     neurons = NeuronGroup(trials * n_rec, equations, method=euler_sorted_draws, dt=dt_sim * second,
-                          name="neurons", namespace=namespace)
+                          name="neurons", namespace=namespace, dtype=_offset_dtype(equations))
     neurons.tau = network.tau * second
     idx = np.arange(trials * n_rec)
     neurons.trial = idx // n_rec
@@ -131,6 +132,13 @@ def assemble(network, trials: int, dt_factor: int, coupling: str, noise_models: 
                                             name=f"recurrent_matmul{suffix}"))
     draws = _draw_objects(objects, [neurons], z_vars)
     return Assembly(Network(*objects), neurons, model, trials, n_rec, dt_sim, zero_terms, dtype=dtype, draws=draws)
+
+
+def _offset_dtype(equations: str) -> dict:
+    """The groups' variable dtypes besides Brian2's default: the input window's time offset in float64 (a time,
+    like ``t``, also in a float32 run).
+    """
+    return {INPUT_OFFSET: np.float64} if INPUT_OFFSET in equations else {}
 
 
 def _draw_objects(objects: list, groups: list, z_vars: dict) -> GaussianDraws | None:
@@ -177,9 +185,9 @@ def assemble_populations(network, trials: int, dt_factor: int, coupling: str, no
         for name, (values, unit) in noise_arrays.items():
             cols = values.reshape(values.shape[0], trials, n_rec)[:, :, units].reshape(values.shape[0], trials * n_p)
             namespace[name] = TimedArray(cols * unit, dt=dt_sim * second, name=f"{name}_{pop}")
-        equations, z_vars = buffered_equations(models[pop].equations)
+        equations, z_vars = buffered_equations(windowed_equations(models[pop].equations))
         group = NeuronGroup(trials * n_p, equations, method=euler_sorted_draws, dt=dt_sim * second,
-                            name=f"neurons_{pop}", namespace=namespace)
+                            name=f"neurons_{pop}", namespace=namespace, dtype=_offset_dtype(equations))
         group.tau = network.tau * second
         idx = np.arange(trials * n_p)
         group.trial = idx // n_p

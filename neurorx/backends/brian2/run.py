@@ -51,9 +51,10 @@ from neurorx.backends.base import (
 )
 from neurorx.backends.brian2.assembly import COUPLINGS, assemble, build_network, resolve_coupling
 from neurorx.backends.brian2.codegen import TARGETS, brian2_prefs, compile_network, euler_sorted_draws, is_standalone
-from neurorx.backends.brian2.groups import _add_input_noise, _float_dtype, _input_values, _noise_arrays
+from neurorx.backends.brian2.groups import _float_dtype, _noise_arrays
+from neurorx.backends.brian2.inputs import InputWindow, check_input_steps, default_input_steps
 from neurorx.backends.brian2.monitors import RECORDER_ORDER, StepRecorder
-from neurorx.backends.brian2_equations import noise_prefix
+from neurorx.backends.brian2_equations import INPUT_ARRAY, noise_prefix
 from neurorx.noise import PLACEMENTS, NoiseModel, NoNoise
 from neurorx.seeds import numpy_rng
 
@@ -81,26 +82,27 @@ def _segment_noise(seg: Segment, index: int) -> dict[str, NoiseModel]:
     return noise
 
 
-def _segment_inputs(seg: Segment, index: int, trials: int, n_in: int) -> np.ndarray:
+def _segment_inputs(seg: Segment, index: int, trials: int, n_in: int, block: int) -> None:
+    """Check a segment's inputs (shape, finite), ``block`` steps at a time (no copy of the whole array)."""
     steps = check_positive_int(seg.steps, f"segment {index} ({seg.name!r}) steps")
-    x = np.asarray(seg.inputs, dtype=np.float64)   # float64 in both dtypes: Brian2's TimedArray holds float64
-    if x.shape != (trials, steps, n_in):
-        raise ValueError(f"segment {index} ({seg.name!r}): inputs have shape {x.shape}; expected "
+    x = seg.inputs
+    if np.shape(x) != (trials, steps, n_in):
+        raise ValueError(f"segment {index} ({seg.name!r}): inputs have shape {np.shape(x)}; expected "
                          f"(trials, steps, n_in) = ({trials}, {steps}, {n_in})")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"segment {index} ({seg.name!r}): inputs contain NaN or inf")
-    return x
+    for start in range(0, steps, block):
+        if not np.all(np.isfinite(np.asarray(x[:, start:start + block], dtype=np.float64))):
+            raise ValueError(f"segment {index} ({seg.name!r}): inputs contain NaN or inf")
 
 
-def _prepare_segments(network, segments: list[Segment], trials: int, seed: int | None, dt_factor: int):
-    """Validate every segment before anything is built; return the inputs (with input noise), the recurrent
-    noise models and their Brian2 arrays, per segment.
+def _prepare_segments(network, segments: list[Segment], trials: int, dt_factor: int, block: int):
+    """Validate every segment before anything is built; return the input noise and recurrent noise models and
+    the recurrent noise's Brian2 arrays, per segment.
     """
     n_in, n_rec = network.n_in, network.n_rec
     dt_sim = network.dt / dt_factor
-    xs, recurrent, seg_arrays = [], [], []
+    input_noise, recurrent, seg_arrays = [], [], []
     for s, seg in enumerate(segments):
-        x = _segment_inputs(seg, s, trials, n_in)
+        _segment_inputs(seg, s, trials, n_in, block)
         noise = _segment_noise(seg, s)
         if seg.h0 is None and s == 0:
             raise ValueError(f"segment 0 ({seg.name!r}) continues from a previous state, but it is the first; "
@@ -110,13 +112,11 @@ def _prepare_segments(network, segments: list[Segment], trials: int, seed: int |
                              f"(trials, N) = ({trials}, {n_rec})")
         inp = noise.get("input", NoNoise())
         if not inp.is_zero:
-            generator = torch.Generator().manual_seed(derive_seed(seed, _INPUT, s, bits=64))
             try:
                 inp.check_run(seg.steps, (trials, n_in), network.dt)
-                x = _add_input_noise(x, inp, network.dt, generator)
             except ValueError as err:
                 raise ValueError(f"segment {s} ({seg.name!r}), input noise: {err}") from None
-        xs.append(x)
+        input_noise.append(inp)
         rec = noise.get("recurrent", NoNoise())
         steps = seg.steps * dt_factor
         try:
@@ -127,12 +127,12 @@ def _prepare_segments(network, segments: list[Segment], trials: int, seed: int |
             raise ValueError(f"segment {s} ({seg.name!r}), recurrent noise: {err}") from None
         seg_arrays.append((None if rec.is_zero else rec.name, arrays))
         recurrent.append(rec)
-    return xs, recurrent, seg_arrays
+    return input_noise, recurrent, seg_arrays
 
 
 def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | None, dt_factor: int = 1,
              chunk_steps: int = 100, dtype: str = "float64", coupling: str = "auto", target: str = "auto",
-             cache_dir=None, record_every: int = 1) -> Iterator[Chunk]:
+             cache_dir=None, record_every: int = 1, input_steps: int | None = None) -> Iterator[Chunk]:
     """Simulate ``segments`` of ``network`` in Brian2, yielding the hidden state chunk by chunk.
 
     Parameters
@@ -145,7 +145,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
         Number of trials ``B``.
     seed : int or None
         Seed of every random draw (Brian2's noise, input noise, initial OU state). Same seed, same result
-        (for the same ``chunk_steps``, target and Brian2 version).
+        (for the same ``chunk_steps``, target and Brian2 version; whatever ``input_steps``).
     dt_factor : int
         Brian2 ``dt = network.dt / dt_factor``; the state is reported at the end of each training step.
     chunk_steps : int
@@ -164,6 +164,10 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
         Report every ``record_every``-th training step only (1: every step, the chunk layout of every
         backend). With ``r > 1`` the chunk ``h[:, m]`` is the state after segment step
         ``(m' + 1)*r - 1`` where ``m'`` counts reported steps from the segment's start.
+    input_steps : int, optional
+        Training steps of inputs the run holds at once (its input window, see Notes); ``None``:
+        :func:`~neurorx.backends.brian2.inputs.default_input_steps` (a window of at most 8 MB, at most 1024
+        steps). Results do not depend on it.
 
     Yields
     ------
@@ -195,6 +199,13 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
     training step (the noise model's own discrete step at :math:`D`) and added to the inputs before the
     projection, as in training. Noise of placement ``"output"`` is left to the protocol layer.
 
+    Inputs: the equations read the ``TimedArray`` ``x_in`` at :math:`t - t_0`, and it holds ``input_steps``
+    training steps (:class:`~neurorx.backends.brian2.inputs.InputWindow`): before the run reaches a step the
+    window does not hold, the window is refilled in place from the segment's inputs (plus its input noise,
+    drawn one step at a time) and :math:`t_0` moves to its start; a ``run()`` call is split there. The run's
+    memory for inputs is ``8 x B x n_in x input_steps`` bytes, whatever its length, and the generated code
+    (which contains the ``TimedArray``'s size) is compiled once for every length.
+
     The Gaussian numbers of the recurrent noise are drawn once per step by a network operation with numpy's
     ``Generator.standard_normal`` (:mod:`~neurorx.backends.brian2.draws`; the equations read
     them instead of Brian2's ``xi``), reseeded before every ``run()`` with a seed derived from ``seed``, the
@@ -222,6 +233,7 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
     dt_factor = check_dt_factor(dt_factor)
     chunk_steps = check_positive_int(chunk_steps, "chunk_steps")
     record_every = check_positive_int(record_every, "record_every")
+    rows = default_input_steps(trials, network.n_in) if input_steps is None else check_input_steps(input_steps)
     TARGETS.get(target)
     float_dtype = _float_dtype(dtype)
     if is_standalone():
@@ -236,12 +248,16 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
         return
     n_rec = network.n_rec
     dt_sim = network.dt / dt_factor
-    xs, recurrent, seg_arrays = _prepare_segments(network, segments, trials, seed, dt_factor)
+    input_noise, recurrent, seg_arrays = _prepare_segments(network, segments, trials, dt_factor, rows)
     noise_arrays = _noise_arrays(seg_arrays, [seg.steps * dt_factor for seg in segments])
     with brian2_prefs("numpy", cache_dir, float_dtype):  # building (connecting synapses) compiles nothing
         assembly = _assemble(network, trials, dt_factor, coupling, recurrent,
-                             _input_values(np.concatenate(xs, axis=1)), noise_arrays, float_dtype)
-    del xs, seg_arrays, noise_arrays
+                             np.zeros((rows, trials * network.n_in)), noise_arrays, float_dtype)
+    del seg_arrays, noise_arrays
+    groups = [g for g, _units in assembly.parts()]
+    timed = groups[0].namespace.get(INPUT_ARRAY)
+    window = None if timed is None else InputWindow(timed.values, groups, segments, input_noise, seed, _INPUT,
+                                                     network.dt, float_dtype)
     recorder = StepRecorder(assembly.parts(), trials, n_rec, dt_factor * record_every)
     assembly.net.add(NetworkOperation(recorder.record, clock=assembly.neurons.clock, when="end",
                                       order=RECORDER_ORDER, name="recorder"))
@@ -263,8 +279,10 @@ def simulate(network, segments: Sequence[Segment], *, trials: int, seed: int | N
             brian2.seed(derive_seed(seed, _RUN, s, start))
             if assembly.draws is not None:
                 assembly.draws.reseed(numpy_rng(seed, _RUN, s, start))
+            pieces = [n] if window is None else window.pieces(s, start, n, lambda: float(assembly.net.t_))
             with brian2_prefs(used_target, cache_dir, float_dtype):
-                assembly.net.run(n * network.dt * second, namespace={})
+                for m in pieces:
+                    assembly.net.run(m * network.dt * second, namespace={})
             if recorder.row != rows:
                 raise SimulationError(f"phase {seg.name!r}: Brian2 ran {recorder.row} reported steps from step "
                                       f"{start}, expected {rows} (dt={dt_sim:g} s)")
@@ -281,7 +299,7 @@ class Brian2Backend:
     """
 
     name = "brian2"
-    options = ("dtype", "coupling", "target", "cache_dir")
+    options = ("dtype", "coupling", "target", "cache_dir", "input_steps")
 
     def simulate(self, network, segments, *, trials, seed, dt_factor=1, chunk_steps=100, dtype="float64",
                  **options) -> Iterator[Chunk]:
