@@ -46,8 +46,15 @@ THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THRE
 #: when the thread frees; with Dask's default (1.1) a worker holds a second job in advance and a seed's
 #: statistics could wait behind the next seed's training. (The new network's runs can still arrive after the
 #: next training was chosen: see :func:`priorities`.) Start a scheduler of your own with
-#: ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0`` for the same order.
-LOCAL_SCHEDULER_CONFIG = {"distributed.scheduler.worker-saturation": 1.0}
+#: ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0`` for the same order. Communication timeouts of 10
+#: minutes (Dask's are 30 s) and a worker time-to-live of 15 minutes: a sweep run at low priority on a busy
+#: machine starves its scheduler and workers for minutes at a time, and with Dask's defaults the heartbeats
+#: time out and the whole sweep stops with ``TimeoutError`` (measured: a ``nice 19`` sweep at a load average
+#: of 20 on 2 cores); a worker process that dies is still noticed at once by its nanny.
+LOCAL_SCHEDULER_CONFIG = {"distributed.scheduler.worker-saturation": 1.0,
+                          "distributed.comm.timeouts.connect": "600s",
+                          "distributed.comm.timeouts.tcp": "600s",
+                          "distributed.scheduler.worker-ttl": "15 minutes"}
 
 _log = get_logger("sweep")
 
@@ -340,8 +347,12 @@ def priorities(spec, jobs) -> dict[str, int]:
 
 def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress) -> None:
     store.root.mkdir(parents=True, exist_ok=True)
-    with dask.config.set(LOCAL_SCHEDULER_CONFIG):     # read by the schedulers of the clusters started here
-        client, cluster = _client(scheduler, workers)
+    with dask.config.set(LOCAL_SCHEDULER_CONFIG):     # read by the clusters started here and the client's comms
+        _submit_and_wait_configured(spec, store, pending, result, scheduler, workers, show_progress)
+
+
+def _submit_and_wait_configured(spec, store, pending, result, scheduler, workers, show_progress) -> None:
+    client, cluster = _client(scheduler, workers)
     token = uuid.uuid4().hex[:8]
     futures = {}
     try:
