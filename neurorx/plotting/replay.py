@@ -73,12 +73,16 @@ def replay_posteriors(rec: Recording, result, *, phase: str = "quiescent", max_e
             if circular:
                 line = np.mod(line, n_pos)
                 line[np.abs(np.diff(line, prepend=line[0])) > n_pos / 2] = np.nan     # break the line at the wrap
+            else:
+                line[(line < -0.5) | (line > n_pos - 0.5)] = np.nan                    # off the track
             ax.plot((t + 0.5) * bin_size, line, "--", color="C3", lw=1.2)
+            ax.set_xlim(0, n_t * bin_size)
+            ax.set_ylim(-0.5, n_pos - 0.5)
             ax.set_xlabel("time in event (s)")
+            ax.set_ylabel("grid bin of the feature")
             ax.set_title(f"trial {e.trial}, bins {e.start}-{e.stop}\nR={e.line_score:.2f}, v={e.speed:.3g}\n"
                          f"p_cell={e.p_cell:.3g}, p_time={e.p_time:.3g}", fontsize=7,
                          fontweight="bold" if e.significant else "normal")
-        axes[0].set_ylabel("grid bin of the feature")
         for ax in axes[len(events):] if events else ():
             ax.set_axis_off()
     return axes

@@ -135,9 +135,10 @@ def test_bootstrap_intervals_over_trials_bracket_the_estimate(aligned):
     assert ci["mean_cosine"][0] <= r.mean_cosine <= ci["mean_cosine"][1]
     assert ci["scale"][0] <= r.scale <= ci["scale"][1]
     assert ci["mean_cosine"][1] - ci["mean_cosine"][0] < 0.05
-    for key, value in (("explained_drift", r.explained_drift()),
-                       ("explained_drift_nonlinear", r.explained_drift(nonlinear=True))):
-        assert ci[key][0] <= value <= ci[key][1]
+    assert ci["explained_drift"][0] <= r.explained_drift() <= ci["explained_drift"][1]
+    # the linear network's drift is affine: nothing is left after the affine fit, so the non-linear measure
+    # and its interval are undefined (NaN), not a number that would look like agreement or its absence
+    assert np.isnan(r.explained_drift(nonlinear=True)) and np.isnan(ci["explained_drift_nonlinear"]).all()
 
 
 def test_every_registered_estimator_points_a_gaussian_cloud_back_to_its_mean():

@@ -7,7 +7,7 @@ where the quantity has one, no data outside the drawn limits, no literal caret i
 
 import numpy as np
 import pytest
-from conftest import synthetic_recording
+from synthetic import synthetic_recording
 
 import neurorx.plotting as nplt
 from neurorx.analysis import angular_velocity
@@ -34,6 +34,22 @@ def _spiking_run():
         target="numpy")
 
 
+def _replay():
+    """A lab-layout head-direction file with replay bursts in sleep, decoded, and its scored events."""
+    import tempfile
+    from pathlib import Path
+
+    pytest.importorskip("pynapple", reason="decoding an NWB file needs neurorx[data]")
+    from lab_nwb import make_hd_lab_file
+
+    import neurorx as nrx
+    from neurorx.analysis.replay import replay_events
+
+    path, _ = make_hd_lab_file(Path(tempfile.mkdtemp()) / "hd.nwb", bursts=(10.0, 0.2, 2.0), n_units=16)
+    rec = nrx.io.nwb.read(path)
+    return nplt.replay_posteriors(rec, replay_events(rec, min_duration=0.06, n_shuffles=20), max_events=3)
+
+
 #: name -> (call, unit that must appear in the x / y labels (None: a count or a fraction, no unit)).
 CASES = {
     "angular_velocity_histogram": (lambda: nplt.angular_velocity_histogram(HD, phase="quiescent"),
@@ -49,6 +65,7 @@ CASES = {
     "pc_projection": (lambda: nplt.pc_projection(SP, phase="active"), (None, None)),
     "pc_ring": (lambda: nplt.pc_ring(HD, phase="active"), (None, None)),
     "polar_histogram_panel": (lambda: nplt.polar_histogram_panel(HD, phase="quiescent"), (None, None)),
+    "replay_posteriors": (_replay, ("s", None)),
     "spike_raster": (lambda: nplt.spike_raster(_spiking_run()), (None, None)),
     "statistic_boxplot": (lambda: nplt.statistic_boxplot({"U^σ": SP, "B^σ": synthetic_recording(seed=2)},
                                                          "stepwise distance"), (None, "m/step")),

@@ -48,14 +48,10 @@ def base(tmp_path_factory, network_file, recordings, models_dir):
 
 
 def _lab_file(path) -> str:
-    """A head-direction NWB file in a lab's layout (tests/io/lab_nwb.py)."""
-    import importlib.util
-    from pathlib import Path
+    """A head-direction NWB file in a lab's layout (tests/lab_nwb.py)."""
+    from lab_nwb import make_hd_lab_file
 
-    spec = importlib.util.spec_from_file_location("lab_nwb", Path(__file__).parents[1] / "io" / "lab_nwb.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.make_hd_lab_file(path)
+    make_hd_lab_file(path)
     return str(path)
 
 

@@ -2,11 +2,10 @@
 sweeps that list the spiking backend): one line naming the problem and the fix, exit 2, nothing saved lost.
 """
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 import yaml
+from lab_nwb import make_hd_lab_file
 
 from neurorx.cli import Terminated, main
 from neurorx.cli import nwb as nwb_cli
@@ -15,17 +14,10 @@ pytest.importorskip("pynwb", reason="the NWB cases need neurorx[data]")
 pytest.importorskip("pynapple", reason="the NWB cases need neurorx[data]")
 
 
-def _lab_module():
-    spec = importlib.util.spec_from_file_location("lab_nwb", Path(__file__).parents[1] / "io" / "lab_nwb.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def lab_file(tmp_path_factory):
     """A head-direction lab file whose tracking (50 Hz) ends 20 ms before its awake epoch does."""
-    return _lab_module().make_hd_lab_file(tmp_path_factory.mktemp("nwb") / "hd.nwb")[0]
+    return make_hd_lab_file(tmp_path_factory.mktemp("nwb") / "hd.nwb")[0]
 
 
 def _one_line(capsys, argv):
