@@ -15,30 +15,13 @@ import numpy as np
 
 from neurorx.analysis import score as sc
 from neurorx.analysis.density import kde
-
-MODES, SD, EPS = np.array([[-1.5, 0.0], [1.5, 0.0]]), 0.5, 0.01
-
-
-def mixture_score(x):
-    """Exact score of the equal-weight mixture at ``x (n, 2)``."""
-    diff = MODES[None] - x[:, None]
-    logw = -0.5 * (diff**2).sum(-1) / SD**2
-    w = np.exp(logw - logw.max(1, keepdims=True))
-    w /= w.sum(1, keepdims=True)
-    return (w[..., None] * diff).sum(1) / SD**2
+from neurorx.analysis.score.known_answers import EPS, langevin_samples, mixture_score
 
 
 def main():
     """Print the table."""
     t0 = time.process_time()
-    rng = np.random.default_rng(0)
-    x = MODES[rng.integers(0, 2, 20)] + SD * rng.standard_normal((20, 2))
-    samples = []
-    for t in range(1000):
-        x = x + EPS * mixture_score(x) + np.sqrt(2 * EPS) * rng.standard_normal(x.shape)
-        if t % 10 == 9:
-            samples.append(x.copy())
-    points = np.stack(samples, 1)
+    points = langevin_samples()
     flat = points.reshape(-1, 2)
     score = sc.kde_score(flat, flat).reshape(points.shape)
     ld = kde(flat).logpdf(flat.T).reshape(points.shape[:2])

@@ -16,30 +16,13 @@ import pytest
 from neurorx.analysis import score as sc
 from neurorx.analysis.density import kde
 from neurorx.analysis.score.explained import affine_residual, dense_mask, drift_fit_sums
-
-MODES, SD, EPS = np.array([[-1.5, 0.0], [1.5, 0.0]]), 0.5, 0.01
-
-
-def mixture_score(x):
-    """Exact score of the equal-weight mixture of N(MODES[j], SD^2 I) at ``x (n, 2)``."""
-    diff = MODES[None] - x[:, None]
-    logw = -0.5 * (diff**2).sum(-1) / SD**2
-    w = np.exp(logw - logw.max(1, keepdims=True))
-    w /= w.sum(1, keepdims=True)
-    return (w[..., None] * diff).sum(1) / SD**2
+from neurorx.analysis.score.known_answers import EPS, langevin_samples, mixture_score
 
 
 @pytest.fixture(scope="module")
 def langevin():
     """20 chains of x' = x + eps grad log p(x) + sqrt(2 eps) xi, 100 samples each (every 10th step)."""
-    rng = np.random.default_rng(0)
-    x = MODES[rng.integers(0, 2, 20)] + SD * rng.standard_normal((20, 2))
-    samples = []
-    for t in range(1000):
-        x = x + EPS * mixture_score(x) + np.sqrt(2 * EPS) * rng.standard_normal(x.shape)
-        if t % 10 == 9:
-            samples.append(x.copy())
-    points = np.stack(samples, 1)
+    points = langevin_samples()
     flat = points.reshape(-1, 2)
     return {"points": points, "exact": mixture_score(flat).reshape(points.shape),
             "kde": sc.kde_score(flat, flat).reshape(points.shape),
