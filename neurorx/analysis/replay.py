@@ -26,8 +26,8 @@ import numpy as np
 from neurorx.errors import ConfigurationError
 
 __all__ = ["DecoderAgreement", "EventComparison", "EventScore", "PathLine", "ReplayResult", "candidate_events",
-           "compare_with_decoder", "grid_spacing", "line_fit", "path_line", "poisson_posterior", "replay_events",
-           "score_events", "weighted_correlation"]
+           "compare_with_decoder", "grid_spacing", "line_fit", "one_d_decoder", "path_line", "poisson_posterior",
+           "replay_events", "score_events", "weighted_correlation"]
 
 
 #: Rate (Hz) standing in for NaN tuning-curve bins (never visited), as in :mod:`neurorx.io.nwb`.
@@ -326,6 +326,21 @@ def score_events(counts, tuning_curves, bin_size: float, events, *, positions=No
     return out
 
 
+def one_d_decoder(rec, who: str) -> dict:
+    """``rec.hooks["decoder"]`` of a Recording decoded over a 1-D feature by :func:`neurorx.io.nwb.read`.
+
+    Raises
+    ------
+    ConfigurationError
+        Naming ``who`` when the Recording has no such decoder (not from ``read``, or a 2-D position).
+    """
+    dec = rec.hooks.get("decoder")
+    if dec is None or "tuning_curves" not in dec or "bin_centres_1" in dec:
+        raise ConfigurationError(f"{who} needs a Recording decoded over a 1-D feature by "
+                                 "neurorx.io.nwb.read (tuning curves in hooks['decoder'])")
+    return dec
+
+
 def replay_events(rec, *, phase: str = "quiescent", threshold: float = 3.0, edge: float = 1.0,
                   min_duration: float = 0.05, max_duration: float = 0.5, **kwargs) -> ReplayResult:
     """:func:`candidate_events` and :func:`score_events` on a Recording from :func:`neurorx.io.nwb.read`.
@@ -334,10 +349,7 @@ def replay_events(rec, *, phase: str = "quiescent", threshold: float = 3.0, edge
     ``hooks["decoder"]`` (1-D features only); events are detected and scored trial by trial in ``phase``
     (each :class:`EventScore` names its ``trial``; ``start``/``stop`` are bins of that trial's ``phase``).
     """
-    dec = rec.hooks.get("decoder")
-    if dec is None or "tuning_curves" not in dec or "bin_centres_1" in dec:
-        raise ConfigurationError("replay_events needs a Recording decoded over a 1-D feature by "
-                                 "neurorx.io.nwb.read (tuning curves in hooks['decoder'])")
+    dec = one_d_decoder(rec, "replay_events")
     sub = rec.select(phase)
     counts = sub.require("h")
     bin_size = float(rec.meta["dt"])

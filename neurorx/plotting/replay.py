@@ -44,14 +44,12 @@ def replay_posteriors(rec: Recording, result, *, phase: str = "quiescent", max_e
     """
     import matplotlib.pyplot as plt
 
-    from neurorx.analysis.replay import UNVISITED_RATE, line_fit, poisson_posterior
+    from neurorx.analysis.replay import line_fit, one_d_decoder, poisson_posterior
 
-    dec = rec.hooks.get("decoder") or {}
-    if "tuning_curves" not in dec or "bin_centres_1" in dec:
-        raise ValueError("replay_posteriors needs a Recording decoded over a 1-D feature by neurorx.io.nwb.read")
+    dec = one_d_decoder(rec, "replay_posteriors")
     circular = bool(rec.meta.get("circular"))
     counts = rec.select(phase).require("h")
-    tc = np.where(np.isnan(dec["tuning_curves"]), UNVISITED_RATE, dec["tuning_curves"])
+    tc = dec["tuning_curves"]                       # never-visited (NaN) bins are handled by poisson_posterior
     bin_size = float(rec.meta["dt"])
     events = sorted(result.events, key=lambda e: (not e.significant, -e.line_score))[:max(1, int(max_events))]
     n_panels = max(1, len(events))
@@ -64,7 +62,7 @@ def replay_posteriors(rec: Recording, result, *, phase: str = "quiescent", max_e
         n_pos = tc.shape[1]
         for ax, e in zip(axes, events, strict=False):
             post = poisson_posterior(counts[e.trial, e.start:e.stop], tc, bin_size)
-            _score, slope, centre = line_fit(post, circular=circular, n_speeds=61)
+            _score, slope, centre = line_fit(post, circular=circular)
             n_t = post.shape[0]
             ax.imshow(post.T, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest",
                       extent=(0, n_t * bin_size, -0.5, n_pos - 0.5))
