@@ -30,14 +30,14 @@ connect units of the same image only.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from brian2 import Network, NeuronGroup, Synapses, TimedArray, prefs, second
+from brian2 import Network, NeuronGroup, Synapses, TimedArray, second
 
+from neurorx.backends.brian2.codegen import TARGETS, brian2_prefs
 from neurorx.backends.brian2_synapses import synapse_indices, synapse_weights
 from neurorx.ei.layers import DANNLayer, INormLayer
 from neurorx.ei.network import EINetwork
@@ -103,32 +103,19 @@ class EIBrian2Network:
             Cython cache directory.
         """
         duration = self.settle_time if duration is None else parse_time(duration, "duration") * second
-        with _codegen(target, cache_dir) as run_target:
-            try:
+        TARGETS.get(target)   # an unknown target: one line listing the choices
+        run_target = "cython" if target in ("cython", "auto") else "numpy"
+        try:
+            with brian2_prefs(run_target, cache_dir):
                 self.network.run(duration, namespace={})
-            except Exception as err:
-                if run_target != "cython" or target != "auto":
-                    raise
-                warnings.warn(f"Brian2's cython target failed ({type(err).__name__}); using numpy",
-                              RuntimeWarning, stacklevel=2)
-                prefs["codegen.target"] = "numpy"
+        except Exception as err:
+            if run_target != "cython" or target != "auto":
+                raise
+            warnings.warn(f"Brian2's cython target failed ({type(err).__name__}); using numpy",
+                          RuntimeWarning, stacklevel=2)
+            with brian2_prefs("numpy", cache_dir):
                 self.network.run(duration, namespace={})
         return self.rates(self.output)
-
-
-@contextlib.contextmanager
-def _codegen(target: str, cache_dir):
-    if target not in ("numpy", "cython", "auto"):
-        raise ConfigurationError(f"unknown Brian2 target {target!r}; choose 'numpy', 'cython' or 'auto'")
-    run_target = "cython" if target in ("cython", "auto") else "numpy"
-    old = prefs["codegen.target"], prefs["codegen.runtime.cython.cache_dir"]
-    prefs["codegen.target"] = run_target
-    if cache_dir is not None:
-        prefs["codegen.runtime.cython.cache_dir"] = str(cache_dir)
-    try:
-        yield run_target
-    finally:
-        prefs["codegen.target"], prefs["codegen.runtime.cython.cache_dir"] = old
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
@@ -175,7 +162,7 @@ def to_brian2(net: EINetwork, images, *, tau_e="10 ms", tau_i="5 ms", dt="0.5 ms
     if x.ndim not in (2, 3) or x.shape[-1] != net.config.n_in:
         raise ConfigurationError(f"images must be (n_images, {net.config.n_in}) or (steps, n_images, "
                                  f"{net.config.n_in}); got shape {x.shape}")
-    with _codegen("numpy", None):  # building (connecting synapses) must not compile anything
+    with brian2_prefs("numpy", None):  # building (connecting synapses) must not compile anything
         return _build(net, x, tau_e, tau_i, dt, input_dt, method, settle_taus)
 
 

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 import brian2
 import numpy as np
 import torch
-from brian2 import EventMonitor, NetworkOperation, prefs, second
+from brian2 import EventMonitor, NetworkOperation, second
 
 from neurorx.backends.base import BACKENDS, Chunk, Segment, SimulationError, check_dt_factor, check_finite
+from neurorx.backends.brian2.codegen import brian2_prefs
 from neurorx.backends.brian2_equations import noise_prefix
 from neurorx.backends.brian2_spiking.assembly import SpikingAssembly, assemble, rate_terms
 from neurorx.backends.brian2_spiking.settings import SpikingSettings, spiking_settings
@@ -105,15 +106,16 @@ class _Recorder:
 
 @contextlib.contextmanager
 def _brian2_prefs(target: str):
-    old = prefs["codegen.target"]
-    prefs["codegen.target"] = target
+    """:func:`~neurorx.backends.brian2.codegen.brian2_prefs` (target, float64, the cheap ``gc`` in ``run()``),
+    with Brian2's dt-mismatch message for the delivery synapses silenced (they run on the spike clock on purpose).
+    """
     logger = logging.getLogger("brian2.synapses.synapses.synapses_dt_mismatch")
     level = logger.level
-    logger.setLevel(logging.ERROR)   # delivery runs on the spike clock on purpose
+    logger.setLevel(logging.ERROR)
     try:
-        yield
+        with brian2_prefs(target, None):
+            yield
     finally:
-        prefs["codegen.target"] = old
         logger.setLevel(level)
 
 
