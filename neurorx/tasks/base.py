@@ -263,9 +263,15 @@ class Task(ABC):
 
     @classmethod
     def _from_card(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> Task:
-        if arrays:
-            raise ValueError(f"unexpected arrays in a {cls.name!r} card: {sorted(arrays)}")
+        cls._check_card_arrays(arrays)
         return cls(**params)
+
+    @classmethod
+    def _check_card_arrays(cls, arrays: dict[str, np.ndarray], known=()) -> None:
+        """Refuse a card that holds arrays other than the ``known`` names."""
+        extra = set(arrays) - set(known)
+        if extra:
+            raise ValueError(f"unexpected arrays in a {cls.name!r} card: {sorted(extra)}")
 
     def __eq__(self, other) -> bool:
         if type(other) is not type(self):

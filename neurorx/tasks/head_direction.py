@@ -179,9 +179,7 @@ class HeadDirection(CellCodedTask):
 
     @classmethod
     def _from_card(cls, params, arrays):
-        extra = set(arrays) - {"preferred_angles"}
-        if extra:
-            raise ValueError(f"unexpected arrays in a 'head_direction' card: {sorted(extra)}")
+        cls._check_card_arrays(arrays, ("preferred_angles",))
         task = cls(**params)
         stored = arrays.get("preferred_angles")
         if stored is not None and not np.array_equal(stored, task.preferred_angles):

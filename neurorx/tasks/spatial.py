@@ -340,9 +340,7 @@ class SpatialNavigation(CellCodedTask):
 
     @classmethod
     def _from_card(cls, params, arrays):
-        extra = set(arrays) - {"centres"}
-        if extra:
-            raise ValueError(f"unexpected arrays in a 'spatial_navigation' card: {sorted(extra)}")
+        cls._check_card_arrays(arrays, cls.array_params)
         return cls(**params, centres=arrays.get("centres"))
 
 
