@@ -25,8 +25,8 @@ from neurorx.errors import ConfigurationError
 from neurorx.registry import Registry
 from neurorx.units import parse_time, quantity_value
 
-__all__ = ["NOISE_MODELS", "PLACEMENTS", "Brian2Terms", "MemorylessNoise", "NoiseModel", "gaussian_increment",
-           "gaussian_terms", "time_field", "with_changes"]
+__all__ = ["NOISE_MODELS", "PLACEMENTS", "Brian2Terms", "MemorylessNoise", "NoiseModel", "time_field",
+           "with_changes"]
 
 #: Where a noise model's increments are added: the hidden state (default), each input sample, the readout.
 PLACEMENTS = ("recurrent", "input", "output")
@@ -90,28 +90,6 @@ class Brian2Terms:
     parameters: dict[str, tuple[float, str]] = field(default_factory=dict)
     equations: str = ""
     arrays: dict[str, tuple[np.ndarray, Any]] = field(default_factory=dict)
-
-
-def gaussian_increment(shape, dt: float, generator: torch.Generator | None, sigma: float, drift: float | None = None,
-                       dtype=torch.float64, device=None) -> torch.Tensor:
-    r"""One Euler–Maruyama increment of :math:`dN_t = \mu\,dt + \sigma\,dW_t` over a step ``dt``, of ``shape``.
-
-    Notes
-    -----
-    :math:`\sigma\sqrt{\Delta t}\,\xi + \mu\Delta t` with :math:`\xi\sim\mathcal N(0,1)` drawn from
-    ``generator``; ``drift=None`` (white noise) adds no drift term at all.
-    """
-    z = torch.randn(shape, generator=generator, dtype=dtype, device=device).mul_(sigma * math.sqrt(dt))
-    return z if drift is None else z.add_(drift * dt)
-
-
-def gaussian_terms(prefix: str, sigma: float, drift: float | None = None) -> Brian2Terms:
-    """Brian2 terms of the noise of :func:`gaussian_increment`: ``+ sigma*xi`` (``+ mu`` with a ``drift``)."""
-    noise = {f"{prefix}sigma": (sigma, "second**-0.5")}
-    if drift is None:
-        return Brian2Terms(rhs=f"{prefix}sigma*xi_{prefix}", parameters=noise)
-    return Brian2Terms(rhs=f"{prefix}mu + {prefix}sigma*xi_{prefix}",
-                       parameters={f"{prefix}mu": (drift, "Hz"), **noise})
 
 
 @dataclass(frozen=True)

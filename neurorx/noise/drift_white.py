@@ -9,16 +9,8 @@ from typing import ClassVar
 import torch
 from brian2.units.allunits import hertz
 
-from neurorx.noise.base import (
-    NOISE_MODELS,
-    Brian2Terms,
-    MemorylessNoise,
-    NoiseModel,
-    diffusion_value,
-    gaussian_increment,
-    gaussian_terms,
-    with_changes,
-)
+from neurorx.noise.base import NOISE_MODELS, Brian2Terms, MemorylessNoise, NoiseModel, diffusion_value, with_changes
+from neurorx.noise.gaussian import gaussian_increment, gaussian_terms
 from neurorx.noise.white import WhiteNoise
 from neurorx.units import parse_time, quantity_value
 

@@ -9,16 +9,8 @@ from typing import ClassVar
 import torch
 from brian2.units.allunits import second
 
-from neurorx.noise.base import (
-    DT_RTOL,
-    NOISE_MODELS,
-    Brian2Terms,
-    MemorylessNoise,
-    gaussian_increment,
-    gaussian_terms,
-    time_field,
-    with_changes,
-)
+from neurorx.noise.base import DT_RTOL, NOISE_MODELS, Brian2Terms, MemorylessNoise, time_field, with_changes
+from neurorx.noise.gaussian import gaussian_increment, gaussian_terms
 
 __all__ = ["ReferenceUniformNoise"]
 

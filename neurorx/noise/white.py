@@ -8,15 +8,8 @@ from typing import ClassVar
 
 import torch
 
-from neurorx.noise.base import (
-    NOISE_MODELS,
-    Brian2Terms,
-    MemorylessNoise,
-    diffusion_value,
-    gaussian_increment,
-    gaussian_terms,
-    with_changes,
-)
+from neurorx.noise.base import NOISE_MODELS, Brian2Terms, MemorylessNoise, diffusion_value, with_changes
+from neurorx.noise.gaussian import gaussian_increment, gaussian_terms
 from neurorx.units import parse_time
 
 __all__ = ["WhiteNoise"]
