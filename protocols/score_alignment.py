@@ -74,6 +74,18 @@ def align(net, states, args, estimator="kde", **kw) -> dict:
     return out
 
 
+def noisy_networks(args):
+    """The noisy spatial-navigation networks of both noise families: ``(family, network)`` pairs."""
+    for family in ("uniform", "white"):
+        yield family, load_example_network(args, f"{SP}/{NOISY[family]}.npz")
+
+
+def agreement(vectors: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """Mean row-wise cosine of ``vectors`` with ``reference``, and the least-squares scale of one onto the other."""
+    return (float(sc.cosine_similarity(vectors, reference).mean()),
+            float(np.sum(vectors * reference) / np.sum(reference * reference)))
+
+
 def random_network(template, seed: int):
     w = random_weights(template.n_rec, template.n_in, template.n_out, template.n_init, seed=seed)
     return nrx.RateNetwork.from_arrays(**w, tau=template.tau_quantity, dt=template.dt_quantity,
@@ -82,8 +94,7 @@ def random_network(template, seed: int):
 
 def alignment_stage(args, cache: Path) -> dict:
     results = {}
-    for family in ("uniform", "white"):
-        net = load_example_network(args, f"{SP}/{NOISY[family]}.npz")
+    for family, net in noisy_networks(args):
         sigma = math.sqrt(sc.noise_step_moments(net)[1])
         for backend in args.backends:
             h = active_states(net, args, cache, NOISY[family], backend)
@@ -157,8 +168,7 @@ def noise_mean_stage(args, cache: Path) -> dict:
 
 def flow_stage(args, cache: Path) -> dict:
     out = {}
-    for family in ("uniform", "white"):
-        net = load_example_network(args, f"{SP}/{NOISY[family]}.npz")
+    for family, net in noisy_networks(args):
         h = active_states(net, args, cache, NOISY[family], "torch")
 
         def measure(net, h):
@@ -172,16 +182,14 @@ def flow_stage(args, cache: Path) -> dict:
             score = sc.kde_score(sub.project(h.reshape(-1, net.n_rec)), sub.project(pts), seed=args.seed)
             for f in args.dt_factors:
                 flow = sc.continuous_flow(net, pts, backend="brian2", dt_factor=f, target=args.target) + mean
-                d = sub.project_vectors(flow)
+                cosine, scale = agreement(sub.project_vectors(flow), score)
                 res[f"brian2_dt_factor_{f}"] = {
                     "cosine_vs_euler_full": float(sc.cosine_similarity(flow, euler).mean()),
                     "relative_difference_vs_euler": float(np.linalg.norm(flow - euler) / np.linalg.norm(euler)),
-                    "mean_cosine_vs_score": float(sc.cosine_similarity(d, score).mean()),
-                    "scale_vs_score": float(np.sum(d * score) / np.sum(score * score)),
+                    "mean_cosine_vs_score": cosine, "scale_vs_score": scale,
                 }
-            de = sub.project_vectors(euler)
-            res["euler"] = {"mean_cosine_vs_score": float(sc.cosine_similarity(de, score).mean()),
-                            "scale_vs_score": float(np.sum(de * score) / np.sum(score * score))}
+            cosine, scale = agreement(sub.project_vectors(euler), score)
+            res["euler"] = {"mean_cosine_vs_score": cosine, "scale_vs_score": scale}
             return res
 
         out[family] = cached(cache, f"{family}_flow", measure, net, h)
@@ -190,8 +198,7 @@ def flow_stage(args, cache: Path) -> dict:
 
 def temperature_stage(args, cache: Path) -> dict:
     out = {}
-    for family in ("uniform", "white"):
-        net = load_example_network(args, f"{SP}/{NOISY[family]}.npz")
+    for family, net in noisy_networks(args):
         rows = []
         for k in K_VALUES:
             def measure(net, k):
@@ -244,10 +251,10 @@ def synthetic_stage(args, cache: Path) -> dict:
             zc = z + sub.mean @ sub.components.T
             exact = -zc @ np.linalg.inv(sub.components @ sigma @ sub.components.T).T
             est, d = r.score.reshape(-1, 3), r.drift.reshape(-1, 3)
-            out[name] = {"cosine_estimate_vs_exact": float(sc.cosine_similarity(est, exact).mean()),
-                         "scale_estimate_vs_exact": float(np.sum(est * exact) / np.sum(exact * exact)),
+            cosine, scale = agreement(est, exact)
+            out[name] = {"cosine_estimate_vs_exact": cosine, "scale_estimate_vs_exact": scale,
                          "mean_cosine_drift_vs_estimate": r.mean_cosine, "scale_drift_vs_estimate": r.scale,
-                         "scale_drift_vs_exact": float(np.sum(d * exact) / np.sum(exact * exact)),
+                         "scale_drift_vs_exact": agreement(d, exact)[1],
                          "langevin_prediction_v_over_2": 0.1**2 / 2, "theory_scale_v": r.theory_scale}
         return out
 

@@ -30,7 +30,8 @@ __all__ = ["DecoderAgreement", "EventComparison", "EventScore", "PathLine", "Rep
            "replay_events", "score_events", "weighted_correlation"]
 
 
-#: Rate (Hz) standing in for NaN tuning-curve bins (never visited), as in :mod:`neurorx.io.nwb`.
+#: Rate (Hz) given to tuning-curve bins never visited in the awake epoch (NaN tuning curves), here and in
+#: :func:`neurorx.io.nwb.read`: an expected count so large that the decoder never places the animal there.
 UNVISITED_RATE = 1e6
 
 #: Shuffles scored at once (memory ~ chunk x slopes x grid x bins x 8 bytes).

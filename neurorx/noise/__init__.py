@@ -22,7 +22,8 @@ quantities (``0.0707/sqrt(second)``) or plain floats in these SI units; time fie
 Layout: one module per model (:mod:`~neurorx.noise.none`, :mod:`~neurorx.noise.white`,
 :mod:`~neurorx.noise.reference_uniform`, :mod:`~neurorx.noise.ou`, :mod:`~neurorx.noise.frozen`,
 :mod:`~neurorx.noise.drift_white`, with :func:`~neurorx.noise.matched_noise`, the moment-matched swap), the base
-class (:mod:`~neurorx.noise.base`), names and dicts (:mod:`~neurorx.noise.spec`) and placements
+class (:mod:`~neurorx.noise.base`), the Gaussian step the white-noise models share (:mod:`~neurorx.noise.gaussian`),
+names and dicts (:mod:`~neurorx.noise.spec`) and placements
 (:mod:`~neurorx.noise.placement`).
 """
 

@@ -10,6 +10,7 @@ import torch
 from brian2.units.allunits import hertz
 
 from neurorx.noise.base import NOISE_MODELS, Brian2Terms, MemorylessNoise, NoiseModel, diffusion_value, with_changes
+from neurorx.noise.gaussian import gaussian_increment, gaussian_terms
 from neurorx.noise.white import WhiteNoise
 from neurorx.units import parse_time, quantity_value
 
@@ -65,17 +66,13 @@ class DriftWhiteNoise(MemorylessNoise):
     def sample(self, shape, dt, generator, state=None, dtype=torch.float64, device=None):
         if self.is_zero:
             return None, state
-        z = torch.randn(shape, generator=generator, dtype=dtype, device=device)
-        return z.mul_(self.sigma * math.sqrt(dt)).add_(self.drift * dt), state
+        return gaussian_increment(shape, dt, generator, self.sigma, self.drift, dtype, device), state
 
     def step_moments(self, dt: float) -> tuple[float, float]:
         return self.drift * dt, self.sigma**2 * dt
 
     def brian2_terms(self, prefix: str, **run) -> Brian2Terms:
-        return Brian2Terms(
-            rhs=f"{prefix}mu + {prefix}sigma*xi_{prefix}",
-            parameters={f"{prefix}mu": (self.drift, "Hz"), f"{prefix}sigma": (self.sigma, "second**-0.5")},
-        )
+        return gaussian_terms(prefix, self.sigma, self.drift)
 
     @classmethod
     def example(cls, steps, shape, dt, *, placement="recurrent", seed=0) -> DriftWhiteNoise:

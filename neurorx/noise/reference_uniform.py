@@ -10,6 +10,7 @@ import torch
 from brian2.units.allunits import second
 
 from neurorx.noise.base import DT_RTOL, NOISE_MODELS, Brian2Terms, MemorylessNoise, time_field, with_changes
+from neurorx.noise.gaussian import gaussian_increment, gaussian_terms
 
 __all__ = ["ReferenceUniformNoise"]
 
@@ -84,17 +85,13 @@ class ReferenceUniformNoise(MemorylessNoise):
             return None, state
         if self.uses_uniform(dt):
             return torch.rand(shape, generator=generator, dtype=dtype, device=device).mul_(self.scale), state
-        z = torch.randn(shape, generator=generator, dtype=dtype, device=device)
-        return z.mul_(self.diffusion * math.sqrt(dt)).add_(self.drift * dt), state
+        return gaussian_increment(shape, dt, generator, self.diffusion, self.drift, dtype, device), state
 
     def step_moments(self, dt: float) -> tuple[float, float]:
         return self.drift * dt, self.diffusion**2 * dt
 
     def brian2_terms(self, prefix: str, **run) -> Brian2Terms:
-        return Brian2Terms(
-            rhs=f"{prefix}mu + {prefix}sigma*xi_{prefix}",
-            parameters={f"{prefix}mu": (self.drift, "Hz"), f"{prefix}sigma": (self.diffusion, "second**-0.5")},
-        )
+        return gaussian_terms(prefix, self.diffusion, self.drift)
 
     @classmethod
     def example(cls, steps, shape, dt, *, placement="recurrent", seed=0) -> ReferenceUniformNoise:

@@ -9,6 +9,7 @@ from typing import ClassVar
 import torch
 
 from neurorx.noise.base import NOISE_MODELS, Brian2Terms, MemorylessNoise, diffusion_value, with_changes
+from neurorx.noise.gaussian import gaussian_increment, gaussian_terms
 from neurorx.units import parse_time
 
 __all__ = ["WhiteNoise"]
@@ -57,17 +58,13 @@ class WhiteNoise(MemorylessNoise):
     def sample(self, shape, dt, generator, state=None, dtype=torch.float64, device=None):
         if self.is_zero:
             return None, state
-        z = torch.randn(shape, generator=generator, dtype=dtype, device=device)
-        return z.mul_(self.sigma * math.sqrt(dt)), state
+        return gaussian_increment(shape, dt, generator, self.sigma, dtype=dtype, device=device), state
 
     def step_moments(self, dt: float) -> tuple[float, float]:
         return 0.0, self.sigma**2 * dt
 
     def brian2_terms(self, prefix: str, **run) -> Brian2Terms:
-        return Brian2Terms(
-            rhs=f"{prefix}sigma*xi_{prefix}",
-            parameters={f"{prefix}sigma": (self.sigma, "second**-0.5")},
-        )
+        return gaussian_terms(prefix, self.sigma)
 
     @classmethod
     def example(cls, steps, shape, dt, *, placement="recurrent", seed=0) -> WhiteNoise:

@@ -12,11 +12,15 @@ from neurorx.registry import suggest
 
 __all__ = [
     "as_array",
+    "as_state_pair",
     "as_tensors",
+    "check_bool",
     "check_choice",
     "check_float",
     "check_int",
     "check_seconds",
+    "check_seed",
+    "check_top_k",
     "is_torch",
     "make_rng",
 ]
@@ -42,6 +46,28 @@ def check_float(value, name: str, *, positive: bool = False, nonnegative: bool =
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
     return value
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` as a ``bool`` if it is ``True`` or ``False`` (numpy booleans too); otherwise raise."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """Return ``value`` as an ``int`` if it is a non-negative integer (not a bool); otherwise raise."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise TypeError(f"{name} must be a non-negative int, got {value!r}")
+    return int(value)
+
+
+def check_top_k(value, n_cells: int) -> int:
+    """Return the number ``top_k`` of most active cells a decoder averages, checked to be in ``1..n_cells``."""
+    top_k = check_int(value, "top_k")
+    if top_k > n_cells:
+        raise ValueError(f"top_k={top_k} exceeds n_cells={n_cells}")
+    return top_k
 
 
 def check_seconds(value, name: str) -> float:
@@ -106,3 +132,17 @@ def as_tensors(a, b):
         torch.as_tensor(a, dtype=dtype, device=ref.device),
         torch.as_tensor(b, dtype=dtype, device=ref.device),
     )
+
+
+def as_state_pair(decoded, states, dim: int):
+    """Decoded and true states of one kind: torch tensors when either is one (see :func:`as_tensors`),
+    otherwise float64 numpy arrays checked to have shape ``(..., dim)``.
+    """
+    if is_torch(decoded) or is_torch(states):
+        return as_tensors(decoded, states)
+    decoded, states = np.asarray(decoded, dtype=np.float64), np.asarray(states, dtype=np.float64)
+    if decoded.shape[-1:] != (dim,) or states.shape[-1:] != (dim,):
+        raise ValueError(
+            f"decoded and states must have shape (..., {dim}), got {decoded.shape} and {states.shape}"
+        )
+    return decoded, states

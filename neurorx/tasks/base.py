@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from neurorx.registry import Registry
-from neurorx.tasks._checks import check_int
+from neurorx.tasks._checks import check_int, make_rng
 
 __all__ = ["TASKS", "Task", "TaskBatch"]
 
@@ -153,12 +153,19 @@ class Task(ABC):
         """The inputs and true states of :meth:`sample` with the same arguments, read a chunk at a time.
 
         Returns a :class:`~neurorx.tasks.streams.TrajectoryStream`; its ``take(n)`` gives the next ``n`` steps
-        without the cell-code targets. This default samples the whole batch; the built-in tasks generate the
-        steps as they are taken, so memory does not grow with ``steps``.
+        without the cell-code targets. The arguments are checked here and the stream is made by
+        :meth:`_stream`, whose default samples the whole batch; the built-in tasks generate the steps as they
+        are taken, so memory is that of the steps asked for at once, whatever ``steps`` is (see
+        :class:`~neurorx.tasks.streams.RowDraws`).
         """
+        batch, steps, init_state = self._check_sample_args(batch, steps, init_state)
+        return self._stream(batch, steps, make_rng(seed), init_state)
+
+    def _stream(self, batch: int, steps: int, rng: np.random.Generator, init_state):
+        """The stream of :meth:`stream` from checked arguments and the batch's generator ``rng``."""
         from neurorx.tasks.streams import BatchStream
 
-        return BatchStream(self.sample(batch, steps, seed, init_state=init_state))
+        return BatchStream(self.sample(batch, steps, rng, init_state=init_state))
 
     def encoded_batch(self, inputs: np.ndarray, states: np.ndarray, init_state: np.ndarray) -> TaskBatch:
         """The :class:`TaskBatch` of ``inputs`` (B, T, n_in), true ``states`` (B, T, d) and ``init_state`` (B, d),
@@ -256,9 +263,15 @@ class Task(ABC):
 
     @classmethod
     def _from_card(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> Task:
-        if arrays:
-            raise ValueError(f"unexpected arrays in a {cls.name!r} card: {sorted(arrays)}")
+        cls._check_card_arrays(arrays)
         return cls(**params)
+
+    @classmethod
+    def _check_card_arrays(cls, arrays: dict[str, np.ndarray], known=()) -> None:
+        """Refuse a card that holds arrays other than the ``known`` names."""
+        extra = set(arrays) - set(known)
+        if extra:
+            raise ValueError(f"unexpected arrays in a {cls.name!r} card: {sorted(extra)}")
 
     def __eq__(self, other) -> bool:
         if type(other) is not type(self):

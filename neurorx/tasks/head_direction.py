@@ -8,11 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from neurorx.tasks._checks import (
-    as_tensors,
+    as_state_pair,
+    check_bool,
     check_choice,
     check_float,
-    check_int,
     check_seconds,
+    check_seed,
+    check_top_k,
     is_torch,
     make_rng,
 )
@@ -103,17 +105,11 @@ class HeadDirection(CellCodedTask):
         self.dt = check_seconds(dt, "dt")
         self.turn_mu = check_float(turn_mu, "turn_mu")
         self.turn_sigma = check_float(turn_sigma, "turn_sigma", nonnegative=True)
-        if not isinstance(biased, bool | np.bool_):
-            raise TypeError(f"biased must be True or False, got {biased!r}")
-        self.biased = bool(biased)
+        self.biased = check_bool(biased, "biased")
         self.init = check_choice(init, INITS, "init")
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise TypeError(f"seed must be a non-negative int, got {seed!r}")
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self.cells = HeadDirectionCells(n_cells=n_cells, sigma=sigma, code=code)
-        self.top_k = check_int(top_k, "top_k")
-        if self.top_k > self.n_cells:
-            raise ValueError(f"top_k={self.top_k} exceeds n_cells={self.n_cells}")
+        self.top_k = check_top_k(top_k, self.n_cells)
 
     @property
     def preferred_angles(self) -> np.ndarray:
@@ -156,26 +152,14 @@ class HeadDirection(CellCodedTask):
         states = theta[:, 1:, None].copy()
         return self.encoded_batch(dtheta[:, :, None], states, init)
 
-    def stream(self, batch: int, steps: int, seed, init_state=None) -> TrajectoryStream:
-        """The inputs and states of :meth:`sample` (same arguments, same numbers), generated as they are taken.
-
-        Memory is that of the steps asked for at once, whatever ``steps`` is (see
-        :class:`~neurorx.tasks.streams.RowDraws`).
-        """
-        batch, steps, init_state = self._check_sample_args(batch, steps, init_state)
-        return _Turns(self, batch, steps, make_rng(seed), init_state)
+    def _stream(self, batch: int, steps: int, rng: np.random.Generator, init_state) -> TrajectoryStream:
+        """The inputs and states of :meth:`sample` (same arguments, same numbers), generated as they are taken."""
+        return _Turns(self, batch, steps, rng, init_state)
 
     def error(self, decoded, states):
         """Absolute wrapped angle difference in radians, in [0, pi]: (..., 1), (..., 1) -> (...)."""
-        if is_torch(decoded) or is_torch(states):
-            decoded, states = as_tensors(decoded, states)
-            return wrap_angle(decoded - states).abs()[..., 0]
-        decoded, states = np.asarray(decoded, dtype=np.float64), np.asarray(states, dtype=np.float64)
-        if decoded.shape[-1:] != (1,) or states.shape[-1:] != (1,):
-            raise ValueError(
-                f"decoded and states must have shape (..., 1), got {decoded.shape} and {states.shape}"
-            )
-        return np.abs(wrap_angle(decoded - states))[..., 0]
+        decoded, states = as_state_pair(decoded, states, 1)
+        return abs(wrap_angle(decoded - states))[..., 0]
 
     def chance_error(self, metric: str = "distance") -> float:
         r"""Error of a uniformly random bearing: the wrapped difference is uniform on :math:`[-\pi, \pi)`.
@@ -195,9 +179,7 @@ class HeadDirection(CellCodedTask):
 
     @classmethod
     def _from_card(cls, params, arrays):
-        extra = set(arrays) - {"preferred_angles"}
-        if extra:
-            raise ValueError(f"unexpected arrays in a 'head_direction' card: {sorted(extra)}")
+        cls._check_card_arrays(arrays, ("preferred_angles",))
         task = cls(**params)
         stored = arrays.get("preferred_angles")
         if stored is not None and not np.array_equal(stored, task.preferred_angles):

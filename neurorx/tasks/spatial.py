@@ -11,11 +11,14 @@ import math
 import numpy as np
 
 from neurorx.tasks._checks import (
-    as_tensors,
+    as_state_pair,
+    check_bool,
     check_choice,
     check_float,
     check_int,
     check_seconds,
+    check_seed,
+    check_top_k,
     is_torch,
     make_rng,
 )
@@ -163,23 +166,17 @@ class SpatialNavigation(CellCodedTask):
         self.turn_mu = check_float(turn_mu, "turn_mu")
         self.turn_sigma = check_float(turn_sigma, "turn_sigma", nonnegative=True)
         self.speed_scale = check_float(speed_scale, "speed_scale", positive=True)
-        if not isinstance(biased, bool | np.bool_):
-            raise TypeError(f"biased must be True or False, got {biased!r}")
-        self.biased = bool(biased)
+        self.biased = check_bool(biased, "biased")
         self.drift_const = check_float(drift_const, "drift_const", nonnegative=True, maximum=1.0)
         anchor = tuple(anchor) if isinstance(anchor, list | tuple | np.ndarray) else anchor
         if not isinstance(anchor, tuple) or len(anchor) != 2:
             raise ValueError(f"anchor must be a pair (x, y) in metres, got {anchor!r}")
         self.anchor = (check_float(anchor[0], "anchor[0]"), check_float(anchor[1], "anchor[1]"))
         self.init = check_choice(init, INITS, "init")
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise TypeError(f"seed must be a non-negative int, got {seed!r}")
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         n_cells = check_int(n_cells, "n_cells")
         self.cells = PlaceCells(self._make_centres(centres, n_cells), sigma=sigma, code=code)
-        self.top_k = check_int(top_k, "top_k")
-        if self.top_k > self.n_cells:
-            raise ValueError(f"top_k={self.top_k} exceeds n_cells={self.n_cells}")
+        self.top_k = check_top_k(top_k, self.n_cells)
 
     def _make_centres(self, centres, n_cells: int) -> np.ndarray:
         half = np.array([self.box_width / 2, self.box_height / 2])
@@ -303,29 +300,19 @@ class SpatialNavigation(CellCodedTask):
         states = pos[:, 2:].copy()
         return self.encoded_batch(upd[:, 1:-1].copy(), states, init)
 
-    def stream(self, batch: int, steps: int, seed, init_state=None) -> TrajectoryStream:
-        """The inputs and states of :meth:`sample` (same arguments, same numbers), generated as they are taken.
-
-        Memory is that of the steps asked for at once, whatever ``steps`` is (see
-        :class:`~neurorx.tasks.streams.RowDraws`).
-        """
-        batch, steps, init_state = self._check_sample_args(batch, steps, init_state)
-        return _Walk(self, batch, steps, make_rng(seed), init_state)
+    def _stream(self, batch: int, steps: int, rng: np.random.Generator, init_state) -> TrajectoryStream:
+        """The inputs and states of :meth:`sample` (same arguments, same numbers), generated as they are taken."""
+        return _Walk(self, batch, steps, rng, init_state)
 
     # -- metrics -------------------------------------------------------------------------------------------
 
     def error(self, decoded, states):
         """Euclidean distance in metres between decoded and true positions: (..., 2), (..., 2) -> (...)."""
-        if is_torch(decoded) or is_torch(states):
+        decoded, states = as_state_pair(decoded, states, 2)
+        if is_torch(decoded):
             import torch
 
-            decoded, states = as_tensors(decoded, states)
             return torch.linalg.vector_norm(decoded - states, dim=-1)
-        decoded, states = np.asarray(decoded, dtype=np.float64), np.asarray(states, dtype=np.float64)
-        if decoded.shape[-1:] != (2,) or states.shape[-1:] != (2,):
-            raise ValueError(
-                f"decoded and states must have shape (..., 2), got {decoded.shape} and {states.shape}"
-            )
         return np.hypot(*np.moveaxis(decoded - states, -1, 0))
 
     def chance_error(self, metric: str = "distance") -> float:
@@ -353,9 +340,7 @@ class SpatialNavigation(CellCodedTask):
 
     @classmethod
     def _from_card(cls, params, arrays):
-        extra = set(arrays) - {"centres"}
-        if extra:
-            raise ValueError(f"unexpected arrays in a 'spatial_navigation' card: {sorted(extra)}")
+        cls._check_card_arrays(arrays, cls.array_params)
         return cls(**params, centres=arrays.get("centres"))
 
 

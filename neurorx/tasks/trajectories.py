@@ -197,9 +197,7 @@ class _Measured(CellCodedTask):
 
     @classmethod
     def _from_card(cls, params, arrays):
-        extra = set(arrays) - set(cls.array_params)
-        if extra:
-            raise ValueError(f"unexpected arrays in a {cls.name!r} card: {sorted(extra)}")
+        cls._check_card_arrays(arrays, cls.array_params)
         kwargs = {cls._values_name: arrays.get("values"), "times": arrays.get("times")}
         if "centres" in arrays:
             kwargs["centres"] = arrays["centres"]

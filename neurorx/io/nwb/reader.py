@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neurorx.analysis.replay import UNVISITED_RATE
 from neurorx.errors import ConfigurationError, FileFormatError
 from neurorx.io.extras import require
 
@@ -236,10 +237,6 @@ def _decode_file(nap, path, nwbfile, wake, sleep, bin_size, bins, feature, unifo
     return _assemble(Recording, path, parts, feat, values, circular, tc_hz, units, bin_size, name, wake, sleep,
                      segment)
 
-
-#: Rate (Hz) given to tuning-curve bins the animal never visited in the awake epoch (NaN in pynapple's tuning
-#: curves): an expected count so large that the decoder never places the animal there.
-UNVISITED_RATE = 1e6
 
 #: Memory pynapple's decoder may use at once (bytes): longer epochs are decoded piece by piece.
 _DECODE_BYTES = 2e8
