@@ -144,7 +144,7 @@ def assemble(network, settings: SpikingSettings, trials: int, dt_factor: int, no
     for pop, cols in pops.items():
         n_p = cols.stop - cols.start
         name = "spikes" + (f"_{pop}" if pop else "")
-        group = spiking_group(settings, trials * n_p * m, name, rho)
+        group = spiking_group(settings, trials * n_p * m, name, rho, dt_unit)
         i = np.arange(trials * n_p * m)
         unit_index = (i // (n_p * m)) * n + cols.start + (i % (n_p * m)) // m
         group.nu_unit = linked_var(units, "rate", index=unit_index)

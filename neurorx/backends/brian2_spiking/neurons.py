@@ -49,12 +49,14 @@ def neuron_gains(m: int, spread: float) -> np.ndarray:
 _NU_MIN = 1e-3
 
 
-def spiking_group(settings: SpikingSettings, size: int, name: str, rho: float) -> NeuronGroup:
-    """A ``NeuronGroup`` of ``size`` spiking neurons (network time; ``rho`` = physical seconds per network second).
+def spiking_group(settings: SpikingSettings, size: int, name: str, rho: float, unit_dt: float) -> NeuronGroup:
+    """A ``NeuronGroup`` of ``size`` spiking neurons (network time; ``rho`` = physical seconds per network second;
+    ``unit_dt`` the units' step in network seconds).
 
     Variables: ``nu_unit`` (linked: the unit's activation), ``z_unit`` (linked, LIF current drive only),
-    ``gain`` (LIF), ``v`` (LIF), ``k`` (spikes of the last step: Poisson counts, 1 for LIF), ``recorded`` (the
-    neuron's spikes also raise the event ``"recorded_spike"``, which a monitor of the recorded trials watches).
+    ``gain`` (LIF), ``v`` and its drive ``J`` (LIF; set once per unit step, when the unit's rate changes), ``k``
+    (spikes of the last step: Poisson counts, 1 for LIF), ``recorded`` (the neuron's spikes also raise the event
+    ``"recorded_spike"``, which a monitor of the recorded trials watches).
 
     Notes
     -----
@@ -80,25 +82,27 @@ def spiking_group(settings: SpikingSettings, size: int, name: str, rho: float) -
     lif = s.lif
     tau_m, t_ref = lif.tau_m / rho, lif.t_ref / rho
     if lif.scale is None:
-        drive = ("nu = clip(gain*factor*nu_unit, nu_min, nu_cap) : Hz\n"
-                 "J = int(gain*factor*nu_unit > nu_min)/(1 - exp(-(1/nu - t_isi)/tau_m)) : 1")
+        drive = ("J = int(gain*factor*nu_unit > nu_min)"
+                 "/(1 - exp(-(1/clip(gain*factor*nu_unit, nu_min, nu_cap) - t_isi)/tau_m))")
     else:
-        drive = "J = 1 + gain*lam*z_unit : 1\nz_unit : 1 (linked)\nlam : 1 (shared, constant)"
+        drive = "J = 1 + gain*lam*z_unit"
     eqs = "\n".join([
         "dv/dt = (J - v)/tau_m : 1 (unless refractory)",
-        drive,
+        "J : 1",
         "nu_unit : 1 (linked)",
         "gain : 1 (constant)",
         "k : integer (constant)",
         "factor : Hz (shared, constant)",
         "recorded : boolean (constant)",
-    ])
+    ] + (["z_unit : 1 (linked)", "lam : 1 (shared, constant)"] if lif.scale is not None else []))
     namespace = {"tau_m": tau_m * second, "t_ref": t_ref * second, "t_isi": (t_ref - dt_net / 2) * second,
                  "nu_min": _NU_MIN * rho / second,
                  "nu_cap": 0.95 / t_ref / second}
     group = NeuronGroup(size, eqs, threshold="v > 1", reset="v = 0", refractory=t_ref * second,
                         method="exponential_euler", dt=dt, name=name, namespace=namespace,
                         events={"recorded_spike": "v > 1 and recorded"})   # v stays 0 while refractory
+    # The drive changes only when the unit's rate does: once per unit step, after the units' rate (order -2).
+    group.run_regularly(drive, dt=unit_dt * second, when="groups", order=-1, name=f"{name}_drive")
     group.factor = factor / second
     group.k = 1
     if lif.scale is not None:
