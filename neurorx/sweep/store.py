@@ -30,9 +30,9 @@ attempts that were killed and whose job never finished would otherwise stay; :me
 a sweep calls when it starts, removes an attempt's temporary folder, private scratch folder and owner file when
 they are older than ``min_age`` and no live process owns them: its owner lock is free (and, for an owner on
 this machine, its process is gone), or, for a folder without an owner file (written by an earlier neurorx),
-its job is done or no attempt of it holds a scratch folder. The job's scratch folder ``.<kind>-<hash>.work``,
-the checkpoint the next attempt resumes from, is never removed there. Without advisory locks (no ``fcntl``)
-nothing is removed: a live attempt cannot be told from a dead one.
+its job is done or has no scratch folder (every running attempt holds one). The job's scratch folder
+``.<kind>-<hash>.work``, the checkpoint the next attempt resumes from, is never removed there. Without advisory
+locks (no ``fcntl``) nothing is removed: a live attempt cannot be told from a dead one.
 
 The job ids that name the folders are :func:`neurorx.sweep.job.job_id`.
 """
