@@ -11,6 +11,7 @@ Modules, one job each, each importing only those before it:
 records), :mod:`~neurorx.sweep.worker` (running one job into the store on a worker),
 :mod:`~neurorx.sweep.kinds` (the train, run and statistic job kinds), :mod:`~neurorx.sweep.spec` (the YAML
 spec and its validation), :mod:`~neurorx.sweep.grid` (expanding a spec into jobs),
+:mod:`~neurorx.sweep.units` (a results variable's unit per condition),
 :mod:`~neurorx.sweep.gather` (results as an ``xarray.Dataset``/NetCDF), :mod:`~neurorx.sweep.paired` (the
 paired report of conditions over seeds, read from the results), :mod:`~neurorx.sweep.migrate` (old
 job-id schemes), :mod:`~neurorx.sweep.runner` (Dask). The statistics a sweep collects are the entries of
@@ -26,6 +27,7 @@ from neurorx.sweep.job import ID_SCHEME, JOB_KINDS, Job, JobKind, job_id
 from neurorx.sweep.runner import SweepResult, format_plan, plan, sweep
 from neurorx.sweep.spec import SpecError, SweepSpec, load_spec
 from neurorx.sweep.store import Store
+from neurorx.sweep.units import unit_of
 from neurorx.sweep.worker import execute
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "load_spec",
     "plan",
     "sweep",
+    "unit_of",
 ]
 
 _MOVED = {"SWEEP_STATISTICS": "neurorx.analysis.STATISTICS (a sweep's statistic is an entry of it, named by its key)",

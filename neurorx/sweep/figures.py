@@ -24,6 +24,7 @@ import xarray as xr
 import neurorx.plotting as nplt
 from neurorx.plotting import save_figure
 from neurorx.sweep.health import flagged_conditions, flagged_runs, health_variables
+from neurorx.sweep.units import common_unit, unit_of
 
 __all__ = ["kl_panels", "paper_figures", "summary_table"]
 
@@ -125,16 +126,18 @@ def paper_figures(ds, out: str | Path, *, overwrite: bool = False, condition: st
                     ax.set_title(f"{what}): no network finished")
     if "total_variance" in ds:
         tv = ds["total_variance"].isel(run_seed=0)
+        unit = common_unit(tv)                    # None: the conditions are in different units
         backends = tv.backend.values.tolist()
         labels = _labels(ds, tv.condition.values)
         with _figure(out / "fig2f_total_variance.png", 1, len(backends), 4.5, 3.6, overwrite, paths) as axes:
             for ax, b in zip(axes[0], backends, strict=True):
-                finished = {lab: _finished(tv.sel(backend=b, condition=c)).values
+                finished = {(lab, unit_of(tv, c)): _finished(tv.sel(backend=b, condition=c)).values
                             for c, lab in zip(tv.condition.values.tolist(), labels, strict=True)}
-                groups = {f"{lab} (n={len(v)})": v for lab, v in finished.items() if len(v)}
+                groups = {f"{lab} (n={len(v)}{'' if unit is not None or not u else ', ' + u})": v
+                          for (lab, u), v in finished.items() if len(v)}
                 if groups:
                     nplt.statistic_boxplot(groups, "total variance", ax=ax, show_points=True,
-                                           ylabel=f"total variance ({tv.attrs['units']})",
+                                           ylabel=f"total variance ({unit})" if unit else "total variance",
                                            title=f"quiescent total variance ({b}, one point per network)")
                 else:
                     ax.set_title(f"quiescent total variance ({b}): no network finished")
@@ -190,6 +193,17 @@ def _msd(values) -> str:
     return f"{v.mean():.3g} ± {v.std():.2g}" if len(v) > 1 else f"{v[0]:.3g}"
 
 
+def _with_unit(what: str, unit: str | None) -> str:
+    """A column head: ``what (unit)``, or ``what`` when the conditions are in different units (``None``)."""
+    return what if unit is None else f"{what} ({unit})"
+
+
+def _cell(values, common: str | None, unit: str) -> str:
+    """:func:`_msd` of ``values``, followed by their ``unit`` where the column has no ``common`` one."""
+    text = _msd(values)
+    return text if common is not None or text == "–" or not unit else f"{text} {unit}"
+
+
 def _n_finished(ds, condition, backend) -> int:
     """Networks of ``condition`` with any result (on ``backend`` for the statistics of recordings)."""
     done = np.zeros(ds.sizes["seed"], dtype=bool)
@@ -211,7 +225,8 @@ def summary_table(ds) -> str:
     and the reference estimator (one KL pair for ``circular_kl_matrix``), and the health of the KL's run when
     the sweep collected ``reactivation_health``: ``ok``, or ``⚠ k of n flagged`` with the reasons
     (:mod:`neurorx.sweep.health`), and ⚠ on that condition's KL(Q‖A). Networks whose jobs have not finished are
-    left out of the means.
+    left out of the means. A column's unit is in its head, or, where the conditions are in different units (a
+    head-direction and a spatial task: :mod:`neurorx.sweep.units`), after each cell's numbers.
     """
     ds = _open(ds)
     conds = ds.condition.values.tolist()
@@ -222,10 +237,12 @@ def summary_table(ds) -> str:
             backends = ds[name].backend.values.tolist()
             break
     head = ["condition", "backend", "networks"]
+    unit = {name: common_unit(ds[name]) for name in ("learning_curve_final_test_error", "total_variance")
+            if name in ds}
     if "learning_curve_final_test_error" in ds:
-        head.append(f"final test error ({ds['learning_curve_final_test_error'].attrs['units']})")
+        head.append(_with_unit("final test error", unit["learning_curve_final_test_error"]))
     if "total_variance" in ds:
-        head.append(f"total variance ({ds['total_variance'].attrs['units']})")
+        head.append(_with_unit("total variance", unit["total_variance"]))
     ests = [] if var is None else (ds[var].estimator.values.tolist() if "estimator" in ds[var].dims else [None])
     for e in ests:
         tag = f" {e}" if e else ""
@@ -240,9 +257,12 @@ def summary_table(ds) -> str:
             reasons = flagged_conditions(ds, b, of=of).get(c) if checked and b is not None else None
             row = [label, b or "–", str(_n_finished(ds, c, b))]
             if "learning_curve_final_test_error" in ds:
-                row.append(_msd(ds["learning_curve_final_test_error"].sel(condition=c).values))
+                da = ds["learning_curve_final_test_error"]
+                row.append(_cell(da.sel(condition=c).values, unit[da.name], unit_of(da, c)))
             if "total_variance" in ds:
-                row.append(_msd(ds["total_variance"].sel(condition=c, backend=b).isel(run_seed=0).values))
+                da = ds["total_variance"]
+                row.append(_cell(da.sel(condition=c, backend=b).isel(run_seed=0).values, unit[da.name],
+                                 unit_of(da, c)))
             for e in ests:
                 kl = ds[var].sel(backend=b, active=c).isel(run_seed=0)
                 kl = kl if e is None else kl.sel(estimator=e)

@@ -8,9 +8,16 @@ One data variable per statistic output (``total_variance``, ``total_variance_per
 - statistics of the training: ``condition, seed``;
 
 followed by the statistic's own dimensions (``component``, ``trajectory``, ``active``, ``quiescent``,
-``estimator``, ``eval_batch``). Every variable has a ``units`` attribute and its statistic, run, phases and
-parameters (JSON); the Dataset's attributes hold the spec (JSON) and the neurorx version. A job that did not
-finish leaves NaN, and its id is listed in the variable's ``missing_jobs`` attribute. The ``NAME_flagged``
+``estimator``, ``eval_batch``). Every variable has its statistic, run, phases and parameters (JSON) as
+attributes, and its units (:mod:`neurorx.sweep.units`): the CF ``units`` attribute when every condition is in
+one unit, else ``units_by_condition``, a JSON object condition -> unit (a sweep of a head-direction and a
+spatial task: ``'{"Hs": "rad^2", "Us": "m^2"}'``), read back by :func:`neurorx.sweep.units.unit_of`. Each
+condition's unit is that of its finished jobs; a condition none of whose jobs finished takes the unit of a
+finished condition of a task of the same kind (angles or positions), else the statistic's declared unit for its
+task when every finished condition has that; else it is not named in ``units_by_condition`` (its values are
+all NaN).
+The Dataset's attributes hold the spec (JSON) and the neurorx version. A job that did not finish leaves NaN,
+and its id is listed in the variable's ``missing_jobs`` attribute. The ``NAME_flagged``
 variables of a ``reactivation_health`` statistic carry the reasons of their flagged runs
 (:func:`neurorx.sweep.health.annotate_health`).
 """
@@ -32,6 +39,7 @@ from neurorx.staging import staged_file
 from neurorx.sweep.grid import expand
 from neurorx.sweep.health import annotate_health
 from neurorx.sweep.kinds import read_result
+from neurorx.sweep.units import unit_attrs
 from neurorx.tasks import TASKS
 
 __all__ = ["gather", "save_netcdf"]
@@ -93,6 +101,7 @@ def gather(spec, store):
     serves two cells (the same statistic of the same recordings, named twice in the spec) fills both.
     """
     jobs = expand(spec, unique=False)
+    circular = _condition_circular(jobs)
     stat_jobs = [j for j in jobs if j.kind == "statistic"]
     data_vars, coords = {}, {}
     for st in spec.statistics:
@@ -117,7 +126,7 @@ def gather(spec, store):
             for suffix, o in res.items():
                 outputs.setdefault(suffix, o)
         if not outputs:               # no job finished: the variable is NaN over the grid, as promised
-            outputs[""] = Output((), np.float64(np.nan), _unit(stat, spec, jobs))
+            outputs[""] = Output((), np.float64(np.nan), "")
         for suffix, o in outputs.items():
             var = f"{st.name}_{suffix}" if suffix else st.name
             having = {key: res for key, res in results.items() if suffix in res}
@@ -133,7 +142,8 @@ def gather(spec, store):
                 arr[idx + (np.ix_(*where) if where else ())] = res[suffix].values
             for d, labels in axes.items():
                 coords.setdefault(d, labels)
-            attrs = {"units": o.unit, "statistic": st.statistic, "of": st.of or "training",
+            attrs = {**_unit_attrs(stat, axes, having, suffix, circular),
+                     "statistic": st.statistic, "of": st.of or "training",
                      "phases": json.dumps(list(st.phases or stat.phases) if stat.scope != "training" else []),
                      "params": json.dumps(st.params, sort_keys=True),
                      "missing_jobs": json.dumps(sorted(set(missing)))}
@@ -151,12 +161,39 @@ def gather(spec, store):
     return annotate_health(ds)
 
 
-def _unit(stat, spec, jobs) -> str:
-    """The unit of a statistic none of whose jobs finished (``{u}`` from the first condition's task)."""
-    train = next((j for j in jobs if j.kind == "train"), None)
-    task = train.config["config"]["task"]["name"] if train is not None else None
-    circular = task is not None and bool(getattr(TASKS.get(task), "circular", False))
-    return stat.unit_for(circular)
+def _condition_circular(jobs) -> dict[str, bool]:
+    """Condition -> whether its task is circular (angles), from the spec's training jobs."""
+    out = {}
+    for j in jobs:
+        if j.kind == "train":
+            task = j.config["config"]["task"]["name"]
+            out.setdefault(j.labels["condition"], bool(getattr(TASKS.get(task), "circular", False)))
+    return out
+
+
+def _unit_attrs(stat, axes, having, suffix, circular) -> dict[str, str]:
+    """The unit attributes of one output (:func:`neurorx.sweep.units.unit_attrs`; see the module docstring).
+
+    ``having``: grid key -> result of the finished jobs with this output; ``circular``: condition -> circular.
+    """
+    if "condition" not in axes:       # a statistic across conditions: the unit of its first finished job
+        first = next((res[suffix].unit for res in having.values()), None)
+        if first is None:
+            first = stat.unit_for(next(iter(circular.values()), False))
+        return unit_attrs({"": first})
+    at = list(axes).index("condition")
+    seen = {}
+    for key, res in having.items():
+        seen.setdefault(key[at], res[suffix].unit)
+    units = {}
+    for c in axes["condition"]:
+        if c in seen:
+            units[c] = seen[c]
+        elif (alike := next((seen[d] for d in seen if circular.get(d) == circular.get(c)), None)) is not None:
+            units[c] = alike
+        elif all(u == stat.unit_for(circular.get(d, False)) for d, u in seen.items()):
+            units[c] = stat.unit_for(circular.get(c, False))     # the output has the statistic's declared unit
+    return unit_attrs(units, axes["condition"])
 
 
 def _condition_labels(spec, jobs) -> dict[str, str]:

@@ -22,6 +22,7 @@ import xarray as xr
 
 from neurorx.analysis import health_flags
 from neurorx.analysis.run_statistics import HEALTH_OUTPUTS, health_of_outputs
+from neurorx.sweep.units import unit_of
 
 __all__ = ["HEALTH_STATISTIC", "annotate_health", "flagged_conditions", "flagged_runs", "health_variables"]
 
@@ -50,10 +51,11 @@ def annotate_health(ds: xr.Dataset) -> xr.Dataset:
     for var in health_variables(ds):
         prefix = var[:-len("flagged")]
         flag = ds[var]
-        circular = "rad" in ds.get(f"{prefix}stepwise_active", flag).attrs.get("units", "")
+        stepwise = ds.get(f"{prefix}stepwise_active", flag)
         reasons = {}
         for idx in zip(*np.nonzero(flag.values == 1), strict=True):
             labels = {d: flag[d].values[i].item() for d, i in zip(flag.dims, idx, strict=True)}
+            circular = "rad" in unit_of(stepwise, labels.get("condition"))
             values = {name: ds[f"{prefix}{name}"].sel(labels).item() if f"{prefix}{name}" in ds else np.nan
                       for name in HEALTH_OUTPUTS}
             reasons[_cell(labels)] = health_flags(health_of_outputs(values), circular=circular)

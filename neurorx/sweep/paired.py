@@ -39,11 +39,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from neurorx.analysis import bootstrap_interval, get_statistic
-from neurorx.analysis.run_statistics import TEST_ERROR_UNITS
-from neurorx.errors import ConfigurationError, NeurorxError
+from neurorx.analysis import bootstrap_interval
+from neurorx.errors import ConfigurationError
 from neurorx.plotting import save_figure
 from neurorx.sweep.figures import _labels, _msd, _open
+from neurorx.sweep.units import unit_of as unit_of_condition
 
 __all__ = ["DALE_SUFFIX", "DEFAULT_COLUMNS", "PairComparison", "PairedReport", "auto_pairs", "paired_figure",
            "paired_report", "parse_pairs", "report_columns", "write_report"]
@@ -122,7 +122,8 @@ class PairedReport:
     paired : list of str
         The labels the pairs compare.
     units : dict of str -> str
-        Label -> unit; ``""`` where the conditions' tasks give it different units (each cell then names its own).
+        Label -> unit; ``""`` where the conditions are in different units (each cell then names its own, from the
+        results' per-condition units: :mod:`neurorx.sweep.units`).
     rows : list of dict
         One per condition and backend: ``condition``, ``label``, ``backend``, and for each column label a dict
         with ``mean``, ``sd`` (ddof 0), ``n`` and ``text``.
@@ -237,39 +238,6 @@ def report_columns(ds, columns=None) -> dict[str, str]:
     return dict(columns)
 
 
-def condition_tasks(ds) -> dict[str, bool]:
-    """Condition -> whether its task is circular (angles), from the spec the results hold; {} if it cannot be read."""
-    from neurorx.sweep.spec import load_spec
-    from neurorx.sweep.spec_sections import resolve_training
-    from neurorx.tasks import TASKS
-
-    try:
-        spec = load_spec(json.loads(ds.attrs["spec"]), check_cards=False)
-        out = {}
-        for cond in spec.train.conditions:
-            task = resolve_training(spec.train, cond, spec.train.seeds[0])["task"]["name"]
-            out[cond.name] = bool(getattr(TASKS.get(task), "circular", False))
-        return out
-    except (KeyError, ValueError, TypeError, NeurorxError, FileNotFoundError):
-        return {}
-
-
-def _unit(ds, var, circular: bool | None) -> str:
-    """The unit of ``var`` for a condition of a circular task or not (a Dataset variable has one ``units``
-    attribute, that of its first finished job, also in a sweep of both tasks).
-    """
-    unit = ds[var].attrs.get("units", "")
-    if circular is None:
-        return unit
-    if unit in TEST_ERROR_UNITS:
-        return "deg" if circular else "cm"
-    try:
-        stat = get_statistic(ds[var].attrs.get("statistic", ""))
-    except (KeyError, ValueError):
-        return unit
-    return stat.unit_for(circular) if "{u}" in stat.unit else unit
-
-
 def _per_network(da):
     """``da`` with one value per network: averaged over ``run_seed`` (NaN unless every run seed is done)."""
     return da.mean("run_seed", skipna=False) if "run_seed" in da.dims else da
@@ -341,8 +309,7 @@ def paired_report(ds, pairs=None, *, columns=None, n_boot: int = 2000, ci: float
     if not cols:
         raise ConfigurationError("the results hold none of the report's statistics (final test error, "
                                  "kl_quiescent_active, total_variance, ie_correlation); name them with columns=")
-    circular = condition_tasks(ds)
-    unit_of = {(label, c): _unit(ds, var, circular.get(c)) for label, var in cols.items() for c in conds}
+    unit_of = {(label, c): unit_of_condition(ds[var], c) for label, var in cols.items() for c in conds}
     units = {label: (u.pop() if len(u := {unit_of[label, c] for c in conds}) == 1 else "") for label in cols}
     unpaired = {label for *_, label, paired in DEFAULT_COLUMNS if not paired} if columns is None else set()
     report = PairedReport(cols, units, [c for c in cols if c not in unpaired], pairs=pairs)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import dask
 import xarray as xr
+from dask.utils import parse_timedelta
 from distributed import Client, LocalCluster, as_completed
 
 from neurorx.errors import ConfigurationError, SimulationError
@@ -55,6 +56,9 @@ LOCAL_SCHEDULER_CONFIG = {"distributed.scheduler.worker-saturation": 1.0,
                           "distributed.comm.timeouts.connect": "600s",
                           "distributed.comm.timeouts.tcp": "600s",
                           "distributed.scheduler.worker-ttl": "15 minutes"}
+#: Seconds an attempt's temporary folders are left alone before :meth:`Store.remove_stale` may remove them when a
+#: sweep starts (and only when no live process owns them): the workers' time-to-live.
+STALE_AFTER = parse_timedelta(LOCAL_SCHEDULER_CONFIG["distributed.scheduler.worker-ttl"])
 
 _log = get_logger("sweep")
 
@@ -347,6 +351,10 @@ def priorities(spec, jobs) -> dict[str, int]:
 
 def _submit_and_wait(spec, store, pending, result, scheduler, workers, show_progress) -> None:
     store.root.mkdir(parents=True, exist_ok=True)
+    removed = store.remove_stale(STALE_AFTER)
+    if removed:
+        _log.info(f"sweep {spec.name!r}: removed {len(removed)} folders and owner files of killed attempts "
+                  "(no live process owned them; training checkpoints are kept)")
     with dask.config.set(LOCAL_SCHEDULER_CONFIG):     # read by the clusters started here and the client's comms
         _submit_and_wait_configured(spec, store, pending, result, scheduler, workers, show_progress)
 

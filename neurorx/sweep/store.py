@@ -5,6 +5,8 @@ Layout of a sweep's output folder::
     OUT/jobs/<kind>-<hash>/        a finished job: its files, and done.json written last
     OUT/jobs/.<kind>-<hash>.<token>.tmp/   a job being written (ignored; removed when it fails, and the
                                           folders of killed attempts when the job is done)
+    OUT/jobs/.<kind>-<hash>.<token>.tmp.owner   its attempt's owner lock (host and pid; held while it runs)
+    OUT/jobs/.<kind>-<hash>.<token>.tmp.work/   that attempt's private scratch folder (see below)
     OUT/jobs/.<kind>-<hash>.work/  a job's scratch folder, kept across attempts (training checkpoints)
     OUT/results.nc                 the gathered results (neurorx.sweep.gather)
     OUT/store.json                 the job-id scheme the folders are named by (STORE_RECORD)
@@ -21,7 +23,16 @@ finish together, the first rename wins and the other's folder is discarded. What
 scratch folder (a training job: its last checkpoint) survives the kill, so the next attempt continues from it
 instead of starting afresh; the scratch folder is removed once the job is done. One attempt at a time holds
 it (an advisory ``flock``, released by the operating system when the process dies); a concurrent attempt
-works in a private scratch folder instead.
+works in a private scratch folder instead, which no later attempt reads.
+
+Each attempt also holds the ``flock`` of its owner file (:func:`owned`) while it runs. The temporary folders of
+attempts that were killed and whose job never finished would otherwise stay; :meth:`Store.remove_stale`, which
+a sweep calls when it starts, removes an attempt's temporary folder, private scratch folder and owner file when
+they are older than ``min_age`` and no live process owns them: its owner lock is free (and, for an owner on
+this machine, its process is gone), or, for a folder without an owner file (written by an earlier neurorx),
+its job is done or has no scratch folder (every running attempt holds one). The job's scratch folder
+``.<kind>-<hash>.work``, the checkpoint the next attempt resumes from, is never removed there. Without advisory
+locks (no ``fcntl``) nothing is removed: a live attempt cannot be told from a dead one.
 
 The job ids that name the folders are :func:`neurorx.sweep.job.job_id`.
 """
@@ -33,6 +44,8 @@ import hashlib
 import json
 import os
 import shutil
+import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -40,8 +53,8 @@ from neurorx.errors import OutputPathError
 from neurorx.io import atomic_write_bytes
 from neurorx.sweep.job import ID_SCHEME
 
-__all__ = ["DAMAGED", "DONE", "NOT_DONE", "RECORDS", "STORE_RECORD", "Store", "discard_scratch", "file_digest",
-           "finish", "output_digests", "scratch"]
+__all__ = ["DAMAGED", "DONE", "NOT_DONE", "OWNER_SUFFIX", "RECORDS", "STORE_RECORD", "Store", "discard_scratch",
+           "file_digest", "finish", "output_digests", "owned", "scratch"]
 
 #: The completion record of a job folder.
 DONE = "done.json"
@@ -52,6 +65,10 @@ DAMAGED = "damaged.json"
 RECORDS = (DONE, "job.json", DAMAGED)
 #: :meth:`Store.problem` of a job without a completion record.
 NOT_DONE = "not done"
+#: The suffix of an attempt's owner file, beside its temporary folder: ``.<id>.<token>.tmp.owner``.
+OWNER_SUFFIX = ".owner"
+#: The suffix of an attempt's temporary folder.
+TMP_SUFFIX = ".tmp"
 #: A store's own record, ``{"id_scheme": 2}``: the scheme its folders are named by. Stores written before
 #: scheme 2 have none.
 STORE_RECORD = "store.json"
@@ -148,6 +165,45 @@ class Store:
             os.replace(folder, stale)
         shutil.rmtree(stale, ignore_errors=True)
 
+    def remove_stale(self, min_age: float) -> list[Path]:
+        """Remove what killed attempts left, as the module docstring says; returns the paths removed.
+
+        Parameters
+        ----------
+        min_age : float
+            Seconds since anything of an attempt (its temporary folder, private scratch folder or owner file)
+            last changed before it may be removed (a sweep passes its workers' time-to-live).
+        """
+        try:
+            import fcntl  # POSIX only: without advisory locks a live attempt cannot be told from a dead one
+        except ImportError:
+            return []
+        if not self.jobs_dir.is_dir():
+            return []
+        attempts = {_attempt_of(p.name) for p in self.jobs_dir.glob(f".*{TMP_SUFFIX}*")} - {None}
+        removed = []
+        now = time.time()
+        for name in sorted(attempts):
+            parts = [self.jobs_dir / f"{name}{suffix}" for suffix in ("", ".work", OWNER_SUFFIX)]
+            ages = [now - p.lstat().st_mtime for p in parts if os.path.lexists(p)]
+            if not ages or min(ages) < min_age:
+                continue
+            owner = parts[2]
+            if owner.is_file():
+                try:
+                    with open(owner, "r+", encoding="utf-8") as fh:
+                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)     # fails while the owner runs
+                        if _alive_here(fh.read()):
+                            continue
+                        removed += _remove(parts)
+                except OSError:                # held (a live attempt), or gone meanwhile
+                    continue
+            else:
+                job_id = name[1:].split(".")[0]
+                if self.is_done(job_id) or not self.work_dir(job_id).exists():
+                    removed += _remove(parts)
+        return removed
+
     def record(self, job_id: str) -> dict:
         """The completion record of a finished job."""
         return json.loads((self.path(job_id) / DONE).read_text(encoding="utf-8"))
@@ -180,6 +236,67 @@ class Store:
         self.root.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.root / STORE_RECORD,
                            json.dumps({"id_scheme": scheme or ID_SCHEME}).encode(), overwrite=True)
+
+
+def _attempt_of(name: str) -> str | None:
+    """``.<id>.<token>.tmp`` of the name of an attempt's folder or owner file, None for anything else."""
+    head, sep, tail = name.rpartition(TMP_SUFFIX)
+    if not sep or not name.startswith(".") or tail not in ("", ".work", OWNER_SUFFIX) or head.count(".") < 2:
+        return None
+    return head + TMP_SUFFIX
+
+
+def _alive_here(owner: str) -> bool:
+    """Whether the owner file's ``host pid`` names a live process on this machine (its lock aside)."""
+    host, _, pid = owner.strip().partition(" ")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:               # a live process of another user
+        return True
+    return True
+
+
+def _remove(parts: list[Path]) -> list[Path]:
+    """Remove an attempt's folders, then its owner file (last: while it exists, the folders are owned)."""
+    gone = []
+    for p in parts:
+        if not os.path.lexists(p):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+        if not os.path.lexists(p):
+            gone.append(p)
+    return gone
+
+
+@contextlib.contextmanager
+def owned(tmp: Path):
+    """Hold the owner file of an attempt's temporary folder ``tmp`` (``tmp.owner``: host and pid, locked) while
+    the attempt runs; the file is removed when it ends. Create ``tmp`` inside this context.
+    """
+    try:
+        import fcntl  # POSIX only
+    except ImportError:
+        yield
+        return
+    owner = tmp.with_name(tmp.name + OWNER_SUFFIX)
+    with open(owner, "w", encoding="utf-8") as fh:
+        with contextlib.suppress(OSError):        # a fresh file of this attempt: nobody else holds its lock
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fh.write(f"{socket.gethostname()} {os.getpid()}\n")
+        fh.flush()
+        try:
+            yield
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                owner.unlink()                    # before the lock goes: never a free lock on a live folder
 
 
 def file_digest(path: Path) -> dict:

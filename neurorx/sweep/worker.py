@@ -29,7 +29,7 @@ from neurorx.errors import FileFormatError
 from neurorx.io import atomic_write_bytes
 from neurorx.provenance import provenance
 from neurorx.sweep.job import Job, job_kind
-from neurorx.sweep.store import Store, discard_scratch, finish, output_digests, scratch
+from neurorx.sweep.store import Store, discard_scratch, finish, output_digests, owned, scratch
 
 __all__ = ["DETERMINISTIC_ERRORS", "brian2_cache_dir", "execute", "worker_environment", "worker_name"]
 
@@ -128,27 +128,32 @@ def execute(job: dict, root: str, *dependencies) -> dict:
     fn = job_kind(job.kind).fn
     store.jobs_dir.mkdir(parents=True, exist_ok=True)
     tmp = store.jobs_dir / f".{job.id}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.mkdir()
-    start = time.perf_counter()
-    try:
-        with worker_environment(), scratch(store.work_dir(job.id), tmp) as work:
-            fn(job.config, [store.path(i) for i in job.inputs], tmp, work)
-        atomic_write_bytes(tmp / "job.json", json.dumps(job.to_dict(), indent=1, sort_keys=True).encode())
-    except DETERMINISTIC_ERRORS as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        return _report(job, "failed", time.perf_counter() - start, f"{type(err).__name__}: {first}")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    seconds = time.perf_counter() - start
-    record = {"id": job.id, "kind": job.kind, "labels": job.labels, "inputs": list(job.inputs),
-              "seconds": round(seconds, 3), "worker": worker_name(), "files": sorted(p.name for p in tmp.iterdir()),
-              "outputs": output_digests(tmp),
-              "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "provenance": _provenance()}
-    status = finish(store, job.id, tmp, record)
+    with owned(tmp):                  # the owner lock: Store.remove_stale leaves the folders of a live attempt
+        tmp.mkdir()
+        start = time.perf_counter()
+        try:
+            with worker_environment(), scratch(store.work_dir(job.id), tmp) as work:
+                fn(job.config, [store.path(i) for i in job.inputs], tmp, work)
+            atomic_write_bytes(tmp / "job.json", json.dumps(job.to_dict(), indent=1, sort_keys=True).encode())
+        except DETERMINISTIC_ERRORS as err:
+            shutil.rmtree(tmp, ignore_errors=True)
+            first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            return _report(job, "failed", time.perf_counter() - start, f"{type(err).__name__}: {first}")
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        seconds = time.perf_counter() - start
+        record = {"id": job.id, "kind": job.kind, "labels": job.labels, "inputs": list(job.inputs),
+                  "seconds": round(seconds, 3), "worker": worker_name(),
+                  "files": sorted(p.name for p in tmp.iterdir()), "outputs": output_digests(tmp),
+                  "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "provenance": _provenance()}
+        status = finish(store, job.id, tmp, record)
     discard_scratch(store.work_dir(job.id))
-    for stale in store.jobs_dir.glob(f".{job.id}.*.tmp*"):   # killed attempts' folders (a live one's
-        shutil.rmtree(stale, ignore_errors=True)             # result would be discarded: the job is done)
+    for stale in store.jobs_dir.glob(f".{job.id}.*.tmp*"):   # killed attempts' folders and owner files (a live
+        if stale.is_dir() and not stale.is_symlink():       # one's result would be discarded: the job is done)
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
     return _report(job, status, seconds)
 

@@ -19,6 +19,7 @@ from neurorx.analysis import bootstrap_interval
 from neurorx.cli import main
 from neurorx.errors import ConfigurationError
 from neurorx.sweep.paired import auto_pairs, paired_report, parse_pairs, write_report
+from neurorx.sweep.units import unit_attrs
 
 N_BOOT = 199
 SPEC = {
@@ -190,11 +191,13 @@ def test_each_backend_has_its_rows_and_pairs_and_the_training_statistic_is_compa
     assert write_report(ds, tmp_path, n_boot=N_BOOT)["figure"].stat().st_size > 0
 
 
-def test_conditions_of_two_tasks_give_each_cell_its_own_unit(paired_sweep):
+def test_conditions_in_different_units_give_each_cell_its_own_unit(paired_sweep):
+    """The report reads each condition's stored unit (``units_by_condition``; a real sweep of two tasks is in
+    ``test_sweep_units.py``)."""
     ds = paired_sweep[2].copy(deep=True)
-    spec = json.loads(ds.attrs["spec"])
-    spec["train"]["conditions"]["Us_dale"]["card"] = "head_direction/noisy_unbiased_dale"
-    ds.attrs["spec"] = json.dumps(spec)
+    for var, units in (("learning_curve_final_test_error", ("cm", "deg")), ("total_variance", ("m^2", "rad^2"))):
+        attrs = {k: v for k, v in ds[var].attrs.items() if k != "units"}
+        ds[var].attrs = {**attrs, **unit_attrs(dict(zip(("Us", "Us_dale"), units, strict=True)))}
     report = paired_report(ds, n_boot=N_BOOT)
     assert report.units["test error"] == "" and report.units["KL(Q‖A)"] == "nat"
     rows = {r["condition"]: r for r in report.rows}

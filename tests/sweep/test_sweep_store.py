@@ -288,3 +288,108 @@ def test_of_two_attempts_finishing_together_the_first_rename_wins_and_nothing_is
     assert store.is_done(job.id) and json.loads((store.path(job.id) / "value.json").read_text()) == {"attempt": 2}
     assert store.record(job.id)["files"] == ["job.json", "value.json"]
     assert sorted(p.name for p in store.jobs_dir.iterdir()) == [job.id]
+
+
+def _block(config, inputs, out, work):
+    """A job that checkpoints, writes half its output, says so in ``config["started"]``, and hangs."""
+    import time
+
+    (work / "checkpoint.txt").write_text("batch 7")
+    (out / "half.txt").write_text("half")
+    Path(config["started"]).write_text("started")
+    time.sleep(600)
+
+
+def _age(*paths, seconds: float = 3600) -> None:
+    """Make ``paths`` look ``seconds`` old."""
+    import os
+    import time
+
+    for p in paths:
+        os.utime(p, (time.time() - seconds, time.time() - seconds))
+
+
+def test_a_killed_attempts_folders_are_removed_once_its_process_is_gone_and_its_checkpoint_is_kept(tmp_path):
+    import multiprocessing
+    import os
+    import signal
+    import time
+
+    JOB_KINDS.add("test_block", JobKind(_block))
+    try:
+        store = Store(tmp_path)
+        job = make_job("test_block", {"started": str(tmp_path / "started")})
+        child = multiprocessing.get_context("fork").Process(target=execute, args=(job.to_dict(), str(tmp_path)))
+        child.start()
+        try:
+            end = time.monotonic() + 60
+            while not (tmp_path / "started").exists() and time.monotonic() < end:
+                time.sleep(0.05)
+            [tmp] = store.jobs_dir.glob(f".{job.id}.*.tmp")
+            owner = tmp.with_name(tmp.name + ".owner")
+            assert owner.read_text().split() == [__import__("socket").gethostname(), str(child.pid)]
+            _age(tmp, owner)
+            assert store.remove_stale(0) == [] and tmp.is_dir()          # its owner runs: left alone
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.join()
+        assert store.remove_stale(7200) == [] and tmp.is_dir()           # younger than min_age: left alone
+        assert sorted(store.remove_stale(60)) == sorted([tmp, owner])
+        assert (store.work_dir(job.id) / "checkpoint.txt").read_text() == "batch 7"   # what the next attempt resumes
+        assert sorted(p.name for p in store.jobs_dir.iterdir()) == [f".{job.id}.work"]
+    finally:
+        JOB_KINDS.remove("test_block")
+
+
+def test_stale_attempt_folders_go_only_when_no_live_process_can_own_them(kinds, tmp_path):
+    import os
+    import socket
+
+    store = Store(tmp_path)
+    store.jobs_dir.mkdir(parents=True)
+    made = {}
+
+    def attempt(job, token, owner=None, private=False):
+        tmp = store.jobs_dir / f".{job}.{token}.tmp"
+        tmp.mkdir()
+        parts = [tmp]
+        if private:
+            parts.append(tmp.with_name(tmp.name + ".work"))
+            parts[-1].mkdir()
+        if owner is not None:
+            parts.append(tmp.with_name(tmp.name + ".owner"))
+            parts[-1].write_text(owner)
+        _age(*parts)
+        made[token] = parts
+        return parts
+
+    attempt("train-elsewhere", "a", owner="another-machine 4242", private=True)   # its lock is free: gone
+    attempt("train-here", "b", owner=f"{socket.gethostname()} {os.getpid()}")     # lock free, process alive: kept
+    attempt("train-legacy", "c")                         # no owner file, and no attempt holds a scratch folder
+    attempt("train-resumable", "d")                      # no owner file, its job's scratch folder is there: kept
+    store.work_dir("train-resumable").mkdir()
+    (store.work_dir("train-resumable") / "checkpoint.npz").write_text("resume from me")
+    done = make_job("test_write", {"x": 1})              # no owner file but its job is done: garbage
+    store.path(done.id).mkdir()
+    (store.path(done.id) / "done.json").write_text(json.dumps({"outputs": {}}))
+    store.work_dir(done.id).mkdir()
+    attempt(done.id, "e")
+    young = attempt("train-young", "f", owner="another-machine 4243")
+    os.utime(young[0])                                   # just written to
+    removed = store.remove_stale(900)
+    assert sorted(removed) == sorted(made["a"] + made["c"] + made["e"])
+    assert all(p.exists() for t in "bdf" for p in made[t])
+    assert (store.work_dir("train-resumable") / "checkpoint.npz").exists() and store.work_dir(done.id).is_dir()
+
+
+def test_a_sweep_removes_stale_attempts_when_it_starts(kinds, tmp_path, monkeypatch):
+    from neurorx.sweep import runner
+
+    store = Store(tmp_path)
+    job = make_job("test_write", {"x": 6})
+    store.jobs_dir.mkdir(parents=True)
+    stale = store.jobs_dir / ".train-gone.0badc0de.tmp"
+    stale.mkdir()
+    monkeypatch.setattr(runner, "STALE_AFTER", 0.0)
+    result = runner.run_jobs([job], tmp_path, name="stale", scheduler="sync", show_progress=False)
+    assert result.ok and store.is_done(job.id) and not stale.exists()
