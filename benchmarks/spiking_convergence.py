@@ -28,6 +28,7 @@ import numpy as np
 import neurorx as nrx
 from neurorx.analysis import STATISTICS
 from neurorx.analysis.spikes import spike_statistics
+from neurorx.noise import DriftWhiteNoise, matched_noise
 
 
 def _kl_q_a(rec) -> float:
@@ -62,6 +63,9 @@ def configurations(args) -> list[dict]:
     for k in args.rate_noise_scales:
         out.append({**base, "kind": "rate", "backend": "torch", "noise_scale": k,
                     "name": f"{parent}-{net}__rate-torch-qnoise{k:g}__{size}"})
+    if args.rate_mean_noise:
+        out.append({**base, "kind": "rate", "backend": "torch", "noise_scale": 2 ** 0.5, "rate_noise": "mean",
+                    "name": f"{parent}-{net}__rate-torch-meannoise__{size}"})
     for neuron in args.neuron:
         for noise in args.noise:
             for m in args.per_unit:
@@ -71,18 +75,36 @@ def configurations(args) -> list[dict]:
     return out
 
 
-def run_one(cfg: dict) -> dict:
-    """Run one configuration; return its result (the configuration plus its measurements)."""
+def mean_noise(net):
+    """``net`` with each injected noise reduced to its mean: the limit M -> infinity of ``noise="mean"`` spiking.
+
+    Each noise becomes :class:`~neurorx.noise.DriftWhiteNoise` with the drift of :func:`~neurorx.noise.matched_noise`
+    (the same per-step mean at the training step) and no fluctuation; a zero-mean noise is removed.
+    """
+    noise = {}
+    for placement, model in net.noise.items():
+        matched = matched_noise(model, net.dt)
+        if isinstance(matched, DriftWhiteNoise):
+            noise[placement] = matched.with_changes(sigma=0.0)
+    return net.with_changes(noise=noise)
+
+
+def run_one(cfg: dict, target: str = "auto") -> dict:
+    """Run one configuration (Brian2 code-generation ``target``); return its result (the configuration plus its
+    measurements)."""
     net = nrx.load(cfg["network"])
+    if cfg.get("rate_noise") == "mean":
+        net = mean_noise(net)
     proto = nrx.Protocol([nrx.Active(steps=cfg["active"]),
                           nrx.Quiescent(steps=cfg["quiescent"], noise_scale=cfg.get("noise_scale", 2 ** 0.5))])
     t, cpu = time.perf_counter(), time.process_time()
     if cfg["kind"] == "rate":
-        rec = proto.run(net, backend=cfg["backend"], trials=cfg["trials"], seed=cfg["seed"])
+        brian2 = {"target": target} if cfg["backend"] == "brian2" else {}
+        rec = proto.run(net, backend=cfg["backend"], trials=cfg["trials"], seed=cfg["seed"], **brian2)
     else:
         rec = proto.run(net, backend="brian2-spiking", trials=cfg["trials"], seed=cfg["seed"], neuron=cfg["neuron"],
                         per_unit=cfg["per_unit"], noise=cfg["noise"], record=("spikes",),
-                        spike_trials=cfg["spike_trials"])
+                        spike_trials=cfg["spike_trials"], target=target)
     wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     trial_steps = cfg["trials"] * (cfg["active"] + cfg["quiescent"])
     out = {**cfg, **summary(net, rec), "wall_s": wall, "cpu_s": cpu, "cpu_s_per_trial_step": cpu / trial_steps}
@@ -102,11 +124,16 @@ def main(argv=None) -> int:
     parser.add_argument("--neuron", nargs="*", default=["poisson", "lif"])
     parser.add_argument("--noise", nargs="*", default=["keep", "mean"])
     parser.add_argument("--rate-backends", nargs="*", default=["torch", "brian2"])
+    parser.add_argument("--rate-mean-noise", action="store_true",
+                        help="also run the rate network (torch) with each injected noise reduced to its mean, the "
+                             "M -> infinity limit of the spiking runs with --noise mean")
     parser.add_argument("--rate-noise-scales", type=float, nargs="*", default=[],
                         help="also run the rate network (torch) with the quiescent noise scaled by these factors")
     parser.add_argument("--spike-trials", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--target", default="auto", choices=["auto", "cython", "numpy"],
+                        help="Brian2's code-generation target (auto: cython, numpy without a compiler)")
     parser.add_argument("--list", action="store_true", help="print the configurations and whether each is done")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -117,7 +144,7 @@ def main(argv=None) -> int:
             print(("done  " if path.exists() else "to do ") + cfg["name"], flush=True)
             continue
         print(f"start {cfg['name']} at {time.strftime('%H:%M:%S')}", flush=True)
-        result = run_one(cfg)
+        result = run_one(cfg, args.target)
         tmp = path.with_suffix(".part")
         tmp.write_text(json.dumps(result, indent=1))
         tmp.replace(path)   # a result file is either whole or absent

@@ -36,10 +36,21 @@ def _size(r: dict) -> str:
     return f"{r['trials']} × ({r['active']}+{r['quiescent']})"
 
 
+def rate_label(r: dict) -> str:
+    """``"torch"``, ``"brian2"``, or ``"torch, noise=mean"`` (the injected noise reduced to its mean: the
+    M -> infinity limit of the ``noise=mean`` spiking runs)."""
+    return r["backend"] + (", noise=mean" if r.get("rate_noise") == "mean" else "")
+
+
+def references(rows: list[dict]) -> list[dict]:
+    """The rate runs the spiking runs are compared with (every rate run but the quiescent noise-scale curve)."""
+    return [r for r in rows if r["kind"] == "rate" and "qnoise" not in r["name"]]
+
+
 def within_10_percent(rows: list[dict]) -> list[str]:
-    """Per neuron model and noise mode: the smallest M whose active error is within 10 % of each rate backend's."""
-    rate = {(r["backend"], r["trials"]): r["active_error"] for r in rows
-            if r["kind"] == "rate" and "qnoise" not in r["name"]}
+    """Per neuron model and noise mode: the smallest M whose active error is within 10 % of each rate reference's
+    (at most 10 % above it: a spiking run at or below the reference's error counts)."""
+    rate = {(rate_label(r), r["trials"]): r["active_error"] for r in references(rows)}
     lines = []
     for key in sorted({(r["neuron"], r["noise"]) for r in rows if r["kind"] == "spiking"}):
         spk = sorted((r for r in rows if r["kind"] == "spiking" and (r["neuron"], r["noise"]) == key),
@@ -59,20 +70,19 @@ def noise_curve(rows: list[dict]) -> list[dict]:
     """The torch rate runs over the quiescent noise scale (the scaled runs and the sqrt 2 run of as many trials)."""
     scaled = [r for r in rows if r["kind"] == "rate" and "qnoise" in r["name"]]
     trials = {r["trials"] for r in scaled}
-    base = [r for r in rows if r["kind"] == "rate" and r["backend"] == "torch" and "qnoise" not in r["name"]
-            and r["trials"] in trials]
+    base = [r for r in references(rows) if rate_label(r) == "torch" and r["trials"] in trials]
     return sorted(scaled + base, key=lambda r: r["noise_scale"])
 
 
 def tables(rows: list[dict]) -> str:
     """The convergence, noise-curve and spike-statistics tables of one network's results."""
-    main = [r for r in rows if r["kind"] == "rate" and "qnoise" not in r["name"]]
+    main = references(rows)
     curve = noise_curve(rows)
     spk = sorted((r for r in rows if r["kind"] == "spiking"), key=lambda r: (r["neuron"], r["noise"], r["per_unit"]))
     lines = ["| run | M | trials × (active+quiescent) | active error | KL(Q‖A) | quiescent total variance | "
              "CPU ms per trial-step | wall (s) |", "|---|---|---|---|---|---|---|---|"]
-    for r in sorted(main, key=lambda r: (r["trials"], r["backend"])) + spk:
-        label = f"rate, {r['backend']}" if r["kind"] == "rate" else f"{r['neuron']}, noise={r['noise']}"
+    for r in sorted(main, key=lambda r: (r["trials"], rate_label(r))) + spk:
+        label = f"rate, {rate_label(r)}" if r["kind"] == "rate" else f"{r['neuron']}, noise={r['noise']}"
         lines.append(f"| {label} | {r.get('per_unit', '–')} | {_size(r)} | {_f(r['active_error'])} | "
                      f"{_f(r.get('kl_q_a'))} | {_f(r['quiescent_total_variance'])} | "
                      f"{1e3 * r['cpu_s_per_trial_step']:.3g} | {r['wall_s']:.0f} |")
@@ -117,8 +127,8 @@ def figures(rows: list[dict], stem: str, folder: Path) -> None:
     keys = [("active_error", "active decoding error"), ("kl_q_a", "quiescent KL(Q‖A)"),
             ("quiescent_total_variance", "quiescent total variance")]
     rate = {}   # the rate runs with the most trials
-    for r in sorted((r for r in rows if r["kind"] == "rate" and "qnoise" not in r["name"]), key=lambda r: r["trials"]):
-        rate[r["backend"]] = r
+    for r in sorted(references(rows), key=lambda r: r["trials"]):
+        rate[rate_label(r)] = r
     groups = sorted({(r["neuron"], r["noise"]) for r in rows if r["kind"] == "spiking"})
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
     for ax, (key, label) in zip(axes, keys, strict=True):
@@ -127,9 +137,9 @@ def figures(rows: list[dict], stem: str, folder: Path) -> None:
                          and r["noise"] == noise and r.get(key) is not None)
             if pts:
                 ax.plot(*zip(*pts, strict=True), style, label=f"{neuron}, noise={noise}")
-        for backend, ls in (("torch", ":"), ("brian2", "-.")):
-            if rate.get(backend, {}).get(key) is not None:
-                ax.axhline(rate[backend][key], color="k", ls=ls, lw=1, label=f"rate ({backend})")
+        for ref, ls, c in (("torch", ":", "k"), ("brian2", "-.", "k"), ("torch, noise=mean", "--", "tab:red")):
+            if rate.get(ref, {}).get(key) is not None:
+                ax.axhline(rate[ref][key], color=c, ls=ls, lw=1, label=f"rate ({ref})")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("neurons per unit M")
