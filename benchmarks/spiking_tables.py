@@ -137,7 +137,7 @@ def figures(rows: list[dict], stem: str, folder: Path) -> None:
                          and r["noise"] == noise and r.get(key) is not None)
             if pts:
                 ax.plot(*zip(*pts, strict=True), style, label=f"{neuron}, noise={noise}")
-        for ref, ls, c in (("torch", ":", "k"), ("brian2", "-.", "k"), ("torch, noise=mean", "--", "tab:red")):
+        for ref, ls, c in (("torch", ":", "k"), ("brian2", "-.", "k"), ("torch, noise=mean", "--", "tab:gray")):
             if rate.get(ref, {}).get(key) is not None:
                 ax.axhline(rate[ref][key], color=c, ls=ls, lw=1, label=f"rate ({ref})")
         ax.set_xscale("log", base=2)
