@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import fields
+from pathlib import Path
 
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -37,15 +39,19 @@ def apply_overrides(cfg: Config, overrides) -> Config:
         For a malformed item, an unknown key (with close matches suggested) or a value of the wrong type.
     """
     items = list(overrides.items()) if isinstance(overrides, dict) else [_split(o) for o in overrides]
+    data = cfg.to_dict()
     for key, value in items:
-        key, data = key.strip(), cfg.to_dict()
+        key = key.strip()
         parts = key.split(".")
-        if key not in cfg.valid_keys() and not (len(parts) == 3 and parts[0] == "noise" and parts[1] in PLACEMENTS):
-            raise ConfigurationError(f"unknown key '{key}'." + suggest(key, cfg.valid_keys())
-                              + " Run `neurorx train CARD --show` to see every key.")
+        if not _settable(cfg, key, parts):
+            # the keys an override may set follow task.name, rnn.cell and the noise: rebuild after such changes
+            cfg = Config.from_dict(data, validate=False)
+            if not _settable(cfg, key, parts):
+                raise ConfigurationError(f"unknown key '{key}'." + suggest(key, cfg.valid_keys())
+                                         + " Run `neurorx train CARD --show` to see every key.")
         if isinstance(value, str):
             value = parse_yaml_value(value, f"override {key}={value}")
-        if key == "task.name" and value != cfg.task.name:
+        if key == "task.name" and value != data["task"].get("name"):
             data["task"] = {"name": value}           # another task: its own parameters
         elif parts[0] == "noise" and len(parts) == 3:
             spec = data["noise"].setdefault(parts[1], {"name": "none"})
@@ -57,9 +63,13 @@ def apply_overrides(cfg: Config, overrides) -> Config:
             node = OmegaConf.create(data)
             OmegaConf.update(node, key, value, merge=False)
             data = OmegaConf.to_container(node)
-        cfg = Config.from_dict(data, validate=False)
+    cfg = Config.from_dict(data, validate=False)   # one typed build for all the overrides
     cfg.validate()
     return cfg
+
+
+def _settable(cfg: Config, key: str, parts: list[str]) -> bool:
+    return key in cfg.valid_keys() or (len(parts) == 3 and parts[0] == "noise" and parts[1] in PLACEMENTS)
 
 
 def _split(item: str) -> tuple[str, str]:
@@ -71,9 +81,31 @@ def _split(item: str) -> tuple[str, str]:
     return key, value
 
 
+#: Cards read in this process: (path, mtime, size) -> Config (a sweep's conditions and seeds read each card often).
+_CARDS: dict[tuple, Config] = {}
+
+
 def load_card(path_or_name) -> Config:
-    """Read a model card (a path or a name under ``models/``) into a validated :class:`Config`."""
+    """Read a model card (a path or a name under ``models/``) into a validated :class:`Config`.
+
+    A card read before in this process, unchanged on disk (same modification time and size), is not parsed again;
+    each call returns its own copy.
+    """
     path = find_card(path_or_name)
+    try:
+        st = Path(path).stat()
+        key = (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = None
+    if key in _CARDS:
+        return copy.deepcopy(_CARDS[key])
+    cfg = _read_card(path)
+    if key is not None:
+        _CARDS[key] = copy.deepcopy(cfg)
+    return cfg
+
+
+def _read_card(path) -> Config:
     data = read_yaml(path, "model card", resolve=False)    # Config.from_dict resolves and names a bad key
     if not data:
         raise ConfigurationError(f"{path} is an empty card; a card needs at least a task (e.g. copy "

@@ -85,6 +85,26 @@ def test_card_yaml_round_trip(sp, tmp_path):
     assert load_card(str(models_dir() / "spatial_navigation" / "noisy_unbiased.yml")) == sp
 
 
+def test_a_card_read_again_is_a_copy_and_an_edited_card_is_read_afresh(sp, tmp_path):
+    path = tmp_path / "card.yml"
+    path.write_text(sp.to_yaml())
+    first = load_card(path)
+    first.trainer.n_epochs = 7                  # a caller changing its copy changes nobody else's
+    assert load_card(path).trainer.n_epochs == sp.trainer.n_epochs
+    path.write_text(sp.to_yaml().replace("n_rec: 512", "n_rec: 64"))
+    assert load_card(path).rnn.n_rec == 64      # the edit is read, not the first reading
+
+
+def test_overrides_that_change_the_keys_allow_the_new_keys_in_the_same_list(sp):
+    cfg = apply_overrides(sp, ["rnn.cell=dale", "rnn.excitatory_fraction=0.75", "task.name=head_direction",
+                               "task.n_cells=32", "noise.recurrent={name: white, sigma: 0.1}",
+                               "noise.recurrent.sigma=0.2"])
+    assert cfg.rnn.cell == "dale" and cfg.task.name == "head_direction" and cfg.task.params["n_cells"] == 32
+    assert cfg.build_noise()["recurrent"].sigma == 0.2
+    with pytest.raises(ConfigError, match=r"unknown key 'rnn\.excitatory_fraction'"):
+        apply_overrides(sp, ["rnn.excitatory_fraction=0.75"])   # a vanilla cell has no such parameter
+
+
 @pytest.mark.parametrize("text,seconds", [("100 ms", 0.1), ("0.1 s", 0.1), ("20ms", 0.02), ("100*ms", 0.1),
                                           (0.04, 0.04), ("0.5", 0.5), ("1e-2 s", 0.01), ("2 s", 2.0)])
 def test_parse_time(text, seconds):
