@@ -43,6 +43,7 @@ from neurorx.analysis import bootstrap_interval
 from neurorx.errors import ConfigurationError
 from neurorx.plotting import save_figure
 from neurorx.sweep.figures import _labels, _msd, _open
+from neurorx.sweep.units import common_unit
 from neurorx.sweep.units import unit_of as unit_of_condition
 
 __all__ = ["DALE_SUFFIX", "DEFAULT_COLUMNS", "PairComparison", "PairedReport", "auto_pairs", "paired_figure",
@@ -310,7 +311,7 @@ def paired_report(ds, pairs=None, *, columns=None, n_boot: int = 2000, ci: float
         raise ConfigurationError("the results hold none of the report's statistics (final test error, "
                                  "kl_quiescent_active, total_variance, ie_correlation); name them with columns=")
     unit_of = {(label, c): unit_of_condition(ds[var], c) for label, var in cols.items() for c in conds}
-    units = {label: (u.pop() if len(u := {unit_of[label, c] for c in conds}) == 1 else "") for label in cols}
+    units = {label: common_unit(ds[var]) or "" for label, var in cols.items()}   # "": units differ by condition
     unpaired = {label for *_, label, paired in DEFAULT_COLUMNS if not paired} if columns is None else set()
     report = PairedReport(cols, units, [c for c in cols if c not in unpaired], pairs=pairs)
     backends = _backends(ds, cols)

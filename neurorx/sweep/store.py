@@ -165,6 +165,12 @@ class Store:
             os.replace(folder, stale)
         shutil.rmtree(stale, ignore_errors=True)
 
+    def discard_attempts(self, job_id: str) -> list[Path]:
+        """Remove the temporary folders and owner files of every attempt of a finished job (a live attempt's
+        result would be discarded: the job is done); returns the paths removed.
+        """
+        return _remove(sorted(self.jobs_dir.glob(f".{job_id}.*{TMP_SUFFIX}*")))
+
     def remove_stale(self, min_age: float) -> list[Path]:
         """Remove what killed attempts left, as the module docstring says; returns the paths removed.
 

@@ -149,11 +149,6 @@ def execute(job: dict, root: str, *dependencies) -> dict:
                   "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "provenance": _provenance()}
         status = finish(store, job.id, tmp, record)
     discard_scratch(store.work_dir(job.id))
-    for stale in store.jobs_dir.glob(f".{job.id}.*.tmp*"):   # killed attempts' folders and owner files (a live
-        if stale.is_dir() and not stale.is_symlink():       # one's result would be discarded: the job is done)
-            shutil.rmtree(stale, ignore_errors=True)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
+    store.discard_attempts(job.id)    # killed attempts' folders and owner files
     return _report(job, status, seconds)
 
