@@ -17,10 +17,12 @@ from neurorx.activations import get_activation
 from neurorx.models.cells import get_cell
 from neurorx.noise import NoiseModel
 
-__all__ = ["INPUT_ARRAY", "Current", "InputCurrent", "NeuronModel", "neuron_model", "noise_prefix"]
+__all__ = ["INPUT_ARRAY", "POOL_SOURCE", "Current", "InputCurrent", "NeuronModel", "neuron_model", "noise_prefix"]
 
 #: Name of the 2-D ``TimedArray`` ``(T, B*n_in)`` holding every trial's inputs, one row per training step.
 INPUT_ARRAY = "x_in"
+#: The variable holding a pool's presynaptic signal when it is none of the cell's current expressions.
+POOL_SOURCE = "src_pool"
 
 
 def noise_prefix(model: NoiseModel) -> str:
@@ -193,6 +195,9 @@ def neuron_model(cell, activation: str, n_in: int, noise_models=(), population: 
 
     if bcell.pool is not None and population is not None and bcell.pool.target == population:
         lines.append(f"{bcell.pool.current} : 1")
+    if (bcell.pool is not None and population is not None and bcell.pool.presynaptic == population
+            and not bcell.pool.source.strip().isidentifier() and bcell.pool.source.strip() not in sources):
+        lines.append(f"{POOL_SOURCE} : 1")      # the pool's own presynaptic signal (dale_norm: I_rec_E + I_in)
     lines += ["tau : second (shared, constant)", "trial : integer (constant)", "unit : integer (constant)"]
 
     noise_states = {}

@@ -19,10 +19,12 @@ from neurorx.models.cell_base import Brian2Cell, Brian2Pool, Cell, _number
 from neurorx.models.recurrences import dale_recurrence
 from neurorx.registry import suggest
 
-__all__ = ["INHIBITION_MODES", "DaleCell", "DaleNormCell", "DaleSubNormCell"]
+__all__ = ["INHIBITION_MODES", "POOL_INPUTS", "DaleCell", "DaleNormCell", "DaleSubNormCell"]
 
 #: The values of :attr:`DaleNormCell.inhibition`.
 INHIBITION_MODES = ("steady", "integrated")
+#: The values of :attr:`DaleNormCell.pool_input`.
+POOL_INPUTS = ("drive", "rates")
 
 
 @dataclass(frozen=True)
@@ -174,15 +176,19 @@ class DaleNormCell(DaleCell):
     :math:`W_{IE} \\ge 0` (E→I), :math:`-W_{II} \\le 0`, and :math:`u = W_{in}x + b`:
 
     .. math::
-        \\tilde z_E = \\frac{W_{EE} r_E + u_E - W_{EI} \\rho_I}{\\gamma}, \\qquad
-        \\gamma = \\sqrt{\\tfrac{1}{k}\\textstyle\\sum_k (U r_E)_k^2 + \\epsilon},
+        \\tilde z_E = \\frac{d_E - W_{EI} \\rho_I}{\\gamma}, \\qquad d_E = W_{EE} r_E + u_E, \\qquad
+        \\gamma = \\sqrt{\\tfrac{1}{k}\\textstyle\\sum_k (U q)_k^2 + \\epsilon},
 
         \\tau\\frac{dh_E}{dt} = -h_E + \\phi(\\tilde z_E), \\qquad
         \\tau\\frac{dh_I}{dt} = -h_I + \\phi(W_{IE} r_E - W_{II} r_I + u_I),
 
     with the pool weights :math:`U` = ``w_div`` (``k x N_E``, signed: the E→pool synapses are not Dale, as the
-    paper's :math:`U_{IE}`), :math:`U_{EI} = 1/k` fixed, :math:`k = N_E` (or :attr:`max_pool` if smaller) and
-    :math:`\\epsilon` = :attr:`eps` = 1e-5,
+    paper's :math:`U_{IE}`), :math:`U_{EI} = 1/k` fixed, :math:`k = N_E` (or :attr:`max_pool` if smaller),
+    :math:`\\epsilon` = :attr:`eps` = 1e-5, the pool's input :math:`q` given by :attr:`pool_input` (``"drive"``,
+    the default: :math:`q = d_E`, the E units' whole excitatory drive, recurrent and external, as the
+    feed-forward layer's pool reads the layer's whole input; ``"rates"``: :math:`q = r_E`, the recurrent rates
+    only, so that :math:`\\gamma \\to \\sqrt\\epsilon` when the E units are silent and the input is divided
+    by it),
     and :math:`\\rho_I`, the inhibitory rates the E units receive, given by :attr:`inhibition`:
 
     - ``"steady"`` (default): the I units at their steady state within the step,
@@ -235,15 +241,20 @@ class DaleNormCell(DaleCell):
     *Initialisation*, after ``ei_norm.md`` §2 (LayerNorm at the start): the magnitudes of :class:`DaleCell`
     (gamma, no self-connections, spectral radius), then every row of :math:`W_{EI}` normalised to sum 1, every
     row of :math:`W_{IE}` the column mean of :math:`W_{EE}`, :math:`W_{II} = 0`, the I rows of ``w_in`` and
-    ``bias`` zero, and :math:`U = \\sqrt{k/N_E}\\,\\mathrm{diag}(S_k)V_k^\\top` from the SVD
+    ``bias`` zero, and the pool (:meth:`pool_weights`): ``"drive"``, :math:`U = \\sqrt{k/N_E}\\,L_k^\\top`, the
+    left singular vectors of the centred :math:`[W_{EE}\\; W_{in,E}\\; b_E]`, so that
+    :math:`\\frac1k\\sum_k (U d_E)_k^2 = \\operatorname{Var}_i d_{E,i}` for ``k = N_E`` (LayerNorm's denominator
+    at every state and input); ``"rates"``, :math:`U = \\sqrt{k/N_E}\\,\\mathrm{diag}(S_k)V_k^\\top` from the SVD
     :math:`W_{EE} - W_{EI}W_{IE} = U_s S V^\\top` (the top ``k`` singular values). What differs because the I
     units are recurrent: :math:`W_{EI} \\rho_I` equals :math:`\\operatorname{mean}_k (W_{EE} r_E)_k` when
     :math:`\\rho_I = W_{IE} r_E` (no input to the I units): in every step for ``"steady"``, and for
     ``"integrated"`` only at the I units' fixed point (reached with time constant :math:`\\tau` when :math:`r_E`
-    is held, and exactly there with :math:`W_{II} = 0`). There, and with :math:`u_E = 0`, :math:`\\tilde z_E` has mean
-    0 and variance :math:`\\|W r_E\\|^2 / (\\|W r_E\\|^2 + N_E\\epsilon)` over the E units
-    (:math:`W = W_{EE} - W_{EI}W_{IE}`): the layer is LayerNorm. The input :math:`u_E` is not centred by the I
-    units (they see :math:`r_E` only) and the initial state :math:`h_I(0)` is the encoder's.
+    is held, and exactly there with :math:`W_{II} = 0`). There, with ``"drive"``, :math:`\\tilde z_E` has mean
+    :math:`\\bar u_E/\\gamma` and variance :math:`s^2/(s^2 + \\epsilon)`, :math:`s^2 = \\operatorname{Var}_i d_{E,i}`;
+    with ``"rates"`` and :math:`u_E = 0`, mean 0 and variance :math:`\\|W r_E\\|^2 / (\\|W r_E\\|^2 + N_E\\epsilon)`
+    (:math:`W = W_{EE} - W_{EI}W_{IE}`): the layer is LayerNorm. The input's mean :math:`\\bar u_E` is not
+    cancelled by the I units at the start (their input weights start at zero; the homeostatic loss trains them)
+    and the initial state :math:`h_I(0)` is the encoder's.
     """
 
     name = "dale_norm"
@@ -255,6 +266,9 @@ class DaleNormCell(DaleCell):
     #: the feed-forward I-Norm layer) or ``"integrated"`` (their rates integrated with :math:`\tau`, as the E
     #: units'). See the class notes.
     inhibition: str = "steady"
+    #: What the divisive pool reads: ``"drive"`` (the E units' whole excitatory drive :math:`W_{EE} r_E + u_E`) or
+    #: ``"rates"`` (the E rates :math:`r_E` only). See the class notes.
+    pool_input: str = "drive"
     #: Divisive normalization by the pool (``False``: the subtractive-only ablation); fixed by the cell type.
     divisive: bool = field(default=True, init=False)
     extra_weights = ("w_div",)
@@ -267,6 +281,11 @@ class DaleNormCell(DaleCell):
                 f"the {self.name} cell's parameter inhibition must be one of {', '.join(map(repr, INHIBITION_MODES))}; "
                 f"got {self.inhibition!r} (set rnn.inhibition in the card, or leave it out for 'steady')"
                 + suggest(self.inhibition, INHIBITION_MODES))
+        if self.divisive and self.pool_input not in POOL_INPUTS:
+            raise ConfigurationError(
+                f"the {self.name} cell's parameter pool_input must be one of {', '.join(map(repr, POOL_INPUTS))}; "
+                f"got {self.pool_input!r} (set rnn.pool_input in the card, or leave it out for 'drive')"
+                + suggest(self.pool_input, POOL_INPUTS))
         if self.max_pool is not None:
             object.__setattr__(self, "max_pool", positive_int(self.max_pool, f"{self.name} cell parameter max_pool"))
     has_local_loss = True
@@ -291,13 +310,19 @@ class DaleNormCell(DaleCell):
                                      f"extra={{'w_div': U}} with U of shape (k, N_E)")
         return extra["w_div"]
 
-    def gamma(self, r_e: torch.Tensor, w_div: torch.Tensor | None) -> torch.Tensor | None:
-        """:math:`\\gamma = \\sqrt{\\operatorname{mean}_k (U r_E)_k^2 + \\epsilon}` of rates ``r_e (..., N_E)``, with a
-        trailing axis of 1; ``None`` for the subtractive-only cell.
+    def gamma(self, q: torch.Tensor, w_div: torch.Tensor | None) -> torch.Tensor | None:
+        """:math:`\\gamma = \\sqrt{\\operatorname{mean}_k (U q)_k^2 + \\epsilon}` of the pool's input ``q (..., N_E)``
+        (:meth:`pool_signal`), with a trailing axis of 1; ``None`` for the subtractive-only cell.
         """
         if w_div is None:
             return None
-        return torch.sqrt(torch.matmul(r_e, w_div.T).square().mean(dim=-1, keepdim=True) + self.eps)
+        return torch.sqrt(torch.matmul(q, w_div.T).square().mean(dim=-1, keepdim=True) + self.eps)
+
+    def pool_signal(self, r_e: torch.Tensor, drive_e: torch.Tensor) -> torch.Tensor:
+        """The pool's input :math:`q`: the excitatory drive ``drive_e`` :math:`= W_{EE} r_E + u_E` for
+        ``pool_input="drive"``, the E rates ``r_e`` for ``"rates"``.
+        """
+        return drive_e if self.pool_input == "drive" else r_e
 
     def inhibitory_rates(self, r_e: torch.Tensor, r_i: torch.Tensor, u_i: torch.Tensor, w_rec: torch.Tensor,
                          act: Activation) -> torch.Tensor:
@@ -326,9 +351,10 @@ class DaleNormCell(DaleCell):
             rho_i = r_i
             target_i = act.torch(torch.matmul(r_e_const, w_rec[n_e:, :n_e].T) + torch.matmul(r_i, w_rec[n_e:, n_e:].T)
                                  + u[..., n_e:])                                   # phi(W_IE r_E - W_II r_I + u_I)
+        gamma = self.gamma(self.pool_signal(r_e_const, drive_e.detach()), w_div)
         drive_e = drive_e + torch.matmul(rho_i, w_rec[:n_e, n_e:].T).detach()     # - W_EI rho_I (constant)
-        if w_div is not None:
-            drive_e = drive_e / self.gamma(r_e_const, w_div).detach()              # / gamma (constant)
+        if gamma is not None:
+            drive_e = drive_e / gamma.detach()                                    # / gamma (constant)
         return torch.cat([act.torch(drive_e), target_i], dim=-1) - h
 
     def normalized_drive(self, states: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor,
@@ -343,10 +369,10 @@ class DaleNormCell(DaleCell):
         r = torch.relu(states)
         r_e, r_i = r[..., :n_e].detach(), r[..., n_e:]
         rho_i = self.inhibitory_rates(r_e, r_i, u[..., n_e:], w_rec, act if act is not None else get_activation("relu"))
-        z = (torch.matmul(r_e, w_rec[:n_e, :n_e].T) + u[..., :n_e]).detach()
-        z = z + torch.matmul(rho_i, w_rec[:n_e, n_e:].detach().T)
-        w_div = self._w_div(extra)
-        return z if w_div is None else z / self.gamma(r_e, w_div)
+        drive_e = (torch.matmul(r_e, w_rec[:n_e, :n_e].T) + u[..., :n_e]).detach()
+        z = drive_e + torch.matmul(rho_i, w_rec[:n_e, n_e:].detach().T)
+        gamma = self.gamma(self.pool_signal(r_e, drive_e), self._w_div(extra))
+        return z if gamma is None else z / gamma
 
     def local_loss(self, states, u, w_rec, extra=None, act=None):
         """The homeostatic loss (:func:`~neurorx.models.ei_primitives.homeostatic_loss`, without
@@ -372,26 +398,46 @@ class DaleNormCell(DaleCell):
             inputs=base.inputs,
             presynaptic=base.presynaptic,
             population_drift=population_drift,
-            pool=Brian2Pool(weight="w_div", presynaptic="E", target="E", source=rate, current="I_div")
+            pool=Brian2Pool(weight="w_div", presynaptic="E", target="E",
+                            source="I_rec_E + I_in" if self.pool_input == "drive" else rate, current="I_div")
             if self.divisive else None,
         )
 
-    def pool_weights(self, w_rec: torch.Tensor) -> torch.Tensor:
-        """:math:`U = \\sqrt{k/N_E}\\,\\mathrm{diag}(S_k)V_k^\\top` from the SVD of
-        :math:`W_{EE} - W_{EI}W_{IE}` (blocks of ``w_rec``), so that
-        :math:`\\operatorname{mean}_k (U r)_k^2 = \\|W r\\|^2/N_E` for ``k = N_E``.
+    def pool_weights(self, w_rec: torch.Tensor, w_in: torch.Tensor | None = None,
+                     bias: torch.Tensor | None = None) -> torch.Tensor:
+        """The initial pool weights :math:`U` (``k x N_E``) from the blocks of ``w_rec`` (and, for
+        ``pool_input="drive"``, the E rows of ``w_in`` and ``bias``; omitted: zero).
+
+        ``"drive"``: :math:`U = \\sqrt{k/N_E}\\,L_k^\\top` (:func:`~neurorx.models.ei_primitives.centred_pool`
+        of :math:`[W_{EE}\\; W_{in,E}\\; b_E]`), so that
+        :math:`\\operatorname{mean}_k (U d)_k^2 = \\operatorname{Var}_i d_i`
+        for every drive :math:`d = W_{EE} r + W_{in,E} x + b_E` when ``k = N_E``. ``"rates"``:
+        :math:`U = \\sqrt{k/N_E}\\,\\mathrm{diag}(S_k)V_k^\\top` from the SVD of :math:`W_{EE} - W_{EI}W_{IE}`, so
+        that :math:`\\operatorname{mean}_k (U r)_k^2 = \\|W r\\|^2/N_E` for ``k = N_E``.
         """
         n = w_rec.shape[1]
         n_e, k = self.n_excitatory(n), self.pool_size(n)
         w = w_rec.detach().to(torch.float64)                      # the I->E block is -W_EI
-        return ei.svd_pool(w[:n_e, :n_e], -w[:n_e, n_e:], w[n_e:, :n_e], k,
-                           scale=math.sqrt(k / n_e)).to(w_rec.dtype)
+        scale = math.sqrt(k / n_e)
+        if self.pool_input == "rates":
+            return ei.svd_pool(w[:n_e, :n_e], -w[:n_e, n_e:], w[n_e:, :n_e], k, scale=scale).to(w_rec.dtype)
+        blocks = [w[:n_e, :n_e]]
+        if w_in is not None:
+            blocks.append(w_in.detach().to(torch.float64)[:n_e])
+        if bias is not None:
+            blocks.append(bias.detach().to(torch.float64)[:n_e, None])
+        return ei.centred_pool(torch.cat(blocks, dim=1), k, scale=scale).to(w_rec.dtype)
 
     def default_extra_weights(self, weights):
         w_rec = np.asarray(weights["w_rec"], dtype=np.float64)
         if not self.divisive or w_rec.ndim != 2 or w_rec.shape[0] != w_rec.shape[1] or w_rec.shape[0] < 2:
             return {}          # a w_rec of the wrong shape: check_weights names it
-        return {"w_div": self.pool_weights(torch.tensor(w_rec))}
+        optional = {}
+        for name, ndim in (("w_in", 2), ("bias", 1)):
+            value = weights.get(name)
+            if value is not None and np.ndim(value) == ndim and np.shape(value)[0] == w_rec.shape[0]:
+                optional[name] = torch.tensor(np.asarray(value, dtype=np.float64))
+        return {"w_div": self.pool_weights(torch.tensor(w_rec), **optional)}
 
     def init_weights_(self, weights: Mapping[str, torch.Tensor]) -> None:
         super().init_weights_(weights)       # DaleCell: signed gamma magnitudes, balanced rows, radius
@@ -409,7 +455,7 @@ class DaleNormCell(DaleCell):
             if weights.get("bias") is not None:
                 weights["bias"][n_e:] = 0.0
             if self.divisive:
-                weights["w_div"].copy_(self.pool_weights(w_rec))
+                weights["w_div"].copy_(self.pool_weights(w_rec, weights["w_in"], weights.get("bias")))
         self.project_(weights)
 
     def project_(self, weights: Mapping[str, torch.Tensor]) -> None:
@@ -462,4 +508,6 @@ class DaleSubNormCell(DaleNormCell):
 
     name = "dale_subnorm"
     divisive: bool = field(default=False, init=False)
+    #: No pool, so nothing to read.
+    pool_input: str | None = field(default=None, init=False)
     extra_weights = ()

@@ -22,8 +22,16 @@ import torch
 
 from neurorx.errors import ConfigurationError
 
-__all__ = ["balanced_inhibition", "homeostatic_loss", "n_excitatory", "n_inhibitory", "pool_size", "project_dale_",
-           "svd_pool"]
+__all__ = [
+    "balanced_inhibition",
+    "centred_pool",
+    "homeostatic_loss",
+    "n_excitatory",
+    "n_inhibitory",
+    "pool_size",
+    "project_dale_",
+    "svd_pool",
+]
 
 
 def n_inhibitory(n_e: int, i_ratio: float = 0.1) -> int:
@@ -128,6 +136,45 @@ def svd_pool(w_ee: torch.Tensor, w_ei: torch.Tensor, w_ie: torch.Tensor, k: int 
     _, s, vh = torch.linalg.svd(w, full_matrices=False)
     k = s.shape[0] if k is None else k
     return scale * s[:k, None] * vh[:k]
+
+
+def centred_pool(a: torch.Tensor, k: int | None = None, *, scale: float = 1.0) -> torch.Tensor:
+    r"""Weights :math:`U` onto a divisive pool that reads the *spread over units* of drives :math:`d = a\,y`.
+
+    Parameters
+    ----------
+    a : tensor (n, m)
+        The map from the drive's inputs :math:`y` to the drive :math:`d` (for the recurrent I-Norm cell
+        :math:`[W_{EE}\;W_{in,E}\;b_E]`, so :math:`d = W_{EE} r_E + u_E`).
+    k : int, optional
+        Pool units (default ``n``).
+    scale : float
+        Factor on :math:`U`; :math:`\sqrt{k/n}` makes :math:`\frac1k\sum_k (U d)_k^2` the variance over units.
+
+    Returns
+    -------
+    tensor (k, n)
+        :math:`U = \text{scale}\cdot L_k^\top`, float64: the top ``k`` left singular vectors of :math:`C a`
+        (:math:`C = I - \mathbf{1}\mathbf{1}^\top/n`, the centring matrix), a row zeroed where its singular
+        value is below :math:`10^{-10}` of the largest (the mean direction, which :math:`C` removes).
+
+    Notes
+    -----
+    Every drive :math:`d = a y` has :math:`C d` in the span of those vectors, so with all of them
+    (``k = n``, ``scale`` :math:`= 1`) :math:`\|U d\|^2 = \|C d\|^2 = n \operatorname{Var}_i d_i`: with
+    ``scale`` :math:`=\sqrt{k/n}`, :math:`\frac1k\sum_k (U d)_k^2 = \operatorname{Var}_i d_i` exactly
+    (LayerNorm's denominator, whatever :math:`y`). A smaller ``k`` keeps the directions the drive spans most.
+    """
+    a = a.to(torch.float64)
+    n = a.shape[0]
+    k = n if k is None else k
+    centred = a - a.mean(dim=0, keepdim=True)
+    left, s, _ = torch.linalg.svd(centred, full_matrices=False)
+    keep = (s > 1e-10 * s.max().clamp_min(1e-300)).to(torch.float64)
+    u = torch.zeros(k, n, dtype=torch.float64)
+    m = min(k, s.shape[0])
+    u[:m] = (keep[:m, None] * left[:, :m].T)
+    return scale * u
 
 
 def homeostatic_loss(z: torch.Tensor, lam: float = 1.0) -> torch.Tensor:

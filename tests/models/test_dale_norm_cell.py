@@ -17,6 +17,7 @@ from neurorx.models.rnn import RecurrentModel
 
 NORM, SUB, DALE = get_cell("dale_norm"), get_cell("dale_subnorm"), get_cell("dale")
 NORM_INT = get_cell("dale_norm", {"inhibition": "integrated"})
+NORM_RATES = get_cell("dale_norm", {"pool_input": "rates"})
 SUB_INT = get_cell("dale_subnorm", {"inhibition": "integrated"})
 RELU = get_activation("relu")
 
@@ -24,6 +25,11 @@ RELU = get_activation("relu")
 def model(cell="dale_norm", n=50, n_in=3, seed=0, bias=True):
     torch.manual_seed(seed)
     return RecurrentModel(cell, n_in, n, 4, 4, 0.2, bias=bias).double()
+
+
+def pool_input(c, r_e, w_ee, u_e):
+    """What the pool reads: the E units' drive W_EE r_E + u_E (pool_input="drive") or their rates r_E."""
+    return r_e @ w_ee.T + u_e if c.pool_input == "drive" else r_e
 
 
 def blocks(m):
@@ -51,12 +57,30 @@ def test_initialisation_follows_the_inorm_layer(cell):
     assert torch.all(m.w_in.weight[n_e:] == 0) and torch.all(m.bias[n_e:] == 0)        # I units see E only
     assert torch.all(torch.diag(w_ee) == 0)
     if cell == "dale_norm":
-        # U = diag(S) V^T of W = W_EE - W_EI W_IE: mean_k (U r)_k^2 = |W r|^2 / N_E for every r
-        r = torch.rand(7, n_e, dtype=torch.float64)
-        centred = r @ (w_ee - w_ei @ w_ie).T
+        # the pool reads the E drive d = W_EE r + W_in,E x + b_E, and mean_k (U d)_k^2 is its variance over the
+        # E units for every rate vector r and input x: LayerNorm's denominator
+        g = torch.Generator().manual_seed(3)
+        r = torch.rand(7, n_e, generator=g, dtype=torch.float64)
+        x = torch.randn(7, 3, generator=g, dtype=torch.float64)
+        d = r @ w_ee.T + x @ m.w_in.weight[:n_e].detach().T + m.bias[:n_e].detach()
         u_div = m.extra["w_div"].detach()
-        torch.testing.assert_close((r @ u_div.T).square().mean(-1), centred.square().sum(-1) / n_e, rtol=1e-5,
-                                   atol=0)
+        torch.testing.assert_close((d @ u_div.T).square().mean(-1), d.var(-1, unbiased=False), rtol=1e-5, atol=0)
+
+
+def test_with_the_pool_on_the_rates_its_initial_weights_read_the_centred_recurrent_drive():
+    # pool_input="rates": U = diag(S) V^T of W = W_EE - W_EI W_IE: mean_k (U r)_k^2 = |W r|^2 / N_E for every r
+    m = model(NORM_RATES)
+    _, n_e, w_ee, w_ei, w_ie, _ = blocks(m)
+    r = torch.rand(7, n_e, dtype=torch.float64)
+    centred = r @ (w_ee - w_ei @ w_ie).T
+    u_div = m.extra["w_div"].detach()
+    torch.testing.assert_close((r @ u_div.T).square().mean(-1), centred.square().sum(-1) / n_e, rtol=1e-5, atol=0)
+
+
+def test_an_unknown_pool_input_is_refused_in_one_line():
+    with pytest.raises(ConfigurationError,
+                       match=r"pool_input must be one of 'drive', 'rates'; got 'rate'.*rnn\.pool_input"):
+        get_cell("dale_norm", {"pool_input": "rate"})
 
 
 def test_at_the_inhibitory_fixed_point_the_e_drive_is_layer_normalised():
@@ -80,8 +104,10 @@ def test_at_the_inhibitory_fixed_point_the_e_drive_is_layer_normalised():
         torch.testing.assert_close(d[:, n_e:], torch.relu(r_e @ w_ie.T) - h[:, n_e:])
 
 
-def test_integrated_drift_is_the_stated_formula_off_the_fixed_point():
-    m = model("dale_norm", n=30)
+@pytest.mark.parametrize("pool", ["drive", "rates"])
+def test_integrated_drift_is_the_stated_formula_off_the_fixed_point(pool):
+    norm_int = get_cell("dale_norm", {"inhibition": "integrated", "pool_input": pool})
+    m = model(norm_int, n=30)
     _, n_e, w_ee, w_ei, w_ie, w_ii = blocks(m)
     with torch.no_grad():
         w_ii.copy_(torch.rand_like(w_ii) * 0.1)
@@ -91,10 +117,11 @@ def test_integrated_drift_is_the_stated_formula_off_the_fixed_point():
     u = torch.randn(5, 30, generator=g, dtype=torch.float64)
     r = torch.relu(h)
     r_e, r_i = r[:, :n_e], r[:, n_e:]
-    gamma = torch.sqrt((r_e @ m.extra["w_div"].detach().T).square().mean(-1, keepdim=True) + 1e-5)
+    q = pool_input(norm_int, r_e, w_ee, u[:, :n_e])
+    gamma = torch.sqrt((q @ m.extra["w_div"].detach().T).square().mean(-1, keepdim=True) + 1e-5)
     z_e = (r_e @ w_ee.T + u[:, :n_e] - r_i @ w_ei.T) / gamma
     z_i = r_e @ w_ie.T - r_i @ w_ii.T + u[:, n_e:]
-    d = NORM_INT.drift(h, u, m.w_rec.weight.detach(), RELU, m.extra_weights()).detach()
+    d = norm_int.drift(h, u, m.w_rec.weight.detach(), RELU, m.extra_weights()).detach()
     torch.testing.assert_close(d, torch.cat([torch.relu(z_e), torch.relu(z_i)], -1) - h)
     # with integrated inhibition the subtractive-only cell has the Dale cell's dynamics (gamma = 1)
     w_rec = m.w_rec.weight.detach()

@@ -19,13 +19,13 @@ MODES = ("steady", "integrated")
 KICK = 1e-6
 
 
-def cell(name="dale_norm", mode="steady"):
-    return get_cell(name, {"inhibition": mode})
+def cell(name="dale_norm", mode="steady", pool=None):
+    return get_cell(name, {"inhibition": mode} | ({"pool_input": pool} if pool else {}))
 
 
-def model(name="dale_norm", mode="steady", n=12, n_in=2, seed=0):
+def model(name="dale_norm", mode="steady", n=12, n_in=2, seed=0, pool=None):
     torch.manual_seed(seed)
-    m = RecurrentModel(cell(name, mode), n_in, n, 4, 4, 0.2, bias=True).double()
+    m = RecurrentModel(cell(name, mode, pool), n_in, n, 4, 4, 0.2, bias=True).double()
     n_e = m.cell.n_excitatory(n)
     with torch.no_grad():   # inputs onto the I units, so that u_I enters the steady rates
         m.w_in.weight[n_e:] = torch.rand(m.w_in.weight[n_e:].shape, generator=torch.Generator().manual_seed(seed))
@@ -55,9 +55,9 @@ def test_a_card_with_an_unknown_inhibition_mode_is_refused_when_its_overrides_ar
         apply_overrides(load_card("head_direction/noisy_unbiased_dale_norm"), ["rnn.inhibition=stedy"])
 
 
-@pytest.mark.parametrize("name", ["dale_norm", "dale_subnorm"])
-def test_steady_drift_is_the_stated_formula(name):
-    m = model(name, "steady", n=30)
+@pytest.mark.parametrize(("name", "pool"), [("dale_norm", "drive"), ("dale_norm", "rates"), ("dale_subnorm", None)])
+def test_steady_drift_is_the_stated_formula(name, pool):
+    m = model(name, "steady", n=30, pool=pool)
     w = m.w_rec.weight.detach()
     n_e = m.cell.n_excitatory(30)
     g = torch.Generator().manual_seed(1)
@@ -67,7 +67,8 @@ def test_steady_drift_is_the_stated_formula(name):
     rho = torch.relu(r_e @ w[n_e:, :n_e].T + u[:, n_e:])                     # phi(W_IE r_E + u_I)
     z = r_e @ w[:n_e, :n_e].T + u[:, :n_e] + rho @ w[:n_e, n_e:].T            # W_EE r_E + u_E - W_EI rho
     if name == "dale_norm":
-        z = z / torch.sqrt((r_e @ m.extra["w_div"].detach().T).square().mean(-1, keepdim=True) + 1e-5)
+        q = r_e @ w[:n_e, :n_e].T + u[:, :n_e] if pool == "drive" else r_e        # the pool's input
+        z = z / torch.sqrt((q @ m.extra["w_div"].detach().T).square().mean(-1, keepdim=True) + 1e-5)
     d = m.cell.drift(h, u, w, RELU, m.extra_weights()).detach()
     torch.testing.assert_close(d, torch.cat([torch.relu(z), rho], -1) - h)
     # the E units do not read the I units' states: changing h_I changes only the I drift, by -delta
@@ -160,12 +161,12 @@ def test_the_homeostatic_gradient_reaches_w_ie_and_u_i_within_the_step():
     assert torch.all(gw[:n_e] == 0) and torch.all(gw[n_e:, n_e:] == 0) and torch.all(m.w_in.weight.grad[:n_e] == 0)
 
 
-@pytest.mark.parametrize("name", ["dale_norm", "dale_subnorm"])
+@pytest.mark.parametrize(("name", "pool"), [("dale_norm", "drive"), ("dale_norm", "rates"), ("dale_subnorm", None)])
 @pytest.mark.parametrize("mode", MODES)
-def test_noise_off_brian2_equals_torch_in_both_modes(name, mode):
-    m = model(name, mode).float()
+def test_noise_off_brian2_equals_torch_in_both_modes(name, pool, mode):
+    m = model(name, mode, pool=pool).float()
     net = nrx.RateNetwork.from_torch(m, tau=100 * ms, dt=20 * ms)
-    assert net.cell_params["inhibition"] == mode
+    assert net.cell_params["inhibition"] == mode and net.cell_params.get("pool_input") == pool
     b, t = 2, 8
     segs = [Segment("a", t, np.random.default_rng(1).normal(size=(b, t, 2)), {},
                     np.random.default_rng(0).uniform(size=(b, 12)))]

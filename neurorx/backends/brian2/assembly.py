@@ -31,7 +31,7 @@ from neurorx.backends.brian2.groups import (
     _timed_values,
 )
 from neurorx.backends.brian2.inputs import INPUT_OFFSET, windowed_equations
-from neurorx.backends.brian2_equations import INPUT_ARRAY, Current, NeuronModel, neuron_model, noise_prefix
+from neurorx.backends.brian2_equations import INPUT_ARRAY, POOL_SOURCE, Current, NeuronModel, neuron_model, noise_prefix
 from neurorx.backends.brian2_synapses import synapse_indices, synapse_weights
 from neurorx.noise import NoiseModel
 from neurorx.registry import Registry
@@ -200,14 +200,14 @@ def assemble_populations(network, trials: int, dt_factor: int, coupling: str, no
         groups[pop] = (group, units, n_p)
 
     # Scheduling as in _assemble, all in the "groups" slot before the state update: current c of C first fills
-    # its presynaptic source in every group (order -2(C-c)-2), then is summed (order -2(C-c)-1), so a later
-    # current's source may read an earlier current (dale_norm's steady inhibition: phi(I_rec_E + I_in)); the
-    # pool (orders -2, -1) reads the first sources.
+    # its presynaptic source in every group (order -2(C-c)-3), then is summed (order -2(C-c)-2), so a later
+    # current's source may read an earlier current (dale_norm's steady inhibition: phi(I_rec_E + I_in)); then
+    # the pool: its own source if it has one (order -3, after every current), its units (-2), its output (-1).
     objects = [g for g, _, _ in groups.values()]
     filled = set()
     n_cur = len(model.currents)
     for c, current in enumerate(model.currents):
-        order = -2 * (n_cur - c) - 2
+        order = -2 * (n_cur - c) - 3
         if current.needs_source and current.source not in filled:
             filled.add(current.source)
             for pop, (group, _, _) in groups.items():
@@ -239,18 +239,22 @@ def _pool_objects(network, pool, model: NeuronModel, groups: dict, trials: int, 
 
     A group ``"pool"`` of ``B*k`` units (``trial`` and the summed variable ``p``), filled from the presynaptic
     population's source variable through the weights ``network.weights[pool.weight]`` (``"pool_in"``,
-    :math:`p_k = \\sum_j U_{kj} s_j`) right after the sources (order -2), then summed into the target's
+    :math:`p_k = \\sum_j U_{kj} s_j`) after every current (order -2; a source that is none of the currents'
+    is filled into :data:`~neurorx.backends.brian2_equations.POOL_SOURCE` at order -3), then summed into the target's
     ``pool.current`` with the fixed weight :math:`1/k` (``"pool_out"``, :math:`\\frac1k\\sum_k p_k^2`) together with
     the recurrent currents (order -1). Network operations ``pool_in_matmul`` / ``pool_out_matmul`` for
     ``coupling="matmul"``.
     """
     u = np.asarray(network.weights[pool.weight], dtype=np.float64)
     k = u.shape[0]
-    source = next((c.source for c in model.currents if c.expression == pool.source), None)
-    if source is None:
-        raise ValueError(f"the pool's presynaptic expression {pool.source!r} is none of the cell's currents")
     pre_group, _, _ = groups[pool.presynaptic]
     post_group, _, n_post = groups[pool.target]
+    source = next((c.source for c in model.currents if c.expression == pool.source), None)
+    if source is None:                     # its own signal (neuron_model declared it), after every current
+        source = pool.source.strip() if pool.source.strip().isidentifier() else POOL_SOURCE
+        if source == POOL_SOURCE:
+            pre_group.run_regularly(f"{POOL_SOURCE} = {pool.source}", when="groups", order=-3,
+                                    name=f"source_{POOL_SOURCE}")
     neurons = NeuronGroup(trials * k, "p : 1\ntrial : integer (constant)", dt=dt_sim * second, name="pool",
                           namespace={})
     neurons.trial = np.arange(trials * k) // k
@@ -342,7 +346,8 @@ def build_network(network, trials: int, *, dt_factor: int = 1, coupling: str = "
       ``"recurrent_I_to_E"``, ``"recurrent_I_to_I"`` (Synapses; ``"recurrent_matmul_<pre>_to_<post>"`` for
       ``coupling="matmul"``), each carrying its block of ``w_rec``. Record or replace either population alone.
     - ``dale_norm`` in addition: the divisive pool ``"pool"`` (``B*k`` units, variable ``p``), filled from the E
-      rates through ``w_div`` (``"pool_in"``) and feeding ``I_div`` = :math:`\\frac1k\\sum_k p_k^2` into
+      units' drive ``src_pool = I_rec_E + I_in`` (``pool_input="drive"``) or their rates (``"rates"``) through
+      ``w_div`` (``"pool_in"``) and feeding ``I_div`` = :math:`\\frac1k\\sum_k p_k^2` into
       ``neurons_E`` (``"pool_out"``, weights :math:`1/k`; ``"pool_in_matmul"``, ``"pool_out_matmul"`` for
       ``coupling="matmul"``), whose drift divides the drive by :math:`\\sqrt{I_{div} + \\epsilon}`.
     - ``dale_norm``, ``dale_subnorm`` with ``inhibition="steady"``: ``I_rec_I`` sums the I units' steady rates
