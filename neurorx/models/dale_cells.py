@@ -13,6 +13,7 @@ import torch
 
 from neurorx.activations import Activation, get_activation
 from neurorx.checks import positive_int
+from neurorx.ei.error_norm import ERROR_NORMS, apply_error_norm
 from neurorx.errors import ConfigurationError
 from neurorx.models import ei_primitives as ei
 from neurorx.models.cell_base import Brian2Cell, Brian2Pool, Cell, _number
@@ -269,6 +270,10 @@ class DaleNormCell(DaleCell):
     #: What the divisive pool reads: ``"drive"`` (the E units' whole excitatory drive :math:`W_{EE} r_E + u_E`) or
     #: ``"rates"`` (the E rates :math:`r_E` only). See the class notes.
     pool_input: str = "drive"
+    #: How the task's errors are normalized on their way back through the E units' normalized drive
+    #: (:data:`neurorx.ei.error_norm.ERROR_NORMS`: ``"none"``, the paper's plain I-Norm; ``"full"``, the LayerNorm
+    #: Jacobian, "GradNorm"; ...). Training only: the forward dynamics do not depend on it.
+    error_norm: str = "none"
     #: Divisive normalization by the pool (``False``: the subtractive-only ablation); fixed by the cell type.
     divisive: bool = field(default=True, init=False)
     extra_weights = ("w_div",)
@@ -281,6 +286,12 @@ class DaleNormCell(DaleCell):
                 f"the {self.name} cell's parameter inhibition must be one of {', '.join(map(repr, INHIBITION_MODES))}; "
                 f"got {self.inhibition!r} (set rnn.inhibition in the card, or leave it out for 'steady')"
                 + suggest(self.inhibition, INHIBITION_MODES))
+        usable = [n for n in ERROR_NORMS if not ERROR_NORMS.get(n).needs_weights]
+        if self.error_norm not in usable:
+            raise ConfigurationError(
+                f"the {self.name} cell's parameter error_norm must be one of {', '.join(map(repr, usable))}; got "
+                f"{self.error_norm!r} (set rnn.error_norm in the card, or leave it out for 'none')"
+                + suggest(str(self.error_norm), usable))
         if self.divisive and self.pool_input not in POOL_INPUTS:
             raise ConfigurationError(
                 f"the {self.name} cell's parameter pool_input must be one of {', '.join(map(repr, POOL_INPUTS))}; "
@@ -355,6 +366,7 @@ class DaleNormCell(DaleCell):
         drive_e = drive_e + torch.matmul(rho_i, w_rec[:n_e, n_e:].T).detach()     # - W_EI rho_I (constant)
         if gamma is not None:
             drive_e = drive_e / gamma.detach()                                    # / gamma (constant)
+        drive_e = apply_error_norm(drive_e, self.error_norm)                      # identity; normalizes the errors
         return torch.cat([act.torch(drive_e), target_i], dim=-1) - h
 
     def normalized_drive(self, states: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor,

@@ -202,3 +202,40 @@ def test_the_pool_changes_the_dynamics_on_both_backends():
         for c, n in (("norm", net), ("dale", plain)) for be in ("torch", "brian2")}
     np.testing.assert_allclose(run["norm", "brian2"], run["norm", "torch"], rtol=0, atol=1e-9)
     assert np.abs(run["norm", "torch"] - run["dale", "torch"]).max() > 0.1
+
+
+@pytest.mark.parametrize("name", ["dale_norm", "dale_subnorm"])
+def test_error_normalization_changes_the_errors_not_the_dynamics(name):
+    # rnn.error_norm: identity forward; backward, the error e reaching the E units' drive is normalized (gamma is
+    # one constant per sample, so it commutes with the operator): "center" gives e - <e>, which has mean zero over
+    # the E units of every sample, and "full" the LayerNorm Jacobian (e - <e> - z <e z>)/s at the normalized drive z.
+    m = model(name, n=30)
+    w = m.w_rec.weight.detach()
+    n_e = m.cell.n_excitatory(30)
+    g = torch.Generator().manual_seed(2)
+    h = torch.rand(4, 30, generator=g, dtype=torch.float64)
+    readout = torch.randn(4, 30, generator=g, dtype=torch.float64)
+    drifts, grads = {}, {}
+    for norm in ("none", "center", "full"):
+        c = get_cell(name, {"error_norm": norm})
+        u = torch.randn(4, 30, generator=torch.Generator().manual_seed(5), dtype=torch.float64, requires_grad=True)
+        d = c.drift(h, u, w, RELU, m.extra_weights())
+        (d * readout).sum().backward()
+        drifts[norm], grads[norm] = d.detach(), u.grad[:, :n_e]
+    torch.testing.assert_close(drifts["full"], drifts["none"], rtol=0, atol=0)
+    torch.testing.assert_close(drifts["center"], drifts["none"], rtol=0, atol=0)
+    assert float(grads["none"].mean(-1).abs().max()) > 1e-3
+    e = grads["none"]
+    np.testing.assert_allclose(grads["center"].mean(-1), 0, atol=1e-12)
+    torch.testing.assert_close(grads["center"], e - e.mean(-1, keepdim=True))
+    u = torch.randn(4, 30, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    z = m.cell.normalized_drive(h, u, w, m.extra_weights()).detach()
+    s = torch.sqrt(z.var(-1, unbiased=False, keepdim=True) + 1e-5)
+    torch.testing.assert_close(grads["full"], (e - e.mean(-1, keepdim=True) - z * (e * z).mean(-1, keepdim=True)) / s)
+    assert not torch.allclose(grads["full"], e)
+
+
+@pytest.mark.parametrize(("bad", "why"), [("fulll", "got 'fulll'"), ("lateral", "got 'lateral'")])
+def test_an_unusable_error_norm_is_refused_in_one_line(bad, why):
+    with pytest.raises(ConfigurationError, match=rf"error_norm must be one of 'none', 'full'.*{why}.*rnn\.error_norm"):
+        get_cell("dale_norm", {"error_norm": bad})
