@@ -38,6 +38,9 @@ class Activation:
         kernels, which need it, are not used and training runs plain autograd).
     derivative_uses_output : bool
         Whether ``derivative`` reads ``r`` (tanh, sigmoid); otherwise it gets ``None`` there.
+    torch_inplace : callable or None
+        ``torch.Tensor -> torch.Tensor`` computing :attr:`torch` in place (the same numbers; ``torch.relu_``);
+        ``None``: :meth:`apply_` copies the result of :attr:`torch` back.
     """
 
     name: str
@@ -46,10 +49,17 @@ class Activation:
     brian2: str
     derivative: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor] | None = None
     derivative_uses_output: bool = False
+    torch_inplace: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     def brian2_expr(self, u: str) -> str:
         """Brian2 expression of ``phi(u)`` for the expression string ``u``."""
         return self.brian2.format(u=f"({u})")
+
+    def apply_(self, z: torch.Tensor) -> torch.Tensor:
+        """:math:`\\phi(z)` written into ``z`` (no new tensor where :attr:`torch_inplace` is given); returns ``z``."""
+        if self.torch_inplace is not None:
+            return self.torch_inplace(z)
+        return z.copy_(self.torch(z))
 
     def torch_derivative(self, z: torch.Tensor, r: torch.Tensor | None = None) -> torch.Tensor:
         r""":math:`\phi'(z)`, given ``r = phi(z)`` if already computed (a new tensor).
@@ -99,13 +109,15 @@ def _identity_grad(z, r):
 
 
 for _act in (
-    Activation("relu", torch.relu, lambda u: np.maximum(u, 0.0), "clip({u}, 0, inf)", _relu_grad),
-    Activation("tanh", torch.tanh, np.tanh, "tanh({u})", _tanh_grad, derivative_uses_output=True),
+    Activation("relu", torch.relu, lambda u: np.maximum(u, 0.0), "clip({u}, 0, inf)", _relu_grad,
+               torch_inplace=torch.relu_),
+    Activation("tanh", torch.tanh, np.tanh, "tanh({u})", _tanh_grad, derivative_uses_output=True,
+               torch_inplace=torch.tanh_),
     Activation("sigmoid", torch.sigmoid, _np_sigmoid, "(0.5*(1 + tanh(0.5*{u})))", _sigmoid_grad,
-               derivative_uses_output=True),
+               derivative_uses_output=True, torch_inplace=torch.sigmoid_),
     Activation("softplus", _torch_softplus, lambda u: np.logaddexp(0.0, u),
                "(clip({u}, 0, inf) + log1p(exp(-abs({u}))))", _softplus_grad),
-    Activation("identity", lambda u: u, lambda u: u, "{u}", _identity_grad),
+    Activation("identity", lambda u: u, lambda u: u, "{u}", _identity_grad, torch_inplace=lambda u: u),
 ):
     ACTIVATIONS.add(_act.name, _act)
 

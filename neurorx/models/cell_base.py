@@ -178,6 +178,29 @@ class Cell:
         h_new = torch.addcmul(h, drift, torch.as_tensor(a, dtype=h.dtype))
         return h_new if increment is None else h_new.add_(increment)   # in place: one temporary fewer per step
 
+    def step_into(self, out: torch.Tensor, h: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, a: float,
+                  act: Activation, increment: torch.Tensor | None = None,
+                  extra: Mapping[str, torch.Tensor] | None = None, scratch: dict | None = None) -> torch.Tensor:
+        """:meth:`step` written into ``out`` (a ``(B, N)`` tensor, possibly a strided view; not ``h``), the same
+        numbers; returns ``out``. Without autograd only (the torch backend's loop).
+
+        ``scratch`` is a dict the caller keeps over the steps of a run, where a cell may keep buffers so that a
+        step allocates nothing. This default computes :meth:`step` and copies it; cells whose step can be done
+        in place override it (:class:`~neurorx.models.rate_cells.VanillaCell`,
+        :class:`~neurorx.models.dale_cells.DaleCell`).
+        """
+        return out.copy_(self.step(h, u, w_rec, a, act, increment, extra))
+
+    @staticmethod
+    def _euler_into(out: torch.Tensor, h: torch.Tensor, target: torch.Tensor, a: float,
+                    increment: torch.Tensor | None) -> torch.Tensor:
+        """``out = h + a (target - h) + increment`` for a leaky cell whose drift is ``target - h``, with the
+        operations of :meth:`step` in its order (so the same rounding), ``target`` overwritten by the drift.
+        """
+        drift = target.sub_(h)
+        torch.addcmul(h, drift, torch.as_tensor(a, dtype=h.dtype), out=out)
+        return out if increment is None else out.add_(increment)
+
     def run(self, h0: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor, a: float, act: Activation,
             increments: torch.Tensor | None = None, *, substeps: int = 1,
             out: torch.Tensor | None = None, extra: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
@@ -206,6 +229,8 @@ class Cell:
             The state at the end of each input sample, :math:`h_1 \\dots h_T`.
         """
         h = h0
+        if out is not None and not torch.is_grad_enabled():
+            return self._run_into(h, u, w_rec, a, act, increments, substeps, out, extra)
         states = []
         for t in range(u.shape[0]):
             u_t = u[t]
@@ -217,6 +242,20 @@ class Cell:
             else:
                 out[t] = h
         return torch.stack(states) if out is None else out
+
+    def _run_into(self, h, u, w_rec, a, act, increments, substeps, out, extra):
+        """:meth:`run` without autograd, each step written by :meth:`step_into` straight into ``out`` (the last
+        substep of a sample) or one of two state buffers (the others), so a step allocates nothing.
+        """
+        scratch: dict = {}
+        between = [torch.empty_like(h), torch.empty_like(h)] if substeps > 1 else []
+        for t in range(u.shape[0]):
+            u_t = u[t]
+            for s in range(substeps):
+                dst = out[t] if s == substeps - 1 else between[s % 2]
+                h = self.step_into(dst, h, u_t, w_rec, a, act,
+                                   None if increments is None else increments[t * substeps + s], extra, scratch)
+        return out
 
     def brian2(self, act: Activation) -> Brian2Cell:
         """The drift as Brian2 expressions (see :class:`Brian2Cell`)."""

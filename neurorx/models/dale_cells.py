@@ -102,6 +102,12 @@ class DaleCell(Cell):
     def drift(self, h, u, w_rec, act, extra=None):
         return act.torch(torch.addmm(u, torch.relu(h), w_rec.T)) - h
 
+    def step_into(self, out, h, u, w_rec, a, act, increment=None, extra=None, scratch=None):
+        scratch = {} if scratch is None else scratch
+        r = torch.clamp_min(h, 0.0, out=scratch.setdefault("r", torch.empty_like(h)))
+        z = act.apply_(torch.addmm(u, r, w_rec.T, out=scratch.setdefault("z", torch.empty_like(h))))
+        return self._euler_into(out, h, z, a, increment)
+
     def brian2(self, act: Activation) -> Brian2Cell:
         rate = "clip(h, 0, inf)"
         return Brian2Cell(
@@ -302,6 +308,8 @@ class DaleNormCell(DaleCell):
     has_local_loss = True
     #: None: trained through :meth:`run`, whose autograd graph carries the task loss and the local loss.
     fused_recurrence = None
+    #: Its drift is not DaleCell's: the generic copy of :meth:`step`.
+    step_into = Cell.step_into
 
     def pool_size(self, n_rec: int) -> int:
         """The number ``k`` of divisive pool units of a network of ``n_rec`` units."""

@@ -33,6 +33,11 @@ class VanillaCell(Cell):
     def drift(self, h, u, w_rec, act, extra=None):
         return act.torch(torch.addmm(u, h, w_rec.T)) - h
 
+    def step_into(self, out, h, u, w_rec, a, act, increment=None, extra=None, scratch=None):
+        z = scratch.setdefault("z", torch.empty_like(h)) if scratch is not None else torch.empty_like(h)
+        act.apply_(torch.addmm(u, h, w_rec.T, out=z))
+        return self._euler_into(out, h, z, a, increment)
+
     def brian2(self, act: Activation) -> Brian2Cell:
         return Brian2Cell(
             drift=f"-h + {act.brian2_expr('I_rec + I_in')}",

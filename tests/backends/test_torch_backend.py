@@ -44,13 +44,13 @@ def test_float32_is_float32_and_close_to_float64():
 def test_runs_without_autograd(monkeypatch):
     seen = []
     cell = get_cell("vanilla")
-    original = type(cell).step
+    original = type(cell).step_into
 
     def spy(self, *args, **kwargs):
         seen.append((torch.is_inference_mode_enabled(), torch.is_grad_enabled()))
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(cell), "step", spy)
+    monkeypatch.setattr(type(cell), "step_into", spy)
     net = make_net("vanilla", "tanh")
     simulate(net, [Segment("a", 3, inputs(2, 3, 2), {}, np.zeros((2, 8)))], 2)
     assert seen == [(True, False)] * 3

@@ -3,8 +3,9 @@
 The ids below were computed by neurorx at commit bd5eea4, when the Dale cells' parameters were class
 attributes hashed through ``Cell.settings()``. Stores written since (the paper and science sweeps) are named by
 them, so a card with the cells' default parameters must keep them under both id schemes. The exception is the
-normalized Dale cells: their parameters ``inhibition`` (default ``"steady"``) and then ``pool_input`` of
-``dale_norm`` (default ``"drive"``) changed their dynamics, so their scheme-2 ids are new (no shipped sweep trains
+normalized Dale cells: their parameters ``inhibition`` (default ``"steady"``), then ``pool_input`` of
+``dale_norm`` (default ``"drive"``) changed their dynamics, and ``error_norm`` their training, so their scheme-2
+ids are new (no shipped sweep trains
 them; ``dale_subnorm`` has no pool, but its fixed ``pool_input = None`` is among the settings an id hashes), and
 every combination of the two has its own id.
 """
@@ -25,13 +26,13 @@ PINNED = [
     ("spatial_navigation/noisy_biased_white_dale", (), 1, "train-6c1b6f3c2265751f7ffc",
      "train-3804eda0afeee1e1c701"),
     ("spatial_navigation/noisy_unbiased", (), 0, "train-040e427b6c4affc28cca", "train-10824fd99db34128edf2"),
-    ("head_direction/noisy_unbiased_dale_norm", (), 0, "train-a4a3b85f1809df4684f7", "train-ebb104629279af1cd4c8"),
+    ("head_direction/noisy_unbiased_dale_norm", (), 0, "train-a4a3b85f1809df4684f7", "train-de913bfc6426ae0e9f0a"),
     ("head_direction/noisy_unbiased_dale_norm", ("rnn.pool_input=rates",), 0, "train-eca032483f67ece5bb4b",
-     "train-38409d639971ed5a5de7"),
+     "train-92f761ee3cd9761389b9"),
     ("head_direction/noisy_unbiased_dale_norm", ("rnn.inhibition=integrated",), 0, "train-7f308c73253ab885eb35",
-     "train-92e2cbb263ff196d4439"),
+     "train-3c60cecb2bfaafe16955"),
     ("head_direction/noisy_unbiased_dale_subnorm", (), 0, "train-8d257647a1d8a07a3447",
-     "train-3c2b257926e362d47d35"),
+     "train-265b93715ad3e8853fe8"),
     ("spatial_navigation/noisy_unbiased_gru", (), 0, "train-0f3c5a77a47b5aa96f41", "train-a3c343a4eab8debe35fb"),
 ]
 

@@ -98,6 +98,35 @@ def test_cell_run_is_the_step_loop_with_substeps(cell_name):
     torch.testing.assert_close(out, torch.stack(expected), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("act_name", ACTIVATIONS.names())
+@pytest.mark.parametrize("cell_name", CELLS.names())
+@pytest.mark.parametrize(("substeps", "noisy"), [(1, True), (3, True), (2, False)])
+def test_the_allocation_free_loop_gives_the_step_loops_numbers_exactly(cell_name, act_name, substeps, noisy):
+    """Without autograd, Cell.run writes each step straight into ``out`` (Cell.step_into; the torch backend's
+    loop): the same numbers as the step loop to the last bit, into a strided view as the backend passes it."""
+    torch.manual_seed(3)
+    cell, act, n, b, t = get_cell(cell_name), get_activation(act_name), 10, 3, 4
+    shapes = cell.weight_shapes(n, 2, 2, 2)
+    w = 0.4 * torch.randn(shapes["w_rec"], dtype=torch.float64)
+    extra = {k: torch.randn(shapes[k], dtype=torch.float64) for k in cell.extra_weights} or None
+    h0, u = torch.randn(b, n, dtype=torch.float64), torch.randn(t, b, shapes["w_in"][0], dtype=torch.float64)
+    inc = 0.1 * torch.randn(t * substeps, b, n, dtype=torch.float64) if noisy else None
+    expected = cell.run(h0, u, w, 0.2, act, inc, substeps=substeps, extra=extra)           # autograd on: step loop
+    chunk = torch.full((b, t, n), float("nan"), dtype=torch.float64)                     # (B, T, N), as the backend
+    with torch.inference_mode():
+        got = cell.run(h0, u, w, 0.2, act, inc, substeps=substeps, out=chunk.transpose(0, 1), extra=extra)
+    assert got.data_ptr() == chunk.data_ptr()
+    torch.testing.assert_close(chunk.transpose(0, 1), expected.detach(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS.names())
+def test_an_activation_in_place_gives_its_numbers(name):
+    act, z = get_activation(name), torch.linspace(-30, 30, 101, dtype=torch.float64)
+    expected = act.torch(z.clone())
+    assert act.apply_(z) is z
+    torch.testing.assert_close(z, expected, rtol=0, atol=0)
+
+
 def test_the_model_forward_is_the_time_major_loop(monkeypatch):
     """forward() is run_time_major() transposed, and its states come from Cell.run (the one step loop)."""
     torch.manual_seed(3)
