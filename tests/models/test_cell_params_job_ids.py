@@ -5,9 +5,9 @@ attributes hashed through ``Cell.settings()``. Stores written since (the paper a
 them, so a card with the cells' default parameters must keep them under both id schemes. The exception is the
 normalized Dale cells: their parameters ``inhibition`` (default ``"steady"``), then ``pool_input`` of
 ``dale_norm`` (default ``"drive"``) changed their dynamics, and ``error_norm`` their training, so their scheme-2
-ids are new (no shipped sweep trains
-them; ``dale_subnorm`` has no pool, but its fixed ``pool_input = None`` is among the settings an id hashes), and
-every combination of the two has its own id.
+ids are new (no sweep had trained them; ``dale_subnorm`` has no pool, but its fixed ``pool_input = None`` is
+among the settings an id hashes), and every combination has its own id. The ``dale_norm`` card then set
+``rnn.error_norm: full``, which changed its scheme-1 ids too.
 """
 
 import hashlib
@@ -26,11 +26,11 @@ PINNED = [
     ("spatial_navigation/noisy_biased_white_dale", (), 1, "train-6c1b6f3c2265751f7ffc",
      "train-3804eda0afeee1e1c701"),
     ("spatial_navigation/noisy_unbiased", (), 0, "train-040e427b6c4affc28cca", "train-10824fd99db34128edf2"),
-    ("head_direction/noisy_unbiased_dale_norm", (), 0, "train-a4a3b85f1809df4684f7", "train-de913bfc6426ae0e9f0a"),
-    ("head_direction/noisy_unbiased_dale_norm", ("rnn.pool_input=rates",), 0, "train-eca032483f67ece5bb4b",
-     "train-92f761ee3cd9761389b9"),
-    ("head_direction/noisy_unbiased_dale_norm", ("rnn.inhibition=integrated",), 0, "train-7f308c73253ab885eb35",
-     "train-3c60cecb2bfaafe16955"),
+    ("head_direction/noisy_unbiased_dale_norm", (), 0, "train-3270a48a16eb59c4de1e", "train-616b0ab77f9762f871e1"),
+    ("head_direction/noisy_unbiased_dale_norm", ("rnn.pool_input=rates",), 0, "train-928073266552855b1853",
+     "train-361ff6aeb4e1a249302b"),
+    ("head_direction/noisy_unbiased_dale_norm", ("rnn.inhibition=integrated",), 0, "train-e2ec5e2f7d67ac72ac11",
+     "train-3aa9535cd2a77b5c3753"),
     ("head_direction/noisy_unbiased_dale_subnorm", (), 0, "train-8d257647a1d8a07a3447",
      "train-265b93715ad3e8853fe8"),
     ("spatial_navigation/noisy_unbiased_gru", (), 0, "train-0f3c5a77a47b5aa96f41", "train-a3c343a4eab8debe35fb"),
