@@ -10,12 +10,12 @@ import neurorx as nrx
 from neurorx.cli import main
 from neurorx.errors import ConfigurationError
 from neurorx.models.cells import CELLS
-from neurorx.models.dale_cells import INHIBITION_MODES
+from neurorx.models.dale_cells import INHIBITION_MODES, POOL_INPUTS
 from neurorx.sweep import Store, expand, load_spec
 from neurorx.sweep.migrate import migrate
 
 #: The values of the cells' string-valued parameters.
-OTHER_CHOICES = {"inhibition": INHIBITION_MODES}
+OTHER_CHOICES = {"inhibition": INHIBITION_MODES, "pool_input": POOL_INPUTS, "error_norm": ("none", "full")}
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,10 @@ TINY = ["rnn.n_rec=20", "trainer.n_epochs=6", "trainer.batch_size=8", "trainer.s
         "trainer.test_batch=8", "task.n_cells=16", "trainer.lr=3e-2", "trainer.threads=1"]
 
 
-def _setup(cell="dale_norm", seed=0, inhibition="steady"):
+def _setup(cell="dale_norm", seed=0, inhibition="steady", **params):
     torch.manual_seed(seed)
-    m = RecurrentModel(get_cell(cell, {"inhibition": inhibition}), N_IN, N, N_OUT, N_OUT, 0.2, bias=True).double()
+    m = RecurrentModel(get_cell(cell, {"inhibition": inhibition, **params}), N_IN, N, N_OUT, N_OUT, 0.2,
+                       bias=True).double()
     g = torch.Generator().manual_seed(seed + 1)
     x = torch.randn(T, B, N_IN, generator=g, dtype=torch.float64)
     c = torch.rand(B, N_OUT, generator=g, dtype=torch.float64)
@@ -88,10 +89,14 @@ def test_fused_and_plain_autograd_paths_give_the_same_losses():
     np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
+@pytest.mark.parametrize("pool_input", ["drive", "rates"])
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])
-def test_training_steps_keep_w_ei_and_the_signs_and_reduce_the_homeostatic_loss(weight_decay):
-    m, x, c, y = _setup(seed=2)
-    n_e, e, _ = _rows(m)
+def test_training_steps_keep_w_ei_and_the_signs_and_reduce_the_homeostatic_loss(weight_decay, pool_input):
+    m, x, c, y = _setup(seed=2, pool_input=pool_input)
+    n_e, e, i = _rows(m)
+    with torch.no_grad():       # the inhibition off its normalizing values, so that the homeostatic loss starts high
+        m.w_rec.weight[i, :n_e] *= 3.0
+        m.extra["w_div"].mul_(0.3)
     w_ei = m.w_rec.weight[e, n_e:].detach().clone()
     opt = torch.optim.Adam(m.parameters(), lr=1e-2, weight_decay=weight_decay)
     batch = Batch(inputs=x, init_code=c, targets=y, states=np.zeros((B, T, 1)))
