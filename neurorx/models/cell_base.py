@@ -192,6 +192,14 @@ class Cell:
         return out.copy_(self.step(h, u, w_rec, a, act, increment, extra))
 
     @staticmethod
+    def _buffer(scratch: dict, name: str, like: torch.Tensor) -> torch.Tensor:
+        """The buffer ``name`` of a run's ``scratch`` (see :meth:`step_into`), made like ``like`` on first use."""
+        buf = scratch.get(name)
+        if buf is None:
+            buf = scratch[name] = torch.empty_like(like)
+        return buf
+
+    @staticmethod
     def _euler_into(out: torch.Tensor, h: torch.Tensor, target: torch.Tensor, a: float,
                     increment: torch.Tensor | None) -> torch.Tensor:
         """``out = h + a (target - h) + increment`` for a leaky cell whose drift is ``target - h``, with the
@@ -303,6 +311,16 @@ class Cell:
 
 
 CELLS: Registry[Cell] = Registry("cell type")
+
+
+def _choice(cell: Cell, name: str, choices) -> None:
+    """Check the cell parameter ``name`` is one of ``choices``, naming them, the card key and the default."""
+    value = getattr(cell, name)
+    if value not in choices:
+        default = next(f.default for f in fields(cell) if f.name == name)
+        raise ConfigurationError(
+            f"the {cell.name} cell's parameter {name} must be one of {', '.join(map(repr, choices))}; got {value!r} "
+            f"(set rnn.{name} in the card, or leave it out for {default!r})" + suggest(str(value), choices))
 
 
 def _number(cell: Cell, name: str, *, low: float, high: float | None = None) -> None:

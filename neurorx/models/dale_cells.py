@@ -16,9 +16,8 @@ from neurorx.checks import positive_int
 from neurorx.ei.error_norm import ERROR_NORMS, apply_error_norm
 from neurorx.errors import ConfigurationError
 from neurorx.models import ei_primitives as ei
-from neurorx.models.cell_base import Brian2Cell, Brian2Pool, Cell, _number
+from neurorx.models.cell_base import Brian2Cell, Brian2Pool, Cell, _choice, _number
 from neurorx.models.recurrences import dale_recurrence
-from neurorx.registry import suggest
 
 __all__ = ["INHIBITION_MODES", "POOL_INPUTS", "DaleCell", "DaleNormCell", "DaleSubNormCell"]
 
@@ -104,8 +103,8 @@ class DaleCell(Cell):
 
     def step_into(self, out, h, u, w_rec, a, act, increment=None, extra=None, scratch=None):
         scratch = {} if scratch is None else scratch
-        r = torch.clamp_min(h, 0.0, out=scratch.setdefault("r", torch.empty_like(h)))
-        z = act.apply_(torch.addmm(u, r, w_rec.T, out=scratch.setdefault("z", torch.empty_like(h))))
+        r = torch.clamp_min(h, 0.0, out=self._buffer(scratch, "r", h))
+        z = act.apply_(torch.addmm(u, r, w_rec.T, out=self._buffer(scratch, "z", h)))
         return self._euler_into(out, h, z, a, increment)
 
     def brian2(self, act: Activation) -> Brian2Cell:
@@ -287,22 +286,10 @@ class DaleNormCell(DaleCell):
     def __post_init__(self):
         super().__post_init__()
         _number(self, "eps", low=0.0)
-        if self.inhibition not in INHIBITION_MODES:
-            raise ConfigurationError(
-                f"the {self.name} cell's parameter inhibition must be one of {', '.join(map(repr, INHIBITION_MODES))}; "
-                f"got {self.inhibition!r} (set rnn.inhibition in the card, or leave it out for 'steady')"
-                + suggest(self.inhibition, INHIBITION_MODES))
-        usable = [n for n in ERROR_NORMS if not ERROR_NORMS.get(n).needs_weights]
-        if self.error_norm not in usable:
-            raise ConfigurationError(
-                f"the {self.name} cell's parameter error_norm must be one of {', '.join(map(repr, usable))}; got "
-                f"{self.error_norm!r} (set rnn.error_norm in the card, or leave it out for 'none')"
-                + suggest(str(self.error_norm), usable))
-        if self.divisive and self.pool_input not in POOL_INPUTS:
-            raise ConfigurationError(
-                f"the {self.name} cell's parameter pool_input must be one of {', '.join(map(repr, POOL_INPUTS))}; "
-                f"got {self.pool_input!r} (set rnn.pool_input in the card, or leave it out for 'drive')"
-                + suggest(self.pool_input, POOL_INPUTS))
+        _choice(self, "inhibition", INHIBITION_MODES)
+        _choice(self, "error_norm", [n for n in ERROR_NORMS if not ERROR_NORMS.get(n).needs_weights])
+        if self.divisive:
+            _choice(self, "pool_input", POOL_INPUTS)
         if self.max_pool is not None:
             object.__setattr__(self, "max_pool", positive_int(self.max_pool, f"{self.name} cell parameter max_pool"))
     has_local_loss = True

@@ -34,8 +34,7 @@ class VanillaCell(Cell):
         return act.torch(torch.addmm(u, h, w_rec.T)) - h
 
     def step_into(self, out, h, u, w_rec, a, act, increment=None, extra=None, scratch=None):
-        z = scratch.setdefault("z", torch.empty_like(h)) if scratch is not None else torch.empty_like(h)
-        act.apply_(torch.addmm(u, h, w_rec.T, out=z))
+        z = act.apply_(torch.addmm(u, h, w_rec.T, out=self._buffer({} if scratch is None else scratch, "z", h)))
         return self._euler_into(out, h, z, a, increment)
 
     def brian2(self, act: Activation) -> Brian2Cell:

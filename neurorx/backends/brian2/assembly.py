@@ -249,12 +249,12 @@ def _pool_objects(network, pool, model: NeuronModel, groups: dict, trials: int, 
     k = u.shape[0]
     pre_group, _, _ = groups[pool.presynaptic]
     post_group, _, n_post = groups[pool.target]
-    source = next((c.source for c in model.currents if c.expression == pool.source), None)
-    if source is None:                     # its own signal (neuron_model declared it), after every current
-        source = pool.source.strip() if pool.source.strip().isidentifier() else POOL_SOURCE
-        if source == POOL_SOURCE:
-            pre_group.run_regularly(f"{POOL_SOURCE} = {pool.source}", when="groups", order=-3,
-                                    name=f"source_{POOL_SOURCE}")
+    if POOL_SOURCE in pre_group.variables:    # neuron_model gave the pool its own signal: filled after every current
+        source = POOL_SOURCE
+        pre_group.run_regularly(f"{POOL_SOURCE} = {pool.source}", when="groups", order=-3,
+                                name=f"source_{POOL_SOURCE}")
+    else:                                     # a plain variable, or a current's source
+        source = next((c.source for c in model.currents if c.expression == pool.source), pool.source.strip())
     neurons = NeuronGroup(trials * k, "p : 1\ntrial : integer (constant)", dt=dt_sim * second, name="pool",
                           namespace={})
     neurons.trial = np.arange(trials * k) // k
