@@ -22,13 +22,30 @@ def tiny_spec() -> Path:
     return TINY
 
 
-def _run_sync(spec: Path, out: Path):
-    """Run a sweep spec one job at a time in this process: ``(SweepResult, Dataset)``."""
+def _sweep_sync(spec: Path, out: Path):
+    """Run a sweep spec one job at a time in this process and check every job finished: the ``SweepResult``."""
     import neurorx as nrx
 
     result = nrx.sweep(spec, out=out, scheduler="sync", show_progress=False)
     assert result.ok, result.summary()
+    return result
+
+
+def _run_sync(spec: Path, out: Path):
+    """Run a sweep spec one job at a time in this process: ``(SweepResult, Dataset)``."""
+    result = _sweep_sync(spec, out)
     return result, result.dataset()
+
+
+@pytest.fixture(scope="session")
+def sync_sweep():
+    """``run(spec, folder)``: write the spec dict as ``folder/<name>.yaml``, sweep it one job at a time in this
+    process into ``folder/store`` and check every job finished; returns ``(spec path, SweepResult)``."""
+    def run(spec: dict, folder: Path):
+        path = folder / f"{spec['name']}.yaml"
+        path.write_text(yaml.safe_dump(spec, allow_unicode=True))
+        return path, _sweep_sync(path, folder / "store")
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ which the store hashes and verifies like every other output; runs without it kee
 
 import numpy as np
 import pytest
-import yaml
 
 import neurorx as nrx
 from neurorx.sweep import Store, expand, load_spec
@@ -23,13 +22,8 @@ SPEC = {"name": "tiny_nwb", "retries": 0,
 
 
 @pytest.fixture(scope="module")
-def nwb_sweep(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("nwb_sweep")
-    spec = folder / "spec.yaml"
-    spec.write_text(yaml.safe_dump(SPEC))
-    result = nrx.sweep(spec, out=folder / "out", scheduler="sync", show_progress=False)
-    assert result.ok, result.summary()
-    return spec, result
+def nwb_sweep(tmp_path_factory, sync_sweep):
+    return sync_sweep(SPEC, tmp_path_factory.mktemp("nwb_sweep"))
 
 
 def _run_jobs(result):

@@ -11,10 +11,8 @@ import math
 import numpy as np
 import pytest
 import xarray as xr
-import yaml
 from scipy import stats
 
-import neurorx as nrx
 from neurorx.analysis import bootstrap_interval
 from neurorx.cli import main
 from neurorx.errors import ConfigurationError
@@ -43,13 +41,9 @@ COLUMNS = {"test error": "learning_curve_final_test_error", "KL(Q‖A)": "kl_qa"
 
 
 @pytest.fixture(scope="module")
-def paired_sweep(tmp_path_factory):
+def paired_sweep(tmp_path_factory, sync_sweep):
     """The tiny paired sweep, run one job at a time here: ``(spec path, store, Dataset)``."""
-    folder = tmp_path_factory.mktemp("paired")
-    spec = folder / "tiny_paired.yaml"
-    spec.write_text(yaml.safe_dump(SPEC, allow_unicode=True))
-    result = nrx.sweep(spec, out=folder / "store", scheduler="sync", show_progress=False)
-    assert result.ok, result.summary()
+    spec, result = sync_sweep(SPEC, tmp_path_factory.mktemp("paired"))
     return spec, result.out, result.dataset()
 
 

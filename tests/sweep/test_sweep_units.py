@@ -12,9 +12,7 @@ import shutil
 import numpy as np
 import pytest
 import xarray as xr
-import yaml
 
-import neurorx as nrx
 from neurorx.sweep import Store
 from neurorx.sweep.figures import paper_figures, summary_table
 from neurorx.sweep.gather import gather
@@ -45,13 +43,9 @@ ONE = {"learning_curve_test_loss": "1", "learning_curve_final_test_loss": "1", "
 
 
 @pytest.fixture(scope="module")
-def mixed(tmp_path_factory):
+def mixed(tmp_path_factory, sync_sweep):
     """The sweep of both tasks, run one job at a time here: ``(SweepResult, results.nc reopened)``."""
-    folder = tmp_path_factory.mktemp("mixed")
-    spec = folder / "tiny_mixed.yaml"
-    spec.write_text(yaml.safe_dump(SPEC))
-    result = nrx.sweep(spec, out=folder / "store", scheduler="sync", show_progress=False)
-    assert result.ok, result.summary()
+    _, result = sync_sweep(SPEC, tmp_path_factory.mktemp("mixed"))
     with xr.open_dataset(result.results) as ds:
         return result, ds.load()
 
